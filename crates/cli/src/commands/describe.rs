@@ -1,0 +1,122 @@
+//! `cartera describe`: what is in a CSV file.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use cartera_core::{Error, Result};
+use cartera_preprocess::{ColumnSummary, ColumnType, CsvOptions, Table};
+use serde_json::json;
+
+/// Flags of `cartera describe`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// CSV file with a header row.
+    file: PathBuf,
+    /// Also write the summary as JSON to this file (`-` for stdout, which then carries only
+    /// the JSON).
+    #[arg(long, value_name = "FILE|-")]
+    json: Option<String>,
+    /// Field delimiter (`,` `;` `|` `tab`); detected from the header when omitted.
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// Missing-value markers, comma-separated (default: NA,NaN,null,?; an empty field is
+    /// always missing).
+    #[arg(long, value_delimiter = ',')]
+    missing: Option<Vec<String>>,
+    /// Declare a column's type instead of inferring it: `NAME=numeric|categorical|text`
+    /// (repeatable).
+    #[arg(long = "type", value_name = "NAME=TYPE")]
+    types: Vec<String>,
+}
+
+/// CSV options from the shared flags.
+pub fn csv_options(
+    delimiter: Option<&str>,
+    missing: Option<&[String]>,
+    types: &[String],
+) -> Result<CsvOptions> {
+    let mut o = CsvOptions::default();
+    if let Some(d) = delimiter {
+        o = o.delimiter(CsvOptions::parse_delimiter(d)?);
+    }
+    if let Some(m) = missing {
+        let refs: Vec<&str> = m.iter().map(String::as_str).collect();
+        o = o.missing_values(&refs);
+    }
+    for t in types {
+        let (name, ty) = t.rsplit_once('=').ok_or_else(|| {
+            Error::invalid_param("--type", t, "expected NAME=numeric|categorical|text")
+        })?;
+        o = o.column_type(name, ty.parse::<ColumnType>()?);
+    }
+    Ok(o)
+}
+
+fn fmt_num(v: Option<f64>) -> String {
+    match v {
+        None => String::new(),
+        Some(x) if x != 0.0 && (x.abs() >= 1e7 || x.abs() < 1e-3) => format!("{x:.4e}"),
+        Some(x) => format!("{x:.4}"),
+    }
+}
+
+fn print_text(path: &str, t: &Table, stats: &[ColumnSummary]) {
+    println!("{path}: {} rows x {} columns", t.n_rows(), t.n_cols());
+    let w = stats
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(6);
+    println!(
+        "{:<w$}  {:<11}  {:>9}  {:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  top",
+        "column", "type", "missing", "unique", "mean", "std", "min", "25%", "50%", "75%", "max"
+    );
+    for s in stats {
+        println!(
+            "{:<w$}  {:<11}  {:>9}  {:>8}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {:>12}  {}",
+            s.name,
+            s.column_type.name(),
+            s.missing,
+            s.unique,
+            fmt_num(s.mean),
+            fmt_num(s.std),
+            fmt_num(s.min),
+            fmt_num(s.q25),
+            fmt_num(s.q50),
+            fmt_num(s.q75),
+            fmt_num(s.max),
+            match (&s.top, s.freq) {
+                (Some(top), Some(f)) => format!("{top} ({f})"),
+                _ => String::new(),
+            }
+        );
+    }
+}
+
+/// Run the command.
+pub fn run(a: Args) -> Result<()> {
+    let opts = csv_options(a.delimiter.as_deref(), a.missing.as_deref(), &a.types)?;
+    let t0 = Instant::now();
+    let table = Table::read_csv(&a.file, &opts)?;
+    let read_seconds = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let stats = table.describe();
+    let describe_seconds = t1.elapsed().as_secs_f64();
+    let path = a.file.display().to_string();
+    if a.json.as_deref() != Some("-") {
+        print_text(&path, &table, &stats);
+    }
+    if let Some(target) = a.json {
+        let value = json!({
+            "file": path,
+            "rows": table.n_rows(),
+            "table_bytes": table.heap_bytes(),
+            "columns": stats,
+            "read_seconds": read_seconds,
+            "describe_seconds": describe_seconds,
+        });
+        super::write_json(&target, &value)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! The `cartera` binary seen from outside: exit codes, one-line errors, generated files, and
+//! `describe` against pandas' `describe()` fixtures (made by scripts/make_fixtures.sh).
+
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn cartera(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cartera"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("the cartera binary runs")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cartera-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+/// A failed command: exit code 1, exactly one stderr line starting with `error: `, no panic.
+fn assert_one_line_error(out: &Output, contains: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "stderr: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(contains), "expected {contains:?} in {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+}
+
+#[test]
+fn help_and_version() {
+    let out = cartera(&["--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("generate") && text.contains("describe"));
+    let out = cartera(&["--version"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("cartera "));
+    // A usage error is clap's: exit code 2.
+    assert_eq!(cartera(&["generate"]).status.code(), Some(2));
+}
+
+#[test]
+fn generate_each_kind() {
+    for (kind, cols) in [
+        ("atm", 4),
+        ("bank", 15),
+        ("telco", 42),
+        ("blobs", 3),
+        ("classification", 21),
+    ] {
+        let path = tmp(&format!("{kind}.csv"));
+        let out = cartera(&[
+            "generate",
+            kind,
+            "--rows",
+            "300",
+            "--seed",
+            "3",
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 301, "{kind}");
+        assert_eq!(
+            text.lines().next().unwrap().split(',').count(),
+            cols,
+            "{kind}"
+        );
+    }
+    let path = tmp("b5.csv");
+    let out = cartera(&[
+        "generate",
+        "blobs",
+        "--rows",
+        "50",
+        "--features",
+        "5",
+        "--centers",
+        "4",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let header = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(header, "x0,x1,x2,x3,x4,cluster");
+}
+
+#[test]
+fn generate_is_deterministic() {
+    let a = tmp("det-a.csv");
+    let b = tmp("det-b.csv");
+    for p in [&a, &b] {
+        assert!(
+            cartera(&[
+                "generate",
+                "telco",
+                "--rows",
+                "2000",
+                "--seed",
+                "9",
+                "--out",
+                p.to_str().unwrap()
+            ])
+            .status
+            .success()
+        );
+    }
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
+
+#[test]
+fn bad_generate_requests_are_one_line_errors() {
+    let p = tmp("never.csv");
+    let p = p.to_str().unwrap();
+    assert_one_line_error(
+        &cartera(&["generate", "telco", "--rows", "0", "--out", p]),
+        "n_rows",
+    );
+    assert_one_line_error(
+        &cartera(&["generate", "blobs", "--centers", "0", "--out", p]),
+        "centers",
+    );
+    assert_one_line_error(
+        &cartera(&["generate", "telco", "--features", "3", "--out", p]),
+        "--features",
+    );
+    assert_one_line_error(
+        &cartera(&[
+            "generate",
+            "atm",
+            "--rows",
+            "10",
+            "--out",
+            "/no/such/dir/x.csv",
+        ]),
+        "/no/such/dir/x.csv",
+    );
+}
+
+#[test]
+fn bad_describe_inputs_are_one_line_errors() {
+    assert_one_line_error(
+        &cartera(&["describe", "/no/such/file.csv"]),
+        "/no/such/file.csv",
+    );
+    let ragged = tmp("ragged.csv");
+    std::fs::write(&ragged, "a,b\n1,2\n3\n").unwrap();
+    assert_one_line_error(
+        &cartera(&["describe", ragged.to_str().unwrap()]),
+        ":3:0: expected 2 fields",
+    );
+    let ok = tmp("ok.csv");
+    std::fs::write(&ok, "a,b\n1,2\n3,x\n").unwrap();
+    let ok = ok.to_str().unwrap();
+    assert_one_line_error(
+        &cartera(&["describe", ok, "--delimiter", "::"]),
+        "unknown delimiter",
+    );
+    assert_one_line_error(
+        &cartera(&["describe", ok, "--type", "b=numeric"]),
+        "`x` is not a number",
+    );
+    assert_one_line_error(&cartera(&["describe", ok, "--type", "b"]), "NAME=");
+    assert_one_line_error(
+        &cartera(&["describe", ok, "--type", "c=text"]),
+        "no column named `c`",
+    );
+    let latin1 = tmp("latin1.csv");
+    std::fs::write(&latin1, b"nombre\nJos\xe9\n").unwrap();
+    assert_one_line_error(&cartera(&["describe", latin1.to_str().unwrap()]), "UTF-8");
+}
+
+fn describe_json(path: &Path) -> Value {
+    let out = cartera(&["describe", path.to_str().unwrap(), "--json", "-"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("--json - prints only JSON")
+}
+
+fn close(a: f64, b: f64) -> bool {
+    // 1e-9 relative, with a tiny absolute floor for values that are exactly or nearly zero.
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) + 1e-12
+}
+
+/// Compare `cartera describe --json` with a pandas fixture, column by column.
+fn assert_matches_fixture(csv: &Path, fixture: &str) {
+    let ours = describe_json(csv);
+    let text = std::fs::read_to_string(repo().join("tests/fixtures").join(fixture))
+        .expect("fixture exists");
+    let theirs: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(ours["rows"], theirs["rows"]);
+    let ours = ours["columns"].as_array().unwrap();
+    let theirs = theirs["columns"].as_array().unwrap();
+    assert_eq!(ours.len(), theirs.len());
+    let mut compared = 0;
+    for (o, t) in ours.iter().zip(theirs) {
+        let name = t["name"].as_str().unwrap();
+        assert_eq!(o["name"], t["name"]);
+        for key in ["count", "missing", "unique"] {
+            assert_eq!(o[key], t[key], "{fixture}: {name}.{key}");
+        }
+        let numeric = t["numeric"].as_bool().unwrap();
+        assert_eq!(o["type"] == "numeric", numeric, "{fixture}: type of {name}");
+        if numeric {
+            for key in ["mean", "std", "min", "25%", "50%", "75%", "max"] {
+                match (o.get(key).and_then(Value::as_f64), t[key].as_f64()) {
+                    (Some(a), Some(b)) => assert!(
+                        close(a, b),
+                        "{fixture}: {name}.{key}: cartera {a} vs pandas {b}"
+                    ),
+                    (None, None) => {}
+                    (a, b) => panic!("{fixture}: {name}.{key}: cartera {a:?} vs pandas {b:?}"),
+                }
+                compared += 1;
+            }
+        } else if let Some(freq) = t.get("freq") {
+            assert_eq!(&o["freq"], freq, "{fixture}: {name}.freq");
+            if t["top_tied"] == false {
+                assert_eq!(o["top"], t["top"], "{fixture}: {name}.top");
+            }
+        }
+    }
+    assert!(compared > 0);
+}
+
+#[test]
+fn describe_generated_telco_matches_pandas() {
+    let path = tmp("telco-20000-7.csv");
+    let out = cartera(&[
+        "generate",
+        "telco",
+        "--rows",
+        "20000",
+        "--seed",
+        "7",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert_matches_fixture(&path, "describe_telco_20000_seed7.json");
+}
+
+#[test]
+fn describe_real_data_matches_pandas() {
+    let data = repo().join("data");
+    assert_matches_fixture(
+        &data.join("universal_bank.csv"),
+        "describe_universal_bank.json",
+    );
+    assert_matches_fixture(
+        &data.join("telco_customer_churn.csv"),
+        "describe_telco_customer_churn.json",
+    );
+    assert_matches_fixture(
+        &data.join("eastwest_airlines_cluster.csv"),
+        "describe_eastwest_airlines.json",
+    );
+}
+
+/// credit_scoring.csv is GPL-3 and not copied into the repository: compared when the shared
+/// data folder sits next to the clone (as on CI), reported and skipped otherwise.
+#[test]
+fn describe_credit_scoring_matches_pandas_when_available() {
+    let path = repo().join("../shared/data/credit_scoring.csv");
+    if !path.exists() {
+        eprintln!("skipped: {} not present", path.display());
+        return;
+    }
+    assert_matches_fixture(&path, "describe_credit_scoring.json");
+}
+
+#[test]
+fn describe_json_reports_timings() {
+    let v = describe_json(&repo().join("data/universal_bank.csv"));
+    assert!(v["read_seconds"].as_f64().unwrap() >= 0.0);
+    assert!(v["describe_seconds"].as_f64().unwrap() >= 0.0);
+    assert_eq!(v["rows"], 5000);
+}

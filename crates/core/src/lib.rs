@@ -1,0 +1,38 @@
+//! # cartera-core
+//!
+//! The foundation every cartera crate stands on:
+//!
+//! * [`Error`] and [`Result`]: one error type whose messages say what went wrong and where;
+//! * [`Float`]: kernels written once, compiled for `f32` and `f64`;
+//! * [`validate`]: the checks every `fit` and `predict` starts with;
+//! * [`rng`]: seeded, platform- and release-stable randomness with per-block streams, so parallel
+//!   code gives the same result with 1 or N threads;
+//! * [`datasets`]: `make_blobs` and `make_classification` generators;
+//! * `testkit` (feature `testkit`): the conformance checks every estimator runs.
+//!
+//! ```
+//! use cartera_core::{datasets::Blobs, validate, Error};
+//!
+//! let (x, _labels) = Blobs::new(200).n_features(3).centers(4).seed(7).generate()?;
+//! validate::check_non_empty(x.view(), "customers")?;
+//! validate::check_finite(x.view(), "customers")?;
+//!
+//! let mut bad = x.clone();
+//! bad[[10, 2]] = f64::NAN;
+//! let err = validate::check_finite(bad.view(), "customers").unwrap_err();
+//! assert!(matches!(err, Error::NonFinite { row: 10, column: 2, .. }));
+//! assert_eq!(err.to_string(), "customers contains a non-finite value (NaN) at row 10, column 2");
+//! # Ok::<(), Error>(())
+//! ```
+
+pub mod datasets;
+mod error;
+mod float;
+pub mod rng;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+pub mod validate;
+
+pub use error::{Error, Result};
+pub use float::Float;
+pub use rng::CarteraRng;

@@ -1,0 +1,755 @@
+//! Parallel CSV reading with delimiter detection and type inference.
+//!
+//! # How a file is read
+//! 1. The whole file is read into memory and a UTF-8 byte-order mark is skipped.
+//! 2. The delimiter is taken from [`CsvOptions`] or detected from the header line (`,` `;` tab
+//!    `|`, outside quotes, cross-checked against the second line).
+//! 3. The body is cut into blocks of about 2 MiB at record boundaries (a newline outside quotes,
+//!    so quoted fields may contain newlines). Block boundaries depend on the bytes only, never on
+//!    the thread count; blocks are parsed in parallel and joined in order, and the error reported
+//!    is always the first one in the file.
+//! 4. Each column starts out numeric. Its first value that is neither missing nor a number turns
+//!    it into a string column (values already seen in that block are re-read as text). After
+//!    all blocks, a string column becomes categorical or text by [`CategoricalRule`], unless
+//!    the user declared its type.
+//!
+//! # Values
+//! * Missing: after trimming ASCII spaces and tabs, an empty field or one of
+//!   [`CsvOptions::missing_values`] (default `NA`, `NaN`, `null`, `?`). Numbers are trimmed too;
+//!   text values are kept as written.
+//! * Numbers: Rust's `f64` syntax (`12`, `-3.5`, `1e-3`, `.5`, `inf`, `-inf`); `nan` in any case
+//!   is read as missing. Thousands separators and decimal commas (`1.234,56`) are **not** numbers:
+//!   such a column is read as text (declare it numeric to get an error naming the cell).
+//! * Text must be UTF-8; any other encoding is an error naming the line and column.
+//! * An empty header name becomes `Unnamed: J` (0-based column index), as pandas does.
+
+use std::path::Path;
+
+use cartera_core::{Error, Result};
+use rayon::prelude::*;
+
+use super::Table;
+use super::column::{CategoricalRule, Column, ColumnType, StringColumnBuilder};
+
+/// Target size of a parsing block. Large enough that per-block overhead (one builder per
+/// column) is negligible, small enough that 2–64 cores all get work on a 10 MB file.
+const BLOCK_BYTES: usize = 2 << 20;
+
+/// Options for [`Table::read_csv`].
+///
+/// Defaults: delimiter detected, missing markers `""`, `NA`, `NaN`, `null`, `?`, types inferred,
+/// [`CategoricalRule::default`].
+///
+/// ```
+/// use cartera_preprocess::{CsvOptions, ColumnType, Table};
+/// let opts = CsvOptions::default()
+///     .delimiter(b';')
+///     .missing_values(&["", "-", "n/d"])
+///     .column_type("zip", ColumnType::Categorical);
+/// let t = Table::read_csv_bytes(b"zip;income\n28001;-\n08001;1200\n", "x.csv", &opts)?;
+/// assert_eq!(t.column("zip")?.get_string(1).as_deref(), Some("08001"));
+/// assert!(t.column("income")?.is_missing(0));
+/// # Ok::<(), cartera_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvOptions {
+    delimiter: Option<u8>,
+    missing: Vec<String>,
+    types: Vec<(String, ColumnType)>,
+    rule: CategoricalRule,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: None,
+            missing: ["NA", "NaN", "null", "?"].map(String::from).to_vec(),
+            types: Vec::new(),
+            rule: CategoricalRule::default(),
+        }
+    }
+}
+
+impl CsvOptions {
+    /// Use this delimiter instead of detecting it (any ASCII punctuation or tab except `"`).
+    pub fn delimiter(mut self, delimiter: u8) -> Self {
+        self.delimiter = Some(delimiter);
+        self
+    }
+
+    /// Replace the missing-value markers (an empty field is always missing).
+    pub fn missing_values(mut self, markers: &[&str]) -> Self {
+        self.missing = markers.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// Declare the type of a column instead of inferring it.
+    pub fn column_type(mut self, name: &str, ty: ColumnType) -> Self {
+        self.types.retain(|(n, _)| n != name);
+        self.types.push((name.to_string(), ty));
+        self
+    }
+
+    /// Change the rule that tells categorical from text columns.
+    pub fn categorical_rule(mut self, rule: CategoricalRule) -> Self {
+        self.rule = rule;
+        self
+    }
+
+    /// The missing-value markers in use.
+    pub fn missing_markers(&self) -> &[String] {
+        &self.missing
+    }
+
+    /// Parse a delimiter as a user types it: `,` `;` `|` `:` a tab, or the words `tab`, `\t`,
+    /// `comma`, `semicolon`, `pipe`.
+    pub fn parse_delimiter(text: &str) -> Result<u8> {
+        let d = match text {
+            "tab" | "\\t" | "\t" => b'\t',
+            "comma" => b',',
+            "semicolon" => b';',
+            "pipe" => b'|',
+            s if s.len() == 1 => s.as_bytes()[0],
+            _ => 0,
+        };
+        check_delimiter(d).map_err(|_| {
+            Error::invalid_param(
+                "delimiter",
+                format!("{text:?}"),
+                "unknown delimiter: use one ASCII punctuation character such as , ; | or tab",
+            )
+        })?;
+        Ok(d)
+    }
+}
+
+fn check_delimiter(d: u8) -> Result<()> {
+    if d == b'\t' || (d.is_ascii_punctuation() && d != b'"') {
+        Ok(())
+    } else {
+        Err(Error::invalid_param(
+            "delimiter",
+            format!("{:?}", d as char),
+            "unknown delimiter: use one ASCII punctuation character such as , ; | or tab",
+        ))
+    }
+}
+
+impl Table {
+    /// Read a CSV file with a header row (see [`crate::table::csv_read`] for the rules).
+    pub fn read_csv(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Table> {
+        let path = path.as_ref();
+        let bytes =
+            std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        Self::read_csv_bytes(&bytes, &path.display().to_string(), options)
+    }
+
+    /// Read CSV from memory; `source_name` is used in error messages.
+    pub fn read_csv_bytes(bytes: &[u8], source_name: &str, options: &CsvOptions) -> Result<Table> {
+        Reader::new(bytes, source_name, options)?.read()
+    }
+}
+
+/// How a column is parsed, fixed before reading.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Auto,
+    Numeric,
+    Categorical,
+    Text,
+}
+
+struct Reader<'a> {
+    body: &'a [u8],
+    source: &'a str,
+    delimiter: u8,
+    names: Vec<String>,
+    kinds: Vec<Kind>,
+    missing: Vec<Vec<u8>>,
+    missing_max_len: usize,
+    /// `missing_first[b]` is true when some marker starts with byte `b`: most fields are
+    /// rejected as non-missing by one table lookup.
+    missing_first: [bool; 256],
+    rule: CategoricalRule,
+    /// Line number (1-based) of the first line of the body.
+    first_body_line: u64,
+}
+
+/// One block's parsed columns.
+enum BlockCol {
+    Num(Vec<f64>),
+    Str(StringColumnBuilder),
+}
+
+struct Block {
+    cols: Vec<BlockCol>,
+}
+
+/// A parse failure inside a block, with a line relative to the block.
+struct BlockError {
+    line_in_block: u64,
+    column: u64,
+    message: String,
+}
+
+fn trim_ascii(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| *c != b' ' && *c != b'\t')
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| *c != b' ' && *c != b'\t')
+        .map_or(start, |e| e + 1);
+    &b[start..end.max(start)]
+}
+
+/// Exact powers of ten representable in `f64` (10^0 ..= 10^22).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Parse a number. Plain decimals with at most 15 significant digits (almost every value in a
+/// customer table: counts, amounts, IDs) take Clinger's fast path: the digits form an integer
+/// below 2^53 and the power of ten is exact, so one correctly rounded division gives the same
+/// `f64` as the full parser. Everything else (exponents, long mantissas, `inf`) goes to
+/// Rust's parser.
+#[inline]
+fn parse_number(t: &[u8]) -> Option<f64> {
+    let first = *t.first()?;
+    // Cheap rejection of words before the UTF-8 check and the float parser.
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'i' | b'I' | b'n' | b'N'))
+    {
+        return None;
+    }
+    let (negative, digits) = match first {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut mantissa: u64 = 0;
+    let mut n_digits = 0usize;
+    let mut frac_digits = 0usize;
+    let mut seen_dot = false;
+    let mut fast = !digits.is_empty() && digits.len() <= 17;
+    if fast {
+        for &b in digits {
+            match b {
+                b'0'..=b'9' => {
+                    mantissa = mantissa * 10 + u64::from(b - b'0');
+                    n_digits += 1;
+                    frac_digits += usize::from(seen_dot);
+                }
+                b'.' if !seen_dot => seen_dot = true,
+                _ => {
+                    fast = false;
+                    break;
+                }
+            }
+        }
+    }
+    if fast && n_digits > 0 && n_digits <= 15 {
+        let v = mantissa as f64 / POW10[frac_digits];
+        return Some(if negative { -v } else { v });
+    }
+    std::str::from_utf8(t).ok()?.parse::<f64>().ok()
+}
+
+fn describe_bytes(b: &[u8]) -> String {
+    let s = String::from_utf8_lossy(b);
+    if s.chars().count() > 40 {
+        let cut: String = s.chars().take(40).collect();
+        format!("{cut}…")
+    } else {
+        s.into_owned()
+    }
+}
+
+/// Index just past the end of the first record (its newline), honouring quotes; `len` if none.
+fn end_of_first_record(bytes: &[u8]) -> usize {
+    let mut in_quotes = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b'\n' if !in_quotes => return i + 1,
+            _ => {}
+        }
+    }
+    bytes.len()
+}
+
+fn count_outside_quotes(line: &[u8], d: u8) -> usize {
+    let mut in_quotes = false;
+    let mut n = 0;
+    for &b in line {
+        if b == b'"' {
+            in_quotes = !in_quotes;
+        } else if b == d && !in_quotes {
+            n += 1;
+        }
+    }
+    n
+}
+
+fn detect_delimiter(header: &[u8], second: &[u8]) -> u8 {
+    const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+    // Prefer a delimiter that splits the header and the first data line alike, then the one
+    // that splits the header most; ties go to the earlier candidate.
+    let mut best: Option<(bool, usize, u8)> = None;
+    for d in CANDIDATES {
+        let h = count_outside_quotes(header, d);
+        if h == 0 {
+            continue;
+        }
+        let consistent = second.is_empty() || count_outside_quotes(second, d) == h;
+        if best.is_none_or(|(c, n, _)| (consistent, h) > (c, n)) {
+            best = Some((consistent, h, d));
+        }
+    }
+    best.map_or(b',', |(_, _, d)| d)
+}
+
+fn block_boundaries(body: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut in_quotes = false;
+    let mut scanned = 0; // quote parity is known up to here
+    while start < body.len() {
+        let target = start + BLOCK_BYTES;
+        if target >= body.len() {
+            out.push((start, body.len()));
+            break;
+        }
+        let quotes = body[scanned..target].iter().filter(|&&b| b == b'"').count();
+        if quotes % 2 == 1 {
+            in_quotes = !in_quotes;
+        }
+        let mut end = body.len();
+        for (i, &b) in body[target..].iter().enumerate() {
+            match b {
+                b'"' => in_quotes = !in_quotes,
+                b'\n' if !in_quotes => {
+                    end = target + i + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        out.push((start, end));
+        start = end;
+        scanned = end;
+    }
+    out
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8], source: &'a str, options: &CsvOptions) -> Result<Self> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(Error::empty(format!(
+                "{source}: the file (no header, no rows)"
+            )));
+        }
+        let header_end = end_of_first_record(bytes);
+        let header = &bytes[..header_end];
+        let body = &bytes[header_end..];
+        let second = &body[..end_of_first_record(body)];
+        let delimiter = match options.delimiter {
+            Some(d) => {
+                check_delimiter(d)?;
+                d
+            }
+            None => detect_delimiter(header, second),
+        };
+
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .delimiter(delimiter)
+            .flexible(true)
+            .from_reader(header);
+        let mut rec = csv::ByteRecord::new();
+        let ok = rdr.read_byte_record(&mut rec).map_err(|e| Error::Parse {
+            source_name: source.to_string(),
+            line: 1,
+            column: 0,
+            message: format!("cannot read the header: {e}"),
+        })?;
+        if !ok {
+            return Err(Error::empty(format!(
+                "{source}: the file (no header, no rows)"
+            )));
+        }
+        let mut names: Vec<String> = Vec::with_capacity(rec.len());
+        for (j, field) in rec.iter().enumerate() {
+            let name = std::str::from_utf8(field).map_err(|_| Error::Parse {
+                source_name: source.to_string(),
+                line: 1,
+                column: j as u64 + 1,
+                message: "column name is not valid UTF-8; save the file as UTF-8".into(),
+            })?;
+            let name = if name.trim().is_empty() {
+                format!("Unnamed: {j}")
+            } else {
+                name.to_string()
+            };
+            if let Some(i) = names.iter().position(|n| *n == name) {
+                return Err(Error::Parse {
+                    source_name: source.to_string(),
+                    line: 1,
+                    column: j as u64 + 1,
+                    message: format!("duplicate column name `{name}` (also column {})", i + 1),
+                });
+            }
+            names.push(name);
+        }
+
+        let mut kinds = vec![Kind::Auto; names.len()];
+        for (name, ty) in &options.types {
+            let j = names
+                .iter()
+                .position(|n| n == name)
+                .ok_or_else(|| Error::UnknownColumn {
+                    name: name.clone(),
+                    available: names.clone(),
+                })?;
+            kinds[j] = match ty {
+                ColumnType::Numeric => Kind::Numeric,
+                ColumnType::Categorical => Kind::Categorical,
+                ColumnType::Text => Kind::Text,
+            };
+        }
+
+        if body.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(Error::empty(format!(
+                "{source}: data (the file has a header but no rows)"
+            )));
+        }
+
+        let missing: Vec<Vec<u8>> = options
+            .missing
+            .iter()
+            .map(|m| m.as_bytes().to_vec())
+            .collect();
+        let missing_max_len = missing.iter().map(Vec::len).max().unwrap_or(0);
+        let mut missing_first = [false; 256];
+        for m in &missing {
+            if let Some(&b) = m.first() {
+                missing_first[usize::from(b)] = true;
+            }
+        }
+        let header_lines = header.iter().filter(|&&b| b == b'\n').count() as u64;
+        Ok(Reader {
+            body,
+            source,
+            delimiter,
+            names,
+            kinds,
+            missing,
+            missing_max_len,
+            missing_first,
+            rule: options.rule,
+            first_body_line: header_lines + 1,
+        })
+    }
+
+    #[inline]
+    fn is_missing(&self, t: &[u8]) -> bool {
+        match t.first() {
+            None => true,
+            Some(&b) => {
+                self.missing_first[usize::from(b)]
+                    && t.len() <= self.missing_max_len
+                    && self.missing.iter().any(|m| m == t)
+            }
+        }
+    }
+
+    fn csv_reader<'b>(&self, bytes: &'b [u8]) -> csv::Reader<&'b [u8]> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .delimiter(self.delimiter)
+            .flexible(true)
+            .from_reader(bytes)
+    }
+
+    fn text_value<'b>(
+        &self,
+        field: &'b [u8],
+        line: u64,
+        j: usize,
+    ) -> std::result::Result<Option<&'b str>, BlockError> {
+        if self.is_missing(trim_ascii(field)) {
+            return Ok(None);
+        }
+        std::str::from_utf8(field)
+            .map(Some)
+            .map_err(|e| BlockError {
+                line_in_block: line,
+                column: j as u64 + 1,
+                message: format!(
+                    "invalid UTF-8 (byte 0x{:02X}) in column `{}`; save the file as UTF-8",
+                    field[e.valid_up_to()],
+                    self.names[j]
+                ),
+            })
+    }
+
+    /// Column `j` of the first `rows` records of `bytes`, as text.
+    fn reread_text(
+        &self,
+        bytes: &[u8],
+        j: usize,
+        rows: usize,
+    ) -> std::result::Result<StringColumnBuilder, BlockError> {
+        let mut b = StringColumnBuilder::with_capacity(rows, rows * 8);
+        let mut rdr = self.csv_reader(bytes);
+        let mut rec = csv::ByteRecord::new();
+        for _ in 0..rows {
+            match rdr.read_byte_record(&mut rec) {
+                Ok(true) => {
+                    let line = rec.position().map_or(0, |p| p.line());
+                    b.push(self.text_value(&rec[j], line, j)?);
+                }
+                // Already read successfully once: the same bytes cannot fail now.
+                _ => break,
+            }
+        }
+        Ok(b)
+    }
+
+    fn parse_block(&self, bytes: &[u8]) -> std::result::Result<Block, BlockError> {
+        let ncols = self.names.len();
+        let est_rows = bytes.len() / (ncols * 4).max(1) + 1;
+        let mut cols: Vec<BlockCol> = self
+            .kinds
+            .iter()
+            .map(|k| match k {
+                Kind::Auto | Kind::Numeric => BlockCol::Num(Vec::with_capacity(est_rows)),
+                Kind::Categorical | Kind::Text => {
+                    BlockCol::Str(StringColumnBuilder::with_capacity(est_rows, est_rows * 8))
+                }
+            })
+            .collect();
+        let mut rdr = self.csv_reader(bytes);
+        let mut rec = csv::ByteRecord::new();
+        let mut row = 0usize;
+        loop {
+            match rdr.read_byte_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    return Err(BlockError {
+                        line_in_block: line,
+                        column: 0,
+                        message: e.to_string(),
+                    });
+                }
+            }
+            let line = rec.position().map_or(0, |p| p.line());
+            if rec.len() != ncols {
+                return Err(BlockError {
+                    line_in_block: line,
+                    column: 0,
+                    message: format!(
+                        "expected {ncols} fields (as in the header), found {}",
+                        rec.len()
+                    ),
+                });
+            }
+            for (j, field) in rec.iter().enumerate() {
+                match &mut cols[j] {
+                    BlockCol::Num(v) => {
+                        let t = trim_ascii(field);
+                        if self.is_missing(t) {
+                            v.push(f64::NAN);
+                        } else if let Some(x) = parse_number(t) {
+                            v.push(x);
+                        } else if self.kinds[j] == Kind::Numeric {
+                            return Err(BlockError {
+                                line_in_block: line,
+                                column: j as u64 + 1,
+                                message: format!(
+                                    "`{}` is not a number, but column `{}` is declared numeric",
+                                    describe_bytes(field),
+                                    self.names[j]
+                                ),
+                            });
+                        } else {
+                            // First non-number in this block: this column is text here.
+                            let mut b = self.reread_text(bytes, j, row)?;
+                            b.push(self.text_value(field, line, j)?);
+                            cols[j] = BlockCol::Str(b);
+                        }
+                    }
+                    BlockCol::Str(b) => b.push(self.text_value(field, line, j)?),
+                }
+            }
+            row += 1;
+        }
+        Ok(Block { cols })
+    }
+
+    fn read(self) -> Result<Table> {
+        let blocks_at = block_boundaries(self.body);
+        let parsed: Vec<std::result::Result<Block, BlockError>> = blocks_at
+            .par_iter()
+            .map(|&(s, e)| self.parse_block(&self.body[s..e]))
+            .collect();
+        let mut blocks = Vec::with_capacity(parsed.len());
+        for (i, p) in parsed.into_iter().enumerate() {
+            match p {
+                Ok(b) => blocks.push(b),
+                Err(err) => {
+                    let before = self.body[..blocks_at[i].0]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count() as u64;
+                    return Err(Error::Parse {
+                        source_name: self.source.to_string(),
+                        line: self.first_body_line + before + err.line_in_block.saturating_sub(1),
+                        column: err.column,
+                        message: err.message,
+                    });
+                }
+            }
+        }
+        let n_rows: usize = blocks
+            .iter()
+            .map(|b| match b.cols.first() {
+                Some(BlockCol::Num(v)) => v.len(),
+                Some(BlockCol::Str(s)) => s.len(),
+                None => 0,
+            })
+            .sum();
+
+        let columns: Vec<Column> = (0..self.names.len())
+            .into_par_iter()
+            .map(|j| self.merge_column(j, &blocks, &blocks_at, n_rows))
+            .collect::<Result<_>>()?;
+        Ok(Table::from_parts_unchecked(self.names, columns, n_rows))
+    }
+
+    fn merge_column(
+        &self,
+        j: usize,
+        blocks: &[Block],
+        at: &[(usize, usize)],
+        n_rows: usize,
+    ) -> Result<Column> {
+        let all_numeric = blocks.iter().all(|b| matches!(b.cols[j], BlockCol::Num(_)));
+        if all_numeric {
+            let mut v = Vec::with_capacity(n_rows);
+            for b in blocks {
+                if let BlockCol::Num(x) = &b.cols[j] {
+                    v.extend_from_slice(x);
+                }
+            }
+            return Ok(Column::Numeric(v));
+        }
+        let mut all = StringColumnBuilder::with_capacity(n_rows, n_rows * 8);
+        for (b, &(s, e)) in blocks.iter().zip(at) {
+            match &b.cols[j] {
+                BlockCol::Str(sb) => all.append(sb),
+                BlockCol::Num(x) => {
+                    // Numeric in this block, text in another: read its raw text again so that
+                    // values such as `007` keep their spelling.
+                    let sb = self
+                        .reread_text(&self.body[s..e], j, x.len())
+                        .map_err(|err| Error::Parse {
+                            source_name: self.source.to_string(),
+                            line: 0,
+                            column: err.column,
+                            message: err.message,
+                        })?;
+                    all.append(&sb);
+                }
+            }
+        }
+        Ok(match self.kinds[j] {
+            Kind::Categorical => Column::Categorical(all.into_categorical()),
+            Kind::Text => Column::Text(all.into_text()),
+            Kind::Auto | Kind::Numeric => all.finish(&self.rule),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cartera_core::rng::CarteraRng;
+
+    /// The fast path must give exactly the bits of Rust's correctly rounded parser.
+    #[test]
+    fn fast_number_path_agrees_with_std() {
+        let mut rng = CarteraRng::seed_from_u64(1);
+        let check = |s: &str| {
+            let ours = parse_number(s.as_bytes());
+            let std = s.parse::<f64>().ok();
+            assert_eq!(ours.map(f64::to_bits), std.map(f64::to_bits), "{s}");
+        };
+        for _ in 0..200_000 {
+            let int_digits = rng.index(16);
+            let frac_digits = rng.index(18);
+            let mut s = String::new();
+            if rng.bernoulli(0.3) {
+                s.push('-');
+            }
+            for _ in 0..int_digits {
+                s.push(char::from(b'0' + rng.index(10) as u8));
+            }
+            if frac_digits > 0 || rng.bernoulli(0.1) {
+                s.push('.');
+            }
+            for _ in 0..frac_digits {
+                s.push(char::from(b'0' + rng.index(10) as u8));
+            }
+            if s.is_empty() || s == "-" || s == "." || s == "-." {
+                continue;
+            }
+            check(&s);
+        }
+        for s in [
+            "0",
+            "-0",
+            "+7",
+            "1e5",
+            "2.5E-3",
+            "inf",
+            "-inf",
+            "NaN",
+            "1.2.3",
+            "12a",
+            "0.1",
+            "9007199254740993",
+            "123456789012345.6",
+        ] {
+            check(s);
+        }
+        assert_eq!(parse_number(b"abc"), None);
+        assert_eq!(parse_number(b"1,5"), None);
+    }
+
+    #[test]
+    fn delimiter_detection() {
+        assert_eq!(detect_delimiter(b"a,b,c\n", b"1,2,3\n"), b',');
+        assert_eq!(detect_delimiter(b"a;b;c\n", b"1,5;2;3\n"), b';');
+        assert_eq!(detect_delimiter(b"\"x;y\",b\n", b"1,2\n"), b',');
+        assert_eq!(detect_delimiter(b"a\tb\n", b""), b'\t');
+        assert_eq!(detect_delimiter(b"single\n", b"1\n"), b',');
+    }
+
+    #[test]
+    fn blocks_end_on_record_boundaries() {
+        // Records with quoted newlines, about 3 blocks' worth.
+        let rec = "\"line one\nline two\",12345\n";
+        let body = rec.repeat((3 * BLOCK_BYTES) / rec.len());
+        let blocks = block_boundaries(body.as_bytes());
+        assert!(blocks.len() >= 3);
+        for (s, e) in &blocks {
+            assert_eq!((e - s) % rec.len(), 0, "a block splits a record");
+        }
+        assert_eq!(blocks.last().map(|b| b.1), Some(body.len()));
+    }
+}

@@ -1,0 +1,115 @@
+//! CSV writing.
+
+use std::io::Write;
+use std::path::Path;
+
+use cartera_core::{Error, Result};
+
+use super::Table;
+use super::column::Column;
+
+/// Format a number so that reading it back gives the same `f64`: integers without a decimal
+/// point, other values in the shortest round-trip form, exponent notation for very large or
+/// very small magnitudes.
+pub(crate) fn format_f64(x: f64, out: &mut String) {
+    use std::fmt::Write as _;
+    let a = x.abs();
+    // Writing to a String cannot fail.
+    let _ = if a == 0.0 || (1e-5..1e16).contains(&a) {
+        write!(out, "{x}")
+    } else if x.is_infinite() {
+        write!(out, "{}", if x > 0.0 { "inf" } else { "-inf" })
+    } else {
+        write!(out, "{x:e}")
+    };
+}
+
+impl Table {
+    /// Write the table as comma-separated CSV with a header to `path`.
+    ///
+    /// The file is written under a temporary name in the same folder and renamed at the end, so
+    /// an interrupted write never leaves a half file under the final name. Missing values are
+    /// written as empty fields.
+    pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let mut tmp_name = path
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        tmp_name.push(".partial");
+        let tmp = path.with_file_name(tmp_name);
+        let write = || -> Result<()> {
+            let file = std::fs::File::create(&tmp)
+                .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            self.write_csv_to(&mut w)?;
+            w.flush()
+                .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+            std::fs::rename(&tmp, path)
+                .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+        };
+        let result = write();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// Write the table as comma-separated CSV with a header to any writer.
+    pub fn write_csv_to<W: Write>(&self, writer: W) -> Result<()> {
+        self.write_csv_with(writer, b',')
+    }
+
+    /// Write the table as CSV with the given delimiter.
+    pub fn write_csv_with<W: Write>(&self, writer: W, delimiter: u8) -> Result<()> {
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .from_writer(writer);
+        let io = |e: csv::Error| Error::io("writing CSV", std::io::Error::other(e));
+        w.write_record(self.names()).map_err(io)?;
+        let mut record = csv::ByteRecord::new();
+        let mut buf = String::new();
+        for i in 0..self.n_rows() {
+            record.clear();
+            for col in self.columns() {
+                match col {
+                    Column::Numeric(v) => {
+                        buf.clear();
+                        if !v[i].is_nan() {
+                            format_f64(v[i], &mut buf);
+                        }
+                        record.push_field(buf.as_bytes());
+                    }
+                    Column::Categorical(c) => record.push_field(c.get(i).unwrap_or("").as_bytes()),
+                    Column::Text(t) => record.push_field(t.get(i).unwrap_or("").as_bytes()),
+                }
+            }
+            w.write_byte_record(&record).map_err(io)?;
+        }
+        w.flush().map_err(|e| Error::io("writing CSV", e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(x: f64) -> String {
+        let mut s = String::new();
+        format_f64(x, &mut s);
+        s
+    }
+
+    #[test]
+    fn numbers_round_trip() {
+        assert_eq!(fmt(3.0), "3");
+        assert_eq!(fmt(-0.25), "-0.25");
+        assert_eq!(fmt(354_123_456_789_012.0), "354123456789012");
+        assert_eq!(fmt(1e300), "1e300");
+        assert_eq!(fmt(f64::INFINITY), "inf");
+        for x in [0.1, 1.0 / 3.0, 1e-7, 123456.789, 2.5e17, f64::MIN_POSITIVE] {
+            assert_eq!(fmt(x).parse::<f64>().unwrap(), x);
+        }
+    }
+}
