@@ -219,9 +219,15 @@ impl StringColumnBuilder {
 
     /// Append every value of another builder.
     pub fn append(&mut self, other: &StringColumnBuilder) {
-        for i in 0..other.len() {
-            self.push(other.get(i));
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
         }
+        let base = self.data.len();
+        self.data.push_str(&other.data);
+        // `other.offsets[0]` is 0; its remaining offsets shift by what we held before.
+        self.offsets
+            .extend(other.offsets.iter().skip(1).map(|o| o + base));
+        self.missing.extend_from_slice(&other.missing);
     }
 
     /// Number of values pushed.

@@ -624,9 +624,20 @@ impl<'a> Reader<'a> {
             })
             .sum();
 
-        let columns: Vec<Column> = (0..self.names.len())
+        // Regroup block pieces by column so that each column's merge owns, and frees, its
+        // pieces as soon as it is done: peak memory stays near one copy of the table.
+        let mut by_column: Vec<Vec<BlockCol>> = (0..self.names.len())
+            .map(|_| Vec::with_capacity(blocks.len()))
+            .collect();
+        for block in blocks {
+            for (j, piece) in block.cols.into_iter().enumerate() {
+                by_column[j].push(piece);
+            }
+        }
+        let columns: Vec<Column> = by_column
             .into_par_iter()
-            .map(|j| self.merge_column(j, &blocks, &blocks_at, n_rows))
+            .enumerate()
+            .map(|(j, pieces)| self.merge_column(j, pieces, &blocks_at, n_rows))
             .collect::<Result<_>>()?;
         Ok(Table::from_parts_unchecked(self.names, columns, n_rows))
     }
@@ -634,24 +645,24 @@ impl<'a> Reader<'a> {
     fn merge_column(
         &self,
         j: usize,
-        blocks: &[Block],
+        pieces: Vec<BlockCol>,
         at: &[(usize, usize)],
         n_rows: usize,
     ) -> Result<Column> {
-        let all_numeric = blocks.iter().all(|b| matches!(b.cols[j], BlockCol::Num(_)));
+        let all_numeric = pieces.iter().all(|p| matches!(p, BlockCol::Num(_)));
         if all_numeric {
             let mut v = Vec::with_capacity(n_rows);
-            for b in blocks {
-                if let BlockCol::Num(x) = &b.cols[j] {
-                    v.extend_from_slice(x);
+            for p in pieces {
+                if let BlockCol::Num(x) = p {
+                    v.extend_from_slice(&x);
                 }
             }
             return Ok(Column::Numeric(v));
         }
         let mut all = StringColumnBuilder::with_capacity(n_rows, n_rows * 8);
-        for (b, &(s, e)) in blocks.iter().zip(at) {
-            match &b.cols[j] {
-                BlockCol::Str(sb) => all.append(sb),
+        for (p, &(s, e)) in pieces.into_iter().zip(at) {
+            match p {
+                BlockCol::Str(sb) => all.append(&sb),
                 BlockCol::Num(x) => {
                     // Numeric in this block, text in another: read its raw text again so that
                     // values such as `007` keep their spelling.
