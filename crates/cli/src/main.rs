@@ -25,6 +25,9 @@ enum Command {
     /// Per-column type, missing and unique counts and statistics of a CSV file (as pandas'
     /// describe()).
     Describe(commands::describe::Args),
+    /// Clean, impute, treat outliers, scale, one-hot encode and reduce a CSV; save the fitted
+    /// steps and apply them to the next file.
+    Prep(commands::prep::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(a) => commands::generate::run(a),
         Command::Describe(a) => commands::describe::run(a),
+        Command::Prep(a) => commands::prep::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -301,3 +301,214 @@ fn describe_json_reports_timings() {
     assert!(v["describe_seconds"].as_f64().unwrap() >= 0.0);
     assert_eq!(v["rows"], 5000);
 }
+
+fn csv_header(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn prep_fits_saves_and_applies_a_pipeline() {
+    let month1 = tmp("prep-m1.csv");
+    let month2 = tmp("prep-m2.csv");
+    for (p, seed) in [(&month1, "1"), (&month2, "2")] {
+        assert!(
+            cartera(&[
+                "generate",
+                "telco",
+                "--rows",
+                "5000",
+                "--seed",
+                seed,
+                "--out",
+                p.to_str().unwrap()
+            ])
+            .status
+            .success()
+        );
+    }
+    let out1 = tmp("prep-o1.csv");
+    let out2 = tmp("prep-o2.csv");
+    let pipe = tmp("prep-p.json");
+    let out = cartera(&[
+        "prep",
+        month1.to_str().unwrap(),
+        "--out",
+        out1.to_str().unwrap(),
+        "--drop-duplicates",
+        "--sentinel",
+        "DIAS_FRECUENCIA_RECARGA=9999",
+        "--drop-id-columns",
+        "--impute",
+        "median",
+        "--outliers",
+        "clip",
+        "--scale",
+        "robust",
+        "--one-hot",
+        "--unknown-categories",
+        "ignore",
+        "--keep-row-index",
+        "--save-pipeline",
+        pipe.to_str().unwrap(),
+        "--json",
+        "-",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["mode"], "fit");
+    assert_eq!(summary["rows_in"], 5000);
+    assert_eq!(summary["duplicates_removed"], 25);
+    assert!(summary["sentinel_replacements"][0][1].as_u64().unwrap() > 0);
+    assert_eq!(summary["dropped_columns"][0]["name"], "IMEI");
+    assert!(summary["prep_seconds"].as_f64().unwrap() >= 0.0);
+    let header = csv_header(&out1);
+    assert!(header.contains(&"row_index".to_string()));
+    assert!(header.contains(&"PLAN_PREPAGO DATOS".to_string()));
+
+    let out = cartera(&[
+        "prep",
+        month2.to_str().unwrap(),
+        "--out",
+        out2.to_str().unwrap(),
+        "--apply-pipeline",
+        pipe.to_str().unwrap(),
+        "--json",
+        "-",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["mode"], "apply");
+    assert_eq!(
+        csv_header(&out2),
+        csv_header(&out1)[..csv_header(&out1).len() - 1].to_vec()
+    );
+}
+
+#[test]
+fn prep_pca_on_real_data() {
+    let out = tmp("prep-bank.csv");
+    let res = cartera(&[
+        "prep",
+        repo().join("data/universal_bank.csv").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--drop-id-columns",
+        "--columns",
+        "Age,Experience,Income,Family,CCAvg,Mortgage",
+        "--scale",
+        "standard",
+        "--pca",
+        "0.9",
+        "--json",
+        "-",
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&res.stdout).unwrap();
+    let ratios: Vec<f64> = summary["explained_variance_ratio"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(ratios.iter().sum::<f64>() >= 0.9);
+    let header = csv_header(&out);
+    assert!(header.contains(&"PC1".to_string()) && !header.contains(&"Income".to_string()));
+    // Passthrough columns stay: the target is still there, the ID is gone.
+    assert!(header.contains(&"Personal Loan".to_string()) && !header.contains(&"ID".to_string()));
+}
+
+#[test]
+fn bad_prep_requests_are_one_line_errors() {
+    let input = repo().join("data/universal_bank.csv");
+    let input = input.to_str().unwrap();
+    let out = tmp("never-prep.csv");
+    let out = out.to_str().unwrap();
+    assert_one_line_error(
+        &cartera(&["prep", input, "--out", out, "--pca", "0"]),
+        "--pca",
+    );
+    assert_one_line_error(
+        &cartera(&["prep", input, "--out", out, "--pca", "1.5"]),
+        "--pca",
+    );
+    assert_one_line_error(
+        &cartera(&["prep", input, "--out", out, "--sentinel", "Age"]),
+        "COL=VALUE",
+    );
+    assert_one_line_error(
+        &cartera(&["prep", input, "--out", out, "--columns", "Agee"]),
+        "no column named `Agee`",
+    );
+    let truncated = tmp("truncated.json");
+    std::fs::write(&truncated, "{\"format\": \"cartera-pipel").unwrap();
+    assert_one_line_error(
+        &cartera(&[
+            "prep",
+            input,
+            "--out",
+            out,
+            "--apply-pipeline",
+            truncated.to_str().unwrap(),
+        ]),
+        "truncated",
+    );
+    assert_one_line_error(
+        &cartera(&[
+            "prep",
+            input,
+            "--out",
+            out,
+            "--apply-pipeline",
+            truncated.to_str().unwrap(),
+            "--scale",
+            "standard",
+        ]),
+        "remove --scale",
+    );
+    // A pipeline fitted on one table refuses a table with other columns, naming the column.
+    let pipe = tmp("bank-pipe.json");
+    assert!(
+        cartera(&[
+            "prep",
+            input,
+            "--out",
+            out,
+            "--scale",
+            "minmax",
+            "--save-pipeline",
+            pipe.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let airline = repo().join("data/eastwest_airlines_cluster.csv");
+    assert_one_line_error(
+        &cartera(&[
+            "prep",
+            airline.to_str().unwrap(),
+            "--out",
+            out,
+            "--apply-pipeline",
+            pipe.to_str().unwrap(),
+        ]),
+        "no column named `ID`",
+    );
+}

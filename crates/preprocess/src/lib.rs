@@ -26,7 +26,14 @@
 //! # Ok::<(), cartera_core::Error>(())
 //! ```
 
+pub mod clean;
 pub mod datasets;
+pub mod encode;
+pub mod impute;
+pub mod outliers;
+pub mod pca;
+pub mod pipeline;
+pub mod scale;
 pub mod table;
 
 pub use table::{

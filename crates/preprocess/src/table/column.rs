@@ -318,7 +318,7 @@ impl StringColumnBuilder {
 /// Deliberately chosen over SipHash here: encoding categorical columns is on the CSV hot path,
 /// and the worst case of a crafted file is a slower read, not a wrong result.
 #[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
+pub(crate) struct FxHasher(u64);
 
 impl std::hash::Hasher for FxHasher {
     #[inline]
@@ -340,7 +340,7 @@ impl std::hash::Hasher for FxHasher {
     }
 }
 
-type FastHash = std::hash::BuildHasherDefault<FxHasher>;
+pub(crate) type FastHash = std::hash::BuildHasherDefault<FxHasher>;
 
 /// When a string column is categorical rather than text.
 ///

@@ -19,6 +19,7 @@
 //! ```
 
 mod column;
+pub(crate) use column::FastHash;
 pub mod csv_read;
 pub(crate) mod csv_write;
 mod describe;
@@ -210,6 +211,26 @@ impl Table {
         }
         out.n_rows = self.n_rows;
         Ok(out)
+    }
+
+    /// Remove the columns `names` in place (each must exist); no data is copied.
+    pub fn remove_columns(&mut self, names: &[&str]) -> Result<()> {
+        for n in names {
+            self.index_of(n)?;
+        }
+        let mut keep = self.names.iter().map(|n| !names.contains(&n.as_str()));
+        let flags: Vec<bool> = keep.by_ref().collect();
+        let mut i = 0;
+        self.names.retain(|_| {
+            i += 1;
+            flags[i - 1]
+        });
+        let mut i = 0;
+        self.columns.retain(|_| {
+            i += 1;
+            flags[i - 1]
+        });
+        Ok(())
     }
 
     /// A table with the rows `rows`, in that order (repeats allowed).

@@ -1,0 +1,444 @@
+//! Categorical columns to numbers: one-hot (indicator columns) and ordinal (codes).
+//!
+//! Encoders are fitted on a [`Table`] and bound to column names, so next month's file is encoded
+//! with this month's categories. Categories are sorted (byte order), as scikit-learn's
+//! `categories='auto'`. A missing value encodes as all zeros (one-hot) or NaN (ordinal): impute
+//! first when that is not what you want.
+//!
+//! ```
+//! use cartera_preprocess::encode::{OneHotEncoder, UnknownCategory};
+//! use cartera_preprocess::{CsvOptions, Table};
+//!
+//! let t = Table::read_csv_bytes(b"plan,age\nplus,30\nbasic,41\nplus,25\nbasic,52\n", "t.csv", &CsvOptions::default())?;
+//! let enc = OneHotEncoder::new().unknown(UnknownCategory::Ignore).fit(&t, &["plan"])?;
+//! assert_eq!(enc.feature_names(), vec!["plan_basic", "plan_plus"]);
+//! let out = enc.transform(&t)?;
+//! assert_eq!(out.names(), &["plan_basic", "plan_plus", "age"]);
+//! assert_eq!(out.column("plan_plus")?.as_numeric().unwrap(), &[1.0, 0.0, 1.0, 0.0]);
+//! # Ok::<(), cartera_core::Error>(())
+//! ```
+
+use std::collections::HashMap;
+
+use cartera_core::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::table::{Column, FastHash, Table};
+
+/// What to do with a category not seen at fit time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnknownCategory {
+    /// Fail with an error naming the column, the row and the value (the default).
+    #[default]
+    Error,
+    /// One-hot: all indicators 0. Ordinal: NaN.
+    Ignore,
+}
+
+/// The categories of one encoded column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncodedColumn {
+    /// Column name.
+    pub name: String,
+    /// Sorted categories seen at fit time.
+    pub categories: Vec<String>,
+}
+
+fn string_values<'a>(t: &'a Table, name: &str) -> Result<Vec<Option<&'a str>>> {
+    match t.column(name)? {
+        Column::Categorical(c) => Ok((0..c.len()).map(|i| c.get(i)).collect()),
+        Column::Text(tc) => Ok(tc.iter().collect()),
+        Column::Numeric(_) => Err(Error::ColumnType {
+            name: name.to_string(),
+            expected: "categorical or text".into(),
+            found: "numeric".into(),
+        }),
+    }
+}
+
+fn fit_categories(t: &Table, columns: &[&str]) -> Result<Vec<EncodedColumn>> {
+    if columns.is_empty() {
+        return Err(Error::empty("list of columns to encode"));
+    }
+    columns
+        .iter()
+        .map(|name| {
+            let mut cats: Vec<String> = match t.column(name)? {
+                Column::Categorical(c) => {
+                    let mut used = vec![false; c.levels().len()];
+                    for &k in c.codes() {
+                        if let Some(u) = used.get_mut(k as usize) {
+                            *u = true;
+                        }
+                    }
+                    c.levels()
+                        .iter()
+                        .zip(used)
+                        .filter(|(_, u)| *u)
+                        .map(|(l, _)| l.clone())
+                        .collect()
+                }
+                _ => {
+                    let mut v: Vec<String> = string_values(t, name)?
+                        .into_iter()
+                        .flatten()
+                        .map(str::to_string)
+                        .collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    v
+                }
+            };
+            cats.sort_unstable();
+            if cats.is_empty() {
+                return Err(Error::TooFewSamples {
+                    what: format!("non-missing values in column `{name}` to encode"),
+                    needed: 1,
+                    found: 0,
+                });
+            }
+            Ok(EncodedColumn {
+                name: name.to_string(),
+                categories: cats,
+            })
+        })
+        .collect()
+}
+
+/// Codes of a column's values in `col.categories`, `None` for missing; unknown values follow
+/// `policy`.
+fn codes_for(
+    t: &Table,
+    col: &EncodedColumn,
+    policy: UnknownCategory,
+) -> Result<Vec<Option<usize>>> {
+    let index: HashMap<&str, usize, FastHash> = col
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    string_values(t, &col.name)?
+        .into_iter()
+        .enumerate()
+        .map(|(row, v)| match v {
+            None => Ok(None),
+            Some(s) => match (index.get(s), policy) {
+                (Some(&k), _) => Ok(Some(k)),
+                (None, UnknownCategory::Ignore) => Ok(None),
+                (None, UnknownCategory::Error) => Err(Error::invalid_param(
+                    "category",
+                    format!("{s:?}"),
+                    format!(
+                        "column `{}` row {row} has a category not seen at fit time (known: {})",
+                        col.name,
+                        col.categories.join(", ")
+                    ),
+                )),
+            },
+        })
+        .collect()
+}
+
+/// Replace each encoded column of `t`, at its position, by `make(column)`'s columns.
+fn splice(
+    t: &Table,
+    encoded: &[EncodedColumn],
+    mut make: impl FnMut(&EncodedColumn) -> Result<Vec<(String, Column)>>,
+) -> Result<Table> {
+    let mut out = Table::new();
+    for (name, col) in t.names().iter().zip(t.columns()) {
+        match encoded.iter().find(|e| &e.name == name) {
+            Some(e) => {
+                for (n, c) in make(e)? {
+                    if n != e.name && t.names().contains(&n) {
+                        return Err(Error::invalid_param(
+                            "column name",
+                            &n,
+                            "the encoded column's name is already taken in the table",
+                        ));
+                    }
+                    out.push_column(&n, c)?;
+                }
+            }
+            None => out.push_column(name, col.clone())?,
+        }
+    }
+    Ok(out)
+}
+
+/// One-hot encoder. Defaults: unknown categories are an error, no category dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct OneHotEncoder {
+    unknown: UnknownCategory,
+    drop_first: bool,
+}
+
+/// A fitted one-hot encoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedOneHot {
+    columns: Vec<EncodedColumn>,
+    unknown: UnknownCategory,
+    drop_first: bool,
+}
+
+impl OneHotEncoder {
+    /// The defaults listed on the type.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Policy for categories not seen at fit time.
+    pub fn unknown(mut self, policy: UnknownCategory) -> Self {
+        self.unknown = policy;
+        self
+    }
+    /// Drop the first category of each column (k - 1 indicators), as scikit-learn's
+    /// `drop='first'`; avoids perfectly collinear columns in an unpenalised linear model.
+    pub fn drop_first(mut self, drop: bool) -> Self {
+        self.drop_first = drop;
+        self
+    }
+    /// Learn the categories of `columns` (categorical or text).
+    pub fn fit(&self, t: &Table, columns: &[&str]) -> Result<FittedOneHot> {
+        Ok(FittedOneHot {
+            columns: fit_categories(t, columns)?,
+            unknown: self.unknown,
+            drop_first: self.drop_first,
+        })
+    }
+}
+
+impl FittedOneHot {
+    /// The encoded columns and their categories.
+    pub fn columns(&self) -> &[EncodedColumn] {
+        &self.columns
+    }
+
+    fn kept<'a>(&self, e: &'a EncodedColumn) -> &'a [String] {
+        if self.drop_first {
+            &e.categories[1..]
+        } else {
+            &e.categories
+        }
+    }
+
+    /// Names of the indicator columns, `{column}_{category}`, as scikit-learn's
+    /// `get_feature_names_out`.
+    pub fn feature_names(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .flat_map(|e| self.kept(e).iter().map(move |c| format!("{}_{c}", e.name)))
+            .collect()
+    }
+
+    /// `t` with each encoded column replaced, at its position, by its indicator columns
+    /// (numeric 0/1). Other columns pass through unchanged.
+    pub fn transform(&self, t: &Table) -> Result<Table> {
+        let offset = usize::from(self.drop_first);
+        splice(t, &self.columns, |e| {
+            let codes = codes_for(t, e, self.unknown)?;
+            Ok(self
+                .kept(e)
+                .iter()
+                .enumerate()
+                .map(|(i, cat)| {
+                    let k = i + offset;
+                    let v = codes
+                        .iter()
+                        .map(|c| f64::from(u8::from(*c == Some(k))))
+                        .collect();
+                    (format!("{}_{cat}", e.name), Column::Numeric(v))
+                })
+                .collect())
+        })
+    }
+}
+
+/// Ordinal encoder: each category becomes its index in the sorted categories. Default: unknown
+/// categories are an error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrdinalEncoder {
+    unknown: UnknownCategory,
+}
+
+/// A fitted ordinal encoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedOrdinal {
+    columns: Vec<EncodedColumn>,
+    unknown: UnknownCategory,
+}
+
+impl OrdinalEncoder {
+    /// The defaults listed on the type.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Policy for categories not seen at fit time (`Ignore` gives NaN).
+    pub fn unknown(mut self, policy: UnknownCategory) -> Self {
+        self.unknown = policy;
+        self
+    }
+    /// Learn the categories of `columns` (categorical or text).
+    pub fn fit(&self, t: &Table, columns: &[&str]) -> Result<FittedOrdinal> {
+        Ok(FittedOrdinal {
+            columns: fit_categories(t, columns)?,
+            unknown: self.unknown,
+        })
+    }
+}
+
+impl FittedOrdinal {
+    /// The encoded columns and their categories.
+    pub fn columns(&self) -> &[EncodedColumn] {
+        &self.columns
+    }
+
+    /// `t` with each encoded column replaced by a numeric column of codes (NaN for missing).
+    pub fn transform(&self, t: &Table) -> Result<Table> {
+        splice(t, &self.columns, |e| {
+            let codes = codes_for(t, e, self.unknown)?;
+            let v = codes
+                .iter()
+                .map(|c| c.map_or(f64::NAN, |k| k as f64))
+                .collect();
+            Ok(vec![(e.name.clone(), Column::Numeric(v))])
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::CsvOptions;
+
+    fn read(s: &str) -> Table {
+        Table::read_csv_bytes(s.as_bytes(), "t.csv", &CsvOptions::default()).unwrap()
+    }
+
+    fn train() -> Table {
+        read(
+            "id,plan,region\n1,plus,Lima\n2,basic,Cusco\n3,plus,\n4,datos,Lima\n5,plus,Lima\n6,basic,Cusco\n",
+        )
+    }
+
+    #[test]
+    fn one_hot_with_missing_and_drop_first() {
+        let t = train();
+        let enc = OneHotEncoder::new().fit(&t, &["plan", "region"]).unwrap();
+        assert_eq!(
+            enc.feature_names(),
+            vec![
+                "plan_basic",
+                "plan_datos",
+                "plan_plus",
+                "region_Cusco",
+                "region_Lima"
+            ]
+        );
+        let out = enc.transform(&t).unwrap();
+        assert_eq!(out.n_cols(), 6);
+        // Row 2 has a missing region: all region indicators are 0.
+        assert_eq!(
+            out.column("region_Lima").unwrap().as_numeric().unwrap()[2],
+            0.0
+        );
+        assert_eq!(
+            out.column("region_Cusco").unwrap().as_numeric().unwrap()[2],
+            0.0
+        );
+        let dropped = OneHotEncoder::new()
+            .drop_first(true)
+            .fit(&t, &["plan"])
+            .unwrap();
+        assert_eq!(dropped.feature_names(), vec!["plan_datos", "plan_plus"]);
+    }
+
+    #[test]
+    fn unknown_categories_follow_the_policy() {
+        let t = train();
+        let next = read("id,plan,region\n7,premium,Lima\n");
+        let strict = OneHotEncoder::new().fit(&t, &["plan"]).unwrap();
+        let e = strict.transform(&next).unwrap_err();
+        assert!(e.to_string().contains("column `plan` row 0"), "{e}");
+        let lenient = OneHotEncoder::new()
+            .unknown(UnknownCategory::Ignore)
+            .fit(&t, &["plan"])
+            .unwrap();
+        let out = lenient.transform(&next).unwrap();
+        for n in lenient.feature_names() {
+            assert_eq!(out.column(&n).unwrap().as_numeric().unwrap(), &[0.0]);
+        }
+        let ord = OrdinalEncoder::new()
+            .unknown(UnknownCategory::Ignore)
+            .fit(&t, &["plan"])
+            .unwrap();
+        assert!(
+            ord.transform(&next)
+                .unwrap()
+                .column("plan")
+                .unwrap()
+                .as_numeric()
+                .unwrap()[0]
+                .is_nan()
+        );
+    }
+
+    #[test]
+    fn ordinal_codes_follow_sorted_categories() {
+        let t = train();
+        let ord = OrdinalEncoder::new().fit(&t, &["plan"]).unwrap();
+        let out = ord.transform(&t).unwrap();
+        assert_eq!(
+            out.column("plan").unwrap().as_numeric().unwrap(),
+            &[2.0, 0.0, 2.0, 1.0, 2.0, 0.0]
+        );
+    }
+
+    #[test]
+    fn bad_input() {
+        let t = train();
+        assert!(matches!(
+            OneHotEncoder::new().fit(&t, &["id"]),
+            Err(Error::ColumnType { .. })
+        ));
+        assert!(matches!(
+            OneHotEncoder::new().fit(&t, &["nope"]),
+            Err(Error::UnknownColumn { .. })
+        ));
+        assert!(OneHotEncoder::new().fit(&t, &[]).is_err());
+        let clash = read("p,p_a\na,1\nb,2\na,3\nb,4\n");
+        let enc = OneHotEncoder::new().fit(&clash, &["p"]).unwrap();
+        assert!(enc.transform(&clash).is_err());
+        // A fitted encoder round-trips through JSON.
+        let enc = OneHotEncoder::new().fit(&t, &["plan"]).unwrap();
+        let back: FittedOneHot =
+            serde_json::from_str(&serde_json::to_string(&enc).unwrap()).unwrap();
+        assert_eq!(back, enc);
+    }
+
+    #[test]
+    fn matches_pandas_get_dummies_on_real_data() {
+        // pd.get_dummies(df["Contract"]).sum() on telco_customer_churn.csv:
+        // Month-to-month 3875, One year 1473, Two year 1695.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+        let t = Table::read_csv(
+            root.join("telco_customer_churn.csv"),
+            &CsvOptions::default(),
+        )
+        .unwrap();
+        let enc = OneHotEncoder::new().fit(&t, &["Contract"]).unwrap();
+        let out = enc.transform(&t).unwrap();
+        let sum = |n: &str| {
+            out.column(n)
+                .unwrap()
+                .as_numeric()
+                .unwrap()
+                .iter()
+                .sum::<f64>()
+        };
+        assert_eq!(sum("Contract_Month-to-month"), 3875.0);
+        assert_eq!(sum("Contract_One year"), 1473.0);
+        assert_eq!(sum("Contract_Two year"), 1695.0);
+    }
+}

@@ -1,0 +1,819 @@
+//! A fitted, serialisable preprocessing pipeline: fit it on this month's customer table, save it
+//! as JSON, and apply the very same transformations to next month's file.
+//!
+//! The steps run in a fixed order, each optional:
+//!
+//! 1. drop exact duplicate rows;
+//! 2. sentinel values (`DIAS_FRECUENCIA_RECARGA=9999`) to missing;
+//! 3. drop identifier columns and constant columns (found at fit time, dropped by name after);
+//! 4. choose the feature columns (all numeric and categorical columns left, or the ones named);
+//!    every other column passes through untouched, so IDs and targets stay next to the result;
+//! 5. impute missing values (numeric features by the chosen strategy, categorical features by
+//!    their most frequent value);
+//! 6. IQR outliers on the numeric features: report, clip, or drop the rows;
+//! 7. scale the numeric features (standard, min-max or robust);
+//! 8. one-hot encode the categorical features;
+//! 9. PCA on all numeric features, replacing them by `PC1..PCk`.
+//!
+//! At transform time the input must have exactly the columns seen at fit time, with the same
+//! types: a missing or an extra column is an error naming it.
+//!
+//! ```
+//! use cartera_preprocess::pipeline::{OutlierAction, PrepConfig};
+//! use cartera_preprocess::scale::ScalerKind;
+//! use cartera_preprocess::impute::ImputeStrategy;
+//! use cartera_preprocess::datasets::bank_customers;
+//!
+//! let bank = bank_customers(2_000, 0)?;
+//! let config = PrepConfig::new()
+//!     .impute(ImputeStrategy::Mean)
+//!     .outliers(OutlierAction::Clip)
+//!     .scale(ScalerKind::Standard)
+//!     .one_hot(true)
+//!     .columns(&["age", "balance", "duration", "job", "marital"]);
+//! let (pipeline, prepared, summary) = config.fit(&bank)?;
+//! assert_eq!(summary.rows_out, 2_000);
+//! assert!(prepared.names().iter().any(|n| n == "job_student"));
+//!
+//! // Save, load, and apply to another table with the same columns.
+//! let json = pipeline.to_json()?;
+//! let reloaded = cartera_preprocess::pipeline::FittedPipeline::from_json(&json)?;
+//! let (again, _) = reloaded.transform(&bank)?;
+//! assert_eq!(again, prepared);
+//! # Ok::<(), cartera_core::Error>(())
+//! ```
+
+use std::time::Instant;
+
+use cartera_core::{Error, Result};
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::clean;
+use crate::encode::{FittedOneHot, OneHotEncoder, UnknownCategory};
+use crate::impute::{FittedImputer, ImputeStrategy, SimpleImputer};
+use crate::outliers::{FittedIqr, IqrOutliers};
+use crate::pca::{FittedPca, NComponents, Pca};
+use crate::scale::{FittedScaler, MinMaxScaler, RobustScaler, ScalerKind, StandardScaler};
+use crate::table::{CategoricalColumn, Column, ColumnType, Table};
+
+/// The identifier of pipeline files, checked on load.
+const FORMAT: &str = "cartera-pipeline";
+/// Version of the pipeline file layout; bumped on any incompatible change.
+const VERSION: u32 = 1;
+
+/// What to do with values outside the IQR fences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutlierAction {
+    /// Count them per column, change nothing.
+    Report,
+    /// Move them to the nearest fence.
+    Clip,
+    /// Drop every row with a value outside a fence (study 004, before clustering).
+    Drop,
+}
+
+/// A sentinel: `value` in `column` means "missing".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sentinel {
+    /// Column name.
+    pub column: String,
+    /// The sentinel as text (`9999`).
+    pub value: String,
+}
+
+/// The unfitted pipeline: which steps to run and how.
+///
+/// Defaults: every step off, IQR factor 1.5, ID-column uniqueness threshold 0.95, unknown
+/// categories at transform time are an error, PCA seed 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrepConfig {
+    drop_duplicates: bool,
+    sentinels: Vec<Sentinel>,
+    drop_id_columns: bool,
+    id_unique_ratio: f64,
+    drop_constant_columns: bool,
+    columns: Option<Vec<String>>,
+    impute: Option<ImputeStrategy>,
+    outliers: Option<OutlierAction>,
+    iqr_factor: f64,
+    scale: Option<ScalerKind>,
+    one_hot: bool,
+    unknown_categories: UnknownCategory,
+    pca: Option<NComponents>,
+    seed: u64,
+}
+
+impl Default for PrepConfig {
+    fn default() -> Self {
+        PrepConfig {
+            drop_duplicates: false,
+            sentinels: Vec::new(),
+            drop_id_columns: false,
+            id_unique_ratio: 0.95,
+            drop_constant_columns: false,
+            columns: None,
+            impute: None,
+            outliers: None,
+            iqr_factor: 1.5,
+            scale: None,
+            one_hot: false,
+            unknown_categories: UnknownCategory::Error,
+            pca: None,
+            seed: 0,
+        }
+    }
+}
+
+/// A column removed by the pipeline and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DroppedColumn {
+    /// Column name.
+    pub name: String,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// Per-column count, as `(column, count)`.
+pub type ColumnCount = (String, usize);
+
+/// What one run of the pipeline did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PrepSummary {
+    /// Rows in the input.
+    pub rows_in: usize,
+    /// Rows in the output.
+    pub rows_out: usize,
+    /// Exact duplicate rows removed.
+    pub duplicates_removed: usize,
+    /// Values turned into missing, per sentinel column.
+    pub sentinel_replacements: Vec<ColumnCount>,
+    /// Columns dropped (identifiers, constants).
+    pub dropped_columns: Vec<DroppedColumn>,
+    /// Numeric feature columns.
+    pub numeric_features: Vec<String>,
+    /// Categorical feature columns.
+    pub categorical_features: Vec<String>,
+    /// Values imputed per column (only columns with at least one).
+    pub imputed: Vec<ColumnCount>,
+    /// Values outside the IQR fences per numeric feature.
+    pub outliers: Vec<ColumnCount>,
+    /// Rows dropped as outliers.
+    pub outlier_rows_dropped: usize,
+    /// Scaler applied, if any.
+    pub scaled: Option<ScalerKind>,
+    /// Indicator columns created per one-hot encoded column.
+    pub one_hot: Vec<ColumnCount>,
+    /// PCA: components kept.
+    pub pca_components: Option<usize>,
+    /// PCA: explained variance ratio of each kept component.
+    pub explained_variance_ratio: Vec<f64>,
+    /// Output column names.
+    pub columns_out: Vec<String>,
+    /// For each output row, its row index in the input (joins results back to the raw table).
+    #[serde(skip)]
+    pub kept_rows: Vec<usize>,
+    /// Wall-clock seconds of each step that ran (fitting included), in order.
+    pub step_seconds: Vec<(String, f64)>,
+    /// Wall-clock time of the run.
+    pub seconds: f64,
+}
+
+impl PrepSummary {
+    /// Record the time since `clock` under `step` and restart the clock.
+    fn lap(&mut self, step: &str, clock: &mut Instant) {
+        self.step_seconds
+            .push((step.to_string(), clock.elapsed().as_secs_f64()));
+        *clock = Instant::now();
+    }
+}
+
+macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident: $t:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, v: $t) -> Self {
+            self.$name = v;
+            self
+        }
+    };
+}
+
+impl PrepConfig {
+    /// Every step off (see the type's defaults).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    setter!(/// Drop exact duplicate rows.
+        drop_duplicates: bool);
+    setter!(/// Drop identifier columns (see [`clean::find_id_columns`]).
+        drop_id_columns: bool);
+    setter!(/// Smallest distinct-value ratio of an identifier column (default 0.95).
+        id_unique_ratio: f64);
+    setter!(/// Drop columns with at most one distinct value.
+        drop_constant_columns: bool);
+    setter!(/// Fence width in IQRs for the outlier step (default 1.5).
+        iqr_factor: f64);
+    setter!(/// One-hot encode the categorical features.
+        one_hot: bool);
+    setter!(/// What one-hot encoding does with categories unseen at fit time.
+        unknown_categories: UnknownCategory);
+    setter!(/// Seed for randomized PCA.
+        seed: u64);
+
+    /// Treat `value` in `column` as missing (repeatable).
+    pub fn sentinel(mut self, column: &str, value: &str) -> Self {
+        self.sentinels.push(Sentinel {
+            column: column.to_string(),
+            value: value.to_string(),
+        });
+        self
+    }
+    /// Use only these feature columns; every other column passes through unchanged.
+    pub fn columns(mut self, names: &[&str]) -> Self {
+        self.columns = Some(names.iter().map(|s| s.to_string()).collect());
+        self
+    }
+    /// Impute missing values (numeric by `strategy`, categorical by most frequent).
+    pub fn impute(mut self, strategy: ImputeStrategy) -> Self {
+        self.impute = Some(strategy);
+        self
+    }
+    /// Treat IQR outliers of the numeric features.
+    pub fn outliers(mut self, action: OutlierAction) -> Self {
+        self.outliers = Some(action);
+        self
+    }
+    /// Scale the numeric features.
+    pub fn scale(mut self, kind: ScalerKind) -> Self {
+        self.scale = Some(kind);
+        self
+    }
+    /// Reduce all numeric features with PCA.
+    pub fn pca(mut self, components: NComponents) -> Self {
+        self.pca = Some(components);
+        self
+    }
+
+    /// Fit every step on `t` and return the fitted pipeline, the transformed table and what
+    /// was done.
+    pub fn fit(&self, t: &Table) -> Result<(FittedPipeline, Table, PrepSummary)> {
+        cartera_core::validate::check_in_range("id_unique_ratio", self.id_unique_ratio, 0.0, 1.0)?;
+        cartera_core::validate::check_non_negative("iqr_factor", self.iqr_factor)?;
+        let start = Instant::now();
+        let mut p = FittedPipeline {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            config: self.clone(),
+            input_columns: t
+                .names()
+                .iter()
+                .zip(t.columns())
+                .map(|(n, c)| (n.clone(), c.column_type()))
+                .collect(),
+            dropped_columns: Vec::new(),
+            numeric_features: Vec::new(),
+            categorical_features: Vec::new(),
+            imputer: None,
+            categorical_fill: Vec::new(),
+            fences: None,
+            scaler: None,
+            one_hot: None,
+            pca: None,
+        };
+        let mut s = PrepSummary {
+            rows_in: t.n_rows(),
+            ..Default::default()
+        };
+        let mut clock = Instant::now();
+        let mut data = p.clean(t, &mut s)?;
+        s.lap("clean", &mut clock);
+
+        // Columns to drop are decided on the cleaned training table.
+        if self.drop_id_columns {
+            for c in clean::find_id_columns(&data, self.id_unique_ratio) {
+                p.dropped_columns.push(DroppedColumn {
+                    name: c.name,
+                    reason: format!("identifier: {} ({:.3} distinct)", c.reason, c.unique_ratio),
+                });
+            }
+        }
+        if self.drop_constant_columns {
+            for name in clean::find_constant_columns(&data) {
+                if !p.dropped_columns.iter().any(|d| d.name == name) {
+                    p.dropped_columns.push(DroppedColumn {
+                        name,
+                        reason: "constant: at most one distinct value".into(),
+                    });
+                }
+            }
+        }
+        p.choose_features(&data)?;
+        data = p.drop_columns(data, &mut s)?;
+        s.lap("drop_columns", &mut clock);
+
+        // The numeric steps work on one row-major matrix of the numeric features, written back
+        // to the table once, after scaling.
+        let mut x = numeric_matrix(&data, &p.numeric_features)?;
+        let has_numeric = x.ncols() > 0;
+
+        if let Some(strategy) = self.impute {
+            if has_numeric {
+                // Name an all-missing column here: the imputer only knows column indices.
+                for (j, name) in p.numeric_features.iter().enumerate() {
+                    if x.column(j).iter().all(|v| v.is_nan())
+                        && !matches!(strategy, ImputeStrategy::Constant(_))
+                    {
+                        return Err(Error::TooFewSamples {
+                            what: format!("non-missing values in column `{name}` to impute from"),
+                            needed: 1,
+                            found: 0,
+                        });
+                    }
+                }
+                p.imputer = Some(SimpleImputer::new().strategy(strategy).fit(x.view())?);
+            }
+            for name in &p.categorical_features {
+                let fill =
+                    most_frequent(data.column(name)?).ok_or_else(|| Error::TooFewSamples {
+                        what: format!("non-missing values in column `{name}` to impute from"),
+                        needed: 1,
+                        found: 0,
+                    })?;
+                p.categorical_fill.push((name.clone(), fill));
+            }
+        }
+        p.impute(&mut data, &mut x, &mut s)?;
+        s.lap("impute", &mut clock);
+
+        if self.outliers.is_some() && has_numeric {
+            p.fences = Some(IqrOutliers::new().factor(self.iqr_factor).fit(x.view())?);
+        }
+        p.treat_outliers(&mut data, &mut x, &mut s)?;
+        s.lap("treat_outliers", &mut clock);
+
+        if let Some(kind) = self.scale
+            && has_numeric
+        {
+            check_no_missing(&x, &p.numeric_features, "scaling")?;
+            p.scaler = Some(fit_scaler(kind, &x)?);
+        }
+        p.scale(&mut data, x, &mut s)?;
+        s.lap("scale", &mut clock);
+
+        if self.one_hot && !p.categorical_features.is_empty() {
+            let names: Vec<&str> = p.categorical_features.iter().map(String::as_str).collect();
+            p.one_hot = Some(
+                OneHotEncoder::new()
+                    .unknown(self.unknown_categories)
+                    .fit(&data, &names)?,
+            );
+        }
+        data = p.encode(data, &mut s)?;
+        s.lap("encode", &mut clock);
+
+        if let Some(components) = self.pca {
+            let inputs = p.pca_inputs();
+            let x = numeric_matrix(&data, &inputs)?;
+            check_no_missing(&x, &inputs, "PCA")?;
+            p.pca = Some(fit_pca(components, self.seed, &x)?);
+        }
+        data = p.reduce(data, &mut s)?;
+        s.lap("reduce", &mut clock);
+
+        s.rows_out = data.n_rows();
+        s.columns_out = data.names().to_vec();
+        s.seconds = start.elapsed().as_secs_f64();
+        Ok((p, data, s))
+    }
+}
+
+/// A fitted pipeline (see the [module docs](self)). Save it with [`FittedPipeline::to_json`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedPipeline {
+    format: String,
+    version: u32,
+    config: PrepConfig,
+    input_columns: Vec<(String, ColumnType)>,
+    dropped_columns: Vec<DroppedColumn>,
+    numeric_features: Vec<String>,
+    categorical_features: Vec<String>,
+    imputer: Option<FittedImputer<f64>>,
+    categorical_fill: Vec<(String, String)>,
+    fences: Option<FittedIqr>,
+    scaler: Option<FittedScaler<f64>>,
+    one_hot: Option<FittedOneHot>,
+    pca: Option<FittedPca<f64>>,
+}
+
+fn numeric_matrix(t: &Table, names: &[String]) -> Result<Array2<f64>> {
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    t.to_array::<f64>(&refs)
+}
+
+/// Write the columns of `x` back into `t` under `names` (same positions).
+fn put_numeric(t: &mut Table, names: &[String], x: &Array2<f64>) -> Result<()> {
+    for (j, name) in names.iter().enumerate() {
+        t.replace_column(name, Column::Numeric(x.column(j).to_vec()))?;
+    }
+    Ok(())
+}
+
+/// Scaling and PCA need complete data: name the first feature with missing values and say how
+/// to fix it, rather than letting the kernel report a bare row and column index.
+fn check_no_missing(x: &Array2<f64>, names: &[String], step: &str) -> Result<()> {
+    for (j, name) in names.iter().enumerate() {
+        let n = x.column(j).iter().filter(|v| v.is_nan()).count();
+        if n > 0 {
+            return Err(Error::invalid_param(
+                "column",
+                name,
+                format!("has {n} missing values and {step} needs none: impute first (--impute)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `col` with its missing values replaced by the level `fill` (added if new).
+fn fill_categorical(col: &Column, fill: &str) -> Column {
+    match col {
+        Column::Categorical(c) => {
+            let mut levels = c.levels().to_vec();
+            let code = match levels.iter().position(|l| l == fill) {
+                Some(k) => k as u32,
+                None => {
+                    levels.push(fill.to_string());
+                    (levels.len() - 1) as u32
+                }
+            };
+            let codes = c
+                .codes()
+                .iter()
+                .map(|&k| {
+                    if k == crate::table::MISSING_CODE {
+                        code
+                    } else {
+                        k
+                    }
+                })
+                .collect();
+            Column::Categorical(CategoricalColumn::from_codes(codes, levels))
+        }
+        other => other.clone(),
+    }
+}
+
+fn most_frequent(col: &Column) -> Option<String> {
+    let stats = crate::table::describe_column("", col);
+    stats.top
+}
+
+impl FittedPipeline {
+    /// The configuration it was fitted with.
+    pub fn config(&self) -> &PrepConfig {
+        &self.config
+    }
+    /// Numeric feature columns (before one-hot and PCA).
+    pub fn numeric_features(&self) -> &[String] {
+        &self.numeric_features
+    }
+    /// Categorical feature columns.
+    pub fn categorical_features(&self) -> &[String] {
+        &self.categorical_features
+    }
+    /// Columns dropped at fit time and why.
+    pub fn dropped_columns(&self) -> &[DroppedColumn] {
+        &self.dropped_columns
+    }
+    /// The fitted PCA, if the pipeline has one.
+    pub fn pca(&self) -> Option<&FittedPca<f64>> {
+        self.pca.as_ref()
+    }
+
+    /// Apply the fitted pipeline to a table with the same columns as the training table.
+    pub fn transform(&self, t: &Table) -> Result<(Table, PrepSummary)> {
+        let start = Instant::now();
+        self.check_columns(t)?;
+        let mut s = PrepSummary {
+            rows_in: t.n_rows(),
+            ..Default::default()
+        };
+        let mut clock = Instant::now();
+        let data = self.clean(t, &mut s)?;
+        s.lap("clean", &mut clock);
+        let data = self.drop_columns(data, &mut s)?;
+        s.lap("drop_columns", &mut clock);
+        let mut data = data;
+        let mut x = numeric_matrix(&data, &self.numeric_features)?;
+        self.impute(&mut data, &mut x, &mut s)?;
+        s.lap("impute", &mut clock);
+        self.treat_outliers(&mut data, &mut x, &mut s)?;
+        s.lap("treat_outliers", &mut clock);
+        self.scale(&mut data, x, &mut s)?;
+        s.lap("scale", &mut clock);
+        let data = self.encode(data, &mut s)?;
+        s.lap("encode", &mut clock);
+        let data = self.reduce(data, &mut s)?;
+        s.lap("reduce", &mut clock);
+        s.rows_out = data.n_rows();
+        s.columns_out = data.names().to_vec();
+        s.seconds = start.elapsed().as_secs_f64();
+        Ok((data, s))
+    }
+
+    /// The pipeline as pretty JSON (the pipeline file format, version 1).
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self)
+            .map_err(|e| Error::model_format(format!("cannot serialise the pipeline: {e}")))
+    }
+
+    /// Load a pipeline saved by [`FittedPipeline::to_json`]. A truncated file, another kind of
+    /// file or another format version is an [`Error::ModelFormat`] saying which.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            Error::model_format(format!("pipeline file is not valid JSON (truncated?): {e}"))
+        })?;
+        match value.get("format").and_then(|f| f.as_str()) {
+            Some(FORMAT) => {}
+            Some(other) => {
+                return Err(Error::model_format(format!(
+                    "this is a `{other}` file, not a cartera pipeline"
+                )));
+            }
+            None => {
+                return Err(Error::model_format(
+                    "not a cartera pipeline file (no `format`)",
+                ));
+            }
+        }
+        match value.get("version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(VERSION) => {}
+            Some(v) => {
+                return Err(Error::model_format(format!(
+                    "pipeline file version {v}; this cartera reads version {VERSION}"
+                )));
+            }
+            None => return Err(Error::model_format("pipeline file has no `version`")),
+        }
+        serde_json::from_value(value)
+            .map_err(|e| Error::model_format(format!("pipeline file is damaged: {e}")))
+    }
+
+    /// Save as JSON to `path` (written to a temporary name, then renamed).
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        let tmp = path.with_extension("json.partial");
+        let ctx = || format!("writing {}", path.display());
+        std::fs::write(&tmp, self.to_json()? + "\n").map_err(|e| Error::io(ctx(), e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(ctx(), e))
+    }
+
+    /// Load from a JSON file.
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        Self::from_json(&text).map_err(|e| match e {
+            Error::ModelFormat { message } => {
+                Error::model_format(format!("{}: {message}", path.display()))
+            }
+            other => other,
+        })
+    }
+
+    fn check_columns(&self, t: &Table) -> Result<()> {
+        let expected: Vec<String> = self.input_columns.iter().map(|(n, _)| n.clone()).collect();
+        for (name, ty) in &self.input_columns {
+            let found = t.column(name).map_err(|_| Error::UnknownColumn {
+                name: name.clone(),
+                available: t.names().to_vec(),
+            })?;
+            // A numeric column may come back categorical (or the reverse) if a month's file
+            // happens to look different: that changes what the steps mean, so refuse it.
+            if found.column_type() != *ty {
+                return Err(Error::ColumnType {
+                    name: name.clone(),
+                    expected: ty.to_string(),
+                    found: found.column_type().to_string(),
+                });
+            }
+        }
+        if let Some(extra) = t.names().iter().find(|n| !expected.contains(n)) {
+            return Err(Error::invalid_param(
+                "column",
+                extra,
+                "this column was not in the table the pipeline was fitted on",
+            ));
+        }
+        Ok(())
+    }
+
+    fn clean(&self, t: &Table, s: &mut PrepSummary) -> Result<Table> {
+        let mut data = if self.config.drop_duplicates {
+            let (d, report) = clean::drop_duplicates(t)?;
+            s.duplicates_removed = report.removed;
+            s.kept_rows = report.kept_rows;
+            d
+        } else {
+            s.kept_rows = (0..t.n_rows()).collect();
+            t.clone()
+        };
+        for sen in &self.config.sentinels {
+            let n = clean::replace_sentinel(&mut data, &sen.column, &sen.value)?;
+            s.sentinel_replacements.push((sen.column.clone(), n));
+        }
+        Ok(data)
+    }
+
+    fn drop_columns(&self, mut t: Table, s: &mut PrepSummary) -> Result<Table> {
+        s.dropped_columns = self.dropped_columns.clone();
+        s.numeric_features = self.numeric_features.clone();
+        s.categorical_features = self.categorical_features.clone();
+        if self.dropped_columns.is_empty() {
+            return Ok(t);
+        }
+        let names: Vec<&str> = self
+            .dropped_columns
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        t.remove_columns(&names)?;
+        Ok(t)
+    }
+
+    fn choose_features(&mut self, t: &Table) -> Result<()> {
+        let candidates: Vec<String> = match &self.config.columns {
+            Some(cols) => {
+                for c in cols {
+                    if self.dropped_columns.iter().any(|d| &d.name == c) {
+                        return Err(Error::invalid_param(
+                            "columns",
+                            c,
+                            "this feature column was dropped by an earlier step",
+                        ));
+                    }
+                    t.index_of(c)?;
+                }
+                cols.clone()
+            }
+            None => t
+                .names()
+                .iter()
+                .filter(|n| !self.dropped_columns.iter().any(|d| &d.name == *n))
+                .cloned()
+                .collect(),
+        };
+        for name in candidates {
+            match t.column_type(&name)? {
+                ColumnType::Numeric => self.numeric_features.push(name),
+                ColumnType::Categorical => self.categorical_features.push(name),
+                ColumnType::Text if self.config.columns.is_some() => {
+                    return Err(Error::ColumnType {
+                        name,
+                        expected: "numeric or categorical (a feature)".into(),
+                        found: "text".into(),
+                    });
+                }
+                ColumnType::Text => {}
+            }
+        }
+        if self.numeric_features.is_empty() && self.categorical_features.is_empty() {
+            return Err(Error::empty("set of feature columns"));
+        }
+        Ok(())
+    }
+
+    fn impute(&self, t: &mut Table, x: &mut Array2<f64>, s: &mut PrepSummary) -> Result<()> {
+        if let Some(imp) = &self.imputer {
+            let (y, counts) = imp.transform_with_counts(x.view())?;
+            for (name, n) in self.numeric_features.iter().zip(counts) {
+                if n > 0 {
+                    s.imputed.push((name.clone(), n));
+                }
+            }
+            *x = y;
+        }
+        for (name, fill) in &self.categorical_fill {
+            let col = t.column(name)?;
+            let n = col.missing_count();
+            if n > 0 {
+                s.imputed.push((name.clone(), n));
+                let filled = fill_categorical(col, fill);
+                t.replace_column(name, filled)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn treat_outliers(
+        &self,
+        t: &mut Table,
+        x: &mut Array2<f64>,
+        s: &mut PrepSummary,
+    ) -> Result<()> {
+        let (Some(fences), Some(action)) = (&self.fences, self.config.outliers) else {
+            return Ok(());
+        };
+        let counts = fences.count_outside(x.view())?;
+        s.outliers = self.numeric_features.iter().cloned().zip(counts).collect();
+        match action {
+            OutlierAction::Report => {}
+            OutlierAction::Clip => *x = fences.clip(x.view())?,
+            OutlierAction::Drop => {
+                let mask = fences.inlier_mask(x.view())?;
+                let keep: Vec<usize> = (0..mask.len()).filter(|&i| mask[i]).collect();
+                s.outlier_rows_dropped = mask.len() - keep.len();
+                s.kept_rows = keep.iter().map(|&i| s.kept_rows[i]).collect();
+                *t = t.take_rows(&keep)?;
+                *x = x.select(ndarray::Axis(0), &keep);
+            }
+        }
+        Ok(())
+    }
+
+    /// Scale the numeric matrix (if configured) and write it back into the table.
+    fn scale(&self, t: &mut Table, x: Array2<f64>, s: &mut PrepSummary) -> Result<()> {
+        let x = match &self.scaler {
+            Some(scaler) => {
+                s.scaled = self.config.scale;
+                let mut x = x;
+                scaler.transform_in_place(x.view_mut())?;
+                x
+            }
+            None => x,
+        };
+        put_numeric(t, &self.numeric_features, &x)
+    }
+
+    fn encode(&self, t: Table, s: &mut PrepSummary) -> Result<Table> {
+        let Some(enc) = &self.one_hot else {
+            return Ok(t);
+        };
+        s.one_hot = enc
+            .columns()
+            .iter()
+            .map(|c| (c.name.clone(), c.categories.len()))
+            .collect();
+        enc.transform(&t)
+    }
+
+    /// Numeric columns PCA works on: the numeric features plus the one-hot indicators.
+    fn pca_inputs(&self) -> Vec<String> {
+        let mut v = self.numeric_features.clone();
+        if let Some(enc) = &self.one_hot {
+            v.extend(enc.feature_names());
+        }
+        v
+    }
+
+    fn reduce(&self, t: Table, s: &mut PrepSummary) -> Result<Table> {
+        let Some(pca) = &self.pca else {
+            return Ok(t);
+        };
+        let inputs = self.pca_inputs();
+        let x = numeric_matrix(&t, &inputs)?;
+        let z = apply_pca(pca, &x)?;
+        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let mut out = t.drop(&refs)?;
+        for k in 0..z.ncols() {
+            out.push_column(
+                &format!("PC{}", k + 1),
+                Column::Numeric(z.column(k).to_vec()),
+            )?;
+        }
+        s.pca_components = Some(z.ncols());
+        s.explained_variance_ratio = pca_ratios(pca);
+        Ok(out)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The numeric transformers, adapted to the pipeline's f64 matrices.
+// ---------------------------------------------------------------------------------------------
+
+fn fit_scaler(kind: ScalerKind, x: &Array2<f64>) -> Result<FittedScaler<f64>> {
+    match kind {
+        ScalerKind::Standard => StandardScaler::new().fit(x.view()),
+        ScalerKind::MinMax => MinMaxScaler::new().fit(x.view()),
+        ScalerKind::Robust => RobustScaler::new().fit(x.view()),
+    }
+}
+
+fn fit_pca(components: NComponents, seed: u64, x: &Array2<f64>) -> Result<FittedPca<f64>> {
+    let pca = Pca::new().seed(seed);
+    let pca = match components {
+        NComponents::All => pca.all_components(),
+        NComponents::Count(k) => pca.n_components(k),
+        NComponents::VarianceFraction(f) => pca.variance_fraction(f),
+    };
+    pca.fit(x.view())
+}
+
+fn apply_pca(p: &FittedPca<f64>, x: &Array2<f64>) -> Result<Array2<f64>> {
+    p.transform(x.view())
+}
+
+fn pca_ratios(p: &FittedPca<f64>) -> Vec<f64> {
+    p.explained_variance_ratio().to_vec()
+}

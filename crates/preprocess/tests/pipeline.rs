@@ -1,0 +1,271 @@
+//! The fitted preprocessing pipeline seen from outside: study 004's steps on the generated telco
+//! table, save / load / apply to next month's file, and every bad input as a typed error.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+use cartera_core::Error;
+use cartera_preprocess::datasets::{bank_customers, telco_churn};
+use cartera_preprocess::impute::ImputeStrategy;
+use cartera_preprocess::pca::NComponents;
+use cartera_preprocess::pipeline::{FittedPipeline, OutlierAction, PrepConfig};
+use cartera_preprocess::scale::ScalerKind;
+use cartera_preprocess::{Column, ColumnType, Table};
+
+fn study004() -> PrepConfig {
+    PrepConfig::new()
+        .drop_duplicates(true)
+        .sentinel("DIAS_FRECUENCIA_RECARGA", "9999")
+        .drop_id_columns(true)
+        .impute(ImputeStrategy::Mean)
+        .outliers(OutlierAction::Drop)
+        .scale(ScalerKind::MinMax)
+        .one_hot(true)
+}
+
+fn numeric(t: &Table, name: &str) -> Vec<f64> {
+    t.column(name).unwrap().as_numeric().unwrap().to_vec()
+}
+
+#[test]
+fn study_004_steps_on_the_generated_telco_table() {
+    let raw = telco_churn(20_000, 11).unwrap();
+    let sentinels = numeric(&raw, "DIAS_FRECUENCIA_RECARGA")
+        .iter()
+        .filter(|&&v| v == 9999.0)
+        .count();
+    let (pipeline, out, s) = study004().fit(&raw).unwrap();
+
+    assert_eq!(s.rows_in, 20_000);
+    assert_eq!(s.duplicates_removed, 100);
+    // Duplicates are removed before sentinels are counted.
+    assert!(s.sentinel_replacements[0].1 <= sentinels && s.sentinel_replacements[0].1 > 0);
+    // The device ID and the (nearly unique) address are both identifier-like.
+    let dropped: Vec<&str> = s.dropped_columns.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(dropped, vec!["IMEI", "DIRECCION"]);
+    assert!(
+        s.imputed
+            .iter()
+            .any(|(c, n)| c == "DIAS_FRECUENCIA_RECARGA" && *n == s.sentinel_replacements[0].1)
+    );
+    assert!(s.outlier_rows_dropped > 0);
+    assert_eq!(s.rows_out, 19_900 - s.outlier_rows_dropped);
+    assert_eq!(s.kept_rows.len(), s.rows_out);
+    assert!(s.kept_rows.windows(2).all(|w| w[0] < w[1]));
+
+    // Every numeric feature is in [0, 1] after min-max scaling (up to rounding of scikit-learn's
+    // `x * scale + min` formula), and spans it.
+    for name in pipeline.numeric_features() {
+        let v = numeric(&out, name);
+        assert!(v.iter().all(|x| (-1e-12..=1.0 + 1e-12).contains(x)), "{name}");
+        let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+        // (CHURN is constant here: the IQR rule drops every churner, as pandas code would.)
+        if hi > lo {
+            assert!(lo.abs() < 1e-12 && (hi - 1.0).abs() < 1e-12, "{name}: [{lo}, {hi}]");
+        }
+    }
+    assert!(out.names().iter().any(|n| n == "TIENDA_T01"));
+    assert!(out.column("TIENDA").is_err());
+    // Text columns pass through untouched.
+    assert_eq!(
+        out.column_type("FECHA_ACTIVACION").unwrap(),
+        ColumnType::Text
+    );
+    // kept_rows point back at the raw table: the passthrough date and the label match.
+    for i in [0, 123, s.rows_out - 1] {
+        let k = s.kept_rows[i];
+        assert_eq!(
+            out.column("FECHA_ACTIVACION").unwrap().get_string(i),
+            raw.column("FECHA_ACTIVACION").unwrap().get_string(k)
+        );
+    }
+}
+
+#[test]
+fn saved_pipeline_applies_the_same_steps_to_next_month() {
+    let this_month = telco_churn(10_000, 1).unwrap();
+    let next_month = telco_churn(8_000, 2).unwrap();
+    let config = study004().outliers(OutlierAction::Clip);
+    let (pipeline, fitted_out, _) = config.fit(&this_month).unwrap();
+
+    let reloaded = FittedPipeline::from_json(&pipeline.to_json().unwrap()).unwrap();
+    assert_eq!(reloaded, pipeline);
+    let (again, _) = reloaded.transform(&this_month).unwrap();
+    assert_eq!(again, fitted_out);
+
+    let (next, s) = reloaded.transform(&next_month).unwrap();
+    assert_eq!(next.names(), fitted_out.names());
+    assert_eq!(s.rows_in, 8_000);
+    // Next month is scaled with this month's statistics and clipped to this month's fences:
+    // finite, and nearly all within this month's [0, 1] range.
+    for name in pipeline.numeric_features() {
+        let v = numeric(&next, name);
+        assert!(v.iter().all(|x| x.is_finite()), "{name}");
+        let inside = v.iter().filter(|x| (0.0..=1.0).contains(*x)).count();
+        assert!(
+            inside as f64 >= 0.95 * v.len() as f64,
+            "{name}: {inside} of {}",
+            v.len()
+        );
+    }
+}
+
+#[test]
+fn pca_by_fraction_on_bank() {
+    let bank = bank_customers(3_000, 4).unwrap();
+    let config = PrepConfig::new()
+        .scale(ScalerKind::Standard)
+        .one_hot(true)
+        .pca(NComponents::VarianceFraction(0.8));
+    let (p, out, s) = config.fit(&bank).unwrap();
+    let k = s.pca_components.unwrap();
+    assert!(k >= 1 && out.names().iter().any(|n| n == "PC1"));
+    let total: f64 = s.explained_variance_ratio.iter().sum();
+    assert!(total >= 0.8, "{total}");
+    let without_last: f64 = s.explained_variance_ratio[..k - 1].iter().sum();
+    assert!(without_last < 0.8);
+    assert_eq!(p.pca().unwrap().n_components(), k);
+    // PCA replaced the numeric features; nothing numeric except PCs is left.
+    assert!(
+        out.names()
+            .iter()
+            .all(|n| n.starts_with("PC") || out.column_type(n).unwrap() != ColumnType::Numeric)
+    );
+}
+
+#[test]
+fn transform_checks_the_columns() {
+    let t = bank_customers(500, 1).unwrap();
+    let (p, _, _) = PrepConfig::new()
+        .scale(ScalerKind::Standard)
+        .fit(&t)
+        .unwrap();
+    let missing = t.drop(&["balance"]).unwrap();
+    let e = p.transform(&missing).unwrap_err();
+    assert!(
+        matches!(&e, Error::UnknownColumn { name, .. } if name == "balance"),
+        "{e}"
+    );
+    let mut extra = t.clone();
+    extra
+        .push_column("surprise", Column::Numeric(vec![0.0; 500]))
+        .unwrap();
+    let e = p.transform(&extra).unwrap_err();
+    assert!(e.to_string().contains("surprise"), "{e}");
+    let mut retyped = t.drop(&["age"]).unwrap();
+    let ages: Vec<Option<String>> = (0..500).map(|i| Some(format!("a{i}"))).collect();
+    retyped
+        .push_column(
+            "age",
+            Column::Categorical(cartera_preprocess::CategoricalColumn::from_options(&ages)),
+        )
+        .unwrap();
+    assert!(matches!(
+        p.transform(&retyped),
+        Err(Error::ColumnType { .. })
+    ));
+}
+
+#[test]
+fn damaged_pipeline_files_are_model_format_errors() {
+    let t = bank_customers(300, 1).unwrap();
+    let (p, _, _) = PrepConfig::new().scale(ScalerKind::Robust).fit(&t).unwrap();
+    let json = p.to_json().unwrap();
+    let truncated = &json[..json.len() / 2];
+    let e = FittedPipeline::from_json(truncated).unwrap_err();
+    assert!(
+        matches!(e, Error::ModelFormat { .. }) && e.to_string().contains("truncated"),
+        "{e}"
+    );
+    let other_version = json.replacen("\"version\": 1", "\"version\": 99", 1);
+    let e = FittedPipeline::from_json(&other_version).unwrap_err();
+    assert!(e.to_string().contains("version 99"), "{e}");
+    let other_kind = json.replacen("cartera-pipeline", "cartera-kmeans", 1);
+    assert!(
+        FittedPipeline::from_json(&other_kind)
+            .unwrap_err()
+            .to_string()
+            .contains("cartera-kmeans")
+    );
+    let damaged = json.replacen("\"numeric_features\"", "\"numeric_featurez\"", 1);
+    assert!(matches!(
+        FittedPipeline::from_json(&damaged),
+        Err(Error::ModelFormat { .. })
+    ));
+    assert!(matches!(
+        FittedPipeline::from_json("{}"),
+        Err(Error::ModelFormat { .. })
+    ));
+}
+
+#[test]
+fn bad_configurations_name_the_column() {
+    let t = telco_churn(2_000, 5).unwrap();
+    let e = PrepConfig::new().columns(&["NOPE"]).fit(&t).unwrap_err();
+    assert!(matches!(&e, Error::UnknownColumn { name, .. } if name == "NOPE"));
+    let e = PrepConfig::new()
+        .columns(&["DIRECCION"])
+        .fit(&t)
+        .unwrap_err();
+    assert!(matches!(e, Error::ColumnType { .. }));
+    // Scaling a column with missing values without imputing first.
+    let e = PrepConfig::new()
+        .columns(&["SALDO_PROMEDIO", "ARPU_PROMEDIO"])
+        .scale(ScalerKind::Standard)
+        .fit(&t)
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("SALDO_PROMEDIO") && e.to_string().contains("impute"),
+        "{e}"
+    );
+    // Using a dropped ID column as a feature.
+    let e = PrepConfig::new()
+        .drop_id_columns(true)
+        .columns(&["IMEI"])
+        .fit(&t)
+        .unwrap_err();
+    assert!(e.to_string().contains("dropped"), "{e}");
+    assert!(PrepConfig::new().iqr_factor(-1.0).fit(&t).is_err());
+    // A sentinel on a missing column.
+    assert!(matches!(
+        PrepConfig::new().sentinel("NOPE", "1").fit(&t),
+        Err(Error::UnknownColumn { .. })
+    ));
+    // A column entirely missing cannot be mean-imputed: named in the error.
+    let mut empty = t.clone();
+    empty
+        .push_column("VACIO", Column::Numeric(vec![f64::NAN; 2_000]))
+        .unwrap();
+    let e = PrepConfig::new()
+        .impute(ImputeStrategy::Mean)
+        .fit(&empty)
+        .unwrap_err();
+    assert!(e.to_string().contains("VACIO"), "{e}");
+}
+
+#[test]
+fn same_result_with_one_and_four_threads() {
+    let t = telco_churn(30_000, 8).unwrap();
+    let run = |n: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap()
+            .install(|| study004().pca(NComponents::Count(5)).fit(&t).unwrap().1)
+    };
+    let (a, b) = (run(1), run(4));
+    assert_eq!(a.names(), b.names());
+    for name in a.names() {
+        let (x, y) = (a.column(name).unwrap(), b.column(name).unwrap());
+        match (x.as_numeric(), y.as_numeric()) {
+            (Some(x), Some(y)) => {
+                let worst = x
+                    .iter()
+                    .zip(y)
+                    .map(|(p, q)| (p - q).abs())
+                    .fold(0.0, f64::max);
+                assert!(worst <= 1e-9, "{name}: {worst:e}");
+            }
+            _ => assert!(x == y, "{name}"),
+        }
+    }
+}
