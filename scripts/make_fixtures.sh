@@ -28,6 +28,10 @@ if [ -f ../shared/data/credit_scoring.csv ]; then
 fi
 
 
+# The preprocessing steps on the generated telco table (3,000 rows, seed 7).
+"$bin" generate telco --rows 3000 --seed 7 --out "$tmp/telco3000.csv"
+python3 scripts/fixtures_telco_prep.py "$tmp/telco3000.csv" "$out/prep_telco_3000_seed7.json"
+
 # Scalers and imputer (scikit-learn StandardScaler, MinMaxScaler, RobustScaler, SimpleImputer).
 python3 scripts/fixtures_scale_impute.py
 # PCA (scikit-learn PCA: components, explained variance, transforms, whitening).

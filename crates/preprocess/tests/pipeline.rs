@@ -56,11 +56,19 @@ fn study_004_steps_on_the_generated_telco_table() {
     // `x * scale + min` formula), and spans it.
     for name in pipeline.numeric_features() {
         let v = numeric(&out, name);
-        assert!(v.iter().all(|x| (-1e-12..=1.0 + 1e-12).contains(x)), "{name}");
-        let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+        assert!(
+            v.iter().all(|x| (-1e-12..=1.0 + 1e-12).contains(x)),
+            "{name}"
+        );
+        let (lo, hi) = v
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
         // (CHURN is constant here: the IQR rule drops every churner, as pandas code would.)
         if hi > lo {
-            assert!(lo.abs() < 1e-12 && (hi - 1.0).abs() < 1e-12, "{name}: [{lo}, {hi}]");
+            assert!(
+                lo.abs() < 1e-12 && (hi - 1.0).abs() < 1e-12,
+                "{name}: [{lo}, {hi}]"
+            );
         }
     }
     assert!(out.names().iter().any(|n| n == "TIENDA_T01"));
