@@ -120,7 +120,7 @@ fn imputer_scalers_and_pca_match_scikit_learn() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|r| floats(r))
+        .flat_map(floats)
         .collect();
     let ours: Vec<f64> = pca.components().iter().copied().collect();
     for (i, (a, b)) in ours.iter().zip(&comps).enumerate() {
@@ -130,7 +130,7 @@ fn imputer_scalers_and_pca_match_scikit_learn() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|r| floats(r))
+        .flat_map(floats)
         .collect();
     for (i, (a, b)) in first_rows(&proj, 50).iter().zip(&rows).enumerate() {
         assert!(
