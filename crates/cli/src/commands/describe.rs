@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use cartera_core::{Error, Result};
-use cartera_preprocess::{ColumnSummary, ColumnType, CsvOptions, Table};
+use cartera_core::Result;
+use cartera_preprocess::{ColumnSummary, Table};
 use serde_json::json;
 
 /// Flags of `cartera describe`.
@@ -16,40 +16,8 @@ pub struct Args {
     /// the JSON).
     #[arg(long, value_name = "FILE|-")]
     json: Option<String>,
-    /// Field delimiter (`,` `;` `|` `tab`); detected from the header when omitted.
-    #[arg(long)]
-    delimiter: Option<String>,
-    /// Missing-value markers, comma-separated (default: NA,NaN,null,?; an empty field is
-    /// always missing).
-    #[arg(long, value_delimiter = ',')]
-    missing: Option<Vec<String>>,
-    /// Declare a column's type instead of inferring it: `NAME=numeric|categorical|text`
-    /// (repeatable).
-    #[arg(long = "type", value_name = "NAME=TYPE")]
-    types: Vec<String>,
-}
-
-/// CSV options from the shared flags.
-pub fn csv_options(
-    delimiter: Option<&str>,
-    missing: Option<&[String]>,
-    types: &[String],
-) -> Result<CsvOptions> {
-    let mut o = CsvOptions::default();
-    if let Some(d) = delimiter {
-        o = o.delimiter(CsvOptions::parse_delimiter(d)?);
-    }
-    if let Some(m) = missing {
-        let refs: Vec<&str> = m.iter().map(String::as_str).collect();
-        o = o.missing_values(&refs);
-    }
-    for t in types {
-        let (name, ty) = t.rsplit_once('=').ok_or_else(|| {
-            Error::invalid_param("--type", t, "expected NAME=numeric|categorical|text")
-        })?;
-        o = o.column_type(name, ty.parse::<ColumnType>()?);
-    }
-    Ok(o)
+    #[command(flatten)]
+    csv: super::CsvArgs,
 }
 
 fn fmt_num(v: Option<f64>) -> String {
@@ -96,7 +64,7 @@ fn print_text(path: &str, t: &Table, stats: &[ColumnSummary]) {
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
-    let opts = csv_options(a.delimiter.as_deref(), a.missing.as_deref(), &a.types)?;
+    let opts = a.csv.options()?;
     let t0 = Instant::now();
     let table = Table::read_csv(&a.file, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();

@@ -7,6 +7,44 @@ pub mod prep;
 use std::io::Write;
 
 use cartera_core::{Error, Result};
+use cartera_preprocess::{ColumnType, CsvOptions};
+
+/// How to read an input CSV: the flags every command that reads one shares.
+#[derive(Debug, clap::Args)]
+pub struct CsvArgs {
+    /// Field delimiter (`,` `;` `|` `tab`); detected from the header when omitted.
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// Missing-value markers, comma-separated (default: NA,NaN,null,?; an empty field is
+    /// always missing).
+    #[arg(long, value_delimiter = ',')]
+    missing: Option<Vec<String>>,
+    /// Declare a column's type instead of inferring it: `NAME=numeric|categorical|text`
+    /// (repeatable).
+    #[arg(long = "type", value_name = "NAME=TYPE")]
+    types: Vec<String>,
+}
+
+impl CsvArgs {
+    /// The reader options these flags ask for.
+    pub fn options(&self) -> Result<CsvOptions> {
+        let mut o = CsvOptions::default();
+        if let Some(d) = &self.delimiter {
+            o = o.delimiter(CsvOptions::parse_delimiter(d)?);
+        }
+        if let Some(m) = &self.missing {
+            let refs: Vec<&str> = m.iter().map(String::as_str).collect();
+            o = o.missing_values(&refs);
+        }
+        for t in &self.types {
+            let (name, ty) = t.rsplit_once('=').ok_or_else(|| {
+                Error::invalid_param("--type", t, "expected NAME=numeric|categorical|text")
+            })?;
+            o = o.column_type(name, ty.parse::<ColumnType>()?);
+        }
+        Ok(o)
+    }
+}
 
 /// Write JSON to a file, or to stdout for `-`.
 pub fn write_json(target: &str, value: &serde_json::Value) -> Result<()> {

@@ -116,15 +116,8 @@ pub struct Args {
     /// Write a summary of what each step did as JSON to FILE (`-` for stdout).
     #[arg(long, value_name = "SUMMARY|-")]
     json: Option<String>,
-    /// Field delimiter of the input (detected when omitted).
-    #[arg(long)]
-    delimiter: Option<String>,
-    /// Missing-value markers, comma-separated (default: NA,NaN,null,?).
-    #[arg(long, value_delimiter = ',')]
-    missing: Option<Vec<String>>,
-    /// Declare a column's type: NAME=numeric|categorical|text (repeatable).
-    #[arg(long = "type", value_name = "NAME=TYPE")]
-    types: Vec<String>,
+    #[command(flatten)]
+    csv: super::CsvArgs,
 }
 
 fn parse_pca(text: &str) -> Result<NComponents> {
@@ -228,8 +221,7 @@ fn fitting_flags(a: &Args) -> Vec<&'static str> {
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
-    let opts =
-        super::describe::csv_options(a.delimiter.as_deref(), a.missing.as_deref(), &a.types)?;
+    let opts = a.csv.options()?;
     // Validate everything about the flags before the (possibly long) read.
     let fitted_from = match &a.apply_pipeline {
         Some(p) => {
