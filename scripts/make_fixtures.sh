@@ -37,3 +37,6 @@ python3 scripts/fixtures_scale_impute.py
 # PCA (scikit-learn PCA: components, explained variance, transforms, whitening).
 python3 scripts/fixtures_pca.py "$out"
 echo "fixtures written to $out"
+# K-Means (scikit-learn KMeans: given centres, k-means++ restarts; runs a cargo example for the
+# telco matrix).
+python3 scripts/fixtures_kmeans.py

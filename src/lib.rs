@@ -6,7 +6,8 @@
 //! | module | crate | what |
 //! |---|---|---|
 //! | [`core`] | `cartera-core` | errors, `Float`, validation, seeded RNG, generators, test-kit |
-//! | [`preprocess`] | `cartera-preprocess` | `Table` and CSV, customer data generators |
+//! | [`preprocess`] | `cartera-preprocess` | `Table` and CSV, generators, cleaning, imputation, scaling, outliers, encoding, PCA, the fitted pipeline |
+//! | [`kmeans`] | `cartera-kmeans` | K-Means (k-means++, Lloyd, Elkan, mini-batch) and the elbow |
 //!
 //! ```
 //! use cartera::preprocess::datasets::atm_customers;
@@ -19,6 +20,7 @@
 //! ```
 
 pub use cartera_core as core;
+pub use cartera_kmeans as kmeans;
 pub use cartera_preprocess as preprocess;
 
 pub use cartera_core::{Error, Result};

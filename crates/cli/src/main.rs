@@ -28,6 +28,8 @@ enum Command {
     /// Clean, impute, treat outliers, scale, one-hot encode and reduce a CSV; save the fitted
     /// steps and apply them to the next file.
     Prep(commands::prep::Args),
+    /// Segment the rows of a CSV with K-Means (or fit a range of k and pick the elbow).
+    Kmeans(commands::kmeans::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => commands::generate::run(a),
         Command::Describe(a) => commands::describe::run(a),
         Command::Prep(a) => commands::prep::run(a),
+        Command::Kmeans(a) => commands::kmeans::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -512,3 +512,112 @@ fn bad_prep_requests_are_one_line_errors() {
         "no column named `ID`",
     );
 }
+
+#[test]
+fn kmeans_segments_atm_customers_as_study_002() {
+    let atm = tmp("km-atm.csv");
+    assert!(
+        cartera(&[
+            "generate",
+            "atm",
+            "--rows",
+            "1000",
+            "--seed",
+            "0",
+            "--out",
+            atm.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let seg = tmp("km-atm-seg.csv");
+    let out = cartera(&[
+        "kmeans",
+        atm.to_str().unwrap(),
+        "--columns",
+        "TransactionFrequency,AverageTransactionAmount",
+        "--k",
+        "3",
+        "--n-init",
+        "10",
+        "--seed",
+        "0",
+        "--scale",
+        "standard",
+        "--out",
+        seg.to_str().unwrap(),
+        "--json",
+        "-",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["k"], 3);
+    let sizes: Vec<u64> = s["sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(sizes.iter().sum::<u64>(), 1000);
+    assert!(sizes.iter().all(|&n| n > 100), "{sizes:?}");
+    assert_eq!(s["centroids_original"].as_array().unwrap().len(), 3);
+    assert!(s["fit_seconds"].as_f64().unwrap() >= 0.0);
+    assert_eq!(csv_header(&seg).last().unwrap(), "cluster");
+
+    let out = cartera(&[
+        "kmeans",
+        atm.to_str().unwrap(),
+        "--columns",
+        "TransactionFrequency,AverageTransactionAmount",
+        "--k",
+        "2..8",
+        "--scale",
+        "standard",
+        "--json",
+        "-",
+    ]);
+    assert!(out.status.success());
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["knee"], 3);
+    assert_eq!(s["elbow"].as_array().unwrap().len(), 7);
+}
+
+#[test]
+fn bad_kmeans_requests_are_one_line_errors() {
+    let telco = tmp("km-telco.csv");
+    assert!(
+        cartera(&[
+            "generate",
+            "telco",
+            "--rows",
+            "500",
+            "--seed",
+            "1",
+            "--out",
+            telco.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let t = telco.to_str().unwrap();
+    assert_one_line_error(&cartera(&["kmeans", t, "--k", "0"]), "--k");
+    assert_one_line_error(&cartera(&["kmeans", t, "--k", "5..2"]), "--k");
+    assert_one_line_error(
+        &cartera(&["kmeans", t, "--k", "3", "--columns", "PLAN"]),
+        "column `PLAN` is categorical",
+    );
+    assert_one_line_error(
+        &cartera(&["kmeans", t, "--k", "3", "--columns", "SALDO_PROMEDIO"]),
+        "impute first",
+    );
+    let tiny = tmp("km-tiny.csv");
+    std::fs::write(&tiny, "a,b\n1,2\n3,4\n5,6\n").unwrap();
+    assert_one_line_error(
+        &cartera(&["kmeans", tiny.to_str().unwrap(), "--k", "10"]),
+        "",
+    );
+}

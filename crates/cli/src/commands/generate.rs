@@ -37,6 +37,9 @@ pub struct Args {
     /// Number of centres (blobs only; default 3).
     #[arg(long)]
     centers: Option<usize>,
+    /// Standard deviation of each blob (blobs only; default 1.0).
+    #[arg(long)]
+    cluster_std: Option<f64>,
     /// Random seed: the same seed gives the same file on every machine.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -80,12 +83,18 @@ pub fn run(a: Args) -> Result<()> {
             if let Some(k) = a.centers {
                 g = g.centers(k);
             }
+            if let Some(sd) = a.cluster_std {
+                g = g.cluster_std(sd);
+            }
             let (x, y) = g.generate()?;
             numeric_table(x, y, "cluster")?
         }
         Kind::Classification => {
             if a.centers.is_some() {
                 return Err(reject("--centers", "classification"));
+            }
+            if a.cluster_std.is_some() {
+                return Err(reject("--cluster-std", "classification"));
             }
             let mut g = Classification::new(a.rows.unwrap_or(10_000)).seed(a.seed);
             if let Some(d) = a.features {
@@ -101,6 +110,9 @@ pub fn run(a: Args) -> Result<()> {
             }
             if a.centers.is_some() {
                 return Err(reject("--centers", &name));
+            }
+            if a.cluster_std.is_some() {
+                return Err(reject("--cluster-std", &name));
             }
             match kind {
                 Kind::Telco => {

@@ -2,6 +2,7 @@
 
 pub mod describe;
 pub mod generate;
+pub mod kmeans;
 pub mod prep;
 
 use std::io::Write;
