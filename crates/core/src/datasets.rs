@@ -181,16 +181,6 @@ pub struct Classification {
     seed: u64,
 }
 
-macro_rules! setter {
-    ($(#[$doc:meta])* $name:ident: $t:ty) => {
-        $(#[$doc])*
-        pub fn $name(mut self, v: $t) -> Self {
-            self.$name = v;
-            self
-        }
-    };
-}
-
 impl Classification {
     /// `n_samples` rows with the defaults listed on the type.
     pub fn new(n_samples: usize) -> Self {
@@ -212,31 +202,31 @@ impl Classification {
             seed: 0,
         }
     }
-    setter!(/// Total number of features.
+    crate::setter!(/// Total number of features.
         n_features: usize);
-    setter!(/// Features that carry the class signal.
+    crate::setter!(/// Features that carry the class signal.
         n_informative: usize);
-    setter!(/// Linear combinations of the informative features.
+    crate::setter!(/// Linear combinations of the informative features.
         n_redundant: usize);
-    setter!(/// Copies of informative or redundant features.
+    crate::setter!(/// Copies of informative or redundant features.
         n_repeated: usize);
-    setter!(/// Number of classes.
+    crate::setter!(/// Number of classes.
         n_classes: usize);
-    setter!(/// Gaussian clusters per class.
+    crate::setter!(/// Gaussian clusters per class.
         n_clusters_per_class: usize);
-    setter!(/// Fraction of labels reassigned at random.
+    crate::setter!(/// Fraction of labels reassigned at random.
         flip_y: f64);
-    setter!(/// Half the side of the hypercube: larger is easier.
+    crate::setter!(/// Half the side of the hypercube: larger is easier.
         class_sep: f64);
-    setter!(/// Put cluster centres on hypercube vertices (otherwise a random polytope).
+    crate::setter!(/// Put cluster centres on hypercube vertices (otherwise a random polytope).
         hypercube: bool);
-    setter!(/// Added to every feature.
+    crate::setter!(/// Added to every feature.
         shift: f64);
-    setter!(/// Multiplies every feature (after `shift`).
+    crate::setter!(/// Multiplies every feature (after `shift`).
         scale: f64);
-    setter!(/// Shuffle rows and columns.
+    crate::setter!(/// Shuffle rows and columns.
         shuffle: bool);
-    setter!(/// Random seed.
+    crate::setter!(/// Random seed.
         seed: u64);
 
     /// Class proportions (`n_classes` values, or `n_classes - 1` with the last inferred), as

@@ -34,5 +34,29 @@ pub mod testkit;
 pub mod validate;
 
 pub use error::{Error, Result};
+
+/// A builder setter: `setter!(/// doc\n field: Type);` inside an `impl` block expands to
+/// `pub fn field(mut self, v: Type) -> Self`, so params structs with many plain fields keep one
+/// line per setter. Used by the params builders across the workspace.
+///
+/// ```
+/// #[derive(Default)]
+/// struct Params { k: usize }
+/// impl Params {
+///     cartera_core::setter!(/// Number of clusters.
+///         k: usize);
+/// }
+/// assert_eq!(Params::default().k(3).k, 3);
+/// ```
+#[macro_export]
+macro_rules! setter {
+    ($(#[$doc:meta])* $name:ident: $t:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, v: $t) -> Self {
+            self.$name = v;
+            self
+        }
+    };
+}
 pub use float::Float;
 pub use rng::CarteraRng;

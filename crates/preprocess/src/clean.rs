@@ -290,30 +290,22 @@ pub fn find_constant_columns(t: &Table) -> Vec<String> {
         .iter()
         .zip(t.columns())
         .filter(|(_, col)| match col {
-            Column::Numeric(v) => {
-                let mut it = v.iter().filter(|x| !x.is_nan());
-                match it.next() {
-                    None => true,
-                    Some(first) => it.all(|x| x == first),
-                }
-            }
+            Column::Numeric(v) => at_most_one_distinct(v.iter().filter(|x| !x.is_nan())),
             Column::Categorical(c) => {
-                let mut it = c.codes().iter().filter(|&&k| k != MISSING_CODE);
-                match it.next() {
-                    None => true,
-                    Some(first) => it.all(|k| k == first),
-                }
+                at_most_one_distinct(c.codes().iter().filter(|&&k| k != MISSING_CODE))
             }
-            Column::Text(tc) => {
-                let mut it = tc.iter().flatten();
-                match it.next() {
-                    None => true,
-                    Some(first) => it.all(|s| s == first),
-                }
-            }
+            Column::Text(tc) => at_most_one_distinct(tc.iter().flatten()),
         })
         .map(|(n, _)| n.clone())
         .collect()
+}
+
+/// True when every item equals the first (or there is none).
+fn at_most_one_distinct<T: PartialEq>(mut it: impl Iterator<Item = T>) -> bool {
+    match it.next() {
+        None => true,
+        Some(first) => it.all(|x| x == first),
+    }
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ use crate::encode::{FittedOneHot, OneHotEncoder, UnknownCategory};
 use crate::impute::{FittedImputer, ImputeStrategy, SimpleImputer};
 use crate::outliers::{FittedIqr, IqrOutliers};
 use crate::pca::{FittedPca, NComponents, Pca};
-use crate::scale::{FittedScaler, MinMaxScaler, RobustScaler, ScalerKind, StandardScaler};
+use crate::scale::{FittedScaler, ScalerKind};
 use crate::table::{CategoricalColumn, Column, ColumnType, Table};
 
 /// The identifier of pipeline files, checked on load.
@@ -189,36 +189,26 @@ impl PrepSummary {
     }
 }
 
-macro_rules! setter {
-    ($(#[$doc:meta])* $name:ident: $t:ty) => {
-        $(#[$doc])*
-        pub fn $name(mut self, v: $t) -> Self {
-            self.$name = v;
-            self
-        }
-    };
-}
-
 impl PrepConfig {
     /// Every step off (see the type's defaults).
     pub fn new() -> Self {
         Self::default()
     }
-    setter!(/// Drop exact duplicate rows.
+    cartera_core::setter!(/// Drop exact duplicate rows.
         drop_duplicates: bool);
-    setter!(/// Drop identifier columns (see [`clean::find_id_columns`]).
+    cartera_core::setter!(/// Drop identifier columns (see [`clean::find_id_columns`]).
         drop_id_columns: bool);
-    setter!(/// Smallest distinct-value ratio of an identifier column (default 0.95).
+    cartera_core::setter!(/// Smallest distinct-value ratio of an identifier column (default 0.95).
         id_unique_ratio: f64);
-    setter!(/// Drop columns with at most one distinct value.
+    cartera_core::setter!(/// Drop columns with at most one distinct value.
         drop_constant_columns: bool);
-    setter!(/// Fence width in IQRs for the outlier step (default 1.5).
+    cartera_core::setter!(/// Fence width in IQRs for the outlier step (default 1.5).
         iqr_factor: f64);
-    setter!(/// One-hot encode the categorical features.
+    cartera_core::setter!(/// One-hot encode the categorical features.
         one_hot: bool);
-    setter!(/// What one-hot encoding does with categories unseen at fit time.
+    cartera_core::setter!(/// What one-hot encoding does with categories unseen at fit time.
         unknown_categories: UnknownCategory);
-    setter!(/// Seed for randomized PCA.
+    cartera_core::setter!(/// Seed for randomized PCA.
         seed: u64);
 
     /// Treat `value` in `column` as missing (repeatable).
@@ -356,7 +346,7 @@ impl PrepConfig {
             && has_numeric
         {
             check_no_missing(&x, &p.numeric_features, "scaling")?;
-            p.scaler = Some(fit_scaler(kind, &x)?);
+            p.scaler = Some(kind.fit(x.view())?);
         }
         p.scale(&mut data, x, &mut s)?;
         s.lap("scale", &mut clock);
@@ -791,14 +781,6 @@ impl FittedPipeline {
 // ---------------------------------------------------------------------------------------------
 // The numeric transformers, adapted to the pipeline's f64 matrices.
 // ---------------------------------------------------------------------------------------------
-
-fn fit_scaler(kind: ScalerKind, x: &Array2<f64>) -> Result<FittedScaler<f64>> {
-    match kind {
-        ScalerKind::Standard => StandardScaler::new().fit(x.view()),
-        ScalerKind::MinMax => MinMaxScaler::new().fit(x.view()),
-        ScalerKind::Robust => RobustScaler::new().fit(x.view()),
-    }
-}
 
 fn fit_pca(components: NComponents, seed: u64, x: &Array2<f64>) -> Result<FittedPca<f64>> {
     let pca = Pca::new().seed(seed);

@@ -437,6 +437,18 @@ pub enum ScalerKind {
     Robust,
 }
 
+impl ScalerKind {
+    /// Fit this kind of scaler with its default parameters (what `cartera prep --scale` and
+    /// `cartera kmeans --scale` do).
+    pub fn fit<F: Float>(self, x: ArrayView2<'_, F>) -> Result<FittedScaler<F>> {
+        match self {
+            ScalerKind::Standard => StandardScaler::new().fit(x),
+            ScalerKind::MinMax => MinMaxScaler::new().fit(x),
+            ScalerKind::Robust => RobustScaler::new().fit(x),
+        }
+    }
+}
+
 /// A fitted scaler: per-column statistics and the transform they define. Immutable; saved and
 /// loaded with serde (the JSON names the kind and holds scikit-learn's attributes).
 ///

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use cartera_core::{Error, Result};
 use cartera_kmeans::{Algorithm, ElbowCurve, KMeansParams, MiniBatchKMeansParams, elbow};
-use cartera_preprocess::scale::{FittedScaler, MinMaxScaler, RobustScaler, StandardScaler};
+use cartera_preprocess::scale::ScalerKind;
 use cartera_preprocess::{Column, ColumnType, Table};
 use clap::ValueEnum;
 use ndarray::Array2;
@@ -20,17 +20,6 @@ pub enum Algo {
     Elkan,
     /// Mini-batch K-Means (for very large tables).
     Minibatch,
-}
-
-/// `--scale` choices.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Scale {
-    /// Mean 0, standard deviation 1.
-    Standard,
-    /// Range [0, 1].
-    Minmax,
-    /// Median 0, IQR 1.
-    Robust,
 }
 
 /// Flags of `cartera kmeans`.
@@ -55,7 +44,7 @@ pub struct Args {
     seed: u64,
     /// Scale the columns before clustering (centroids are reported in both spaces).
     #[arg(long, value_enum)]
-    scale: Option<Scale>,
+    scale: Option<super::ScaleArg>,
     /// Write the input rows with a `cluster` column appended.
     #[arg(long, value_name = "LABELS.csv")]
     out: Option<PathBuf>,
@@ -118,14 +107,6 @@ fn feature_names(t: &Table, cols: &Option<Vec<String>>) -> Result<Vec<String>> {
     Ok(names)
 }
 
-fn fit_scaler(kind: Scale, x: &Array2<f64>) -> Result<FittedScaler<f64>> {
-    match kind {
-        Scale::Standard => StandardScaler::new().fit(x.view()),
-        Scale::Minmax => MinMaxScaler::new().fit(x.view()),
-        Scale::Robust => RobustScaler::new().fit(x.view()),
-    }
-}
-
 fn rows(a: &Array2<f64>) -> Vec<Vec<f64>> {
     a.rows().into_iter().map(|r| r.to_vec()).collect()
 }
@@ -144,7 +125,10 @@ pub fn run(a: Args) -> Result<()> {
     let names = feature_names(&table, &a.columns)?;
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let raw = table.to_array::<f64>(&refs)?;
-    let scaler = a.scale.map(|s| fit_scaler(s, &raw)).transpose()?;
+    let scaler = a
+        .scale
+        .map(|s| ScalerKind::from(s).fit(raw.view()))
+        .transpose()?;
     let x = match &scaler {
         Some(s) => s.transform(raw.view())?,
         None => raw,
@@ -171,7 +155,8 @@ pub fn run(a: Args) -> Result<()> {
                 .n_init(a.n_init)
                 .seed(a.seed)
                 .fit(x.view())?;
-            let labels = m.predict(x.view())?.to_vec();
+            // The fit already assigned every row; no second pass.
+            let labels = m.labels().to_vec();
             (labels, m.centroids().clone(), m.inertia(), m.n_iter(), true)
         }
         _ => {

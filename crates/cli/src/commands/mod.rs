@@ -10,6 +10,27 @@ use std::io::Write;
 use cartera_core::{Error, Result};
 use cartera_preprocess::{ColumnType, CsvOptions};
 
+/// `--scale` choices, shared by every command that scales.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ScaleArg {
+    /// Mean 0, standard deviation 1.
+    Standard,
+    /// Range [0, 1].
+    Minmax,
+    /// Median 0, IQR 1.
+    Robust,
+}
+
+impl From<ScaleArg> for cartera_preprocess::scale::ScalerKind {
+    fn from(s: ScaleArg) -> Self {
+        match s {
+            ScaleArg::Standard => Self::Standard,
+            ScaleArg::Minmax => Self::MinMax,
+            ScaleArg::Robust => Self::Robust,
+        }
+    }
+}
+
 /// How to read an input CSV: the flags every command that reads one shares.
 #[derive(Debug, clap::Args)]
 pub struct CsvArgs {

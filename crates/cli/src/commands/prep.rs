@@ -9,7 +9,6 @@ use cartera_preprocess::encode::UnknownCategory;
 use cartera_preprocess::impute::ImputeStrategy;
 use cartera_preprocess::pca::NComponents;
 use cartera_preprocess::pipeline::{FittedPipeline, OutlierAction, PrepConfig};
-use cartera_preprocess::scale::ScalerKind;
 use cartera_preprocess::{Column, Table};
 use clap::ValueEnum;
 use serde_json::json;
@@ -34,17 +33,6 @@ pub enum Outliers {
     Clip,
     /// Drop rows with any value outside.
     Drop,
-}
-
-/// `--scale` choices.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Scale {
-    /// Mean 0, standard deviation 1.
-    Standard,
-    /// Range [0, 1].
-    Minmax,
-    /// Median 0, IQR 1.
-    Robust,
 }
 
 /// `--unknown-categories` choices.
@@ -87,7 +75,7 @@ pub struct Args {
     iqr_factor: f64,
     /// Scale the numeric features.
     #[arg(long, value_enum)]
-    scale: Option<Scale>,
+    scale: Option<super::ScaleArg>,
     /// One-hot encode the categorical features.
     #[arg(long)]
     one_hot: bool,
@@ -178,11 +166,7 @@ fn config(a: &Args) -> Result<PrepConfig> {
         });
     }
     if let Some(s) = a.scale {
-        c = c.scale(match s {
-            Scale::Standard => ScalerKind::Standard,
-            Scale::Minmax => ScalerKind::MinMax,
-            Scale::Robust => ScalerKind::Robust,
-        });
+        c = c.scale(s.into());
     }
     if let Some(p) = &a.pca {
         c = c.pca(parse_pca(p)?);
