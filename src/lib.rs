@@ -8,6 +8,10 @@
 //! | [`core`] | `cartera-core` | errors, `Float`, validation, seeded RNG, generators, test-kit |
 //! | [`preprocess`] | `cartera-preprocess` | `Table` and CSV, generators, cleaning, imputation, scaling, outliers, encoding, PCA, the fitted pipeline |
 //! | [`kmeans`] | `cartera-kmeans` | K-Means (k-means++, Lloyd, Elkan, mini-batch) and the elbow |
+//! | [`silhouette`] | `cartera-silhouette` | silhouette (exact, sampled, per sample), Calinski-Harabasz, Davies-Bouldin |
+//! | [`logistic`] | `cartera-logistic` | L-BFGS logistic regression, weights, odds ratios, standard errors |
+//! | [`gbdt`] | `cartera-gbdt` | histogram GBDT, early stopping, TreeSHAP, LightGBM model import |
+//! | [`scoring`] | `cartera-scoring` | metrics, gains and lift, bands, risk tiers, offers, campaign economics, profiles |
 //!
 //! ```
 //! use cartera::preprocess::datasets::atm_customers;
@@ -20,7 +24,11 @@
 //! ```
 
 pub use cartera_core as core;
+pub use cartera_gbdt as gbdt;
 pub use cartera_kmeans as kmeans;
+pub use cartera_logistic as logistic;
 pub use cartera_preprocess as preprocess;
+pub use cartera_scoring as scoring;
+pub use cartera_silhouette as silhouette;
 
 pub use cartera_core::{Error, Result};

@@ -30,6 +30,20 @@ enum Command {
     Prep(commands::prep::Args),
     /// Segment the rows of a CSV with K-Means (or fit a range of k and pick the elbow).
     Kmeans(commands::kmeans::Args),
+    /// Cluster-quality scores (silhouette, Calinski-Harabasz, Davies-Bouldin) of labelled rows.
+    Silhouette(commands::silhouette::Args),
+    /// Score bands 1..5 with offers and expected effectiveness, and the strategies on them.
+    Bands(commands::business::BandsArgs),
+    /// Gains and lift table by decile (or any number of bins) of a score.
+    Gains(commands::business::GainsArgs),
+    /// Retention-risk tiers (Low, Moderate, High, Critical), optionally per group.
+    Tiers(commands::business::TiersArgs),
+    /// Multi-product offer matrix: a band per product score and the next best offer.
+    Offers(commands::business::OffersArgs),
+    /// Campaign economics: mass versus targeted campaign cost, sales and profit.
+    Campaign(commands::business::CampaignArgs),
+    /// Segment profiles: size, per-feature statistics and relative means per cluster.
+    Profile(commands::business::ProfileArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +58,13 @@ fn main() -> ExitCode {
         Command::Describe(a) => commands::describe::run(a),
         Command::Prep(a) => commands::prep::run(a),
         Command::Kmeans(a) => commands::kmeans::run(a),
+        Command::Silhouette(a) => commands::silhouette::run(a),
+        Command::Bands(a) => commands::business::run_bands(a),
+        Command::Gains(a) => commands::business::run_gains(a),
+        Command::Tiers(a) => commands::business::run_tiers(a),
+        Command::Offers(a) => commands::business::run_offers(a),
+        Command::Campaign(a) => commands::business::run_campaign(a),
+        Command::Profile(a) => commands::business::run_profile(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,9 +1,11 @@
 //! One module per subcommand: its flags (`Args`) and its `run`.
 
+pub mod business;
 pub mod describe;
 pub mod generate;
 pub mod kmeans;
 pub mod prep;
+pub mod silhouette;
 
 use std::io::Write;
 

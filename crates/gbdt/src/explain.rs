@@ -1,0 +1,1 @@
+//! Global explanations: mean |SHAP| per feature and class, per-cluster importance, summary-plot data.

@@ -1,0 +1,3 @@
+//! # cartera-logistic
+//!
+//! (Overview and runnable example: to be written with the crate.)

@@ -1,0 +1,3 @@
+//! # cartera-scoring
+//!
+//! (Overview and runnable example: to be written with the crate.)

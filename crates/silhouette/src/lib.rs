@@ -1,0 +1,3 @@
+//! # cartera-silhouette
+//!
+//! (Overview and runnable example: to be written with the crate.)
