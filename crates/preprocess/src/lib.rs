@@ -11,6 +11,7 @@
 //! * [`clean`]: duplicates, sentinels, identifier and constant columns;
 //! * [`impute`], [`scale`], [`outliers`], [`encode`], [`pca`]: the transformers, each
 //!   params → fit → fitted model, matching scikit-learn;
+//! * [`split`]: a stratified, seeded train/validation split;
 //! * [`pipeline`]: the steps bound to column names, saved as JSON and re-applied to next
 //!   month's file (what `cartera prep` runs).
 //!
@@ -39,6 +40,7 @@ pub mod outliers;
 pub mod pca;
 pub mod pipeline;
 pub mod scale;
+pub mod split;
 pub mod table;
 
 pub use table::{
