@@ -1,1 +1,570 @@
-//! LightGBM text model import (`Booster.save_model`).
+//! LightGBM text model import (`Booster.save_model` / `model_to_string`).
+//!
+//! A LightGBM model file is a header of `key=value` lines, then one `Tree=i` block per tree,
+//! then `end of trees` followed by feature importances and parameters (ignored here). The tree
+//! arrays are stored as LightGBM writes them (struct of arrays, `!leaf` child pointers), so the
+//! imported [`Ensemble`] predicts exactly as LightGBM's `predict(raw_score=True)`, missing-value
+//! rules and categorical bitsets included. LightGBM folds its initial score into the first
+//! trees' leaves, so the ensemble's `init_score` is zero.
+//!
+//! Supported: objectives `binary` (any `sigmoid:`), `multiclass` (`num_class:K`) and L2
+//! `regression`; numerical and categorical splits with every missing type. Anything else
+//! (another objective, linear trees, a missing type LightGBM does not define) is a typed
+//! [`Error::Parse`] naming the file and the 1-based line, as are malformed numbers, arrays of
+//! the wrong length and truncated files.
+//!
+//! ```
+//! use cartera_gbdt::lightgbm::read_lightgbm_model;
+//! let text = "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n\
+//!             max_feature_idx=0\nobjective=regression\nfeature_names=x\n\n\
+//!             Tree=0\nnum_leaves=2\nnum_cat=0\nsplit_feature=0\nsplit_gain=1\nthreshold=0.5\n\
+//!             decision_type=2\nleft_child=-1\nright_child=-2\nleaf_value=-1 1\n\
+//!             leaf_weight=3 3\nleaf_count=3 3\ninternal_value=0\ninternal_weight=6\n\
+//!             internal_count=6\nis_linear=0\nshrinkage=1\n\n\nend of trees\n";
+//! let model = read_lightgbm_model(text, "stump.txt").unwrap();
+//! let mut raw = [0.0];
+//! model.predict_raw_row(&[0.2], &mut raw);
+//! assert_eq!(raw, [-1.0]);
+//! assert!(read_lightgbm_model(&text.replace("regression", "poisson"), "p.txt").is_err());
+//! ```
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+
+use cartera_core::{Error, Result};
+
+use crate::tree::{Decision, Ensemble, MissingType, Objective, Tree};
+
+/// Read a LightGBM model file from disk (see [`read_lightgbm_model`]).
+///
+/// I/O failures are [`Error::Io`] naming the path; content errors are [`Error::Parse`] naming
+/// the path and line.
+pub fn load_lightgbm_model(path: &Path) -> Result<Ensemble> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    read_lightgbm_model(&text, &path.display().to_string())
+}
+
+/// Parse the text of a LightGBM model (`Booster.save_model` or `model_to_string`) into a
+/// validated [`Ensemble`].
+///
+/// `source_name` is used in error messages (a file name or `"<memory>"`). Every content
+/// error is an [`Error::Parse`] with the 1-based line it was found on; an ensemble whose
+/// structure is inconsistent after parsing is rejected by [`Ensemble::validate`]
+/// ([`Error::ModelFormat`]).
+pub fn read_lightgbm_model(text: &str, source_name: &str) -> Result<Ensemble> {
+    Parser {
+        lines: text.lines().collect(),
+        pos: 0,
+        source_name,
+    }
+    .parse()
+}
+
+/// A `key=value` line with its 1-based line number.
+#[derive(Clone, Copy)]
+struct Field<'a> {
+    line: u64,
+    value: &'a str,
+}
+
+struct Parser<'a> {
+    lines: Vec<&'a str>,
+    pos: usize,
+    source_name: &'a str,
+}
+
+impl<'a> Parser<'a> {
+    fn err(&self, line: u64, column: u64, message: impl Into<String>) -> Error {
+        Error::Parse {
+            source_name: self.source_name.to_string(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// Read `key=value` lines until a blank line, a `Tree=` line or `end of trees`; returns
+    /// the fields and leaves `pos` on the line that stopped it.
+    fn block(&mut self) -> Result<HashMap<&'a str, Field<'a>>> {
+        let mut fields = HashMap::new();
+        while self.pos < self.lines.len() {
+            let raw = self.lines[self.pos].trim_end_matches('\r');
+            let line = self.pos as u64 + 1;
+            if raw.trim().is_empty() || raw.starts_with("Tree=") || raw == "end of trees" {
+                break;
+            }
+            self.pos += 1;
+            let Some((key, value)) = raw.split_once('=') else {
+                // The first line of a model file is the bare word `tree`.
+                if raw == "tree" && line == 1 {
+                    continue;
+                }
+                return Err(self.err(line, 0, format!("expected `key=value`, found `{raw}`")));
+            };
+            if fields.insert(key, Field { line, value }).is_some() {
+                return Err(self.err(line, 0, format!("`{key}` appears twice")));
+            }
+        }
+        Ok(fields)
+    }
+
+    fn skip_blank(&mut self) {
+        while self.pos < self.lines.len() && self.lines[self.pos].trim().is_empty() {
+            self.pos += 1;
+        }
+    }
+
+    /// The line number to blame for something missing from a block ending at `pos`.
+    fn here(&self) -> u64 {
+        (self.pos.min(self.lines.len()) as u64).max(1)
+    }
+
+    fn required<'f>(
+        &self,
+        fields: &'f HashMap<&'a str, Field<'a>>,
+        key: &str,
+        block_line: u64,
+        what: &str,
+    ) -> Result<&'f Field<'a>> {
+        fields.get(key).ok_or_else(|| {
+            self.err(
+                block_line,
+                0,
+                format!("{what} has no `{key}=` line (truncated or not a LightGBM model?)"),
+            )
+        })
+    }
+
+    fn scalar<T: FromStr>(&self, f: &Field<'a>, key: &str) -> Result<T> {
+        f.value.trim().parse::<T>().map_err(|_| {
+            self.err(
+                f.line,
+                0,
+                format!("`{key}` is not a valid number: `{}`", f.value.trim()),
+            )
+        })
+    }
+
+    /// A space-separated array of exactly `len` numbers.
+    fn array<T: FromStr>(&self, f: &Field<'a>, key: &str, len: usize) -> Result<Vec<T>> {
+        let mut out = Vec::with_capacity(len);
+        for (i, tok) in f.value.split_whitespace().enumerate() {
+            let v = tok.parse::<T>().map_err(|_| {
+                self.err(
+                    f.line,
+                    i as u64 + 1,
+                    format!("`{key}` entry {} is not a valid number: `{tok}`", i + 1),
+                )
+            })?;
+            out.push(v);
+        }
+        if out.len() != len {
+            return Err(self.err(
+                f.line,
+                0,
+                format!("`{key}` has {} entries, expected {len}", out.len()),
+            ));
+        }
+        Ok(out)
+    }
+
+    fn parse(mut self) -> Result<Ensemble> {
+        let header = self.block()?;
+        if header.is_empty() {
+            return Err(self.err(self.here(), 0, "empty input: not a LightGBM text model"));
+        }
+        let hl = 1;
+        let version = self.required(&header, "version", hl, "the header")?;
+        if !matches!(version.value.trim(), "v2" | "v3" | "v4") {
+            return Err(self.err(
+                version.line,
+                0,
+                format!(
+                    "unsupported model version `{}` (supported: v2, v3, v4)",
+                    version.value.trim()
+                ),
+            ));
+        }
+        let num_class: usize = self.scalar(
+            self.required(&header, "num_class", hl, "the header")?,
+            "num_class",
+        )?;
+        let per_iter_f = *self.required(&header, "num_tree_per_iteration", hl, "the header")?;
+        let per_iter: usize = self.scalar(&per_iter_f, "num_tree_per_iteration")?;
+        let max_f = *self.required(&header, "max_feature_idx", hl, "the header")?;
+        let max_feature_idx: i64 = self.scalar(&max_f, "max_feature_idx")?;
+        if max_feature_idx < 0 {
+            return Err(self.err(max_f.line, 0, "`max_feature_idx` is negative"));
+        }
+        let n_features = max_feature_idx as usize + 1;
+        let obj_f = *self.required(&header, "objective", hl, "the header")?;
+        let objective = self.objective(&obj_f, num_class)?;
+        if per_iter != objective.n_outputs() {
+            return Err(self.err(
+                per_iter_f.line,
+                0,
+                format!(
+                    "num_tree_per_iteration={per_iter} but the objective has {} outputs",
+                    objective.n_outputs()
+                ),
+            ));
+        }
+        let feature_names = match header.get("feature_names") {
+            Some(f) => {
+                let names: Vec<String> = f.value.split_whitespace().map(str::to_string).collect();
+                if names.len() != n_features {
+                    return Err(self.err(
+                        f.line,
+                        0,
+                        format!(
+                            "{} feature names but max_feature_idx={max_feature_idx}",
+                            names.len()
+                        ),
+                    ));
+                }
+                names
+            }
+            None => (0..n_features).map(|i| format!("Column_{i}")).collect(),
+        };
+
+        let mut trees = Vec::new();
+        loop {
+            self.skip_blank();
+            if self.pos >= self.lines.len() {
+                return Err(self.err(
+                    self.here(),
+                    0,
+                    format!(
+                        "file ends after {} trees without `end of trees` (truncated)",
+                        trees.len()
+                    ),
+                ));
+            }
+            let line = self.lines[self.pos].trim_end_matches('\r');
+            let line_no = self.pos as u64 + 1;
+            if line == "end of trees" {
+                break;
+            }
+            let Some(idx) = line.strip_prefix("Tree=") else {
+                return Err(self.err(
+                    line_no,
+                    0,
+                    format!(
+                        "expected `Tree={}` or `end of trees`, found `{line}`",
+                        trees.len()
+                    ),
+                ));
+            };
+            if idx.trim().parse::<usize>().ok() != Some(trees.len()) {
+                return Err(self.err(
+                    line_no,
+                    0,
+                    format!("expected `Tree={}`, found `{line}`", trees.len()),
+                ));
+            }
+            self.pos += 1;
+            let fields = self.block()?;
+            trees.push(self.tree(&fields, line_no, trees.len())?);
+        }
+        if trees.is_empty() {
+            return Err(self.err(self.here(), 0, "the model has no trees"));
+        }
+        if !trees.len().is_multiple_of(per_iter) {
+            return Err(self.err(
+                self.here(),
+                0,
+                format!(
+                    "{} trees is not a multiple of num_tree_per_iteration={per_iter}",
+                    trees.len()
+                ),
+            ));
+        }
+        let k = objective.n_outputs();
+        let ensemble = Ensemble {
+            trees,
+            n_features,
+            feature_names,
+            objective,
+            init_score: vec![0.0; k],
+        };
+        ensemble.validate()?;
+        Ok(ensemble)
+    }
+
+    fn objective(&self, f: &Field<'a>, num_class: usize) -> Result<Objective> {
+        let mut toks = f.value.split_whitespace();
+        let name = toks.next().unwrap_or("");
+        let mut opts = HashMap::new();
+        for t in toks {
+            if let Some((k, v)) = t.split_once(':') {
+                opts.insert(k, v);
+            }
+        }
+        let num = |key: &str| -> Result<Option<f64>> {
+            opts.get(key)
+                .map(|v| {
+                    v.parse::<f64>().map_err(|_| {
+                        self.err(
+                            f.line,
+                            0,
+                            format!("objective option `{key}:{v}` is not a number"),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let objective = match name {
+            "binary" => {
+                let sigmoid = num("sigmoid")?.unwrap_or(1.0);
+                if !(sigmoid.is_finite() && sigmoid > 0.0) {
+                    return Err(self.err(
+                        f.line,
+                        0,
+                        format!("binary sigmoid {sigmoid} must be > 0"),
+                    ));
+                }
+                Objective::Binary { sigmoid }
+            }
+            "multiclass" | "softmax" => {
+                let k = num("num_class")?.unwrap_or(num_class as f64);
+                if k != num_class as f64 || num_class < 2 {
+                    return Err(self.err(
+                        f.line,
+                        0,
+                        format!(
+                            "multiclass objective with num_class:{k} but num_class={num_class}"
+                        ),
+                    ));
+                }
+                Objective::Multiclass {
+                    n_classes: num_class,
+                }
+            }
+            "regression" | "regression_l2" | "l2" | "mean_squared_error" | "mse" => {
+                Objective::Regression
+            }
+            other => {
+                return Err(self.err(
+                    f.line,
+                    0,
+                    format!(
+                        "objective `{other}` is not supported (supported: binary, multiclass, \
+                         regression)"
+                    ),
+                ));
+            }
+        };
+        if objective.n_outputs() == 1 && num_class != 1 {
+            return Err(self.err(
+                f.line,
+                0,
+                format!("objective `{name}` with num_class={num_class}"),
+            ));
+        }
+        Ok(objective)
+    }
+
+    fn tree(
+        &self,
+        fields: &HashMap<&'a str, Field<'a>>,
+        tree_line: u64,
+        index: usize,
+    ) -> Result<Tree> {
+        let what = format!("Tree={index}");
+        let req = |key: &str| self.required(fields, key, tree_line, &what);
+        let nl_f = *req("num_leaves")?;
+        let num_leaves: usize = self.scalar(&nl_f, "num_leaves")?;
+        if num_leaves == 0 {
+            return Err(self.err(nl_f.line, 0, "num_leaves is 0"));
+        }
+        if let Some(f) = fields.get("is_linear")
+            && f.value.trim() != "0"
+        {
+            return Err(self.err(f.line, 0, "linear trees (is_linear=1) are not supported"));
+        }
+        let n_int = num_leaves - 1;
+        let num_cat: usize = match fields.get("num_cat") {
+            Some(f) => self.scalar(f, "num_cat")?,
+            None => 0,
+        };
+        let arr_f64 =
+            |key: &str, len: usize| -> Result<Vec<f64>> { self.array::<f64>(req(key)?, key, len) };
+        let leaf_value = arr_f64("leaf_value", num_leaves)?;
+        if n_int == 0 {
+            // LightGBM writes the arrays of a single-leaf tree empty (even leaf_weight).
+            let count = self.array::<f64>(req("leaf_count")?, "leaf_count", 1)?;
+            let weight = match fields.get("leaf_weight") {
+                Some(f) if !f.value.trim().is_empty() => self.array::<f64>(f, "leaf_weight", 1)?[0],
+                _ => 0.0,
+            };
+            return Ok(Tree::constant(leaf_value[0], count[0], weight));
+        }
+        let split_feature = self.array::<u32>(req("split_feature")?, "split_feature", n_int)?;
+        let dt_f = *req("decision_type")?;
+        let raw_dt = self.array::<u8>(&dt_f, "decision_type", n_int)?;
+        let mut decision = Vec::with_capacity(n_int);
+        for (i, &d) in raw_dt.iter().enumerate() {
+            let missing = match (d >> 2) & 3 {
+                0 => MissingType::None,
+                1 => MissingType::Zero,
+                2 => MissingType::NaN,
+                m => {
+                    return Err(self.err(
+                        dt_f.line,
+                        i as u64 + 1,
+                        format!(
+                            "decision_type {d} has missing type {m}, which LightGBM does not define"
+                        ),
+                    ));
+                }
+            };
+            if d > 15 {
+                return Err(self.err(
+                    dt_f.line,
+                    i as u64 + 1,
+                    format!("decision_type {d} sets unknown split bits"),
+                ));
+            }
+            decision.push(Decision {
+                categorical: d & 1 == 1,
+                default_left: d & 2 == 2,
+                missing,
+            });
+        }
+        let n_cat_nodes = decision.iter().filter(|d| d.categorical).count();
+        if n_cat_nodes != num_cat {
+            return Err(self.err(
+                dt_f.line,
+                0,
+                format!("{n_cat_nodes} categorical splits but num_cat={num_cat}"),
+            ));
+        }
+        let (cat_boundaries, cat_threshold) = if num_cat > 0 {
+            let cb = self.array::<u32>(req("cat_boundaries")?, "cat_boundaries", num_cat + 1)?;
+            let words = *cb.last().unwrap_or(&0) as usize;
+            let ct = self.array::<u32>(req("cat_threshold")?, "cat_threshold", words)?;
+            (cb, ct)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let leaf_weight = arr_f64("leaf_weight", num_leaves)?;
+        let leaf_count = arr_f64("leaf_count", num_leaves)?;
+        Ok(Tree {
+            split_feature,
+            threshold: arr_f64("threshold", n_int)?,
+            decision,
+            left_child: self.array::<i32>(req("left_child")?, "left_child", n_int)?,
+            right_child: self.array::<i32>(req("right_child")?, "right_child", n_int)?,
+            split_gain: arr_f64("split_gain", n_int)?,
+            internal_value: arr_f64("internal_value", n_int)?,
+            internal_weight: arr_f64("internal_weight", n_int)?,
+            internal_count: arr_f64("internal_count", n_int)?,
+            leaf_value,
+            leaf_weight,
+            leaf_count,
+            cat_boundaries,
+            cat_threshold,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STUMP: &str = "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\n\
+        label_index=0\nmax_feature_idx=1\nobjective=binary sigmoid:1\nfeature_names=a b\n\
+        feature_infos=[0:1] [0:1]\ntree_sizes=100\n\nTree=0\nnum_leaves=2\nnum_cat=0\n\
+        split_feature=1\nsplit_gain=1.5\nthreshold=0.5\ndecision_type=10\nleft_child=-1\n\
+        right_child=-2\nleaf_value=-0.25 0.75\nleaf_weight=2 2\nleaf_count=4 4\n\
+        internal_value=0\ninternal_weight=4\ninternal_count=8\nis_linear=0\nshrinkage=1\n\n\n\
+        end of trees\n\nfeature_importances:\nb=1\n\nparameters:\n[boosting: gbdt]\n\n\
+        end of parameters\n";
+
+    fn parse_err(text: &str) -> (u64, String) {
+        match read_lightgbm_model(text, "m.txt") {
+            Err(Error::Parse { line, message, .. }) => (line, message),
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn stump_reads_and_predicts() {
+        let m = read_lightgbm_model(STUMP, "m.txt").unwrap();
+        assert_eq!(m.objective, Objective::Binary { sigmoid: 1.0 });
+        assert_eq!(m.feature_names, ["a", "b"]);
+        let t = &m.trees[0];
+        assert!(t.decision[0].default_left);
+        assert_eq!(t.decision[0].missing, MissingType::NaN);
+        let mut out = [0.0];
+        m.predict_raw_row(&[9.0, f64::NAN], &mut out);
+        assert_eq!(out, [-0.25], "NaN goes default left");
+        m.predict_raw_row(&[9.0, 0.6], &mut out);
+        assert_eq!(out, [0.75]);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let (line, msg) = parse_err(&STUMP.replace("binary sigmoid:1", "lambdarank"));
+        assert_eq!(line, 7);
+        assert!(msg.contains("lambdarank"), "{msg}");
+        let (line, msg) = parse_err(&STUMP.replace("threshold=0.5", "threshold=0.5x"));
+        assert_eq!(line, 17);
+        assert!(msg.contains("0.5x"), "{msg}");
+        let (line, msg) = parse_err(&STUMP.replace("leaf_count=4 4", "leaf_count=4"));
+        assert_eq!(line, 23);
+        assert!(msg.contains("expected 2"), "{msg}");
+        let (line, msg) = parse_err(&STUMP.replace("decision_type=10", "decision_type=12"));
+        assert_eq!(line, 18);
+        assert!(msg.contains("missing type 3"), "{msg}");
+        let (line, msg) = parse_err(&STUMP.replace("decision_type=10", "decision_type=11"));
+        assert_eq!(line, 18, "categorical node but num_cat=0");
+        assert!(msg.contains("num_cat"), "{msg}");
+        let (_, msg) = parse_err(&STUMP.replace("is_linear=0", "is_linear=1"));
+        assert!(msg.contains("linear"), "{msg}");
+        let cut = &STUMP[..STUMP.find("leaf_value").unwrap()];
+        let (_, msg) = parse_err(cut);
+        assert!(msg.contains("truncated"), "{msg}");
+        let cut = &STUMP[..STUMP.find("end of trees").unwrap()];
+        let (_, msg) = parse_err(cut);
+        assert!(msg.contains("truncated"), "{msg}");
+        let (line, _) = parse_err(&STUMP.replace("Tree=0", "Tree=3"));
+        assert_eq!(line, 12);
+        let (_, msg) = parse_err("");
+        assert!(msg.contains("empty"), "{msg}");
+        let (line, msg) = parse_err(&STUMP.replace("feature_names=a b", "feature_names=a"));
+        assert_eq!(line, 8);
+        assert!(msg.contains("feature names"), "{msg}");
+    }
+
+    #[test]
+    fn structural_errors_are_model_format() {
+        let bad = STUMP.replace("right_child=-2", "right_child=-1");
+        assert!(matches!(
+            read_lightgbm_model(&bad, "m.txt"),
+            Err(Error::ModelFormat { .. })
+        ));
+        let bad = STUMP.replace("split_feature=1", "split_feature=2");
+        assert!(matches!(
+            read_lightgbm_model(&bad, "m.txt"),
+            Err(Error::ModelFormat { .. })
+        ));
+    }
+
+    #[test]
+    fn single_leaf_tree() {
+        let text = "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n\
+            max_feature_idx=2\nobjective=regression\nfeature_names=a b c\n\
+            feature_infos=none none none\ntree_sizes=223\n\nTree=0\nnum_leaves=1\nnum_cat=0\n\
+            split_feature=\nsplit_gain=\nthreshold=\ndecision_type=\nleft_child=\nright_child=\n\
+            leaf_value=1.5\nleaf_weight=\nleaf_count=50\ninternal_value=\ninternal_weight=\n\
+            internal_count=\nis_linear=0\nshrinkage=1\n\n\nend of trees\n";
+        let m = read_lightgbm_model(text, "one.txt").unwrap();
+        assert_eq!(m.objective, Objective::Regression);
+        let mut out = [0.0];
+        m.predict_raw_row(&[0.0, 1.0, 2.0], &mut out);
+        assert_eq!(out, [1.5]);
+    }
+}
