@@ -138,7 +138,7 @@ fn multiclass_metrics_match_sklearn() {
             .as_array()
             .unwrap()
             .iter()
-            .flat_map(|r| f64s(r))
+            .flat_map(f64s)
             .collect();
         let proba = Array2::from_shape_vec((y.len(), k), rows).unwrap();
         close(
