@@ -192,9 +192,12 @@ impl<F: Float> LogisticRegression<F> {
     pub fn decision_function(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>> {
         let k = self.n_out();
         self.score_rows(x, k, |row, out| {
+            let mut finite = true;
             for (c, o) in out.iter_mut().enumerate() {
                 *o = dot(row, self.coef_row(c)) + self.intercept[c];
+                finite &= o.is_finite();
             }
+            finite
         })
     }
 
@@ -214,6 +217,7 @@ impl<F: Float> LogisticRegression<F> {
                 let (_, q) = log1pexp_sigmoid(-z);
                 out[0] = q;
                 out[1] = p;
+                z.is_finite()
             })
         } else {
             self.score_rows(x, k, |row, out| {
@@ -229,6 +233,7 @@ impl<F: Float> LogisticRegression<F> {
                 }
                 let inv = F::one() / sum;
                 out.iter_mut().for_each(|o| *o *= inv);
+                zmax.is_finite() && sum.is_finite()
             })
         }
     }
@@ -316,14 +321,14 @@ impl<F: Float> LogisticRegression<F> {
         &all[c * d..(c + 1) * d]
     }
 
-    /// Validates `x`, then fills an `n x k` output row by row in parallel blocks. A non-finite
-    /// score triggers the full finiteness scan so that NaN/inf in `x` are reported by position
+    /// Validates `x`, then fills an `n x k` output row by row in parallel blocks; `kernel`
+    /// returns whether the row's linear scores were finite. A non-finite score triggers the full finiteness scan so that NaN/inf in `x` are reported by position
     /// (a fused check: finite inputs are read once).
     fn score_rows(
         &self,
         x: ArrayView2<'_, F>,
         k: usize,
-        kernel: impl Fn(&[F], &mut [F]) + Sync,
+        kernel: impl Fn(&[F], &mut [F]) -> bool + Sync,
     ) -> Result<Array2<F>> {
         let d = self.n_features();
         validate::check_width(x, d, PREDICT_WHAT)?;
@@ -336,7 +341,9 @@ impl<F: Float> LogisticRegression<F> {
         };
         let mut out = vec![F::zero(); n * k];
         let any_non_finite = if d == 0 {
-            out.par_chunks_mut(k.max(1)).for_each(|o| kernel(&[], o));
+            out.par_chunks_mut(k.max(1)).for_each(|o| {
+                kernel(&[], o);
+            });
             false
         } else {
             out.par_chunks_mut(BLOCK_ROWS * k)
@@ -344,8 +351,7 @@ impl<F: Float> LogisticRegression<F> {
                 .map(|(o, rows)| {
                     let mut bad = false;
                     for (orow, row) in o.chunks_exact_mut(k).zip(rows.chunks_exact(d)) {
-                        kernel(row, orow);
-                        bad |= !orow.iter().all(|v| v.is_finite());
+                        bad |= !kernel(row, orow);
                     }
                     bad
                 })
