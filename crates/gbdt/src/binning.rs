@@ -1,0 +1,423 @@
+//! Feature binning: bin boundaries from quantiles of a row sample, and the row-major `u8` bin
+//! matrix the histograms are built from.
+//!
+//! Each feature gets up to `max_bin` value bins; bin `b` holds the values `v` with
+//! `upper[b - 1] < v <= upper[b]` (the last bin is unbounded above), so a split "bin `<= t`"
+//! is exactly the raw rule "`x <= upper[t]`" stored in the tree. A feature with a NaN in the
+//! training data gets one more bin for NaN, after the value bins. Features with a single value
+//! and no NaN cannot split and are left out of the matrix.
+
+use cartera_core::{CarteraRng, Error, Float, Result};
+
+use crate::tree::ZERO_THRESHOLD;
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+
+/// Rows per parallel block when scanning or binning (fixed: results never depend on threads).
+const SCAN_BLOCK: usize = 8192;
+/// RNG stream index of the bin-construction sample (apart from bagging's streams).
+const SAMPLE_STREAM: u64 = 0xB15A_3B1E;
+
+/// The bin boundaries of one feature.
+#[derive(Debug, Clone)]
+pub(crate) struct BinMapper {
+    /// Upper bound of each value bin; the last is `+inf`.
+    pub upper: Vec<f64>,
+    /// Whether NaN has its own bin (index `upper.len()`).
+    pub has_nan: bool,
+}
+
+impl BinMapper {
+    /// Value bins (without the NaN bin).
+    #[inline]
+    pub fn n_value_bins(&self) -> usize {
+        self.upper.len()
+    }
+
+    /// All bins, NaN bin included.
+    #[inline]
+    pub fn n_bins(&self) -> usize {
+        self.upper.len() + usize::from(self.has_nan)
+    }
+
+    /// Whether the feature can split at all.
+    pub fn is_trivial(&self) -> bool {
+        self.n_bins() < 2
+    }
+
+    /// The bin of a value. NaN goes to the NaN bin when there is one, else it is read as 0.0
+    /// (what the tree's [`MissingType::None`](crate::tree::MissingType::None) rule does).
+    #[inline]
+    pub fn bin(&self, v: f64) -> u8 {
+        if v.is_nan() {
+            if self.has_nan {
+                return self.upper.len() as u8;
+            }
+            return self.value_bin(0.0);
+        }
+        self.value_bin(v)
+    }
+
+    #[inline]
+    fn value_bin(&self, v: f64) -> u8 {
+        // First bin whose upper bound is >= v; the last bound is +inf so this is in range.
+        let b = self.upper.partition_point(|&u| u < v);
+        b.min(self.upper.len() - 1) as u8
+    }
+
+    /// The raw threshold of the split "bin `<= t`": the bin's upper bound, or the largest finite
+    /// value for the last value bin (every value goes left; only NaN goes right).
+    pub fn threshold(&self, t: usize) -> f64 {
+        let u = self.upper[t];
+        if u.is_finite() { u } else { f64::MAX }
+    }
+}
+
+/// LightGBM's `min_data_in_bin`: a bin boundary is only placed after at least this many
+/// sampled values, so rare values do not get thresholds of their own.
+const MIN_DATA_IN_BIN: usize = 3;
+
+/// Midpoint of two adjacent distinct values, never rounded up onto the larger one.
+fn mid(a: f64, b: f64) -> f64 {
+    let m = a + (b - a) / 2.0;
+    if m < b { m } else { a }
+}
+
+/// Greedy equal-count bins over distinct values (LightGBM's `GreedyFindBin`): values heavier
+/// than the mean bin get a bin of their own. Returns upper bounds, the last one `+inf`.
+fn greedy_bins(distinct: &[f64], counts: &[usize], max_bin: usize, total: usize) -> Vec<f64> {
+    let nd = distinct.len();
+    let mut upper = Vec::new();
+    if nd <= max_bin {
+        let mut cur = 0;
+        for i in 0..nd.saturating_sub(1) {
+            cur += counts[i];
+            if cur >= MIN_DATA_IN_BIN {
+                upper.push(mid(distinct[i], distinct[i + 1]));
+                cur = 0;
+            }
+        }
+    } else {
+        let max_bin = max_bin.min(total / MIN_DATA_IN_BIN).max(1);
+        let mean = total as f64 / max_bin as f64;
+        let big: Vec<bool> = counts.iter().map(|&c| c as f64 >= mean).collect();
+        let n_big = big.iter().filter(|b| **b).count();
+        let mut rest_bins = max_bin.saturating_sub(n_big).max(1) as f64;
+        let mut rest_cnt = (total
+            - (0..nd)
+                .filter(|&i| big[i])
+                .map(|i| counts[i])
+                .sum::<usize>()) as f64;
+        let mut mean = rest_cnt / rest_bins;
+        let mut cur = 0usize;
+        for i in 0..nd - 1 {
+            if !big[i] {
+                rest_cnt -= counts[i] as f64;
+            }
+            cur += counts[i];
+            if big[i] || cur as f64 >= mean || (big[i + 1] && cur as f64 >= (mean * 0.5).max(1.0)) {
+                upper.push(mid(distinct[i], distinct[i + 1]));
+                if upper.len() >= max_bin - 1 {
+                    break;
+                }
+                cur = 0;
+                if !big[i] {
+                    rest_bins -= 1.0;
+                    mean = if rest_bins > 0.0 {
+                        rest_cnt / rest_bins
+                    } else {
+                        f64::INFINITY
+                    };
+                }
+            }
+        }
+    }
+    upper.push(f64::INFINITY);
+    upper
+}
+
+/// Bin boundaries from the sorted finite sample values of one feature: negative values,
+/// zero (its own bin, `[-1e-35, 1e-35]`) and positive values binned apart, as LightGBM's
+/// `FindBinWithZeroAsOneBin`.
+fn mapper_from_sorted(values: &[f64], has_nan: bool, max_bin: usize) -> BinMapper {
+    let mut distinct: Vec<f64> = Vec::new();
+    let mut counts: Vec<usize> = Vec::new();
+    for &v in values {
+        match distinct.last() {
+            Some(&last) if last == v => {
+                if let Some(c) = counts.last_mut() {
+                    *c += 1;
+                }
+            }
+            _ => {
+                distinct.push(v);
+                counts.push(1);
+            }
+        }
+    }
+    let total = values.len();
+    let neg_end = distinct.partition_point(|&v| v < -ZERO_THRESHOLD);
+    let pos_start = distinct.partition_point(|&v| v <= ZERO_THRESHOLD);
+    let cnt_neg: usize = counts[..neg_end].iter().sum();
+    let cnt_pos: usize = counts[pos_start..].iter().sum();
+    let cnt_zero = total - cnt_neg - cnt_pos;
+    let nonzero = (total - cnt_zero).max(1) as f64;
+    let mut upper = Vec::new();
+    if neg_end > 0 {
+        let left_max = ((cnt_neg as f64 / nonzero * (max_bin - 1) as f64) as usize).max(1);
+        upper = greedy_bins(&distinct[..neg_end], &counts[..neg_end], left_max, cnt_neg);
+        if let Some(last) = upper.last_mut() {
+            *last = -ZERO_THRESHOLD;
+        }
+    }
+    if pos_start < distinct.len() {
+        let right_max = (max_bin - 1).saturating_sub(upper.len()).max(1);
+        upper.push(ZERO_THRESHOLD);
+        upper.extend(greedy_bins(
+            &distinct[pos_start..],
+            &counts[pos_start..],
+            right_max,
+            cnt_pos,
+        ));
+    } else {
+        upper.push(f64::INFINITY);
+    }
+    // Drop bins no sampled value falls in at the ends (a lone zero boundary before any value).
+    if neg_end == 0 && cnt_zero == 0 && upper.len() > 1 {
+        upper.remove(0);
+    }
+    BinMapper { upper, has_nan }
+}
+
+/// The binned training data.
+pub(crate) struct BinnedData {
+    /// One mapper per input feature (trivial ones included, so indices match the input).
+    pub mappers: Vec<BinMapper>,
+    /// Input feature index of each used (non-trivial) feature.
+    pub used: Vec<usize>,
+    /// Row-major bins: `bins[r * used.len() + j]` for used feature `j`.
+    pub bins: Vec<u8>,
+    /// Rows.
+    pub n_rows: usize,
+}
+
+impl BinnedData {
+    /// Used features per row.
+    #[inline]
+    pub fn n_used(&self) -> usize {
+        self.used.len()
+    }
+}
+
+/// Refuse ±inf (NaN is missing, allowed); returns which columns hold a NaN.
+pub(crate) fn scan_input<F: Float>(x: ArrayView2<F>, what: &str) -> Result<Vec<bool>> {
+    let (n, d) = x.dim();
+    let n_blocks = n.div_ceil(SCAN_BLOCK);
+    let parts: Vec<std::result::Result<Vec<bool>, (usize, usize, f64)>> = (0..n_blocks)
+        .into_par_iter()
+        .map(|b| {
+            let mut nan = vec![false; d];
+            for r in b * SCAN_BLOCK..((b + 1) * SCAN_BLOCK).min(n) {
+                for (c, v) in x.row(r).iter().enumerate() {
+                    let v = v.as_f64();
+                    if v.is_nan() {
+                        nan[c] = true;
+                    } else if v.is_infinite() {
+                        return Err((r, c, v));
+                    }
+                }
+            }
+            Ok(nan)
+        })
+        .collect();
+    let mut has_nan = vec![false; d];
+    // Blocks in order, so the first bad value in row-major order is the one reported.
+    for p in parts {
+        match p {
+            Ok(nan) => {
+                for (h, n) in has_nan.iter_mut().zip(nan) {
+                    *h |= n;
+                }
+            }
+            Err((row, column, v)) => {
+                return Err(Error::NonFinite {
+                    what: what.into(),
+                    row,
+                    column,
+                    value: v.to_string(),
+                });
+            }
+        }
+    }
+    Ok(has_nan)
+}
+
+/// Find bin boundaries on a sample of at most `sample_cnt` rows and bin every row.
+pub(crate) fn bin_training<F: Float>(
+    x: ArrayView2<F>,
+    has_nan: &[bool],
+    max_bin: usize,
+    sample_cnt: usize,
+    seed: u64,
+) -> BinnedData {
+    let (n, d) = x.dim();
+    let sample: Vec<usize> = if n <= sample_cnt {
+        (0..n).collect()
+    } else {
+        let mut rng = CarteraRng::stream(seed, SAMPLE_STREAM);
+        let mut idx = rng.permutation(n);
+        idx.truncate(sample_cnt);
+        idx.sort_unstable();
+        idx
+    };
+    let mappers: Vec<BinMapper> = (0..d)
+        .into_par_iter()
+        .map(|c| {
+            let col = x.column(c);
+            let mut vals: Vec<f64> = sample
+                .iter()
+                .map(|&r| col[r].as_f64())
+                .filter(|v| !v.is_nan())
+                .collect();
+            vals.sort_unstable_by(f64::total_cmp);
+            if vals.is_empty() {
+                // All sampled values missing: one (empty) value bin, and NaN's own bin.
+                return BinMapper {
+                    upper: vec![f64::INFINITY],
+                    has_nan: has_nan[c],
+                };
+            }
+            mapper_from_sorted(&vals, has_nan[c], max_bin)
+        })
+        .collect();
+    let used: Vec<usize> = (0..d).filter(|&c| !mappers[c].is_trivial()).collect();
+    let bins = bin_rows(x, &mappers, &used);
+    BinnedData {
+        mappers,
+        used,
+        bins,
+        n_rows: n,
+    }
+}
+
+/// Row-major bins of `x` for the `used` features.
+pub(crate) fn bin_rows<F: Float>(
+    x: ArrayView2<F>,
+    mappers: &[BinMapper],
+    used: &[usize],
+) -> Vec<u8> {
+    let n = x.nrows();
+    let nu = used.len();
+    let mut bins = vec![0u8; n * nu];
+    if nu == 0 {
+        return bins;
+    }
+    bins.par_chunks_mut(SCAN_BLOCK * nu)
+        .enumerate()
+        .for_each(|(b, chunk)| {
+            for (i, out) in chunk.chunks_mut(nu).enumerate() {
+                let row = x.row(b * SCAN_BLOCK + i);
+                for (o, &f) in out.iter_mut().zip(used) {
+                    *o = mappers[f].bin(row[f].as_f64());
+                }
+            }
+        });
+    bins
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn few_values_get_one_bin_each() {
+        let m = mapper_from_sorted(&[1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 5.0, 5.0, 5.0], false, 255);
+        assert_eq!(m.n_value_bins(), 3);
+        assert_eq!(m.bin(1.0), 0);
+        assert_eq!(m.bin(1.5), 0);
+        assert_eq!(m.bin(1.6), 1);
+        assert_eq!(m.bin(100.0), 2);
+        assert_eq!(m.bin(-100.0), 0);
+        assert_eq!(m.bin(f64::NAN), 0, "no NaN bin: read as 0.0");
+        // Raw rule agrees with bins.
+        for v in [0.0, 1.0, 1.5, 1.6, 2.0, 3.4, 3.5, 3.6, 5.0, 9.0] {
+            for t in 0..2 {
+                assert_eq!(m.bin(v) as usize <= t, v <= m.threshold(t), "v {v} t {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn many_values_are_capped_and_balanced() {
+        let vals: Vec<f64> = (1..=10_000).map(|i| i as f64).collect();
+        let m = mapper_from_sorted(&vals, true, 16);
+        assert!(
+            m.n_value_bins() <= 16 && m.n_value_bins() >= 15,
+            "{}",
+            m.n_value_bins()
+        );
+        assert_eq!(m.n_bins(), m.n_value_bins() + 1);
+        assert_eq!(m.bin(f64::NAN) as usize, m.n_value_bins());
+        let mut counts = vec![0usize; m.n_value_bins()];
+        for &v in &vals {
+            counts[m.bin(v) as usize] += 1;
+        }
+        assert!(
+            counts.iter().all(|&c| (500..=800).contains(&c)),
+            "{counts:?}"
+        );
+    }
+
+    #[test]
+    fn rare_values_share_bins_and_zero_is_alone() {
+        let m = mapper_from_sorted(&[-2.0, -1.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0], false, 255);
+        assert_eq!(m.bin(-2.0), m.bin(-1.0), "fewer than 3 values: one bin");
+        assert_ne!(m.bin(-1.0), m.bin(0.0));
+        assert_ne!(m.bin(0.0), m.bin(1.0));
+        assert_eq!(m.bin(1.0), m.bin(2.0));
+        assert_ne!(m.bin(3.0), m.bin(4.0));
+    }
+
+    #[test]
+    fn heavy_value_gets_its_own_bin() {
+        let mut vals = vec![0.0; 5000];
+        vals.extend((1..=5000).map(|i| i as f64));
+        let m = mapper_from_sorted(&vals, false, 10);
+        assert_ne!(m.bin(0.0), m.bin(1.0));
+    }
+
+    #[test]
+    fn scan_finds_first_inf_and_nan_columns() {
+        let x = array![[1.0, f64::NAN], [2.0, 3.0]];
+        assert_eq!(scan_input(x.view(), "X").unwrap(), vec![false, true]);
+        let x = array![[1.0, 2.0], [f64::NEG_INFINITY, f64::INFINITY]];
+        match scan_input(x.view(), "X") {
+            Err(Error::NonFinite {
+                row: 1, column: 0, ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn constant_columns_are_skipped() {
+        let x = array![
+            [1.0, 5.0, f64::NAN],
+            [1.0, 5.0, 1.0],
+            [1.0, 5.0, 1.0],
+            [2.0, 5.0, 1.0],
+            [2.0, 5.0, 1.0],
+            [2.0, 5.0, 1.0]
+        ];
+        let has_nan = scan_input(x.view(), "X").unwrap();
+        let b = bin_training(x.view(), &has_nan, 255, 100, 0);
+        assert_eq!(
+            b.used,
+            vec![0, 2],
+            "constant column 1 skipped, NaN column kept"
+        );
+        assert_eq!(b.bins.len(), 12);
+        assert_eq!(&b.bins[..2], &[0, 1]);
+    }
+}

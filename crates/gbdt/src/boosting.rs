@@ -1,0 +1,363 @@
+//! The boosting loop: gradients, bagging, feature sampling, one tree per output per round,
+//! score updates, evaluation and early stopping.
+
+use cartera_core::{CarteraRng, Error, Float, Result, validate};
+use ndarray::{ArrayView1, ArrayView2};
+use rayon::prelude::*;
+
+use crate::binning::{bin_rows, bin_training, scan_input};
+use crate::learner::{GrowParams, GrownTree, Learner};
+use crate::metric::evaluate;
+use crate::model::{EvalRecord, GbdtModel};
+use crate::objective::Loss;
+use crate::params::GbdtParams;
+use crate::split::SplitParams;
+use crate::tree::{Ensemble, Objective};
+
+/// What the training data is called in error messages.
+const FIT_WHAT: &str = "training data";
+/// Rows per bagging block (each block draws from its own RNG stream).
+const BAG_BLOCK: usize = 65536;
+/// Rows per block when updating scores in parallel.
+const SCORE_BLOCK: usize = 8192;
+/// Seed offsets keeping bagging and feature draws on separate streams.
+const BAG_SALT: u64 = 0xBA66_1A6E;
+const FEATURE_SALT: u64 = 0xFEA7_0FF0;
+
+/// Check labels against the objective; `need_two_classes` for training labels.
+fn check_labels(
+    y: ArrayView1<f64>,
+    objective: Objective,
+    what: &str,
+    need_two_classes: bool,
+) -> Result<()> {
+    let mut seen = [false; 2];
+    let mut first_class: Option<f64> = None;
+    let mut distinct = 0usize;
+    for (i, &v) in y.iter().enumerate() {
+        if !v.is_finite() {
+            return Err(Error::NonFinite {
+                what: what.into(),
+                row: i,
+                column: 0,
+                value: v.to_string(),
+            });
+        }
+        match objective {
+            Objective::Binary { .. } => {
+                if v != 0.0 && v != 1.0 {
+                    return Err(Error::invalid_param(
+                        what,
+                        format!("{v} at row {i}"),
+                        "binary labels must be 0 or 1",
+                    ));
+                }
+                seen[v as usize] = true;
+            }
+            Objective::Multiclass { n_classes } => {
+                if v < 0.0 || v.fract() != 0.0 || v >= n_classes as f64 {
+                    return Err(Error::invalid_param(
+                        what,
+                        format!("{v} at row {i}"),
+                        format!("multiclass labels must be integers in 0..{n_classes}"),
+                    ));
+                }
+                match first_class {
+                    None => {
+                        first_class = Some(v);
+                        distinct = 1;
+                    }
+                    Some(c) if c != v => distinct = 2,
+                    _ => {}
+                }
+            }
+            Objective::Regression => {}
+        }
+    }
+    if need_two_classes {
+        let found = match objective {
+            Objective::Binary { .. } => seen.iter().filter(|s| **s).count(),
+            Objective::Multiclass { .. } => distinct,
+            Objective::Regression => 2,
+        };
+        if found < 2 {
+            return Err(Error::TooFewSamples {
+                what: format!("classes in the {what}"),
+                needed: 2,
+                found,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Draw the bag of round `iter`: each row kept with probability `fraction`, per-block streams.
+fn draw_bag(n: usize, fraction: f64, seed: u64, iter: usize) -> Vec<u32> {
+    let parts: Vec<Vec<u32>> = (0..n.div_ceil(BAG_BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let mut rng = CarteraRng::stream(
+                seed.wrapping_add(BAG_SALT),
+                ((iter as u64) << 24) | b as u64,
+            );
+            (b * BAG_BLOCK..((b + 1) * BAG_BLOCK).min(n))
+                .filter(|_| rng.uniform() < fraction)
+                .map(|r| r as u32)
+                .collect()
+        })
+        .collect();
+    parts.concat()
+}
+
+/// Add a tree's (shrunk) leaf values to the scores of output `c` of binned rows.
+fn add_tree_scores(
+    grown: &GrownTree,
+    bins: &[u8],
+    nu: usize,
+    k: usize,
+    c: usize,
+    score: &mut [f64],
+) {
+    let values = &grown.tree.leaf_value;
+    score
+        .par_chunks_mut(SCORE_BLOCK * k)
+        .enumerate()
+        .for_each(|(b, s)| {
+            for (i, o) in s.chunks_mut(k).enumerate() {
+                let r = b * SCORE_BLOCK + i;
+                o[c] += values[grown.leaf_of_binned(&bins[r * nu..(r + 1) * nu])];
+            }
+        });
+}
+
+/// Train a model (see [`GbdtParams::fit_weighted`]).
+pub(crate) fn train<F: Float>(
+    params: &GbdtParams,
+    x: ArrayView2<F>,
+    y: ArrayView1<f64>,
+    w: Option<ArrayView1<f64>>,
+    valid: Option<(ArrayView2<F>, ArrayView1<f64>)>,
+) -> Result<GbdtModel> {
+    params.validate()?;
+    validate::check_non_empty(x, FIT_WHAT)?;
+    let (n, d) = x.dim();
+    validate::check_len(y.len(), n, "number of labels")?;
+    if n > u32::MAX as usize {
+        return Err(Error::invalid_param(
+            "rows",
+            n,
+            "at most 4,294,967,295 rows",
+        ));
+    }
+    let objective = params.objective;
+    check_labels(y, objective, "labels", true)?;
+    let weights: Option<Vec<f64>> = match w {
+        None => None,
+        Some(w) => {
+            validate::check_len(w.len(), n, "number of sample weights")?;
+            if let Some((i, v)) = w
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+            {
+                return Err(Error::invalid_param(
+                    "sample_weight",
+                    format!("{v} at row {i}"),
+                    "weights must be finite and >= 0",
+                ));
+            }
+            if w.sum() <= 0.0 {
+                return Err(Error::invalid_param(
+                    "sample_weight",
+                    "all zero",
+                    "needs a positive weight",
+                ));
+            }
+            Some(w.to_vec())
+        }
+    };
+    if let Some(names) = &params.feature_names {
+        validate::check_len(names.len(), d, "number of feature names")?;
+    }
+    if let Some(&f) = params.categorical_features.first() {
+        return Err(Error::invalid_param(
+            "categorical_features",
+            format!("{:?}", params.categorical_features),
+            format!(
+                "categorical splits are not implemented yet (feature {f}); encode categories as \
+                 numbers or one-hot columns"
+            ),
+        ));
+    }
+    if params.early_stopping_rounds.is_some() && valid.is_none() {
+        return Err(Error::invalid_param(
+            "early_stopping_rounds",
+            format!("{:?}", params.early_stopping_rounds),
+            "early stopping needs a validation set (fit_with_validation)",
+        ));
+    }
+    let has_nan = scan_input(x, FIT_WHAT)?;
+    if let Some((xv, yv)) = &valid {
+        validate::check_width(*xv, d, "validation data")?;
+        validate::check_non_empty(*xv, "validation data")?;
+        validate::check_len(yv.len(), xv.nrows(), "number of validation labels")?;
+        check_labels(*yv, objective, "validation labels", false)?;
+        scan_input(*xv, "validation data")?;
+    }
+
+    let data = bin_training(
+        x,
+        &has_nan,
+        params.max_bin,
+        params.bin_construct_sample_cnt,
+        params.seed,
+    );
+    let nu = data.n_used();
+    let valid_bins = valid
+        .as_ref()
+        .map(|(xv, yv)| (bin_rows(*xv, &data.mappers, &data.used), yv.to_vec()));
+
+    let loss = Loss {
+        objective,
+        scale_pos_weight: params.scale_pos_weight,
+    };
+    let k = loss.k();
+    let yv: Vec<f64> = y.to_vec();
+    let wv = weights.as_deref();
+    let init = loss.init_scores(&yv, wv);
+    let mut score: Vec<f64> = (0..n * k).map(|i| init[i % k]).collect();
+    let mut valid_score: Vec<f64> = valid_bins
+        .as_ref()
+        .map(|(_, yv)| (0..yv.len() * k).map(|i| init[i % k]).collect())
+        .unwrap_or_default();
+
+    let grow = GrowParams {
+        split: SplitParams {
+            lambda_l1: params.lambda_l1,
+            lambda_l2: params.lambda_l2,
+            min_data_in_leaf: params.min_data_in_leaf,
+            min_sum_hessian_in_leaf: params.min_sum_hessian_in_leaf,
+            min_gain_to_split: params.min_gain_to_split,
+        },
+        num_leaves: params.num_leaves,
+        max_depth: (params.max_depth > 0).then_some(params.max_depth as usize),
+    };
+    let mut learner = Learner::new(&data, grow);
+    let mut gh = vec![vec![[0.0f64; 2]; n]; k];
+    let bagging = params.bagging_freq > 0 && params.bagging_fraction < 1.0;
+    let mut bag: Option<Vec<u32>> = None;
+    let mut features = vec![true; nu];
+    let n_pick = ((params.feature_fraction * nu as f64 + 0.5) as usize).clamp(1, nu.max(1));
+    let metric = params.effective_metric();
+    let lr = params.learning_rate;
+
+    let mut trees = Vec::with_capacity(params.n_estimators * k);
+    let mut history = Vec::new();
+    let mut best: Option<(usize, f64)> = None;
+    for iter in 0..params.n_estimators {
+        loss.gradients(&score, &yv, wv, &mut gh);
+        if bagging && iter % params.bagging_freq == 0 {
+            bag = Some(draw_bag(n, params.bagging_fraction, params.seed, iter));
+        }
+        let mut round = Vec::with_capacity(k);
+        for (c, ghc) in gh.iter().enumerate() {
+            if n_pick < nu {
+                let mut rng = CarteraRng::stream(
+                    params.seed.wrapping_add(FEATURE_SALT),
+                    (iter * k + c) as u64,
+                );
+                let perm = rng.permutation(nu);
+                features.iter_mut().for_each(|f| *f = false);
+                for &j in &perm[..n_pick] {
+                    features[j] = true;
+                }
+            }
+            let mut grown = learner.grow(ghc, bag.as_deref(), &features);
+            for v in grown
+                .tree
+                .leaf_value
+                .iter_mut()
+                .chain(grown.tree.internal_value.iter_mut())
+            {
+                *v *= lr;
+            }
+            if bag.is_some() {
+                add_tree_scores(&grown, &data.bins, nu, k, c, &mut score);
+            } else {
+                let part = learner.partition();
+                for (l, v) in grown.tree.leaf_value.iter().enumerate() {
+                    for &r in part.rows(l) {
+                        score[r as usize * k + c] += v;
+                    }
+                }
+            }
+            if let Some((vb, _)) = &valid_bins {
+                add_tree_scores(&grown, vb, nu, k, c, &mut valid_score);
+            }
+            round.push(grown.tree);
+        }
+        if round.iter().all(|t| t.num_leaves() <= 1) {
+            // No split passes the constraints any more (LightGBM stops here too); the round
+            // is dropped, its trees being constants of zero gain.
+            for (c, t) in round.iter().enumerate() {
+                let v = t.leaf_value[0];
+                if v != 0.0 {
+                    score.iter_mut().skip(c).step_by(k).for_each(|s| *s -= v);
+                    valid_score
+                        .iter_mut()
+                        .skip(c)
+                        .step_by(k)
+                        .for_each(|s| *s -= v);
+                }
+            }
+            break;
+        }
+        trees.extend(round);
+        let train_m = params
+            .eval_train
+            .then(|| evaluate(metric, objective, &score, &yv, wv));
+        let valid_m = valid_bins
+            .as_ref()
+            .map(|(_, yv)| evaluate(metric, objective, &valid_score, yv, None));
+        history.push(EvalRecord {
+            iteration: iter + 1,
+            train: train_m,
+            valid: valid_m,
+        });
+        if let (Some(rounds), Some(v)) = (params.early_stopping_rounds, valid_m) {
+            let improved = match best {
+                None => true,
+                Some((_, b)) => {
+                    if metric.higher_is_better() {
+                        v > b
+                    } else {
+                        v < b
+                    }
+                }
+            };
+            if improved {
+                best = Some((iter + 1, v));
+            } else if let Some((b, _)) = best
+                && iter + 1 - b >= rounds
+            {
+                break;
+            }
+        }
+    }
+    let best_iteration = best.map(|(b, _)| b);
+    if let Some(b) = best_iteration {
+        trees.truncate(b * k);
+    }
+    let feature_names = params
+        .feature_names
+        .clone()
+        .unwrap_or_else(|| (0..d).map(|j| format!("Column_{j}")).collect());
+    let ensemble = Ensemble {
+        trees,
+        n_features: d,
+        feature_names,
+        objective,
+        init_score: init,
+    };
+    GbdtModel::build(ensemble, best_iteration, Some(metric), history)
+}

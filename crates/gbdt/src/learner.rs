@@ -1,0 +1,316 @@
+//! Leaf-wise (best-first) growth of one tree on binned data (LightGBM's serial tree learner).
+//!
+//! Each round: build the smaller child's histogram, derive the larger child's by subtraction
+//! from the parent's, search both children's best splits, then split the leaf with the largest
+//! gain (ties: the smaller leaf index) until `num_leaves` is reached or no split passes the
+//! constraints.
+
+use rayon::prelude::*;
+
+use crate::binning::BinnedData;
+use crate::histogram::{self, FeatureHist, MAX_BLOCKS};
+use crate::partition::DataPartition;
+use crate::split::{LeafSums, SplitInfo, SplitParams, best_for_feature, better};
+use crate::tree::{Decision, MissingType, Tree};
+
+/// A split in bin units, for scoring binned rows (training and validation).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BinSplit {
+    /// Used-feature index.
+    pub feature: usize,
+    /// Bins `<= threshold_bin` go left.
+    pub threshold_bin: u8,
+    /// Whether the NaN bin goes left.
+    pub default_left: bool,
+    /// The NaN bin of the feature, if any.
+    pub nan_bin: Option<u8>,
+}
+
+impl BinSplit {
+    #[inline]
+    fn goes_left(&self, b: u8) -> bool {
+        if Some(b) == self.nan_bin {
+            self.default_left
+        } else {
+            b <= self.threshold_bin
+        }
+    }
+}
+
+/// A grown tree (leaf values before shrinkage) and its splits in bin units.
+pub(crate) struct GrownTree {
+    pub tree: Tree,
+    pub bin_splits: Vec<BinSplit>,
+}
+
+impl GrownTree {
+    /// The leaf of a binned row (used features only).
+    #[inline]
+    pub fn leaf_of_binned(&self, row: &[u8]) -> usize {
+        if self.bin_splits.is_empty() {
+            return 0;
+        }
+        let mut node = 0usize;
+        loop {
+            let s = &self.bin_splits[node];
+            let next = if s.goes_left(row[s.feature]) {
+                self.tree.left_child[node]
+            } else {
+                self.tree.right_child[node]
+            };
+            if next < 0 {
+                return (!next) as usize;
+            }
+            node = next as usize;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LeafState {
+    sums: LeafSums,
+    depth: usize,
+    /// Internal node pointing at this leaf and whether as its left child.
+    parent: Option<(usize, bool)>,
+    best: Option<SplitInfo>,
+}
+
+/// Tree-growth limits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GrowParams {
+    pub split: SplitParams,
+    pub num_leaves: usize,
+    /// `None` = no depth limit.
+    pub max_depth: Option<usize>,
+}
+
+/// The reusable state of tree growth: histograms pool, scratch and partition.
+pub(crate) struct Learner<'a> {
+    data: &'a BinnedData,
+    params: GrowParams,
+    n_value_bins: Vec<usize>,
+    n_bins: Vec<usize>,
+    has_nan: Vec<bool>,
+    hists: Vec<Vec<FeatureHist>>,
+    scratch: Vec<Vec<FeatureHist>>,
+    partition: DataPartition,
+}
+
+impl<'a> Learner<'a> {
+    /// Allocate every buffer once for trees of at most `params.num_leaves` leaves.
+    pub fn new(data: &'a BinnedData, params: GrowParams) -> Self {
+        let nu = data.n_used();
+        let maps = data.used.iter().map(|&f| &data.mappers[f]);
+        let n_value_bins = maps.clone().map(|m| m.n_value_bins()).collect();
+        let n_bins = maps.clone().map(|m| m.n_bins()).collect();
+        let has_nan = maps.map(|m| m.has_nan).collect();
+        Learner {
+            data,
+            params,
+            n_value_bins,
+            n_bins,
+            has_nan,
+            hists: (0..params.num_leaves)
+                .map(|_| histogram::new_hist(nu))
+                .collect(),
+            scratch: (0..MAX_BLOCKS).map(|_| histogram::new_hist(nu)).collect(),
+            partition: DataPartition::new(data.n_rows, params.num_leaves),
+        }
+    }
+
+    /// The partition of the last grown tree (rows per leaf).
+    pub fn partition(&self) -> &DataPartition {
+        &self.partition
+    }
+
+    fn can_split(&self, s: &LeafState) -> bool {
+        let p = &self.params.split;
+        self.params.max_depth.is_none_or(|d| s.depth < d)
+            && s.sums.count >= 2 * p.min_data_in_leaf.max(1)
+            && s.sums.hess >= 2.0 * p.min_sum_hessian_in_leaf
+    }
+
+    fn find_best(&self, leaf: usize, sums: LeafSums, features: &[bool]) -> Option<SplitInfo> {
+        let hist = &self.hists[leaf];
+        let p = &self.params.split;
+        let found: Vec<Option<SplitInfo>> = (0..self.data.n_used())
+            .into_par_iter()
+            .map(|j| {
+                if !features[j] {
+                    return None;
+                }
+                best_for_feature(j, &hist[j], self.n_value_bins[j], self.has_nan[j], sums, p)
+            })
+            .collect();
+        // Reduce in feature order so ties go to the smaller feature index.
+        found.into_iter().fold(None, better)
+    }
+
+    /// Grow one tree on gradients `gh` (one `(grad, hess)` per training row) over `rows` (all
+    /// rows when `None`), searching only the used features with `features[j]`.
+    pub fn grow(&mut self, gh: &[[f64; 2]], rows: Option<&[u32]>, features: &[bool]) -> GrownTree {
+        let data = self.data;
+        let nu = data.n_used();
+        self.partition.reset(data.n_rows, rows);
+        let root_rows = self.partition.rows(0);
+        let root_count = root_rows.len();
+        let (g, h) = if nu > 0 {
+            histogram::build(
+                &data.bins,
+                nu,
+                gh,
+                root_rows,
+                &mut self.hists[0],
+                &mut self.scratch,
+            );
+            // Every row falls in exactly one bin of feature 0.
+            self.hists[0][0][..self.n_bins[0]]
+                .iter()
+                .fold((0.0, 0.0), |(g, h), e| (g + e[0], h + e[1]))
+        } else {
+            root_rows.iter().fold((0.0, 0.0), |(g, h), &r| {
+                (g + gh[r as usize][0], h + gh[r as usize][1])
+            })
+        };
+        let p = self.params.split;
+        let root_sums = LeafSums {
+            grad: g,
+            hess: h,
+            count: root_count,
+        };
+        let mut leaves = vec![LeafState {
+            sums: root_sums,
+            depth: 0,
+            parent: None,
+            best: None,
+        }];
+        if nu > 0 && self.can_split(&leaves[0]) {
+            leaves[0].best = self.find_best(0, root_sums, features);
+        }
+
+        let mut tree = Tree::constant(0.0, 0.0, 0.0);
+        tree.leaf_value.clear();
+        tree.leaf_weight.clear();
+        tree.leaf_count.clear();
+        let mut bin_splits = Vec::new();
+
+        while leaves.len() < self.params.num_leaves {
+            // Largest gain; ties go to the smaller leaf index.
+            let mut pick: Option<(usize, f64)> = None;
+            for (l, s) in leaves.iter().enumerate() {
+                if let Some(b) = s.best
+                    && pick.is_none_or(|(_, g)| b.gain > g)
+                {
+                    pick = Some((l, b.gain));
+                }
+            }
+            let Some((leaf, _)) = pick else { break };
+            let state = leaves[leaf];
+            let Some(split) = state.best else { break };
+            let node = tree.split_feature.len();
+            let new_leaf = leaves.len();
+
+            // Record the internal node and rewire the parent to it.
+            let j = split.feature;
+            let f = data.used[j];
+            let mapper = &data.mappers[f];
+            tree.split_feature.push(f as u32);
+            tree.threshold.push(mapper.threshold(split.threshold_bin));
+            tree.decision.push(Decision {
+                categorical: false,
+                default_left: split.default_left,
+                missing: if mapper.has_nan {
+                    MissingType::NaN
+                } else {
+                    MissingType::None
+                },
+            });
+            tree.left_child.push(!(leaf as i32));
+            tree.right_child.push(!(new_leaf as i32));
+            tree.split_gain.push(split.gain);
+            tree.internal_value
+                .push(p.leaf_output(state.sums.grad, state.sums.hess));
+            tree.internal_weight.push(state.sums.hess);
+            tree.internal_count.push(state.sums.count as f64);
+            if let Some((parent, is_left)) = state.parent {
+                if is_left {
+                    tree.left_child[parent] = node as i32;
+                } else {
+                    tree.right_child[parent] = node as i32;
+                }
+            }
+            let bs = BinSplit {
+                feature: j,
+                threshold_bin: split.threshold_bin as u8,
+                default_left: split.default_left,
+                nan_bin: mapper.has_nan.then_some(mapper.n_value_bins() as u8),
+            };
+            bin_splits.push(bs);
+
+            let bins = &data.bins;
+            let (n_left, n_right) = self
+                .partition
+                .split(leaf, |r| bs.goes_left(bins[r as usize * nu + j]));
+            let depth = state.depth + 1;
+            let left = LeafState {
+                sums: LeafSums {
+                    grad: split.left[0],
+                    hess: split.left[1],
+                    count: n_left,
+                },
+                depth,
+                parent: Some((node, true)),
+                best: None,
+            };
+            let right = LeafState {
+                sums: LeafSums {
+                    grad: split.right[0],
+                    hess: split.right[1],
+                    count: n_right,
+                },
+                depth,
+                parent: Some((node, false)),
+                best: None,
+            };
+            leaves[leaf] = left;
+            leaves.push(right);
+
+            let split_left = self.can_split(&left);
+            let split_right = self.can_split(&right);
+            if split_left || split_right {
+                // Build the smaller child into the new leaf's buffer, subtract it from the
+                // parent's (kept in `leaf`'s buffer), then swap if the smaller one was left.
+                let small_is_left = n_left < n_right;
+                let small = if small_is_left { leaf } else { new_leaf };
+                let (head, tail) = self.hists.split_at_mut(new_leaf);
+                let parent_hist = &mut head[leaf];
+                let child_hist = &mut tail[0];
+                histogram::build(
+                    bins,
+                    nu,
+                    gh,
+                    self.partition.rows(small),
+                    child_hist,
+                    &mut self.scratch,
+                );
+                histogram::subtract_into(parent_hist, child_hist, &self.n_bins);
+                if small_is_left {
+                    std::mem::swap(parent_hist, child_hist);
+                }
+                if split_left {
+                    leaves[leaf].best = self.find_best(leaf, left.sums, features);
+                }
+                if split_right {
+                    leaves[new_leaf].best = self.find_best(new_leaf, right.sums, features);
+                }
+            }
+        }
+        for s in &leaves {
+            tree.leaf_value
+                .push(p.leaf_output(s.sums.grad, s.sums.hess));
+            tree.leaf_weight.push(s.sums.hess);
+            tree.leaf_count.push(s.sums.count as f64);
+        }
+        GrownTree { tree, bin_splits }
+    }
+}

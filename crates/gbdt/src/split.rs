@@ -1,0 +1,270 @@
+//! Split finding on one feature's histogram, as LightGBM's `FeatureHistogram`.
+//!
+//! The gain of a leaf with gradient sum `G` and hessian sum `H` is `T(G)² / (H + λ₂)` with
+//! `T(G) = sign(G)·max(|G| − λ₁, 0)`, and its output `−T(G) / (H + λ₂)`. A split is kept when
+//! both sides hold `min_data_in_leaf` rows and `min_sum_hessian_in_leaf`, and its gain beats
+//! the parent's by more than `min_gain_to_split`. Row counts per bin are estimated from the
+//! hessians (`round(h · rows / H)`), as LightGBM does. With a NaN bin, two scans learn where
+//! missing values go: right-to-left with NaN on the left, then left-to-right with NaN on the
+//! right. Ties keep the first candidate found; across features, the higher gain and then the
+//! smaller feature index wins.
+
+use crate::histogram::FeatureHist;
+
+/// The regularisation and minimum sizes a split must respect.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SplitParams {
+    pub lambda_l1: f64,
+    pub lambda_l2: f64,
+    pub min_data_in_leaf: usize,
+    pub min_sum_hessian_in_leaf: f64,
+    pub min_gain_to_split: f64,
+}
+
+impl SplitParams {
+    #[inline]
+    fn threshold_l1(&self, g: f64) -> f64 {
+        let r = (g.abs() - self.lambda_l1).max(0.0);
+        if g < 0.0 { -r } else { r }
+    }
+
+    /// Output of a leaf with sums `(g, h)` (before shrinkage).
+    #[inline]
+    pub fn leaf_output(&self, g: f64, h: f64) -> f64 {
+        let denom = h + self.lambda_l2;
+        if denom <= 0.0 {
+            return 0.0;
+        }
+        -self.threshold_l1(g) / denom
+    }
+
+    /// Loss reduction of a leaf with sums `(g, h)` relative to no leaf.
+    #[inline]
+    pub fn leaf_gain(&self, g: f64, h: f64) -> f64 {
+        let denom = h + self.lambda_l2;
+        if denom <= 0.0 {
+            return 0.0;
+        }
+        let t = self.threshold_l1(g);
+        t * t / denom
+    }
+}
+
+/// The best split of one leaf on one feature: a plain record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SplitInfo {
+    /// Used-feature index.
+    pub feature: usize,
+    /// Rows with bin `<= threshold_bin` go left (NaN bin: see `default_left`).
+    pub threshold_bin: usize,
+    /// Whether the NaN bin goes left.
+    pub default_left: bool,
+    /// Gain over the parent (minus `min_gain_to_split`), `> 0`.
+    pub gain: f64,
+    /// `(Σ grad, Σ hess)` of the left side.
+    pub left: [f64; 2],
+    /// `(Σ grad, Σ hess)` of the right side.
+    pub right: [f64; 2],
+}
+
+/// The leaf being split: its sums and row count.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LeafSums {
+    pub grad: f64,
+    pub hess: f64,
+    pub count: usize,
+}
+
+/// Best split of `hist` (one feature: `n_value_bins` value bins, then the NaN bin when
+/// `has_nan`), or `None` when no threshold passes the constraints.
+pub(crate) fn best_for_feature(
+    feature: usize,
+    hist: &FeatureHist,
+    n_value_bins: usize,
+    has_nan: bool,
+    leaf: LeafSums,
+    p: &SplitParams,
+) -> Option<SplitInfo> {
+    if n_value_bins < 2 && !has_nan {
+        return None;
+    }
+    let min_gain_shift = p.leaf_gain(leaf.grad, leaf.hess) + p.min_gain_to_split;
+    let cnt_factor = leaf.count as f64 / leaf.hess;
+    let min_data = p.min_data_in_leaf as i64;
+    let total = leaf.count as i64;
+    let mut best: Option<SplitInfo> = None;
+    let mut best_gain = min_gain_shift;
+    let mut consider =
+        |best: &mut Option<SplitInfo>, t: usize, default_left: bool, left: [f64; 2]| {
+            let right = [leaf.grad - left[0], leaf.hess - left[1]];
+            let gain = p.leaf_gain(left[0], left[1]) + p.leaf_gain(right[0], right[1]);
+            if gain > best_gain {
+                best_gain = gain;
+                *best = Some(SplitInfo {
+                    feature,
+                    threshold_bin: t,
+                    default_left,
+                    gain: gain - min_gain_shift,
+                    left,
+                    right,
+                });
+            }
+        };
+    // Right to left: the right side accumulates value bins, NaN stays left.
+    let mut acc = [0.0f64; 2];
+    let mut acc_cnt = 0i64;
+    for b in (1..n_value_bins).rev() {
+        let e = hist[b];
+        acc[0] += e[0];
+        acc[1] += e[1];
+        acc_cnt += (e[1] * cnt_factor).round() as i64;
+        if acc_cnt < min_data || acc[1] < p.min_sum_hessian_in_leaf {
+            continue;
+        }
+        let left_cnt = total - acc_cnt;
+        let left_h = leaf.hess - acc[1];
+        if left_cnt < min_data || left_h < p.min_sum_hessian_in_leaf {
+            break;
+        }
+        let left = [leaf.grad - acc[0], left_h];
+        consider(&mut best, b - 1, true, left);
+    }
+    if has_nan {
+        // Left to right: the left side accumulates value bins, NaN goes right.
+        let mut acc = [0.0f64; 2];
+        let mut acc_cnt = 0i64;
+        for (b, e) in hist[..n_value_bins].iter().enumerate() {
+            acc[0] += e[0];
+            acc[1] += e[1];
+            acc_cnt += (e[1] * cnt_factor).round() as i64;
+            if acc_cnt < min_data || acc[1] < p.min_sum_hessian_in_leaf {
+                continue;
+            }
+            let right_cnt = total - acc_cnt;
+            let right_h = leaf.hess - acc[1];
+            if right_cnt < min_data || right_h < p.min_sum_hessian_in_leaf {
+                break;
+            }
+            consider(&mut best, b, false, acc);
+        }
+    }
+    best
+}
+
+/// Pick the better of two candidates: higher gain, then smaller feature index.
+#[inline]
+pub(crate) fn better(a: Option<SplitInfo>, b: Option<SplitInfo>) -> Option<SplitInfo> {
+    match (a, b) {
+        (None, x) | (x, None) => x,
+        (Some(x), Some(y)) => {
+            if y.gain > x.gain || (y.gain == x.gain && y.feature < x.feature) {
+                Some(y)
+            } else {
+                Some(x)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> SplitParams {
+        SplitParams {
+            lambda_l1: 0.0,
+            lambda_l2: 0.0,
+            min_data_in_leaf: 1,
+            min_sum_hessian_in_leaf: 0.0,
+            min_gain_to_split: 0.0,
+        }
+    }
+
+    #[test]
+    fn finds_the_separating_threshold() {
+        let mut h: FeatureHist = [[0.0; 2]; 256];
+        // Bins 0..2 have negative gradients, 2..4 positive.
+        h[0] = [-2.0, 2.0];
+        h[1] = [-2.0, 2.0];
+        h[2] = [2.0, 2.0];
+        h[3] = [2.0, 2.0];
+        let leaf = LeafSums {
+            grad: 0.0,
+            hess: 8.0,
+            count: 8,
+        };
+        let s = best_for_feature(0, &h, 4, false, leaf, &params()).unwrap();
+        assert_eq!(s.threshold_bin, 1);
+        assert!((s.gain - (16.0 / 4.0 + 16.0 / 4.0)).abs() < 1e-12);
+        assert_eq!(s.left, [-4.0, 4.0]);
+    }
+
+    #[test]
+    fn learns_the_missing_direction() {
+        let mut h: FeatureHist = [[0.0; 2]; 256];
+        h[0] = [-3.0, 3.0];
+        h[1] = [3.0, 3.0];
+        h[2] = [-3.0, 3.0]; // NaN bin behaves like bin 0
+        let leaf = LeafSums {
+            grad: -3.0,
+            hess: 9.0,
+            count: 9,
+        };
+        let s = best_for_feature(0, &h, 2, true, leaf, &params()).unwrap();
+        assert_eq!(s.threshold_bin, 0);
+        assert!(s.default_left, "NaN joins bin 0 on the left");
+        h[2] = [3.0, 3.0];
+        let leaf = LeafSums {
+            grad: 3.0,
+            hess: 9.0,
+            count: 9,
+        };
+        let s = best_for_feature(0, &h, 2, true, leaf, &params()).unwrap();
+        assert!(!s.default_left, "NaN joins bin 1 on the right");
+    }
+
+    #[test]
+    fn min_data_blocks_small_sides() {
+        let mut h: FeatureHist = [[0.0; 2]; 256];
+        h[0] = [-5.0, 1.0];
+        h[1] = [1.0, 10.0];
+        let leaf = LeafSums {
+            grad: -4.0,
+            hess: 11.0,
+            count: 11,
+        };
+        let mut p = params();
+        p.min_data_in_leaf = 2;
+        assert!(best_for_feature(0, &h, 2, false, leaf, &p).is_none());
+        p.min_data_in_leaf = 1;
+        assert!(best_for_feature(0, &h, 2, false, leaf, &p).is_some());
+        p.min_gain_to_split = 1e9;
+        assert!(best_for_feature(0, &h, 2, false, leaf, &p).is_none());
+    }
+
+    #[test]
+    fn l1_l2_shrink_outputs() {
+        let mut p = params();
+        assert_eq!(p.leaf_output(-4.0, 2.0), 2.0);
+        p.lambda_l2 = 2.0;
+        assert_eq!(p.leaf_output(-4.0, 2.0), 1.0);
+        p.lambda_l1 = 1.0;
+        assert_eq!(p.leaf_output(-4.0, 2.0), 0.75);
+        assert_eq!(p.leaf_output(0.5, 2.0), 0.0);
+    }
+
+    #[test]
+    fn ties_prefer_the_smaller_feature() {
+        let s = |feature, gain| SplitInfo {
+            feature,
+            threshold_bin: 0,
+            default_left: false,
+            gain,
+            left: [0.0; 2],
+            right: [0.0; 2],
+        };
+        assert_eq!(better(Some(s(3, 1.0)), Some(s(1, 1.0))).unwrap().feature, 1);
+        assert_eq!(better(Some(s(1, 1.0)), Some(s(3, 1.0))).unwrap().feature, 1);
+        assert_eq!(better(Some(s(1, 1.0)), Some(s(3, 2.0))).unwrap().feature, 3);
+    }
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""LightGBM reference figures for cartera-gbdt's quality tests (tests/fixtures/gbdt_lightgbm.json).
+
+Usage: fixtures_gbdt.py [OUT.json]   (run from the repository root)
+Generated sets come from `cargo run --release -p cartera-gbdt --example gbdt_fixture_data`, which
+the Rust tests regenerate in memory; the real set is data/universal_bank.csv. Every set is split
+in order: first 80 % of rows train, the rest validate. LightGBM runs with the parameters of the
+issue (200 rounds, 31 leaves, learning rate 0.1, 255 bins, boost_from_average, no bagging) and
+`deterministic=True`; the fixture stores its validation AUC, log-loss and accuracy.
+"""
+import io
+import json
+import subprocess
+import sys
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+
+SETS = [
+    ("telco_40000_seed7", ["telco", "40000", "7"], "binary"),
+    ("telco_groups_10000_seed7", ["telco_groups", "10000", "7"], "multiclass"),
+    ("classification_10000_seed4", ["classification", "10000", "4"], "binary"),
+]
+
+
+def generated(args):
+    out = subprocess.run(
+        ["cargo", "run", "--release", "-q", "-p", "cartera-gbdt", "--example", "gbdt_fixture_data", "--"] + args,
+        check=True, capture_output=True, text=True,
+    ).stdout
+    df = pd.read_csv(io.StringIO(out))
+    return df.drop(columns=["target"]).to_numpy(np.float64), df["target"].to_numpy(np.float64)
+
+
+def universal_bank():
+    df = pd.read_csv("data/universal_bank.csv")
+    y = df["Personal Loan"].to_numpy(np.float64)
+    x = df.drop(columns=["ID", "ZIP Code", "Personal Loan"]).to_numpy(np.float64)
+    return x, y
+
+
+def lightgbm_figures(x, y, kind):
+    n_train = len(y) * 4 // 5
+    params = dict(n_estimators=200, num_leaves=31, learning_rate=0.1, max_bin=255,
+                  min_child_samples=20, min_child_weight=1e-3, subsample=1.0, colsample_bytree=1.0,
+                  reg_alpha=0.0, reg_lambda=0.0, deterministic=True, force_row_wise=True,
+                  n_jobs=2, verbose=-1, random_state=0)
+    if kind == "binary":
+        m = lgb.LGBMClassifier(objective="binary", **params)
+    else:
+        m = lgb.LGBMClassifier(objective="multiclass", **params)
+    m.fit(x[:n_train], y[:n_train])
+    p = m.predict_proba(x[n_train:])
+    yv = y[n_train:]
+    doc = {"n_rows": int(len(y)), "n_train": int(n_train), "kind": kind,
+           "accuracy": float(accuracy_score(yv, p.argmax(axis=1))),
+           "log_loss": float(log_loss(yv, p, labels=list(range(p.shape[1]))))}
+    if kind == "binary":
+        doc["auc"] = float(roc_auc_score(yv, p[:, 1]))
+    return doc
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/gbdt_lightgbm.json"
+    doc = {"made_by": f"scripts/fixtures_gbdt.py with LightGBM {lgb.__version__}", "sets": {}}
+    for name, args, kind in SETS:
+        x, y = generated(args)
+        doc["sets"][name] = lightgbm_figures(x, y, kind)
+    x, y = universal_bank()
+    doc["sets"]["universal_bank"] = lightgbm_figures(x, y, "binary")
+    with open(out, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    print(json.dumps(doc, indent=1))
+
+
+if __name__ == "__main__":
+    main()
