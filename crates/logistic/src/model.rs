@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::inference::{CoefficientTable, coefficient_table};
-use crate::objective::{BLOCK_ROWS, dot, log1pexp_sigmoid};
+use crate::objective::{BLOCK_ROWS, dot};
 use crate::params::Penalty;
 
 /// What the input to `predict*` is called in error messages.
@@ -69,6 +69,7 @@ pub struct LogisticRegression<F: Float> {
     c: f64,
     class_weights: Vec<f64>,
     n_iter: usize,
+    n_evals: usize,
     stop: StopReason,
     grad_norm: f64,
     objective: f64,
@@ -85,6 +86,7 @@ impl<F: Float> LogisticRegression<F> {
         c: f64,
         class_weights: Vec<f64>,
         n_iter: usize,
+        n_evals: usize,
         stop: StopReason,
         grad_norm: f64,
         objective: f64,
@@ -98,6 +100,7 @@ impl<F: Float> LogisticRegression<F> {
             c,
             class_weights,
             n_iter,
+            n_evals,
             stop,
             grad_norm,
             objective,
@@ -128,6 +131,11 @@ impl<F: Float> LogisticRegression<F> {
     /// L-BFGS iterations made.
     pub fn n_iter(&self) -> usize {
         self.n_iter
+    }
+
+    /// Objective-and-gradient evaluations made (each one pass over the data).
+    pub fn n_evals(&self) -> usize {
+        self.n_evals
     }
 
     /// Whether the optimiser met its tolerance (see [`stop_reason`](Self::stop_reason)).
@@ -212,9 +220,16 @@ impl<F: Float> LogisticRegression<F> {
             let b = self.intercept[0];
             self.score_rows(x, 2, |row, out| {
                 let z = dot(row, w) + b;
-                let (_, p) = log1pexp_sigmoid(z);
-                // 1 − σ(z) = σ(−z) computed directly keeps tiny P(0) exact.
-                let (_, q) = log1pexp_sigmoid(-z);
+                // One exponential for both columns; the smaller probability is computed as
+                // e/(1+e) directly, so tiny P(0) or P(1) keep full relative precision.
+                let e = (-z.abs()).exp();
+                let inv = F::one() / (F::one() + e);
+                let (small, large) = (e * inv, inv);
+                let (q, p) = if z >= F::zero() {
+                    (small, large)
+                } else {
+                    (large, small)
+                };
                 out[0] = q;
                 out[1] = p;
                 z.is_finite()
@@ -380,6 +395,7 @@ mod tests {
             1.0,
             vec![1.0, 1.0],
             3,
+            4,
             StopReason::GradientTolerance,
             0.0,
             0.0,

@@ -26,6 +26,8 @@ pub(crate) struct Objective<'a, F> {
     pub(crate) l2: f64,
     /// Report whether the current parameters separate the training rows (no penalty only).
     pub(crate) check_separation: bool,
+    /// Number of evaluations so far (reported on the model).
+    pub(crate) evals: std::sync::atomic::AtomicUsize,
 }
 
 /// One evaluation: the scaled objective, and whether every row with positive weight is
@@ -49,6 +51,8 @@ impl<F: Float> Objective<'_, F> {
 
     /// Objective at `w`, gradient written to `grad`.
     pub(crate) fn eval(&self, w: &[f64], grad: &mut [f64]) -> Eval {
+        self.evals
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let p = self.d + 1;
         let wf: Vec<F> = w.iter().map(|&v| F::cast_from_f64(v)).collect();
         let n_blocks = self.n.div_ceil(BLOCK_ROWS);
@@ -243,6 +247,7 @@ mod tests {
             fit_intercept: true,
             l2,
             check_separation: false,
+            evals: Default::default(),
         }
     }
 

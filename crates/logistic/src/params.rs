@@ -244,6 +244,7 @@ impl LogisticRegressionParams {
             fit_intercept: self.fit_intercept,
             l2,
             check_separation: self.penalty == Penalty::None,
+            evals: Default::default(),
         };
         let p = objective.dim();
         let opts = LbfgsOptions {
@@ -271,6 +272,7 @@ impl LogisticRegressionParams {
             self.c,
             class_weights,
             result.n_iter,
+            objective.evals.into_inner(),
             result.stop,
             grad_norm,
             result.f,
