@@ -178,7 +178,7 @@ fn deep_trees_fall_back_to_algorithm_2() {
     t.leaf_value = vec![];
     t.leaf_count = vec![];
     t.leaf_weight = vec![];
-    let n_int = 20;
+    let n_int: usize = 20;
     for n in 0..n_int {
         t.split_feature.push(n as u32);
         t.threshold.push(0.0);

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# TreeSHAP, cartera vs LightGBM pred_contrib and shap TreeExplainer, same models and rows,
+# 2 threads, alternating A B A B; prints each side's medians.
+#
+# Usage: scripts/bench_treeshap.sh [ROUNDS]   (default 2 rounds of each side)
+# The models (200-tree binary on 42 features, 4-class x 100 rounds on 20 features) and their
+# 10,000 rows are made once by scripts/peers_treeshap.py in $CARTERA_TREESHAP_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-2}
+export CARTERA_TREESHAP_DIR=${CARTERA_TREESHAP_DIR:-/tmp/cartera-treeshap}
+export RAYON_NUM_THREADS=2 OMP_NUM_THREADS=2
+target=${CARGO_TARGET_DIR:-target}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+python3 scripts/peers_treeshap.py --prepare-only
+cargo bench --bench treeshap --no-run -q
+
+for i in $(seq "$rounds"); do
+  echo "== round $i: cartera" >&2
+  cargo bench --bench treeshap -q -- 'treeshap/fast' >/dev/null 2>&1
+  for f in "$target"/criterion/treeshap/fast_*/new/estimates.json; do
+    case_=$(basename "$(dirname "$(dirname "$f")")")
+    python3 -c 'import json,sys; print(sys.argv[2], json.load(open(sys.argv[1]))["median"]["point_estimate"]/1e9)' \
+      "$f" "$case_" >>"$out/cartera.txt"
+  done
+  echo "== round $i: peers" >&2
+  python3 scripts/peers_treeshap.py --repeats 1 >>"$out/peers.jsonl"
+  echo >>"$out/peers.jsonl"
+done
+
+python3 - "$out" <<'EOF'
+import json, statistics, sys, collections
+d = sys.argv[1]
+ours = collections.defaultdict(list)
+for line in open(f"{d}/cartera.txt"):
+    case, s = line.split()
+    ours[case].append(float(s))
+text = open(f"{d}/peers.jsonl").read()
+dec, peers, i = json.JSONDecoder(), collections.defaultdict(list), 0
+while i < len(text):
+    if text[i].isspace():
+        i += 1
+        continue
+    obj, i = dec.raw_decode(text, i)
+    for case, res in obj["results"].items():
+        for k, v in res.items():
+            if k.endswith("_s"):
+                peers[f"{case}/{k}"].append(v)
+result = {"cartera_median_s": {k: statistics.median(v) for k, v in ours.items()},
+          "peers_median_s": {k: statistics.median(v) for k, v in peers.items()}}
+for case in ("binary", "multiclass"):
+    fast = [v for k, v in result["cartera_median_s"].items() if k.startswith(f"fast_{case}")]
+    if fast:
+        for peer in ("lightgbm_pred_contrib_s", "shap_tree_explainer_s"):
+            p = result["peers_median_s"].get(f"{case}/{peer}")
+            if p:
+                result.setdefault("speedup", {})[f"{case} vs {peer[:-2]}"] = round(p / fast[0], 1)
+print(json.dumps(result, indent=2))
+EOF
