@@ -70,18 +70,12 @@ pub fn cluster_scores<'l, F: Float>(
         .into_par_iter()
         .map(|b| {
             let mut s = vec![0.0f64; k * d];
-            let start = b * ROWS;
-            for (r, &c) in ids
-                .iter()
-                .enumerate()
-                .take((start + ROWS).min(n))
-                .skip(start)
-            {
-                let c = c as usize;
-                for (acc, v) in s[c * d..(c + 1) * d].iter_mut().zip(x.row(r)) {
+            for_rows(x, b, |r, row| {
+                let c = ids[r] as usize;
+                for (acc, v) in s[c * d..(c + 1) * d].iter_mut().zip(row) {
                     *acc += v.as_f64();
                 }
-            }
+            });
             s
         })
         .collect();
@@ -109,22 +103,16 @@ pub fn cluster_scores<'l, F: Float>(
         .into_par_iter()
         .map(|b| {
             let mut s = vec![[0.0f64; 2]; k];
-            let start = b * ROWS;
-            for (r, &c) in ids
-                .iter()
-                .enumerate()
-                .take((start + ROWS).min(n))
-                .skip(start)
-            {
-                let c = c as usize;
+            for_rows(x, b, |r, row| {
+                let c = ids[r] as usize;
                 let mut d2 = 0.0f64;
-                for (v, m) in x.row(r).iter().zip(&centroids[c * d..(c + 1) * d]) {
+                for (v, m) in row.iter().zip(&centroids[c * d..(c + 1) * d]) {
                     let t = v.as_f64() - m;
                     d2 += t * t;
                 }
                 s[c][0] += d2;
                 s[c][1] += d2.sqrt();
-            }
+            });
             s
         })
         .collect();
@@ -193,6 +181,29 @@ pub fn cluster_scores<'l, F: Float>(
     })
 }
 
+/// Calls `f(row index, row)` for the rows of block `b`, in order. Rows of a row-major `x`
+/// are handed over as they are; other layouts are copied row by row into a small buffer.
+fn for_rows<F: Float>(x: ArrayView2<'_, F>, b: usize, mut f: impl FnMut(usize, &[F])) {
+    let (n, d) = x.dim();
+    let (start, end) = (b * ROWS, ((b + 1) * ROWS).min(n));
+    if let Some(all) = x.as_slice() {
+        if d == 0 {
+            return;
+        }
+        for (i, row) in all[start * d..end * d].chunks_exact(d).enumerate() {
+            f(start + i, row);
+        }
+    } else {
+        let mut buf = vec![F::zero(); d];
+        for r in start..end {
+            for (o, v) in buf.iter_mut().zip(x.row(r)) {
+                *o = *v;
+            }
+            f(r, &buf);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -210,6 +221,10 @@ mod tests {
         // DB: s = 1 for both, centroid distance 10 → 0.2.
         let db = davies_bouldin_score(x.view(), &l).unwrap();
         assert!((db - 0.2).abs() < 1e-15, "{db}");
+        // A column-major view takes the copying path and gives the same bits.
+        let xt = x.t().to_owned();
+        let s_t = cluster_scores(xt.t(), &l).unwrap();
+        assert_eq!(s_t, cluster_scores(x.view(), &l).unwrap());
         // f32 gives the same to f32 precision.
         let xf = x.mapv(|v| v as f32);
         let s = cluster_scores(xf.view(), &l).unwrap();

@@ -338,27 +338,69 @@ fn distances<F: Float, const W: usize, const R: usize>(
     out: &mut [F],
     wp: usize,
 ) {
-    let two = F::one() + F::one();
-    let xs: [&[F]; R] = std::array::from_fn(|rr| &rows[rr * d..(rr + 1) * d]);
     for (t, tile) in tiles.chunks_exact(W * d).enumerate() {
-        let mut a = [[F::zero(); W]; R];
-        for (j, tj) in tile.chunks_exact(W).enumerate() {
-            for rr in 0..R {
-                let v = xs[rr][j];
-                for l in 0..W {
-                    a[rr][l] += v * tj[l];
-                }
-            }
+        let a = if R == 4 {
+            dots4::<F, W>(rows, tile, d)
+        } else {
+            let mut a = [[F::zero(); W]; 4];
+            a[0] = dots1::<F, W>(rows, tile);
+            a
+        };
+        finish::<F, W, R>(&a, rn, cn, t * W, out, wp);
+    }
+}
+
+/// Dot products of 4 rows with one register tile of `W` columns. The four rows are walked by
+/// zipped iterators (no index arithmetic, no bounds checks) and the `4 x W` accumulators are
+/// fixed-size arrays the compiler keeps in vector registers.
+#[inline(always)]
+fn dots4<F: Float, const W: usize>(rows: &[F], tile: &[F], d: usize) -> [[F; W]; 4] {
+    let (x0, rest) = rows.split_at(d);
+    let (x1, rest) = rest.split_at(d);
+    let (x2, x3) = rest.split_at(d);
+    let mut a = [[F::zero(); W]; 4];
+    for ((((tj, &v0), &v1), &v2), &v3) in tile.chunks_exact(W).zip(x0).zip(x1).zip(x2).zip(x3) {
+        for l in 0..W {
+            a[0][l] += v0 * tj[l];
+            a[1][l] += v1 * tj[l];
+            a[2][l] += v2 * tj[l];
+            a[3][l] += v3 * tj[l];
         }
-        let c = t * W;
-        let width = W.min(cn.len().saturating_sub(c));
-        for rr in 0..R {
-            let o = &mut out[rr * wp + c..rr * wp + c + W];
-            for l in 0..W {
-                let nc = if l < width { cn[c + l] } else { F::zero() };
-                let d2 = rn[rr] + nc - two * a[rr][l];
-                o[l] = if d2 > F::zero() { d2.sqrt() } else { F::zero() };
-            }
+    }
+    a
+}
+
+/// Dot products of one row with one register tile of `W` columns.
+#[inline(always)]
+fn dots1<F: Float, const W: usize>(row: &[F], tile: &[F]) -> [F; W] {
+    let mut a = [F::zero(); W];
+    for (tj, &v) in tile.chunks_exact(W).zip(row) {
+        for l in 0..W {
+            a[l] += v * tj[l];
+        }
+    }
+    a
+}
+
+/// `sqrt(max(‖r‖² + ‖c‖² − 2 r·c, 0))` for the first `R` rows of `a`, columns `c0..c0 + W`.
+#[inline(always)]
+fn finish<F: Float, const W: usize, const R: usize>(
+    a: &[[F; W]; 4],
+    rn: &[F],
+    cn: &[F],
+    c0: usize,
+    out: &mut [F],
+    wp: usize,
+) {
+    let two = F::one() + F::one();
+    let mut nc = [F::zero(); W];
+    let width = W.min(cn.len().saturating_sub(c0));
+    nc[..width].copy_from_slice(&cn[c0..c0 + width]);
+    for rr in 0..R {
+        let o = &mut out[rr * wp + c0..rr * wp + c0 + W];
+        for l in 0..W {
+            let d2 = rn[rr] + nc[l] - two * a[rr][l];
+            o[l] = if d2 > F::zero() { d2.sqrt() } else { F::zero() };
         }
     }
 }

@@ -4,11 +4,15 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use cartera_core::{Error, Result};
-use cartera_kmeans::{Algorithm, ElbowCurve, KMeansParams, MiniBatchKMeansParams, elbow};
+use cartera_kmeans::{
+    Algorithm, DEFAULT_SENSITIVITY, KMeans, KMeansParams, MiniBatchKMeansParams,
+    kneedle_decreasing_convex,
+};
 use cartera_preprocess::scale::ScalerKind;
 use cartera_preprocess::{Column, ColumnType, Table};
+use cartera_silhouette::SilhouetteParams;
 use clap::ValueEnum;
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 use serde_json::json;
 
 /// `--algorithm` choices.
@@ -22,6 +26,20 @@ pub enum Algo {
     Minibatch,
 }
 
+/// `--choose` choices: how `--k A..B` picks its k.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Choose {
+    /// The knee of the inertia curve (Kneedle).
+    Knee,
+    /// The highest silhouette (ties: the smaller k).
+    Silhouette,
+}
+
+/// Above this many rows the silhouette of each k is estimated from a sample.
+const EXACT_SILHOUETTE_ROWS: usize = 20_000;
+/// Rows drawn for the estimate (about 5·10⁷ distances per k).
+const SILHOUETTE_SAMPLE: usize = 10_000;
+
 /// Flags of `cartera kmeans`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -30,9 +48,14 @@ pub struct Args {
     /// Columns to cluster on (comma-separated; default: every numeric column).
     #[arg(long, value_delimiter = ',')]
     columns: Option<Vec<String>>,
-    /// Number of clusters, or a range `2..10` to fit each k and pick the elbow.
+    /// Number of clusters, or a range `2..10` to fit each k, report its inertia and silhouette,
+    /// and pick one (see --choose).
     #[arg(long)]
     k: String,
+    /// How a range of k is decided: the knee of the inertia curve or the best silhouette (the
+    /// silhouette is exact up to 20,000 rows, estimated from 10,000 rows above).
+    #[arg(long, value_enum, default_value = "knee")]
+    choose: Choose,
     /// Restarts; the best inertia is kept.
     #[arg(long, default_value_t = 10)]
     n_init: usize,
@@ -111,6 +134,70 @@ fn rows(a: &Array2<f64>) -> Vec<Vec<f64>> {
     a.rows().into_iter().map(|r| r.to_vec()).collect()
 }
 
+/// Each k of a range: its fitted model, its silhouette, and the knee of the inertia curve.
+struct Curve {
+    ks: Vec<usize>,
+    models: Vec<KMeans<f64>>,
+    /// `(silhouette, standard error)` per k; `None` for k = 1 or when every cluster is a
+    /// single row (the silhouette is undefined there).
+    silhouettes: Vec<Option<(f64, f64)>>,
+    sampled: bool,
+    knee: Option<usize>,
+}
+
+impl Curve {
+    /// The k with the highest silhouette (ties: the smaller k).
+    fn best_silhouette(&self) -> Option<usize> {
+        let mut best: Option<(usize, f64)> = None;
+        for (&k, s) in self.ks.iter().zip(&self.silhouettes) {
+            if let Some((v, _)) = s
+                && best.is_none_or(|(_, b)| *v > b)
+            {
+                best = Some((k, *v));
+            }
+        }
+        best.map(|(k, _)| k)
+    }
+}
+
+/// Fits every k (as `cartera_kmeans::elbow` does: all other parameters, the seed included,
+/// unchanged), scores each clustering's silhouette and locates the knee.
+fn curve(x: ArrayView2<'_, f64>, ks: &[usize], params: &KMeansParams, seed: u64) -> Result<Curve> {
+    let n = x.nrows();
+    let sampled = n > EXACT_SILHOUETTE_ROWS;
+    let sil = SilhouetteParams::new()
+        .sample_size(sampled.then_some(SILHOUETTE_SAMPLE))
+        .seed(seed);
+    let mut models = Vec::with_capacity(ks.len());
+    let mut silhouettes = Vec::with_capacity(ks.len());
+    for &k in ks {
+        let m = params.clone().n_clusters(k).fit(x)?;
+        let s = if k >= 2 && k < n {
+            match sil.evaluate(x, m.labels()) {
+                Ok(s) => Some((s.score(), s.std_error())),
+                // Fewer distinct rows than k can leave (or a sample can hold) a single cluster
+                // or only singletons: the silhouette is undefined, reported as null.
+                Err(Error::TooFewSamples { .. } | Error::InvalidParameter { .. }) => None,
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        models.push(m);
+        silhouettes.push(s);
+    }
+    let xs: Vec<f64> = ks.iter().map(|&k| k as f64).collect();
+    let inertias: Vec<f64> = models.iter().map(KMeans::inertia).collect();
+    let knee = kneedle_decreasing_convex(&xs, &inertias, DEFAULT_SENSITIVITY).map(|i| ks[i]);
+    Ok(Curve {
+        ks: ks.to_vec(),
+        models,
+        silhouettes,
+        sampled,
+        knee,
+    })
+}
+
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
     let ks = parse_k(&a.k)?;
@@ -143,12 +230,24 @@ pub fn run(a: Args) -> Result<()> {
         });
 
     let t1 = Instant::now();
-    let curve: Option<ElbowCurve> = if ks.len() > 1 {
-        Some(elbow(x.view(), &ks, &params)?)
+    let curve = if ks.len() > 1 {
+        Some(curve(x.view(), &ks, &params, a.seed)?)
     } else {
         None
     };
-    let k = curve.as_ref().map_or(ks[0], |c| c.knee.unwrap_or(c.ks[0]));
+    let k = match &curve {
+        None => ks[0],
+        Some(c) => match a.choose {
+            Choose::Knee => c.knee.unwrap_or(c.ks[0]),
+            Choose::Silhouette => c.best_silhouette().ok_or_else(|| {
+                Error::invalid_param(
+                    "--choose",
+                    "silhouette",
+                    "needs a k of at least 2 in the --k range",
+                )
+            })?,
+        },
+    };
     let (labels, centroids, inertia, n_iter, converged) = match a.algorithm {
         Algo::Minibatch => {
             let m = MiniBatchKMeansParams::new(k)
@@ -160,7 +259,18 @@ pub fn run(a: Args) -> Result<()> {
             (labels, m.centroids().clone(), m.inertia(), m.n_iter(), true)
         }
         _ => {
-            let m = params.clone().n_clusters(k).fit(x.view())?;
+            // The curve already fitted this k with these very parameters.
+            let fitted = curve
+                .as_ref()
+                .and_then(|c| c.ks.iter().position(|&kk| kk == k).map(|i| &c.models[i]));
+            let owned;
+            let m = match fitted {
+                Some(m) => m,
+                None => {
+                    owned = params.clone().n_clusters(k).fit(x.view())?;
+                    &owned
+                }
+            };
             (
                 m.labels().to_vec(),
                 m.centroids().clone(),
@@ -209,13 +319,35 @@ pub fn run(a: Args) -> Result<()> {
             );
         }
         if let (Some(c), Some(obj)) = (&curve, v.as_object_mut()) {
-            let points: Vec<_> =
-                c.ks.iter()
-                    .zip(&c.inertias)
-                    .map(|(k, i)| json!({"k": k, "inertia": i}))
-                    .collect();
+            let points: Vec<_> = (0..c.ks.len())
+                .map(|i| {
+                    json!({
+                        "k": c.ks[i],
+                        "inertia": c.models[i].inertia(),
+                        "silhouette": c.silhouettes[i].map(|s| s.0),
+                        "silhouette_std_error": c.silhouettes[i].map(|s| s.1),
+                    })
+                })
+                .collect();
             obj.insert("elbow".into(), json!(points));
             obj.insert("knee".into(), json!(c.knee));
+            obj.insert("best_silhouette_k".into(), json!(c.best_silhouette()));
+            obj.insert(
+                "chosen_by".into(),
+                json!(match a.choose {
+                    Choose::Knee => "knee",
+                    Choose::Silhouette => "silhouette",
+                }),
+            );
+            obj.insert(
+                "silhouette_method".into(),
+                json!({
+                    "sampled": c.sampled,
+                    "sample_size": if c.sampled { SILHOUETTE_SAMPLE } else { x.nrows() },
+                    "seed": a.seed,
+                    "exact_up_to_rows": EXACT_SILHOUETTE_ROWS,
+                }),
+            );
         }
         super::write_json(target, &v)?;
     }
