@@ -18,9 +18,16 @@ shap's TreeExplainer `shap_values` and `expected_value` on the same rows:
   * categorical: binary with two categorical columns (one with 40 levels, so category bitsets
     span two words) and 6 numerical columns; test rows include unseen, negative and NaN
     categories.
+
+And the cartera-trained model exported to the same comparison: `cargo run --release -p
+cartera-gbdt --example treeshap_export -- OUT_DIR` trains a 30-round, 15-leaf binary cartera
+GBDT and writes it as LightGBM text (`treeshap_cartera_binary.txt`) with 200 held-out rows;
+this script adds `treeshap_cartera_binary.json`: LightGBM's raw scores and pred_contrib and
+shap's TreeExplainer values on that file (`--skip-cartera` skips this step).
 """
 import json
 import os
+import subprocess
 import sys
 
 import lightgbm as lgb
@@ -29,7 +36,8 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs, make_classification
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "tests", "fixtures")
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+OUT = ARGS[0] if ARGS else os.path.join(ROOT, "tests", "fixtures")
 
 
 def rows_json(x):
@@ -142,9 +150,36 @@ def categorical():
     write("categorical", b, xt)
 
 
+def cartera_exported():
+    subprocess.run(["cargo", "run", "--release", "-q", "-p", "cartera-gbdt", "--example",
+                    "treeshap_export", "--", OUT], check=True, cwd=ROOT)
+    import shap
+
+    path = os.path.join(OUT, "treeshap_cartera_binary.txt")
+    b = lgb.Booster(model_file=path)
+    with open(os.path.join(OUT, "treeshap_cartera_rows.json")) as f:
+        x = np.array(json.load(f)["x"], dtype=float)
+    ex = shap.TreeExplainer(b)
+    doc = {
+        "source": f"scripts/fixtures_treeshap.py, lightgbm {lgb.__version__}, shap {shap.__version__}",
+        "model": "treeshap_cartera_binary.txt (trained by cartera, written by write_lightgbm_model)",
+        "x": rows_json(x),
+        "raw": b.predict(x, raw_score=True).tolist(),
+        "contrib": b.predict(x, pred_contrib=True).tolist(),
+        "shap_values": np.asarray(ex.shap_values(x)).tolist(),
+        "shap_expected_value": np.asarray(ex.expected_value).reshape(-1).tolist(),
+    }
+    with open(os.path.join(OUT, "treeshap_cartera_binary.json"), "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+    os.remove(os.path.join(OUT, "treeshap_cartera_rows.json"))
+    print(f"treeshap_cartera_binary: {b.num_trees()} trees, {x.shape[0]} rows")
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     binary()
     multiclass()
     regression_nan()
     categorical()
+    if "--skip-cartera" not in sys.argv:
+        cartera_exported()
