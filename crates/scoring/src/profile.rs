@@ -76,9 +76,55 @@ fn rank(q: f64, m: usize) -> (usize, f64) {
     (lo as usize, pos - lo)
 }
 
-/// describe() of the values in `buf` (no NaN), which is reordered.
-fn describe(buf: &mut [f64]) -> [f64; 8] {
-    let m = buf.len();
+/// Order-preserving integer image of a non-NaN value (`-0.0` maps with `0.0`), so the
+/// quantile selections compare integers instead of floats.
+#[inline]
+fn to_key(x: f64) -> u64 {
+    let bits = (x + 0.0).to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+#[inline]
+fn from_key(k: u64) -> f64 {
+    if k >> 63 == 1 {
+        f64::from_bits(k & !(1 << 63))
+    } else {
+        f64::from_bits(!k)
+    }
+}
+
+/// Key standing for a missing value: no number maps to it (`to_key` of +inf is below it).
+const MISSING: u64 = u64::MAX;
+
+/// describe() of the values whose keys are in `buf` ([`MISSING`] entries are skipped); `buf`
+/// is reordered.
+fn describe(buf: &mut [u64]) -> [f64; 8] {
+    // One pass: move the missing values to the end, track min and max, sum (Neumaier).
+    let mut m = 0;
+    let (mut min, mut max) = (u64::MAX, 0u64);
+    let (mut sum, mut comp) = (0.0f64, 0.0f64);
+    for i in 0..buf.len() {
+        let k = buf[i];
+        if k != MISSING {
+            buf[i] = buf[m];
+            buf[m] = k;
+            m += 1;
+            min = min.min(k);
+            max = max.max(k);
+            let v = from_key(k);
+            let t = sum + v;
+            if sum.abs() >= v.abs() {
+                comp += (sum - t) + v;
+            } else {
+                comp += (v - t) + sum;
+            }
+            sum = t;
+        }
+    }
     if m == 0 {
         return [
             0.0,
@@ -91,38 +137,75 @@ fn describe(buf: &mut [f64]) -> [f64; 8] {
             f64::NAN,
         ];
     }
-    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &x in buf.iter() {
-        min = min.min(x);
-        max = max.max(x);
-    }
-    let mean = compensated_sum(buf.iter().copied()) / m as f64;
+    let buf = &mut buf[..m];
+    let mean = (sum + comp) / m as f64;
     let std = if m > 1 {
-        (compensated_sum(buf.iter().map(|x| (x - mean) * (x - mean))) / (m - 1) as f64).sqrt()
+        let ss = compensated_sum(buf.iter().map(|&k| {
+            let d = from_key(k) - mean;
+            d * d
+        }));
+        (ss / (m - 1) as f64).sqrt()
     } else {
         f64::NAN
     };
-    // Three selections on shrinking suffixes: after selecting rank r at position r, every
-    // value of rank > r lies in buf[r + 1..].
-    let mut q = [0.0f64; 3];
-    let mut start = 0usize;
-    let mut last: Option<usize> = None;
-    for (k, &p) in [0.25, 0.5, 0.75].iter().enumerate() {
-        let (lo, frac) = rank(p, m);
-        if last != Some(lo) {
-            buf[start..].select_nth_unstable_by(lo - start, f64::total_cmp);
-            start = lo + 1;
-            last = Some(lo);
-        }
-        let a = buf[lo];
-        q[k] = if frac == 0.0 || lo + 1 >= m {
-            a
-        } else {
-            let b = buf[lo + 1..].iter().copied().fold(f64::INFINITY, f64::min);
-            a + (b - a) * frac
-        };
+    // The median first, then the quartiles inside each half: n + n/2 + n/2 element visits.
+    let (lo50, f50) = rank(0.5, m);
+    buf.select_nth_unstable(lo50);
+    let (left, rest) = buf.split_at_mut(lo50);
+    let (mid, right) = rest.split_at_mut(1);
+    let median_lo = mid[0];
+    let q50 = interpolate(median_lo, right, f50);
+    let (lo25, f25) = rank(0.25, m);
+    let q25 = if lo25 == lo50 {
+        interpolate(median_lo, right, f25)
+    } else {
+        left.select_nth_unstable(lo25);
+        let (_, r) = left.split_at_mut(lo25);
+        let (a, above) = r.split_at_mut(1);
+        // Ranks above lo25 are in `above` (left part) and, past it, at the median.
+        let next = above
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(median_lo)
+            .min(median_lo);
+        lerp(from_key(a[0]), from_key(next), f25)
+    };
+    let (lo75, f75) = rank(0.75, m);
+    let q75 = if lo75 == lo50 {
+        interpolate(median_lo, right, f75)
+    } else {
+        let i = lo75 - lo50 - 1;
+        right.select_nth_unstable(i);
+        let (_, r) = right.split_at_mut(i);
+        let (a, above) = r.split_at_mut(1);
+        interpolate(a[0], above, f75)
+    };
+    [
+        m as f64,
+        mean,
+        std,
+        from_key(min),
+        q25,
+        q50,
+        q75,
+        from_key(max),
+    ]
+}
+
+/// Linear interpolation as numpy: `a + (b - a) * frac`.
+fn lerp(a: f64, b: f64, frac: f64) -> f64 {
+    if frac == 0.0 { a } else { a + (b - a) * frac }
+}
+
+/// Value at rank `lo` (key `at`) interpolated towards the next rank, the smallest of `above`.
+fn interpolate(at: u64, above: &[u64], frac: f64) -> f64 {
+    let a = from_key(at);
+    if frac == 0.0 || above.is_empty() {
+        return a;
     }
-    [m as f64, mean, std, min, q[0], q[1], q[2], max]
+    let b = above.iter().copied().min().unwrap_or(at);
+    lerp(a, from_key(b), frac)
 }
 
 fn stats(feature: &str, d: [f64; 8], overall_mean: f64) -> FeatureStats {
@@ -172,27 +255,62 @@ pub fn profile(
     if let Some(y) = outcome {
         check::same_len("length of outcome (vs group column)", n, y.len())?;
     }
-    let (offsets, rows) = groups.bucket(0..n);
     let ng = groups.n_groups();
-    // Task t < ng * F: (group, feature); the last F tasks: overall per feature.
     let nf = features.len();
-    let described: Vec<[f64; 8]> = (0..(ng + 1) * nf)
-        .into_par_iter()
-        .map(|t| {
-            let (g, f) = (t / nf, t % nf);
-            let v = features[f].1;
-            let mut buf: Vec<f64> = if g < ng {
-                rows[offsets[g]..offsets[g + 1]]
-                    .iter()
-                    .map(|&r| v[r])
-                    .filter(|x| !x.is_nan())
-                    .collect()
-            } else {
-                v.iter().copied().filter(|x| !x.is_nan()).collect()
-            };
-            describe(&mut buf)
+    // Group offsets: the rows of group g occupy [offsets[g], offsets[g + 1]) of each feature's
+    // grouped buffer.
+    let mut offsets = vec![0usize; ng + 1];
+    for &c in groups.codes() {
+        offsets[c as usize + 1] += 1;
+    }
+    for g in 0..ng {
+        offsets[g + 1] += offsets[g];
+    }
+    // Per feature, one sequential pass scatters the keys into group order (a counting sort):
+    // reads stream through the column and each group's writes are sequential, which is far
+    // kinder to the cache than gathering every group's rows from across the table.
+    let mut grouped: Vec<Vec<u64>> = features
+        .par_iter()
+        .map(|(_, v)| {
+            let mut next = offsets.clone();
+            let mut buf = vec![0u64; n];
+            for (&c, &x) in groups.codes().iter().zip(v.iter()) {
+                let slot = &mut next[c as usize];
+                buf[*slot] = if x.is_nan() { MISSING } else { to_key(x) };
+                *slot += 1;
+            }
+            buf
         })
         .collect();
+    // Each group's slice is described in place first (its selections reorder only inside the
+    // slice), then each whole buffer for the overall row (any order of its values will do).
+    let mut tasks: Vec<(usize, usize, &mut [u64])> = Vec::with_capacity(ng * nf);
+    for (f, buf) in grouped.iter_mut().enumerate() {
+        let mut rest: &mut [u64] = buf;
+        for g in 0..ng {
+            let (head, tail) = rest.split_at_mut(offsets[g + 1] - offsets[g]);
+            tasks.push((g, f, head));
+            rest = tail;
+        }
+    }
+    let mut described = vec![[0.0f64; 8]; (ng + 1) * nf];
+    let per_group: Vec<(usize, [f64; 8])> = tasks
+        .into_par_iter()
+        .map(|(g, f, slice)| (g * nf + f, describe(slice)))
+        .collect();
+    for (i, d) in per_group {
+        described[i] = d;
+    }
+    let overall: Vec<[f64; 8]> = grouped.par_iter_mut().map(|b| describe(b)).collect();
+    for (f, d) in overall.into_iter().enumerate() {
+        described[ng * nf + f] = d;
+    }
+    let mut positives = vec![0usize; ng];
+    if let Some(y) = outcome {
+        for (&c, &hit) in groups.codes().iter().zip(y) {
+            positives[c as usize] += usize::from(hit);
+        }
+    }
     let overall_means: Vec<f64> = (0..nf).map(|f| described[ng * nf + f][1]).collect();
     let segment = |g: usize, label: String, size: usize, resp: Option<usize>| SegmentProfile {
         segment: label,
@@ -208,9 +326,8 @@ pub fn profile(
         .iter()
         .enumerate()
         .map(|(g, label)| {
-            let members = &rows[offsets[g]..offsets[g + 1]];
-            let resp = outcome.map(|y| members.iter().filter(|&&r| y[r]).count());
-            segment(g, label.clone(), members.len(), resp)
+            let resp = outcome.map(|_| positives[g]);
+            segment(g, label.clone(), offsets[g + 1] - offsets[g], resp)
         })
         .collect();
     let resp = outcome.map(|y| y.iter().filter(|&&b| b).count());
@@ -256,7 +373,7 @@ mod tests {
 
     #[test]
     fn describe_matches_numpy_quantiles() {
-        let mut v = vec![5.0, 1.0, 4.0, 2.0, 3.0, 10.0];
+        let mut v: Vec<u64> = [5.0, 1.0, 4.0, 2.0, 3.0, 10.0].map(to_key).to_vec();
         let d = describe(&mut v);
         // numpy: quantile([1,2,3,4,5,10], .25/.5/.75) = 2.25, 3.5, 4.75.
         assert_eq!(d[4], 2.25);
@@ -264,9 +381,43 @@ mod tests {
         assert_eq!(d[6], 4.75);
         assert_eq!(d[3], 1.0);
         assert_eq!(d[7], 10.0);
-        let mut one = vec![7.0];
+        let mut one = vec![to_key(7.0)];
         let d = describe(&mut one);
         assert_eq!(d[5], 7.0);
         assert!(d[2].is_nan());
+        for x in [-3.5, -0.0, 0.0, 1e-300, 7.25, f64::MAX] {
+            assert_eq!(from_key(to_key(x)), x + 0.0);
+        }
+    }
+
+    #[test]
+    fn quantiles_agree_with_sorting_for_every_small_size() {
+        let mut state = 3u64;
+        for m in 1..60usize {
+            let v: Vec<f64> = (0..m)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((state >> 40) % 17) as f64 - 5.0
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let q = |p: f64| {
+                let (lo, frac) = rank(p, m);
+                let hi = (lo + 1).min(m - 1);
+                lerp(sorted[lo], sorted[hi], frac)
+            };
+            let mut keys: Vec<u64> = v.iter().map(|&x| to_key(x)).collect();
+            keys.push(MISSING);
+            let d = describe(&mut keys);
+            assert_eq!(d[0], m as f64);
+            assert_eq!(
+                [d[3], d[4], d[5], d[6], d[7]],
+                [sorted[0], q(0.25), q(0.5), q(0.75), sorted[m - 1]],
+                "m = {m}"
+            );
+        }
     }
 }
