@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::check;
 use crate::groups::Groups;
-use crate::metrics::compensated_sum;
 use crate::table_out::TableBuilder;
 
 /// Statistics of one feature within one segment.
@@ -90,10 +89,35 @@ fn to_key(x: f64) -> u64 {
 
 #[inline]
 fn from_key(k: u64) -> f64 {
-    if k >> 63 == 1 {
-        f64::from_bits(k & !(1 << 63))
+    // Branch-free inverse of `to_key`: flip the sign bit of keys whose top bit is set, every
+    // bit of the others.
+    let top = ((k as i64) >> 63) as u64; // all ones when the top bit is set
+    f64::from_bits(k ^ (!top | (1 << 63)))
+}
+
+/// Pairwise (cascade) sum of `f(key)` as numpy: error O(log n · ε), and the 8-lane leaves
+/// vectorize, unlike a compensated loop.
+fn pairwise_sum(keys: &[u64], f: &impl Fn(u64) -> f64) -> f64 {
+    const LEAF: usize = 128;
+    if keys.len() <= LEAF {
+        let mut lanes = [0.0f64; 8];
+        let mut chunks = keys.chunks_exact(8);
+        for c in &mut chunks {
+            for (l, &k) in lanes.iter_mut().zip(c) {
+                *l += f(k);
+            }
+        }
+        let mut s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+            + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+        for &k in chunks.remainder() {
+            s += f(k);
+        }
+        s
     } else {
-        f64::from_bits(!k)
+        // Split at a multiple of 8 so the leaves stay full.
+        let half = (keys.len() / 2).div_ceil(8) * 8;
+        let (a, b) = keys.split_at(half.min(keys.len()));
+        pairwise_sum(a, f) + pairwise_sum(b, f)
     }
 }
 
@@ -103,26 +127,17 @@ const MISSING: u64 = u64::MAX;
 /// describe() of the values whose keys are in `buf` ([`MISSING`] entries are skipped); `buf`
 /// is reordered.
 fn describe(buf: &mut [u64]) -> [f64; 8] {
-    // One pass: move the missing values to the end, track min and max, sum (Neumaier).
-    let mut m = 0;
-    let (mut min, mut max) = (u64::MAX, 0u64);
-    let (mut sum, mut comp) = (0.0f64, 0.0f64);
-    for i in 0..buf.len() {
-        let k = buf[i];
-        if k != MISSING {
-            buf[i] = buf[m];
-            buf[m] = k;
-            m += 1;
-            min = min.min(k);
-            max = max.max(k);
-            let v = from_key(k);
-            let t = sum + v;
-            if sum.abs() >= v.abs() {
-                comp += (sum - t) + v;
-            } else {
-                comp += (v - t) + sum;
+    // Move the missing values (if any) to the end.
+    let mut m = buf.len();
+    if buf.contains(&MISSING) {
+        m = 0;
+        for i in 0..buf.len() {
+            let k = buf[i];
+            if k != MISSING {
+                buf[i] = buf[m];
+                buf[m] = k;
+                m += 1;
             }
-            sum = t;
         }
     }
     if m == 0 {
@@ -138,12 +153,14 @@ fn describe(buf: &mut [u64]) -> [f64; 8] {
         ];
     }
     let buf = &mut buf[..m];
-    let mean = (sum + comp) / m as f64;
+    let min = buf.iter().copied().min().unwrap_or(MISSING);
+    let max = buf.iter().copied().max().unwrap_or(MISSING);
+    let mean = pairwise_sum(buf, &from_key) / m as f64;
     let std = if m > 1 {
-        let ss = compensated_sum(buf.iter().map(|&k| {
+        let ss = pairwise_sum(buf, &|k| {
             let d = from_key(k) - mean;
             d * d
-        }));
+        });
         (ss / (m - 1) as f64).sqrt()
     } else {
         f64::NAN
