@@ -2,38 +2,31 @@
 # CSV read time and memory: cartera vs pandas.read_csv on the same generated telco file,
 # same machine, same run, alternating A B A B. Prints a Markdown table for docs/benchmarks.md.
 #
-# Usage: scripts/bench_csv_read.sh [ROWS] [ROUNDS]      (defaults: 371589 rows, 7 rounds)
+# Usage: scripts/bench_csv_read.sh [ROWS] [ROUNDS]   (defaults: 371589 rows, $BENCH_ROUNDS or 7)
 # Needs: pip install -r scripts/requirements.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-371589}
-rounds=${2:-7}
+rounds=${2:-${BENCH_ROUNDS:-7}}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 cargo build --release -q -p cartera-cli
-bin=target/release/cartera
+bin=${CARGO_TARGET_DIR:-target}/release/cartera
 "$bin" generate telco --rows "$rows" --seed 7 --out "$tmp/telco.csv" 2>/dev/null
 size=$(stat -c %s "$tmp/telco.csv")
-
-cat > "$tmp/pandas_read.py" <<'PY'
-import sys, time
-import pandas as pd
-t = time.perf_counter()
-df = pd.read_csv(sys.argv[1])
-print(time.perf_counter() - t)
-PY
 
 ours=(); theirs=()
 for _ in $(seq "$rounds"); do
   "$bin" describe "$tmp/telco.csv" --json "$tmp/d.json" >/dev/null
   ours+=("$(python3 -c "import json;print(json.load(open('$tmp/d.json'))['read_seconds'])")")
-  theirs+=("$(python3 "$tmp/pandas_read.py" "$tmp/telco.csv")")
+  python3 scripts/peers.py csv_read "$tmp/telco.csv" > "$tmp/p.json"
+  theirs+=("$(python3 -c "import json;print(json.load(open('$tmp/p.json'))['seconds'])")")
 done
 
 peak_kib() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
 cartera_rss=$(peak_kib "$bin" describe "$tmp/telco.csv")
-pandas_rss=$(peak_kib python3 "$tmp/pandas_read.py" "$tmp/telco.csv")
+pandas_rss=$(peak_kib python3 scripts/peers.py csv_read "$tmp/telco.csv")
 table_bytes=$(python3 -c "import json;print(json.load(open('$tmp/d.json'))['table_bytes'])")
 
 python3 - "$rows" "$size" "$table_bytes" "$cartera_rss" "$pandas_rss" "${ours[*]}" "${theirs[*]}" <<'PY'
