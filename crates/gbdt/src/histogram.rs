@@ -12,9 +12,9 @@ use rayon::prelude::*;
 pub(crate) type FeatureHist = [[f64; 2]; 256];
 
 /// Smallest row block of a parallel build.
-const MIN_BLOCK: usize = 4096;
+const MIN_BLOCK: usize = 16384;
 /// Most blocks a build is cut into (bounds the scratch memory).
-pub(crate) const MAX_BLOCKS: usize = 32;
+pub(crate) const MAX_BLOCKS: usize = 16;
 
 /// A zeroed histogram for `n_features` features.
 pub(crate) fn new_hist(n_features: usize) -> Vec<FeatureHist> {
@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn blocks_sum_to_the_serial_histogram() {
-        let n = 20_000usize;
+        let n = 60_000usize;
         let nu = 3;
         let bins: Vec<u8> = (0..n * nu).map(|i| ((i * 7919) % 256) as u8).collect();
         let gh: Vec<[f64; 2]> = (0..n).map(|i| [(i % 13) as f64 - 6.0, 1.0]).collect();
