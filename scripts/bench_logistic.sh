@@ -20,7 +20,8 @@ trap 'rm -rf "$tmp"' EXIT
 target=${CARGO_TARGET_DIR:-target}
 cargo build --release -q -p cartera-cli
 cargo build --release -q -p cartera-logistic --example logistic_timing
-(cd peers/linfa && cargo build --release -q --bin logistic)
+# peers/linfa keeps its own target dir (its binary path below), whatever CARGO_TARGET_DIR says.
+(cd peers/linfa && env -u CARGO_TARGET_DIR cargo build --release -q --bin logistic)
 bin=$target/release/cartera
 timing=$target/release/examples/logistic_timing
 linfa=peers/linfa/target/release/logistic
