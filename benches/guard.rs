@@ -20,13 +20,17 @@
 
 use std::hint::black_box;
 
-use cartera::core::datasets::Blobs;
+use cartera::core::datasets::{Blobs, Classification};
+use cartera::gbdt::shap::TreeShap;
+use cartera::gbdt::{GbdtModel, GbdtParams};
 use cartera::kmeans::{Algorithm, Init, KMeansParams};
+use cartera::logistic::LogisticRegressionParams;
 use cartera::preprocess::pca::Pca;
 use cartera::preprocess::scale::StandardScaler;
 use cartera::preprocess::{CsvOptions, Table, datasets};
+use cartera::silhouette::silhouette_score;
 use gungraun::{LibraryBenchmarkConfig, library_benchmark, library_benchmark_group, main};
-use ndarray::Array2;
+use ndarray::{Array1, Array2};
 
 /// Makes the calling thread the only worker of rayon's global pool (see the module docs).
 fn single_thread_pool() {
@@ -126,6 +130,94 @@ fn kmeans_plusplus_init(x: Array2<f64>) -> f64 {
     black_box(model.inertia())
 }
 
+/// Blobs with their true labels, for the silhouette.
+fn setup_labelled_blobs_1000x8() -> (Array2<f64>, Array1<usize>) {
+    single_thread_pool();
+    Blobs::new(1_000)
+        .n_features(8)
+        .centers(5)
+        .seed(1)
+        .generate()
+        .expect("fixed, valid generator parameters")
+}
+
+/// A binary classification problem: 2,000 rows, 10 features, fixed seed.
+fn setup_classification() -> (Array2<f64>, Array1<usize>) {
+    single_thread_pool();
+    Classification::new(2_000)
+        .n_features(10)
+        .seed(3)
+        .generate()
+        .expect("fixed, valid generator parameters")
+}
+
+fn gbdt_params() -> GbdtParams {
+    GbdtParams::new().n_estimators(20).num_leaves(15).seed(0)
+}
+
+fn setup_gbdt_model() -> (Array2<f64>, GbdtModel) {
+    let (x, y) = setup_classification();
+    let y = y.mapv(|c| c as f64);
+    let model = gbdt_params().fit(x.view(), y.view()).expect("valid input");
+    (x, model)
+}
+
+fn setup_treeshap() -> (Array2<f64>, TreeShap) {
+    let (x, model) = setup_gbdt_model();
+    let explainer = TreeShap::new(model.ensemble()).expect("a trained ensemble is valid");
+    // 200 rows: TreeSHAP costs far more per row than prediction.
+    (x.slice(ndarray::s![..200, ..]).to_owned(), explainer)
+}
+
+#[library_benchmark]
+#[bench::blobs_1000x8_k5(setup = setup_labelled_blobs_1000x8)]
+fn silhouette_exact((x, labels): (Array2<f64>, Array1<usize>)) -> f64 {
+    black_box(silhouette_score(black_box(x.view()), labels.view()).expect("valid input"))
+}
+
+#[library_benchmark]
+#[bench::classification_2000x10(setup = setup_classification)]
+fn logistic_fit((x, y): (Array2<f64>, Array1<usize>)) -> usize {
+    let model = LogisticRegressionParams::new()
+        .fit(black_box(x.view()), y.view())
+        .expect("valid input");
+    black_box(model.n_features())
+}
+
+#[library_benchmark]
+#[bench::classification_2000x10_20_trees(setup = setup_classification)]
+fn gbdt_train((x, y): (Array2<f64>, Array1<usize>)) -> usize {
+    let y = y.mapv(|c| c as f64);
+    let model = gbdt_params()
+        .fit(black_box(x.view()), y.view())
+        .expect("valid input");
+    black_box(model.ensemble().n_rounds())
+}
+
+#[library_benchmark]
+#[bench::classification_2000x10_20_trees(setup = setup_gbdt_model)]
+fn gbdt_predict((x, model): (Array2<f64>, GbdtModel)) -> Array2<f64> {
+    black_box(
+        model
+            .predict_proba(black_box(x.view()))
+            .expect("valid input"),
+    )
+}
+
+#[library_benchmark]
+#[bench::classification_200x10_20_trees(setup = setup_treeshap)]
+fn treeshap((x, explainer): (Array2<f64>, TreeShap)) -> f64 {
+    let values = explainer
+        .shap_values(black_box(x.view()))
+        .expect("valid input");
+    black_box(values.contributions(0)[[0, 0]])
+}
+
+library_benchmark_group!(
+    name = models;
+    benchmarks = silhouette_exact, logistic_fit, gbdt_train, gbdt_predict, treeshap
+);
+
 library_benchmark_group!(
     name = preprocess;
     benchmarks = standard_scaler_fit_transform, pca_fit_4_of_16, csv_parse
@@ -139,5 +231,5 @@ library_benchmark_group!(
 main!(
     config = LibraryBenchmarkConfig::default()
         .env("RAYON_NUM_THREADS", "1");
-    library_benchmark_groups = preprocess, kmeans
+    library_benchmark_groups = preprocess, kmeans, models
 );

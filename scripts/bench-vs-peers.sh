@@ -81,8 +81,9 @@ still run. Both sides get the same threads (`RAYON_NUM_THREADS`, `OMP_NUM_THREAD
 
 ### The regression guard in CI
 
-`scripts/guard.sh` runs a small, fixed set of kernels (`benches/guard.rs`: scaling, PCA, CSV
-parsing, K-Means Lloyd and k-means++, and the model kernels) on small fixed inputs under
+`scripts/guard.sh` runs a small, fixed set of ten kernels (`benches/guard.rs`: standard
+scaling, PCA fit, CSV parsing, K-Means Lloyd fit and k-means++ seeding, exact silhouette,
+logistic fit, GBDT training and prediction, TreeSHAP) on small fixed inputs under
 valgrind, and compares each kernel's **instruction count** (callgrind's `Ir`) with the committed
 `benches/guard_baseline.json`. Instruction counts do not move with the machine's load, so the
 guard does not flap; it fails (exit 1) when one kernel's count grows by more than **5 %** (the
