@@ -32,6 +32,11 @@ enum Command {
     Kmeans(commands::kmeans::Args),
     /// Cluster-quality scores (silhouette, Calinski-Harabasz, Davies-Bouldin) of labelled rows.
     Silhouette(commands::silhouette::Args),
+    /// Fit a logistic regression or gradient-boosted trees on a CSV; save the model with its
+    /// preprocessing and report held-out metrics.
+    Train(commands::train::Args),
+    /// Score a CSV with a model file from `train`: the rows plus `score` and `predicted`.
+    Predict(commands::predict::Args),
     /// Score bands 1..5 with offers and expected effectiveness, and the strategies on them.
     Bands(commands::business::BandsArgs),
     /// Gains and lift table by decile (or any number of bins) of a score.
@@ -59,6 +64,8 @@ fn main() -> ExitCode {
         Command::Prep(a) => commands::prep::run(a),
         Command::Kmeans(a) => commands::kmeans::run(a),
         Command::Silhouette(a) => commands::silhouette::run(a),
+        Command::Train(a) => commands::train::run(a),
+        Command::Predict(a) => commands::predict::run(a),
         Command::Bands(a) => commands::business::run_bands(a),
         Command::Gains(a) => commands::business::run_gains(a),
         Command::Tiers(a) => commands::business::run_tiers(a),

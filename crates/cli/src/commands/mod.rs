@@ -4,8 +4,11 @@ pub mod business;
 pub mod describe;
 pub mod generate;
 pub mod kmeans;
+pub mod model_file;
+pub mod predict;
 pub mod prep;
 pub mod silhouette;
+pub mod train;
 
 use std::io::Write;
 

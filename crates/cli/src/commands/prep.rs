@@ -24,6 +24,16 @@ pub enum Impute {
     MostFrequent,
 }
 
+impl From<Impute> for ImputeStrategy {
+    fn from(i: Impute) -> Self {
+        match i {
+            Impute::Mean => ImputeStrategy::Mean,
+            Impute::Median => ImputeStrategy::Median,
+            Impute::MostFrequent => ImputeStrategy::MostFrequent,
+        }
+    }
+}
+
 /// `--outliers` choices.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Outliers {
@@ -152,11 +162,7 @@ fn config(a: &Args) -> Result<PrepConfig> {
         c = c.sentinel(col, value);
     }
     if let Some(i) = a.impute {
-        c = c.impute(match i {
-            Impute::Mean => ImputeStrategy::Mean,
-            Impute::Median => ImputeStrategy::Median,
-            Impute::MostFrequent => ImputeStrategy::MostFrequent,
-        });
+        c = c.impute(i.into());
     }
     if let Some(o) = a.outliers {
         c = c.outliers(match o {

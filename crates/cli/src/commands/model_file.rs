@@ -1,0 +1,180 @@
+//! The model file `cartera train` writes and `cartera predict` / `cartera explain` read.
+//!
+//! One JSON document carries everything needed to score next month's CSV with no other
+//! argument: the input columns it was trained on, the fitted preprocessing pipeline, the class
+//! names of the target, and the estimator itself (logistic regression or GBDT), each in its
+//! own crate's serde form. The file is written under a temporary name and renamed, and on load
+//! the format name and version are checked before anything else, then the estimator is
+//! validated, so a truncated or edited file is a one-line error, never a wrong score.
+
+use std::path::Path;
+
+use cartera_core::{Error, Result};
+use cartera_gbdt::GbdtModel;
+use cartera_logistic::LogisticRegression;
+use cartera_preprocess::Table;
+use cartera_preprocess::pipeline::FittedPipeline;
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+/// The `format` field of every cartera model file.
+pub const FORMAT: &str = "cartera-model";
+/// The newest model-file version this build reads and the one it writes.
+pub const VERSION: u32 = 1;
+
+/// The estimator inside a model file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "model", rename_all = "lowercase")]
+pub enum Estimator {
+    /// L-BFGS logistic regression (binary or multinomial), f64.
+    Logistic(LogisticRegression<f64>),
+    /// Histogram gradient-boosted trees.
+    Gbdt(GbdtModel),
+}
+
+/// A trained model with its preprocessing, as saved by `cartera train`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// File format version ([`VERSION`]).
+    pub version: u32,
+    /// Name of the target column in the training CSV.
+    pub target: String,
+    /// Class names of the target, in class-index order (`classes[1]` is the positive class of
+    /// a binary model).
+    pub classes: Vec<String>,
+    /// CSV columns the model reads (before preprocessing), in order.
+    pub input_columns: Vec<String>,
+    /// Columns after preprocessing: the estimator's features, in order.
+    pub feature_names: Vec<String>,
+    /// The fitted preprocessing (imputation, scaling, one-hot), applied before the estimator.
+    pub pipeline: FittedPipeline,
+    /// The estimator.
+    pub estimator: Estimator,
+}
+
+impl ModelFile {
+    /// Which estimator this is, as the `--model` flag spells it.
+    pub fn kind(&self) -> &'static str {
+        match self.estimator {
+            Estimator::Logistic(_) => "logistic",
+            Estimator::Gbdt(_) => "gbdt",
+        }
+    }
+
+    /// Write the file atomically (temporary name, then rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string(self)
+            .map_err(|e| Error::io("formatting the model file", std::io::Error::other(e)))?;
+        let mut tmp = path.as_os_str().to_os_string();
+        tmp.push(".partial");
+        let tmp = std::path::PathBuf::from(tmp);
+        let result = std::fs::write(&tmp, text + "\n")
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e));
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// Read and check a model file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        Self::from_json(&text, &path.display().to_string())
+    }
+
+    /// Parse and check a model file's text; `source` names it in errors.
+    pub fn from_json(text: &str, source: &str) -> Result<Self> {
+        // Header first: a file from a newer cartera or another tool gets a clear message rather
+        // than a serde complaint about some field deep inside.
+        #[derive(Deserialize)]
+        struct Header {
+            format: Option<String>,
+            version: Option<u32>,
+        }
+        let header: Header = serde_json::from_str(text).map_err(|e| {
+            Error::model_format(format!("{source}: not a cartera model file ({e})"))
+        })?;
+        if header.format.as_deref() != Some(FORMAT) {
+            return Err(Error::model_format(format!(
+                "{source}: format is {:?}, expected \"{FORMAT}\" (a file written by `cartera train`)",
+                header.format.unwrap_or_default()
+            )));
+        }
+        match header.version {
+            Some(v) if v <= VERSION && v >= 1 => {}
+            v => {
+                return Err(Error::model_format(format!(
+                    "{source}: model file version {v:?} is not supported by this cartera (reads 1..={VERSION})"
+                )));
+            }
+        }
+        let file: ModelFile = serde_json::from_str(text)
+            .map_err(|e| Error::model_format(format!("{source}: {e}")))?;
+        file.check(source)?;
+        Ok(file)
+    }
+
+    /// Internal consistency: class count and feature count agree with the estimator.
+    fn check(&self, source: &str) -> Result<()> {
+        let bad = |m: String| Err(Error::model_format(format!("{source}: {m}")));
+        let (n_classes, n_features) = match &self.estimator {
+            Estimator::Logistic(m) => (m.n_classes(), m.n_features()),
+            Estimator::Gbdt(m) => {
+                m.ensemble().validate()?;
+                (m.n_classes(), m.n_features())
+            }
+        };
+        if n_classes != self.classes.len() {
+            return bad(format!(
+                "the estimator has {n_classes} classes but the file names {}",
+                self.classes.len()
+            ));
+        }
+        if n_features != self.feature_names.len() {
+            return bad(format!(
+                "the estimator has {n_features} features but the file names {}",
+                self.feature_names.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The estimator's input matrix for `table`: the model's columns selected (an error names
+    /// the first one missing), the pipeline applied, features in training order.
+    pub fn features(&self, table: &Table) -> Result<Array2<f64>> {
+        let missing: Vec<&str> = self
+            .input_columns
+            .iter()
+            .filter(|c| table.index_of(c).is_err())
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::invalid_param(
+                "input CSV",
+                missing.join(","),
+                format!(
+                    "the model was trained on columns the file lacks ({} missing of {})",
+                    missing.len(),
+                    self.input_columns.len()
+                ),
+            ));
+        }
+        let refs: Vec<&str> = self.input_columns.iter().map(String::as_str).collect();
+        let selected = table.select(&refs)?;
+        let (prepared, _) = self.pipeline.transform(&selected)?;
+        let names: Vec<&str> = self.feature_names.iter().map(String::as_str).collect();
+        prepared.to_array::<f64>(&names)
+    }
+
+    /// Class probabilities, `n x classes`.
+    pub fn predict_proba(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        match &self.estimator {
+            Estimator::Logistic(m) => m.predict_proba(x.view()),
+            Estimator::Gbdt(m) => m.predict_proba(x.view()),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! `cartera predict`: score a CSV with a model file written by `cartera train`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use cartera_core::Result;
+use cartera_preprocess::{CategoricalColumn, Column, Table};
+use serde_json::json;
+
+use super::model_file::ModelFile;
+
+/// Flags of `cartera predict`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Model file written by `cartera train`.
+    model: PathBuf,
+    /// CSV to score; it must have the model's input columns (others pass through).
+    input: PathBuf,
+    /// Write the input rows plus `score` (probability of the positive class; for more than two
+    /// classes, the probability of the predicted class), one `proba_<class>` column per class
+    /// when there are more than two, and `predicted` (the class label).
+    #[arg(long, value_name = "SCORES.csv")]
+    out: PathBuf,
+    /// Write timings and counts as JSON to FILE (`-` for stdout).
+    #[arg(long, value_name = "SUMMARY|-")]
+    json: Option<String>,
+    #[command(flatten)]
+    csv: super::CsvArgs,
+}
+
+/// Run the command.
+pub fn run(a: Args) -> Result<()> {
+    let model = ModelFile::load(&a.model)?;
+    let opts = a.csv.options()?;
+    let t0 = Instant::now();
+    let mut table = Table::read_csv(&a.input, &opts)?;
+    let read_seconds = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let x = model.features(&table)?;
+    let prep_seconds = t1.elapsed().as_secs_f64();
+    let t2 = Instant::now();
+    let proba = model.predict_proba(&x)?;
+    let predict_seconds = t2.elapsed().as_secs_f64();
+
+    let k = model.classes.len();
+    let predicted: Vec<u32> = proba
+        .rows()
+        .into_iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .fold(
+                    (0, f64::NEG_INFINITY),
+                    |b, (i, &p)| if p > b.1 { (i, p) } else { b },
+                )
+                .0 as u32
+        })
+        .collect();
+    let score: Vec<f64> = if k == 2 {
+        proba.column(1).to_vec()
+    } else {
+        predicted
+            .iter()
+            .zip(proba.rows())
+            .map(|(&c, r)| r[c as usize])
+            .collect()
+    };
+    table.push_column("score", Column::Numeric(score))?;
+    if k > 2 {
+        for (c, name) in model.classes.iter().enumerate() {
+            table.push_column(
+                &format!("proba_{name}"),
+                Column::Numeric(proba.column(c).to_vec()),
+            )?;
+        }
+    }
+    table.push_column(
+        "predicted",
+        Column::Categorical(CategoricalColumn::from_codes(
+            predicted,
+            model.classes.clone(),
+        )),
+    )?;
+    let t3 = Instant::now();
+    table.write_csv(&a.out)?;
+    let write_seconds = t3.elapsed().as_secs_f64();
+    if let Some(target) = &a.json {
+        super::write_json(
+            target,
+            &json!({
+                "model": model.kind(),
+                "target": model.target,
+                "classes": model.classes,
+                "rows": table.n_rows(),
+                "read_seconds": read_seconds,
+                "prep_seconds": prep_seconds,
+                "predict_seconds": predict_seconds,
+                "write_seconds": write_seconds,
+            }),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,536 @@
+//! `cartera train`: fit a logistic regression or a GBDT on a CSV, report held-out metrics and
+//! save a model file that `cartera predict` applies to next month's CSV.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use cartera_core::{Error, Result};
+use cartera_gbdt::{GbdtParams, Objective};
+use cartera_logistic::{ClassWeight, LogisticRegressionParams, Penalty};
+use cartera_preprocess::impute::ImputeStrategy;
+use cartera_preprocess::pipeline::PrepConfig;
+use cartera_preprocess::scale::ScalerKind;
+use cartera_preprocess::split::stratified_split;
+use cartera_preprocess::{Column, ColumnType, Table};
+use cartera_scoring::metrics::{self, ClassificationReport};
+use clap::ValueEnum;
+use ndarray::{Array1, Array2};
+use serde_json::{Map, Value, json};
+
+use super::model_file::{Estimator, FORMAT, ModelFile, VERSION};
+
+/// `--model` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelKind {
+    /// L2-penalised logistic regression (L-BFGS); multinomial for more than two classes.
+    Logistic,
+    /// Histogram gradient-boosted trees (LightGBM's method).
+    Gbdt,
+}
+
+/// `--class-weight` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClassWeightArg {
+    /// Every row weighs 1.
+    None,
+    /// Weights inversely proportional to class frequencies (as scikit-learn's "balanced").
+    Balanced,
+}
+
+/// Flags of `cartera train`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Input CSV with a header row.
+    input: PathBuf,
+    /// The column to predict (numeric 0/1, any two or more values, or categories).
+    #[arg(long)]
+    target: String,
+    /// Which model to fit.
+    #[arg(long, value_enum)]
+    model: ModelKind,
+    /// Feature columns (comma-separated; default: every numeric and categorical column except
+    /// the target, text columns and identifier columns such as an IMEI or a row number).
+    #[arg(long, value_delimiter = ',')]
+    columns: Option<Vec<String>>,
+    /// Fill missing numeric values (default: mean for logistic; none for gbdt, whose splits
+    /// learn where missing values go).
+    #[arg(long, value_enum)]
+    impute: Option<super::prep::Impute>,
+    /// Scale the numeric features before fitting (saved with the model).
+    #[arg(long, value_enum)]
+    scale: Option<super::ScaleArg>,
+    /// Share of rows held out (stratified) for the metrics and early stopping; 0 trains on
+    /// every row and reports training metrics.
+    #[arg(long, default_value_t = 0.2)]
+    valid_fraction: f64,
+    /// Seed of the split, bagging and feature sampling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Where to save the model file.
+    #[arg(long, value_name = "MODEL.json")]
+    out: PathBuf,
+    /// Write the metrics as JSON to FILE (`-` for stdout).
+    #[arg(long, value_name = "METRICS|-")]
+    json: Option<String>,
+
+    /// Logistic: inverse L2 strength, as scikit-learn's `C`.
+    #[arg(long, default_value_t = 1.0, help_heading = "Logistic regression")]
+    c: f64,
+    /// Logistic: fit without penalty (as `penalty=None`).
+    #[arg(long, help_heading = "Logistic regression")]
+    no_penalty: bool,
+    /// Logistic: class weights.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "none",
+        help_heading = "Logistic regression"
+    )]
+    class_weight: ClassWeightArg,
+    /// Logistic: L-BFGS iterations.
+    #[arg(long, default_value_t = 100, help_heading = "Logistic regression")]
+    max_iter: usize,
+    /// Logistic: stop when the largest gradient entry is below this.
+    #[arg(long, default_value_t = 1e-4, help_heading = "Logistic regression")]
+    tol: f64,
+
+    /// GBDT: leaves per tree.
+    #[arg(long, default_value_t = 31, help_heading = "Gradient-boosted trees")]
+    num_leaves: usize,
+    /// GBDT: shrinkage of each tree.
+    #[arg(long, default_value_t = 0.1, help_heading = "Gradient-boosted trees")]
+    learning_rate: f64,
+    /// GBDT: boosting rounds.
+    #[arg(long, default_value_t = 200, help_heading = "Gradient-boosted trees")]
+    n_estimators: usize,
+    /// GBDT: histogram bins per feature.
+    #[arg(long, default_value_t = 255, help_heading = "Gradient-boosted trees")]
+    max_bin: usize,
+    /// GBDT: stop when the validation metric has not improved for this many rounds (needs a
+    /// validation part).
+    #[arg(long, help_heading = "Gradient-boosted trees")]
+    early_stopping: Option<usize>,
+    /// GBDT: minimum rows per leaf.
+    #[arg(long, default_value_t = 20, help_heading = "Gradient-boosted trees")]
+    min_data_in_leaf: usize,
+    /// GBDT: maximum depth (-1: none).
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true, help_heading = "Gradient-boosted trees")]
+    max_depth: i32,
+    /// GBDT: L2 penalty on leaf values.
+    #[arg(long, default_value_t = 0.0, help_heading = "Gradient-boosted trees")]
+    lambda_l2: f64,
+    /// GBDT: share of features sampled per tree.
+    #[arg(long, default_value_t = 1.0, help_heading = "Gradient-boosted trees")]
+    feature_fraction: f64,
+    /// GBDT: share of rows sampled every `--bagging-freq` rounds.
+    #[arg(long, default_value_t = 1.0, help_heading = "Gradient-boosted trees")]
+    bagging_fraction: f64,
+    /// GBDT: resample rows every this many rounds (0: no bagging).
+    #[arg(long, default_value_t = 0, help_heading = "Gradient-boosted trees")]
+    bagging_freq: usize,
+
+    #[command(flatten)]
+    csv: super::CsvArgs,
+}
+
+/// Class indices of the target and the class names, sorted (numbers numerically, text
+/// alphabetically). A missing target value is an error naming its row.
+pub fn encode_target(table: &Table, name: &str) -> Result<(Vec<usize>, Vec<String>)> {
+    let col = table.column(name)?;
+    if let Some(i) = (0..col.len()).find(|&i| col.is_missing(i)) {
+        return Err(Error::invalid_param(
+            "--target",
+            name,
+            format!(
+                "row {} has no value: drop or fill rows without a target",
+                i + 1
+            ),
+        ));
+    }
+    match col {
+        Column::Numeric(v) => {
+            let mut distinct = v.clone();
+            distinct.sort_by(f64::total_cmp);
+            distinct.dedup();
+            if distinct.len() > 1_000 {
+                return Err(Error::invalid_param(
+                    "--target",
+                    name,
+                    format!(
+                        "has {} distinct values: a class label is expected",
+                        distinct.len()
+                    ),
+                ));
+            }
+            let idx = v
+                .iter()
+                .map(|x| distinct.partition_point(|d| d < x))
+                .collect();
+            let names = (0..distinct.len())
+                .map(|i| {
+                    let row = v.iter().position(|x| *x == distinct[i]).unwrap_or(0);
+                    col.get_string(row).unwrap_or_default()
+                })
+                .collect();
+            Ok((idx, names))
+        }
+        Column::Categorical(c) => {
+            let levels = c.levels();
+            let mut order: Vec<usize> = (0..levels.len()).collect();
+            order.sort_by(|&a, &b| levels[a].cmp(&levels[b]));
+            let mut rank = vec![0usize; levels.len()];
+            for (r, &l) in order.iter().enumerate() {
+                rank[l] = r;
+            }
+            // Levels that never occur would become empty classes: keep only the used ones.
+            let mut used = vec![false; levels.len()];
+            for &code in c.codes() {
+                used[code as usize] = true;
+            }
+            let kept: Vec<usize> = order.iter().copied().filter(|&l| used[l]).collect();
+            let mut new_index = vec![0usize; levels.len()];
+            for (i, &l) in kept.iter().enumerate() {
+                new_index[l] = i;
+            }
+            let idx = c
+                .codes()
+                .iter()
+                .map(|&code| new_index[code as usize])
+                .collect();
+            Ok((idx, kept.iter().map(|&l| levels[l].clone()).collect()))
+        }
+        Column::Text(_) => Err(Error::ColumnType {
+            name: name.to_string(),
+            expected: "numeric or categorical (a class label)".into(),
+            found: "text".into(),
+        }),
+    }
+}
+
+/// The input columns: the user's list (checked) or every numeric and categorical column but
+/// the target.
+fn input_columns(
+    table: &Table,
+    target: &str,
+    columns: &Option<Vec<String>>,
+) -> Result<Vec<String>> {
+    let names: Vec<String> = match columns {
+        Some(c) => {
+            for n in c {
+                if n == target {
+                    return Err(Error::invalid_param("--columns", n, "is the target column"));
+                }
+                if table.column_type(n)? == ColumnType::Text {
+                    return Err(Error::ColumnType {
+                        name: n.clone(),
+                        expected: "numeric or categorical".into(),
+                        found: "text".into(),
+                    });
+                }
+            }
+            c.clone()
+        }
+        None => {
+            // Identifier columns (an IMEI, a row number) would let a model memorise customers:
+            // leave them out unless named with --columns.
+            let ids: Vec<String> = cartera_preprocess::clean::find_id_columns(table, 0.95)
+                .into_iter()
+                .map(|c| c.name)
+                .collect();
+            table
+                .names()
+                .iter()
+                .zip(table.columns())
+                .filter(|(n, c)| {
+                    n.as_str() != target && c.column_type() != ColumnType::Text && !ids.contains(n)
+                })
+                .map(|(n, _)| n.clone())
+                .collect()
+        }
+    };
+    if names.is_empty() {
+        return Err(Error::empty("set of feature columns"));
+    }
+    Ok(names)
+}
+
+/// Held-out (or training) metrics of class probabilities against class indices.
+fn metrics_json(
+    y: &[usize],
+    proba: &Array2<f64>,
+    classes: &[String],
+) -> Result<Map<String, Value>> {
+    let pred: Vec<usize> = proba
+        .rows()
+        .into_iter()
+        .map(|r| {
+            // Ties go to the lower class index, as numpy's argmax.
+            r.iter()
+                .enumerate()
+                .fold((0, f64::NEG_INFINITY), |best, (i, &p)| {
+                    if p > best.1 { (i, p) } else { best }
+                })
+                .0
+        })
+        .collect();
+    let report = ClassificationReport::new(y, &pred, classes.len())?;
+    let mut m = Map::new();
+    if classes.len() == 2 {
+        let truth: Vec<bool> = y.iter().map(|&c| c == 1).collect();
+        let score: Vec<f64> = proba.column(1).to_vec();
+        m.insert("auc".into(), json!(metrics::roc_auc(&truth, &score)?));
+    }
+    m.insert("accuracy".into(), json!(metrics::accuracy(y, &pred)?));
+    m.insert(
+        "log_loss".into(),
+        json!(metrics::log_loss(y, proba.view())?),
+    );
+    let per = |f: &dyn Fn(usize) -> f64| -> Value {
+        Value::Object(
+            classes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.clone(), json!(f(i))))
+                .collect(),
+        )
+    };
+    m.insert("precision".into(), per(&|i| report.per_class[i].precision));
+    m.insert("recall".into(), per(&|i| report.per_class[i].recall));
+    m.insert("f1".into(), per(&|i| report.per_class[i].f1));
+    m.insert(
+        "support".into(),
+        per(&|i| report.per_class[i].support as f64),
+    );
+    m.insert("confusion".into(), json!(report.confusion));
+    Ok(m)
+}
+
+/// Run the command.
+pub fn run(a: Args) -> Result<()> {
+    if !(0.0..1.0).contains(&a.valid_fraction) {
+        return Err(Error::invalid_param(
+            "--valid-fraction",
+            a.valid_fraction,
+            "must be in [0, 1)",
+        ));
+    }
+    if a.early_stopping.is_some() && a.valid_fraction == 0.0 {
+        return Err(Error::invalid_param(
+            "--early-stopping",
+            a.early_stopping.unwrap_or(0),
+            "needs a validation part: set --valid-fraction above 0",
+        ));
+    }
+    let opts = a.csv.options()?;
+    let t0 = Instant::now();
+    let table = Table::read_csv(&a.input, &opts)?;
+    let read_seconds = t0.elapsed().as_secs_f64();
+
+    let (y_all, classes) = encode_target(&table, &a.target)?;
+    if classes.len() < 2 {
+        return Err(Error::TooFewSamples {
+            what: format!("classes in target `{}`", a.target),
+            needed: 2,
+            found: classes.len(),
+        });
+    }
+    let inputs = input_columns(&table, &a.target, &a.columns)?;
+    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let features_table = table.select(&refs)?;
+
+    let t1 = Instant::now();
+    let split = stratified_split(&y_all, a.valid_fraction, a.seed)?;
+    // The preprocessing is fitted on the training rows only, so the validation metrics see
+    // the same treatment next month's file will.
+    let train_table = features_table.take_rows(&split.train)?;
+    let has_categorical = inputs
+        .iter()
+        .any(|n| features_table.column_type(n).ok() == Some(ColumnType::Categorical));
+    let mut config = PrepConfig::new().one_hot(has_categorical);
+    match (a.impute, a.model) {
+        (Some(i), _) => config = config.impute(i.into()),
+        // Trees route missing values themselves; a linear model needs them filled.
+        (None, ModelKind::Logistic) => config = config.impute(ImputeStrategy::Mean),
+        (None, ModelKind::Gbdt) => {}
+    }
+    if let Some(s) = a.scale {
+        config = config.scale(ScalerKind::from(s));
+    }
+    let (pipeline, prepared_train, _) = config.fit(&train_table)?;
+    let feature_names = prepared_train.names().to_vec();
+    let fnames: Vec<&str> = feature_names.iter().map(String::as_str).collect();
+    let x_train = prepared_train.to_array::<f64>(&fnames)?;
+    let y_train: Vec<usize> = split.train.iter().map(|&i| y_all[i]).collect();
+    let (x_valid, y_valid) = if split.valid.is_empty() {
+        (None, Vec::new())
+    } else {
+        let (prepared, _) = pipeline.transform(&features_table.take_rows(&split.valid)?)?;
+        (
+            Some(prepared.to_array::<f64>(&fnames)?),
+            split.valid.iter().map(|&i| y_all[i]).collect(),
+        )
+    };
+    let prep_seconds = t1.elapsed().as_secs_f64();
+
+    let t2 = Instant::now();
+    let mut extra = Map::new();
+    let estimator = match a.model {
+        ModelKind::Logistic => {
+            let params = LogisticRegressionParams::new()
+                .c(a.c)
+                .penalty(if a.no_penalty {
+                    Penalty::None
+                } else {
+                    Penalty::L2
+                })
+                .class_weight(match a.class_weight {
+                    ClassWeightArg::None => ClassWeight::None,
+                    ClassWeightArg::Balanced => ClassWeight::Balanced,
+                })
+                .max_iter(a.max_iter)
+                .tol(a.tol);
+            let y = Array1::from(y_train.clone());
+            let m = params.fit(x_train.view(), y.view())?;
+            extra.insert("n_iter".into(), json!(m.n_iter()));
+            extra.insert("converged".into(), json!(m.converged()));
+            extra.insert("grad_norm".into(), json!(m.grad_norm()));
+            extra.insert("stop_reason".into(), json!(m.stop_reason().describe()));
+            Estimator::Logistic(m)
+        }
+        ModelKind::Gbdt => {
+            let objective = if classes.len() == 2 {
+                Objective::Binary { sigmoid: 1.0 }
+            } else {
+                Objective::Multiclass {
+                    n_classes: classes.len(),
+                }
+            };
+            let params = GbdtParams::new()
+                .objective(objective)
+                .num_leaves(a.num_leaves)
+                .learning_rate(a.learning_rate)
+                .n_estimators(a.n_estimators)
+                .max_bin(a.max_bin)
+                .early_stopping_rounds(a.early_stopping)
+                .min_data_in_leaf(a.min_data_in_leaf)
+                .max_depth(a.max_depth)
+                .lambda_l2(a.lambda_l2)
+                .feature_fraction(a.feature_fraction)
+                .bagging_fraction(a.bagging_fraction)
+                .bagging_freq(a.bagging_freq)
+                .seed(a.seed)
+                .feature_names(Some(feature_names.clone()));
+            let y = Array1::from_iter(y_train.iter().map(|&c| c as f64));
+            let m = match &x_valid {
+                Some(xv) => {
+                    let yv = Array1::from_iter(y_valid.iter().map(|&c| c as f64));
+                    params.fit_with_validation(x_train.view(), y.view(), xv.view(), yv.view())?
+                }
+                None => params.fit(x_train.view(), y.view())?,
+            };
+            extra.insert("best_iteration".into(), json!(m.best_iteration()));
+            extra.insert("n_trees".into(), json!(m.ensemble().trees.len()));
+            Estimator::Gbdt(m)
+        }
+    };
+    let fit_seconds = t2.elapsed().as_secs_f64();
+
+    let file = ModelFile {
+        format: FORMAT.to_string(),
+        version: VERSION,
+        target: a.target.clone(),
+        classes: classes.clone(),
+        input_columns: inputs.clone(),
+        feature_names: feature_names.clone(),
+        pipeline,
+        estimator,
+    };
+
+    let (x_eval, y_eval, on) = match &x_valid {
+        Some(xv) => (xv, &y_valid, "validation"),
+        None => (&x_train, &y_train, "train"),
+    };
+    let t3 = Instant::now();
+    let proba = file.predict_proba(x_eval)?;
+    let predict_seconds = t3.elapsed().as_secs_f64();
+    let mut m = metrics_json(y_eval, &proba, &classes)?;
+
+    match &file.estimator {
+        Estimator::Logistic(model) => {
+            let y = Array1::from(y_train.clone());
+            match model.coefficient_table(x_train.view(), y.view(), None) {
+                Ok(table) => {
+                    let table = table.with_names(&feature_names)?;
+                    extra.insert("coefficients".into(), json!(table));
+                }
+                // A singular information matrix (collinear one-hot columns, say) leaves the
+                // coefficients valid but their standard errors undefined: report why.
+                Err(e) => {
+                    extra.insert("coefficients_error".into(), json!(e.to_string()));
+                }
+            }
+        }
+        Estimator::Gbdt(model) => {
+            let gain = model.feature_importance(cartera_gbdt::ImportanceType::Gain);
+            let split = model.feature_importance(cartera_gbdt::ImportanceType::Split);
+            let mut rows: Vec<(usize, f64)> = gain.iter().copied().enumerate().collect();
+            rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let imp: Vec<Value> = rows
+                .iter()
+                .map(|&(j, g)| json!({"feature": feature_names[j], "gain": g, "split": split[j]}))
+                .collect();
+            extra.insert("feature_importance".into(), json!(imp));
+        }
+    }
+    file.save(&a.out)?;
+
+    if let Some(target) = &a.json {
+        m.insert("model".into(), json!(file.kind()));
+        m.insert("target".into(), json!(a.target));
+        m.insert("classes".into(), json!(classes));
+        m.insert("metrics_on".into(), json!(on));
+        m.insert("n_train".into(), json!(split.train.len()));
+        m.insert("n_valid".into(), json!(split.valid.len()));
+        m.insert("features".into(), json!(feature_names));
+        m.insert("read_seconds".into(), json!(read_seconds));
+        m.insert("prep_seconds".into(), json!(prep_seconds));
+        m.insert("fit_seconds".into(), json!(fit_seconds));
+        m.insert("predict_seconds".into(), json!(predict_seconds));
+        m.extend(extra);
+        super::write_json(target, &Value::Object(m))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_classes_are_sorted() {
+        let t = Table::from_columns(vec![(
+            "y".into(),
+            Column::Numeric(vec![1.0, 0.0, 1.0, 2.0]),
+        )])
+        .unwrap();
+        let (idx, names) = encode_target(&t, "y").unwrap();
+        assert_eq!(idx, vec![1, 0, 1, 2]);
+        assert_eq!(names, vec!["0", "1", "2"]);
+        let t = Table::from_columns(vec![(
+            "y".into(),
+            Column::Categorical(cartera_preprocess::CategoricalColumn::from_options(&[
+                Some("Yes"),
+                Some("No"),
+                Some("No"),
+            ])),
+        )])
+        .unwrap();
+        let (idx, names) = encode_target(&t, "y").unwrap();
+        assert_eq!(names, vec!["No", "Yes"]);
+        assert_eq!(idx, vec![1, 0, 0]);
+        let t =
+            Table::from_columns(vec![("y".into(), Column::Numeric(vec![1.0, f64::NAN]))]).unwrap();
+        let e = encode_target(&t, "y").unwrap_err().to_string();
+        assert!(e.contains("row 2"), "{e}");
+    }
+}

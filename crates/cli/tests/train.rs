@@ -1,0 +1,302 @@
+//! `cartera train` and `cartera predict` seen from outside: metrics JSON, model files that
+//! score next month's CSV with no other argument, and one-line errors on bad input.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn cartera(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cartera"))
+        .args(args)
+        .output()
+        .expect("the cartera binary runs")
+}
+
+fn ok_json(args: &[&str]) -> Value {
+    let out = cartera(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cartera-train-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn one_line_error(out: &Output, contains: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "stderr: {err}");
+    assert!(err.contains(contains), "expected {contains:?} in {err}");
+}
+
+fn telco(rows: usize, seed: u64, name: &str) -> PathBuf {
+    let p = tmp(name);
+    let out = cartera(&[
+        "generate",
+        "telco",
+        "--rows",
+        &rows.to_string(),
+        "--seed",
+        &seed.to_string(),
+        "--out",
+        p.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    p
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn gbdt_and_logistic_on_telco_then_predict_next_month() {
+    let month = telco(4_000, 3, "telco_m1.csv");
+    let next = telco(1_000, 4, "telco_m2.csv");
+    for model in ["gbdt", "logistic"] {
+        let path = tmp(&format!("{model}.json"));
+        let m = ok_json(&[
+            "train",
+            s(&month),
+            "--target",
+            "CHURN",
+            "--model",
+            model,
+            "--n-estimators",
+            "60",
+            "--scale",
+            if model == "gbdt" {
+                "minmax"
+            } else {
+                "standard"
+            },
+            "--impute",
+            "median",
+            "--seed",
+            "1",
+            "--out",
+            s(&path),
+            "--json",
+            "-",
+        ]);
+        assert_eq!(m["n_valid"], 800, "{model}: stratified 20 % hold-out");
+        assert_eq!(m["metrics_on"], "validation");
+        let auc = m["auc"].as_f64().unwrap();
+        assert!(auc > 0.8 && auc <= 1.0, "{model}: auc {auc}");
+        assert!(m["accuracy"].as_f64().unwrap() > 0.75);
+        assert!(m["log_loss"].as_f64().unwrap() > 0.0);
+        for key in ["fit_seconds", "predict_seconds", "read_seconds"] {
+            assert!(m[key].as_f64().unwrap() >= 0.0, "{key}");
+        }
+        let recall = m["recall"]["1"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&recall));
+        assert!(
+            !m["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f == "IMEI"),
+            "identifier column left out"
+        );
+        if model == "logistic" {
+            assert_eq!(m["converged"], true);
+            let rows = m["coefficients"]["rows"].as_array().unwrap();
+            assert!(rows.iter().any(|r| r["term"] == "ANTIGUEDAD_MESES"));
+        } else {
+            assert!(m["feature_importance"].as_array().unwrap().len() > 10);
+        }
+
+        // Next month's file scores with no other argument; the target column may be absent.
+        let scores = tmp(&format!("{model}_scores.csv"));
+        let p = ok_json(&[
+            "predict",
+            s(&path),
+            s(&next),
+            "--out",
+            s(&scores),
+            "--json",
+            "-",
+        ]);
+        assert_eq!(p["rows"], 1000);
+        let text = std::fs::read_to_string(&scores).unwrap();
+        let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+        assert_eq!(&header[header.len() - 2..], ["score", "predicted"]);
+        let lines: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(lines.len(), 1000);
+        for l in &lines {
+            // From the end: text columns before it may hold quoted commas.
+            let v: f64 = l.rsplit(',').nth(1).unwrap().parse().unwrap();
+            assert!((0.0..=1.0).contains(&v));
+        }
+    }
+}
+
+#[test]
+fn multiclass_target_with_text_labels_on_real_data() {
+    // The IBM telco table: a Yes/No target (two classes by name) and a 3-level contract type
+    // as a multiclass target.
+    let data = repo().join("data/telco_customer_churn.csv");
+    let path = tmp("contract.json");
+    let m = ok_json(&[
+        "train",
+        s(&data),
+        "--target",
+        "Contract",
+        "--model",
+        "gbdt",
+        "--n-estimators",
+        "30",
+        "--columns",
+        "tenure,MonthlyCharges,InternetService,PaymentMethod",
+        "--out",
+        s(&path),
+        "--json",
+        "-",
+    ]);
+    assert_eq!(
+        m["classes"],
+        serde_json::json!(["Month-to-month", "One year", "Two year"])
+    );
+    assert!(m.get("auc").is_none(), "no AUC for three classes");
+    assert!(m["accuracy"].as_f64().unwrap() > 0.6);
+    let scores = tmp("contract_scores.csv");
+    let out = cartera(&["predict", s(&path), s(&data), "--out", s(&scores)]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&scores).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(header.ends_with("score,proba_Month-to-month,proba_One year,proba_Two year,predicted"));
+
+    let churn = tmp("churn_logit.json");
+    let m = ok_json(&[
+        "train",
+        s(&data),
+        "--target",
+        "Churn",
+        "--model",
+        "logistic",
+        "--scale",
+        "standard",
+        "--class-weight",
+        "balanced",
+        "--out",
+        s(&churn),
+        "--json",
+        "-",
+    ]);
+    assert_eq!(m["classes"], serde_json::json!(["No", "Yes"]));
+    assert!(m["auc"].as_f64().unwrap() > 0.8);
+    // Balanced weights trade precision for recall of the rare class.
+    assert!(m["recall"]["Yes"].as_f64().unwrap() > 0.6);
+}
+
+#[test]
+fn bad_input_is_one_line() {
+    let month = telco(300, 5, "bad_m.csv");
+    let model = tmp("bad_model.json");
+    one_line_error(
+        &cartera(&[
+            "train",
+            s(&month),
+            "--target",
+            "NOPE",
+            "--model",
+            "gbdt",
+            "--out",
+            s(&model),
+        ]),
+        "NOPE",
+    );
+    one_line_error(
+        &cartera(&[
+            "train",
+            s(&month),
+            "--target",
+            "CHURN",
+            "--model",
+            "logistic",
+            "--c",
+            "0",
+            "--out",
+            s(&model),
+        ]),
+        "c",
+    );
+    one_line_error(
+        &cartera(&[
+            "train",
+            s(&month),
+            "--target",
+            "CHURN",
+            "--model",
+            "gbdt",
+            "--valid-fraction",
+            "1",
+            "--out",
+            s(&model),
+        ]),
+        "--valid-fraction",
+    );
+    // One class only.
+    let one = tmp("one_class.csv");
+    std::fs::write(&one, "x,y\n1,0\n2,0\n3,0\n4,0\n").unwrap();
+    one_line_error(
+        &cartera(&[
+            "train",
+            s(&one),
+            "--target",
+            "y",
+            "--model",
+            "gbdt",
+            "--out",
+            s(&model),
+        ]),
+        "classes",
+    );
+    // Predict with a file lacking the model's columns, with a corrupted and a future model.
+    assert!(
+        cartera(&[
+            "train",
+            s(&month),
+            "--target",
+            "CHURN",
+            "--model",
+            "gbdt",
+            "--n-estimators",
+            "5",
+            "--out",
+            s(&model),
+        ])
+        .status
+        .success()
+    );
+    one_line_error(
+        &cartera(&["predict", s(&model), s(&one), "--out", s(&tmp("x.csv"))]),
+        "lacks",
+    );
+    let text = std::fs::read_to_string(&model).unwrap();
+    let cut = tmp("cut.json");
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    one_line_error(
+        &cartera(&["predict", s(&cut), s(&month), "--out", s(&tmp("x.csv"))]),
+        "model",
+    );
+    let future = tmp("future.json");
+    std::fs::write(&future, text.replacen("\"version\":1", "\"version\":99", 1)).unwrap();
+    one_line_error(
+        &cartera(&["predict", s(&future), s(&month), "--out", s(&tmp("x.csv"))]),
+        "version",
+    );
+}
