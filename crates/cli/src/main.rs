@@ -37,6 +37,9 @@ enum Command {
     Train(commands::train::Args),
     /// Score a CSV with a model file from `train`: the rows plus `score` and `predicted`.
     Predict(commands::predict::Args),
+    /// TreeSHAP contributions of a GBDT (or LightGBM) model for the rows of a CSV, and the
+    /// features ranked by mean |SHAP|.
+    Explain(commands::explain::Args),
     /// Score bands 1..5 with offers and expected effectiveness, and the strategies on them.
     Bands(commands::business::BandsArgs),
     /// Gains and lift table by decile (or any number of bins) of a score.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Silhouette(a) => commands::silhouette::run(a),
         Command::Train(a) => commands::train::run(a),
         Command::Predict(a) => commands::predict::run(a),
+        Command::Explain(a) => commands::explain::run(a),
         Command::Bands(a) => commands::business::run_bands(a),
         Command::Gains(a) => commands::business::run_gains(a),
         Command::Tiers(a) => commands::business::run_tiers(a),

@@ -300,3 +300,93 @@ fn bad_input_is_one_line() {
         "version",
     );
 }
+
+#[test]
+fn explain_lightgbm_model_matches_pred_contrib() {
+    // LightGBM's own 4-class model and pred_contrib output (scripts/fixtures_treeshap.py).
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/lightgbm_multiclass.json")).unwrap(),
+    )
+    .unwrap();
+    let d = fixture["n_features"].as_u64().unwrap() as usize;
+    let rows = fixture["x"].as_array().unwrap();
+    let mut csv = (0..d)
+        .map(|j| format!("Column_{j}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    csv.push('\n');
+    for r in rows.iter().take(40) {
+        let cells: Vec<String> = r
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().map_or(String::new(), |x| format!("{x:?}")))
+            .collect();
+        csv.push_str(&cells.join(","));
+        csv.push('\n');
+    }
+    let input = tmp("lgb_rows.csv");
+    std::fs::write(&input, csv).unwrap();
+    let out = tmp("lgb_shap.csv");
+    let model = repo().join("tests/fixtures/lightgbm_multiclass.txt");
+    let j = ok_json(&[
+        "explain",
+        s(&model),
+        s(&input),
+        "--lightgbm",
+        "--rows",
+        "25",
+        "--out",
+        s(&out),
+        "--json",
+        "-",
+    ]);
+    assert_eq!(j["rows"], 25);
+    let k = j["per_class"].as_array().unwrap().len();
+    assert_eq!(k, 4);
+    assert!(j["explain_seconds"].as_f64().unwrap() >= 0.0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("class,Column_0,"));
+    assert!(lines[0].ends_with(",expected_value"));
+    assert_eq!(lines.len(), 1 + 25 * k);
+    // LightGBM's pred_contrib row layout: class blocks of d + 1 values.
+    for i in 0..25 {
+        let want = fixture["contrib"][i].as_array().unwrap();
+        for c in 0..k {
+            let got: Vec<f64> = lines[1 + i * k + c]
+                .split(',')
+                .skip(1)
+                .map(|v| v.parse().unwrap())
+                .collect();
+            for (jj, g) in got.iter().enumerate() {
+                let w = want[c * (d + 1) + jj].as_f64().unwrap();
+                assert!(
+                    (g - w).abs() < 1e-6,
+                    "row {i} class {c} feature {jj}: {g} vs {w}"
+                );
+            }
+        }
+    }
+    // A logistic model has no trees to explain: one line.
+    let month = telco(300, 9, "explain_m.csv");
+    let logit = tmp("explain_logit.json");
+    assert!(
+        cartera(&[
+            "train",
+            s(&month),
+            "--target",
+            "CHURN",
+            "--model",
+            "logistic",
+            "--out",
+            s(&logit)
+        ])
+        .status
+        .success()
+    );
+    one_line_error(
+        &cartera(&["explain", s(&logit), s(&month), "--out", s(&tmp("e.csv"))]),
+        "tree model",
+    );
+}

@@ -2,6 +2,7 @@
 
 pub mod business;
 pub mod describe;
+pub mod explain;
 pub mod generate;
 pub mod kmeans;
 pub mod model_file;

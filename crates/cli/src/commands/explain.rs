@@ -1,0 +1,153 @@
+//! `cartera explain`: TreeSHAP contributions of a tree model (a `cartera train --model gbdt`
+//! file, or a LightGBM text model with `--lightgbm`) for the rows of a CSV, and the features
+//! ranked by mean |SHAP|.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use cartera_core::{Error, Result};
+use cartera_gbdt::Ensemble;
+use cartera_gbdt::explain::{feature_columns, importance};
+use cartera_gbdt::lightgbm::load_lightgbm_model;
+use cartera_gbdt::shap::TreeShap;
+use cartera_preprocess::{Column, Table};
+use ndarray::{Array2, s};
+use serde_json::json;
+
+use super::model_file::{Estimator, ModelFile};
+
+/// Flags of `cartera explain`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A model file from `cartera train --model gbdt`, or a LightGBM text model
+    /// (`Booster.save_model`) with `--lightgbm`.
+    model: PathBuf,
+    /// CSV with the model's columns (a cartera model applies its saved preprocessing; a
+    /// LightGBM model reads the columns named in its `feature_names`).
+    input: PathBuf,
+    /// MODEL is a LightGBM text model.
+    #[arg(long)]
+    lightgbm: bool,
+    /// Explain only the first N rows.
+    #[arg(long)]
+    rows: Option<usize>,
+    /// Write one column per feature plus `expected_value` (multiclass: a `class` column first,
+    /// one row per input row and class).
+    #[arg(long, value_name = "SHAP.csv")]
+    out: PathBuf,
+    /// Write the features ranked by mean |SHAP| (per class for multiclass) and
+    /// `explain_seconds` as JSON to FILE (`-` for stdout).
+    #[arg(long, value_name = "IMPORTANCE|-")]
+    json: Option<String>,
+    #[command(flatten)]
+    csv: super::CsvArgs,
+}
+
+/// The ensemble and its input matrix for `table`.
+fn load(a: &Args, table: &Table) -> Result<(Ensemble, Array2<f64>, Vec<String>)> {
+    if a.lightgbm {
+        let ensemble = load_lightgbm_model(&a.model)?;
+        let cols = feature_columns(&ensemble.feature_names, table.names())?;
+        let names: Vec<&str> = cols.iter().map(|&c| table.names()[c].as_str()).collect();
+        let x = table.to_array::<f64>(&names)?;
+        let classes = match ensemble.objective {
+            cartera_gbdt::Objective::Multiclass { n_classes } => {
+                (0..n_classes).map(|c| c.to_string()).collect()
+            }
+            _ => vec!["0".to_string()],
+        };
+        Ok((ensemble, x, classes))
+    } else {
+        let file = ModelFile::load(&a.model)?;
+        let Estimator::Gbdt(m) = &file.estimator else {
+            return Err(Error::invalid_param(
+                "MODEL",
+                a.model.display(),
+                "is a logistic model: explain needs a tree model (train with --model gbdt); \
+                 a logistic model is read through its coefficient table",
+            ));
+        };
+        let x = file.features(table)?;
+        let mut ensemble = m.ensemble().clone();
+        ensemble.feature_names = file.feature_names.clone();
+        let classes = if file.classes.len() == 2 {
+            vec![file.classes[1].clone()]
+        } else {
+            file.classes.clone()
+        };
+        Ok((ensemble, x, classes))
+    }
+}
+
+/// Run the command.
+pub fn run(a: Args) -> Result<()> {
+    if a.rows == Some(0) {
+        return Err(Error::invalid_param("--rows", 0, "must be at least 1"));
+    }
+    let opts = a.csv.options()?;
+    let t0 = Instant::now();
+    let table = Table::read_csv(&a.input, &opts)?;
+    let read_seconds = t0.elapsed().as_secs_f64();
+    let (ensemble, x, classes) = load(&a, &table)?;
+    let n = a.rows.map_or(x.nrows(), |r| r.min(x.nrows()));
+    let x = x.slice(s![..n, ..]);
+
+    let t1 = Instant::now();
+    let explainer = TreeShap::new(&ensemble)?;
+    let shap = explainer.shap_values(x)?;
+    let explain_seconds = t1.elapsed().as_secs_f64();
+
+    let k = shap.n_outputs();
+    let d = shap.n_features();
+    let mut out = Table::new();
+    if k > 1 {
+        let codes: Vec<u32> = (0..n * k).map(|i| (i % k) as u32).collect();
+        out.push_column(
+            "class",
+            Column::Categorical(cartera_preprocess::CategoricalColumn::from_codes(
+                codes,
+                classes.clone(),
+            )),
+        )?;
+    }
+    // Row-major over (row, class): row i's classes are adjacent, as LightGBM lays them out.
+    let value = |i: usize, j: usize| shap.values[[i / k, i % k, j]];
+    for (j, name) in shap.feature_names.iter().enumerate() {
+        out.push_column(
+            name,
+            Column::Numeric((0..n * k).map(|i| value(i, j)).collect()),
+        )?;
+    }
+    out.push_column(
+        "expected_value",
+        Column::Numeric((0..n * k).map(|i| value(i, d)).collect()),
+    )?;
+    out.write_csv(&a.out)?;
+
+    if let Some(target) = &a.json {
+        let imp = importance(&shap);
+        let per_class: Vec<_> = imp
+            .per_output
+            .iter()
+            .map(|o| {
+                json!({
+                    "class": classes.get(o.output).cloned().unwrap_or_else(|| o.output.to_string()),
+                    "expected_value": o.expected_value,
+                    "features": o.features,
+                })
+            })
+            .collect();
+        super::write_json(
+            target,
+            &json!({
+                "rows": n,
+                "features": imp.overall,
+                "per_class": per_class,
+                "algorithm": format!("{:?}", explainer.algorithm()),
+                "read_seconds": read_seconds,
+                "explain_seconds": explain_seconds,
+            }),
+        )?;
+    }
+    Ok(())
+}
