@@ -115,7 +115,8 @@ impl ShapValues {
         self.for_output(output).slice_move(ndarray::s![.., ..d])
     }
 
-    /// Expected value (base value) of one output: the same for every row.
+    /// Expected value (base value) of one output: the same for every row. NaN when there are
+    /// no rows (it is stored per row; [`TreeShap::expected_values`] has it regardless).
     ///
     /// # Panics
     /// If `output >= self.n_outputs()`.
