@@ -27,24 +27,36 @@ impl Labels {
                 found: labels.len(),
             });
         }
-        let mut classes: Vec<usize> = labels.iter().copied().collect();
-        classes.sort_unstable();
-        classes.dedup();
-        let mut sizes = vec![0usize; classes.len()];
-        let ids: Vec<u32> = if classes.last().is_some_and(|&m| m < 4 * n_rows.max(16)) {
-            // Small label values (the usual 0..k): a direct lookup table beats binary search.
-            let mut table = vec![0u32; classes.last().map_or(0, |&m| m + 1)];
-            for (i, &c) in classes.iter().enumerate() {
-                table[c] = i as u32;
+        let max = labels.iter().copied().max().unwrap_or(0);
+        let (classes, ids): (Vec<usize>, Vec<u32>) = if max < 4 * n_rows.max(16) {
+            // Small label values (the usual 0..k): a presence table and a direct lookup, no
+            // sort of the n labels.
+            // `u32::MAX` marks an absent value, 0 a present one until it is numbered below.
+            let mut table = vec![u32::MAX; max + 1];
+            for &l in labels.iter() {
+                table[l] = 0;
             }
-            labels.iter().map(|&l| table[l]).collect()
+            let mut classes = Vec::new();
+            for (value, slot) in table.iter_mut().enumerate() {
+                if *slot == 0 {
+                    *slot = classes.len() as u32;
+                    classes.push(value);
+                }
+            }
+            let ids = labels.iter().map(|&l| table[l]).collect();
+            (classes, ids)
         } else {
-            labels
+            let mut classes: Vec<usize> = labels.iter().copied().collect();
+            classes.sort_unstable();
+            classes.dedup();
+            let ids = labels
                 .iter()
                 // The label is in `classes` by construction, so the search always succeeds.
                 .map(|l| classes.binary_search(l).unwrap_or(0) as u32)
-                .collect()
+                .collect();
+            (classes, ids)
         };
+        let mut sizes = vec![0usize; classes.len()];
         for &i in &ids {
             sizes[i as usize] += 1;
         }

@@ -166,10 +166,13 @@ pub fn run(a: Args) -> Result<()> {
         .sample_size(a.sample_size)
         .seed(a.seed)
         .evaluate(x.view(), &labels)?;
+    let silhouette_seconds = t1.elapsed().as_secs_f64();
+    let t2 = Instant::now();
     let ClusterScores {
         calinski_harabasz,
         davies_bouldin,
     } = cluster_scores(x.view(), &labels)?;
+    let centroid_scores_seconds = t2.elapsed().as_secs_f64();
     let fit_seconds = t1.elapsed().as_secs_f64();
 
     if let Some(out) = &a.out {
@@ -220,6 +223,8 @@ pub fn run(a: Args) -> Result<()> {
             "davies_bouldin": davies_bouldin,
             "read_seconds": read_seconds,
             "fit_seconds": fit_seconds,
+            "silhouette_seconds": silhouette_seconds,
+            "ch_db_seconds": centroid_scores_seconds,
         });
         super::write_json(target, &v)?;
     }
