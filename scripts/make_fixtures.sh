@@ -40,3 +40,22 @@ echo "fixtures written to $out"
 # K-Means (scikit-learn KMeans: given centres, k-means++ restarts; runs a cargo example for the
 # telco matrix).
 python3 scripts/fixtures_kmeans.py
+
+# Silhouette, Calinski-Harabasz, Davies-Bouldin (scikit-learn; runs a cargo example for the
+# generated telco matrix; credit_scoring only when ../shared/data is present).
+python3 scripts/fixtures_silhouette.py "$out"
+
+# Logistic regression (scikit-learn LogisticRegression lbfgs and newton-cholesky, statsmodels
+# Logit; runs the cartera binary to generate the bank and telco tables).
+python3 scripts/fixtures_logistic.py
+
+# GBDT: LightGBM 4.7 validation AUC/log-loss/accuracy on generated sets (cargo example
+# gbdt_fixture_data) and data/universal_bank.csv.
+python3 scripts/fixtures_gbdt.py tests/fixtures/gbdt_lightgbm.json
+
+# LightGBM import and TreeSHAP (LightGBM pred_contrib, shap TreeExplainer); also runs
+# `cargo run --release -p cartera-gbdt --example treeshap_export` for the cartera-trained model.
+python3 scripts/fixtures_treeshap.py
+
+# Scoring: scikit-learn metrics and pandas groupby describe (universal_bank, telco_customer_churn).
+python3 scripts/fixtures_scoring.py "$out"
