@@ -36,7 +36,6 @@ python3 scripts/fixtures_telco_prep.py "$tmp/telco3000.csv" "$out/prep_telco_300
 python3 scripts/fixtures_scale_impute.py
 # PCA (scikit-learn PCA: components, explained variance, transforms, whitening).
 python3 scripts/fixtures_pca.py "$out"
-echo "fixtures written to $out"
 # K-Means (scikit-learn KMeans: given centres, k-means++ restarts; runs a cargo example for the
 # telco matrix).
 python3 scripts/fixtures_kmeans.py
@@ -59,3 +58,5 @@ python3 scripts/fixtures_treeshap.py
 
 # Scoring: scikit-learn metrics and pandas groupby describe (universal_bank, telco_customer_churn).
 python3 scripts/fixtures_scoring.py "$out"
+
+echo "fixtures written to $out"
