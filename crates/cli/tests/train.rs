@@ -368,6 +368,21 @@ fn explain_lightgbm_model_matches_pred_contrib() {
             }
         }
     }
+    // A header that lacks one of the LightGBM model's features: one line naming it.
+    let renamed = tmp("lgb_renamed.csv");
+    let text = std::fs::read_to_string(&input).unwrap();
+    std::fs::write(&renamed, text.replacen("Column_3", "tenure", 1)).unwrap();
+    one_line_error(
+        &cartera(&[
+            "explain",
+            s(&model),
+            s(&renamed),
+            "--lightgbm",
+            "--out",
+            s(&tmp("r.csv")),
+        ]),
+        "Column_3",
+    );
     // A logistic model has no trees to explain: one line.
     let month = telco(300, 9, "explain_m.csv");
     let logit = tmp("explain_logit.json");

@@ -350,6 +350,61 @@ fn in_pool<T: Send>(
     pool.install(f)
 }
 
+/// Path of a committed reference fixture: `tests/fixtures/{name}` at the workspace root (the
+/// files `scripts/make_fixtures.sh` writes from scikit-learn, LightGBM, shap and pandas).
+pub fn fixture_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
+}
+
+/// A reference fixture parsed as JSON.
+///
+/// Test-only: panics, naming the file, when it is missing or not JSON (the fixtures are
+/// committed; `scripts/make_fixtures.sh` rewrites them).
+pub fn fixture(name: &str) -> serde_json::Value {
+    let path = fixture_path(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (scripts/make_fixtures.sh writes it)",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A fixture's rows of numbers as a matrix; `null` is read as NaN (a missing value).
+///
+/// Test-only: panics when `v` is not a non-empty array of equally long arrays of numbers.
+pub fn fixture_matrix(v: &serde_json::Value) -> Array2<f64> {
+    let rows: Vec<Vec<f64>> = v
+        .as_array()
+        .unwrap_or_else(|| panic!("fixture matrix: expected an array of rows"))
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap_or_else(|| panic!("fixture matrix: expected a row array"))
+                .iter()
+                .map(|x| {
+                    if x.is_null() {
+                        f64::NAN
+                    } else {
+                        x.as_f64()
+                            .unwrap_or_else(|| panic!("fixture matrix: {x} is not a number"))
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let d = rows.first().map_or(0, Vec::len);
+    assert!(
+        rows.iter().all(|r| r.len() == d),
+        "fixture matrix: ragged rows"
+    );
+    Array2::from_shape_vec((rows.len(), d), rows.concat())
+        .unwrap_or_else(|e| panic!("fixture matrix: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

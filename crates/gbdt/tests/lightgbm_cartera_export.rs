@@ -9,32 +9,11 @@
 //!   SHAP values.
 
 use cartera_core::datasets::Classification;
+use cartera_core::testkit::{fixture_matrix as matrix, fixture_path};
 use cartera_gbdt::GbdtParams;
 use cartera_gbdt::lightgbm::{load_lightgbm_model, read_lightgbm_model, write_lightgbm_model};
 use cartera_gbdt::shap::TreeShap;
-use ndarray::Array2;
 use serde_json::Value;
-
-fn fixture_path(name: &str) -> std::path::PathBuf {
-    format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR")).into()
-}
-
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap_or(f64::NAN))
-                .collect()
-        })
-        .collect();
-    let (n, d) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect()).unwrap()
-}
 
 #[test]
 fn exported_cartera_model_agrees_with_lightgbm_and_shap() {

@@ -6,37 +6,12 @@
 //! `predict(raw_score=True)` within 1e-9 and TreeSHAP (fast and reference) its
 //! `predict(pred_contrib=True)` within 1e-6; on the binary model, also shap's TreeExplainer.
 
+use cartera_core::testkit::{fixture, fixture_matrix as matrix, fixture_path};
 use cartera_gbdt::Objective;
 use cartera_gbdt::lightgbm::load_lightgbm_model;
 use cartera_gbdt::shap::{ShapAlgorithm, TreeShap};
 use ndarray::Array2;
 use serde_json::Value;
-
-fn fixture_path(name: &str) -> std::path::PathBuf {
-    format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR")).into()
-}
-
-fn fixture(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture_path(name)).unwrap()).unwrap()
-}
-
-/// Rows of numbers; `null` is NaN (a missing value).
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap_or(f64::NAN))
-                .collect()
-        })
-        .collect();
-    let (n, d) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect()).unwrap()
-}
 
 /// `raw` is a vector (one output) or a matrix (multiclass).
 fn raw_scores(v: &Value, k: usize) -> Array2<f64> {

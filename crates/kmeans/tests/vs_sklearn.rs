@@ -7,33 +7,12 @@
 //!   are local optima from different random draws; the bound says we are not worse).
 //! * Study 002: the ATM customers' 3 latent groups are recovered (adjusted Rand index > 0.8).
 
+use cartera_core::testkit::{fixture, fixture_matrix as matrix};
 use cartera_kmeans::{Algorithm, Init, KMeans, KMeansParams};
 use cartera_preprocess::scale::StandardScaler;
 use cartera_preprocess::{CsvOptions, Table, datasets};
 use ndarray::{Array1, Array2};
 use serde_json::Value;
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap())
-                .collect()
-        })
-        .collect();
-    let (n, d) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect()).unwrap()
-}
 
 fn vector(v: &Value) -> Vec<f64> {
     v.as_array()

@@ -11,33 +11,12 @@
 //! * Standard errors of the unpenalised binary fit on universal_bank within 1e-4 (relative) of
 //!   statsmodels' `Logit`.
 
+use cartera_core::testkit::{fixture, fixture_matrix as matrix};
 use cartera_logistic::{ClassWeight, LogisticRegression, LogisticRegressionParams, Penalty};
 use cartera_preprocess::scale::StandardScaler;
 use cartera_preprocess::{CsvOptions, Table};
 use ndarray::{Array1, Array2, ArrayView2};
 use serde_json::Value;
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap())
-                .collect()
-        })
-        .collect();
-    let (n, d) = (rows.len(), rows[0].len());
-    Array2::from_shape_vec((n, d), rows.into_iter().flatten().collect()).unwrap()
-}
 
 fn vector(v: &Value) -> Vec<f64> {
     v.as_array()

@@ -3,17 +3,13 @@
 //! every metric within 1e-12 on continuous, rounded (tied), five-valued and logit scores, and
 //! on 3- and 4-class predictions.
 
+use cartera_core::testkit::fixture;
 use cartera_scoring::metrics::{
     ClassificationReport, ThresholdCriterion, accuracy, average_precision, best_threshold,
     brier_score, ks_statistic, log_loss, roc_auc,
 };
 use ndarray::Array2;
 use serde_json::Value;
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/../../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
 
 fn f64s(v: &Value) -> Vec<f64> {
     v.as_array()

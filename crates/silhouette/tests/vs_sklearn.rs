@@ -4,6 +4,7 @@
 
 use cartera_core::Error;
 use cartera_core::datasets::Blobs;
+use cartera_core::testkit::{fixture, fixture_matrix as matrix};
 use cartera_preprocess::scale::StandardScaler;
 use cartera_preprocess::{CsvOptions, Table};
 use cartera_silhouette::{
@@ -15,27 +16,6 @@ use serde_json::Value;
 
 fn repo(path: &str) -> String {
     format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fixture(name: &str) -> Value {
-    let text = std::fs::read_to_string(repo(&format!("tests/fixtures/{name}"))).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn matrix(v: &Value) -> Array2<f64> {
-    let rows: Vec<Vec<f64>> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c.as_f64().unwrap())
-                .collect()
-        })
-        .collect();
-    Array2::from_shape_fn((rows.len(), rows[0].len()), |(i, j)| rows[i][j])
 }
 
 fn usizes(v: &Value) -> Vec<usize> {

@@ -9,7 +9,7 @@ use cartera_kmeans::{
     kneedle_decreasing_convex,
 };
 use cartera_preprocess::scale::ScalerKind;
-use cartera_preprocess::{Column, ColumnType, Table};
+use cartera_preprocess::{Column, Table};
 use cartera_silhouette::SilhouetteParams;
 use clap::ValueEnum;
 use ndarray::{Array2, ArrayView2};
@@ -101,35 +101,6 @@ fn parse_k(text: &str) -> Result<Vec<usize>> {
     }
 }
 
-fn feature_names(t: &Table, cols: &Option<Vec<String>>) -> Result<Vec<String>> {
-    let names: Vec<String> = match cols {
-        Some(c) => c.clone(),
-        None => t.numeric_names().iter().map(|s| s.to_string()).collect(),
-    };
-    if names.is_empty() {
-        return Err(Error::empty("set of numeric columns to cluster on"));
-    }
-    for n in &names {
-        let col = t.column(n)?;
-        if col.column_type() != ColumnType::Numeric {
-            return Err(Error::ColumnType {
-                name: n.clone(),
-                expected: "numeric".into(),
-                found: col.column_type().to_string(),
-            });
-        }
-        let missing = col.missing_count();
-        if missing > 0 {
-            return Err(Error::invalid_param(
-                "column",
-                n,
-                format!("has {missing} missing values: impute first (cartera prep --impute mean)"),
-            ));
-        }
-    }
-    Ok(names)
-}
-
 fn rows(a: &Array2<f64>) -> Vec<Vec<f64>> {
     a.rows().into_iter().map(|r| r.to_vec()).collect()
 }
@@ -209,7 +180,7 @@ pub fn run(a: Args) -> Result<()> {
     let table = Table::read_csv(&a.input, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();
 
-    let names = feature_names(&table, &a.columns)?;
+    let names = super::numeric_features(&table, &a.columns, &[], "cluster on")?;
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let raw = table.to_array::<f64>(&refs)?;
     let scaler = a

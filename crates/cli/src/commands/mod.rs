@@ -14,7 +14,7 @@ pub mod train;
 use std::io::Write;
 
 use cartera_core::{Error, Result};
-use cartera_preprocess::{ColumnType, CsvOptions};
+use cartera_preprocess::{ColumnType, CsvOptions, Table};
 
 /// `--scale` choices, shared by every command that scales.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -84,4 +84,46 @@ pub fn write_json(target: &str, value: &serde_json::Value) -> Result<()> {
     } else {
         std::fs::write(target, text + "\n").map_err(|e| Error::io(format!("writing {target}"), e))
     }
+}
+
+/// The numeric columns a command computes on: the user's `--columns`, or every numeric column
+/// except `exclude` (a label column, say). Each must be numeric and complete; `what` names the
+/// use in the empty-set error ("cluster on", "score on").
+pub fn numeric_features(
+    t: &Table,
+    cols: &Option<Vec<String>>,
+    exclude: &[&str],
+    what: &str,
+) -> Result<Vec<String>> {
+    let names: Vec<String> = match cols {
+        Some(c) => c.clone(),
+        None => t
+            .numeric_names()
+            .iter()
+            .filter(|n| !exclude.contains(n))
+            .map(|s| s.to_string())
+            .collect(),
+    };
+    if names.is_empty() {
+        return Err(Error::empty(format!("set of numeric columns to {what}")));
+    }
+    for n in &names {
+        let col = t.column(n)?;
+        if col.column_type() != ColumnType::Numeric {
+            return Err(Error::ColumnType {
+                name: n.clone(),
+                expected: "numeric".into(),
+                found: col.column_type().to_string(),
+            });
+        }
+        let missing = col.missing_count();
+        if missing > 0 {
+            return Err(Error::invalid_param(
+                "column",
+                n,
+                format!("has {missing} missing values: impute first (cartera prep --impute mean)"),
+            ));
+        }
+    }
+    Ok(names)
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use cartera_core::{Error, Result};
 use cartera_preprocess::scale::ScalerKind;
-use cartera_preprocess::{Column, ColumnType, Table};
+use cartera_preprocess::{Column, Table};
 use cartera_silhouette::{ClusterScores, Silhouette, SilhouetteParams, cluster_scores};
 use serde_json::json;
 
@@ -43,40 +43,6 @@ pub struct Args {
     out: Option<PathBuf>,
     #[command(flatten)]
     csv: super::CsvArgs,
-}
-
-fn feature_names(t: &Table, cols: &Option<Vec<String>>, label: &str) -> Result<Vec<String>> {
-    let names: Vec<String> = match cols {
-        Some(c) => c.clone(),
-        None => t
-            .numeric_names()
-            .iter()
-            .filter(|n| **n != label)
-            .map(|s| s.to_string())
-            .collect(),
-    };
-    if names.is_empty() {
-        return Err(Error::empty("set of numeric columns to score on"));
-    }
-    for n in &names {
-        let col = t.column(n)?;
-        if col.column_type() != ColumnType::Numeric {
-            return Err(Error::ColumnType {
-                name: n.clone(),
-                expected: "numeric".into(),
-                found: col.column_type().to_string(),
-            });
-        }
-        let missing = col.missing_count();
-        if missing > 0 {
-            return Err(Error::invalid_param(
-                "column",
-                n,
-                format!("has {missing} missing values: impute first (cartera prep --impute mean)"),
-            ));
-        }
-    }
-    Ok(names)
 }
 
 /// The label column as non-negative integers; anything else is an error naming the file, the
@@ -153,7 +119,8 @@ pub fn run(a: Args) -> Result<()> {
         });
     }
     // The label column is never a default feature (it is there when LABELS.csv is the input).
-    let names = feature_names(&table, &a.columns, &a.label_column)?;
+    let names =
+        super::numeric_features(&table, &a.columns, &[a.label_column.as_str()], "score on")?;
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let raw = table.to_array::<f64>(&refs)?;
     let x = match a.scale {
