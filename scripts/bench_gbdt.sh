@@ -2,11 +2,11 @@
 # cartera-gbdt vs LightGBM vs scikit-learn HistGradientBoosting on 371,589 x 42 (make_classification
 # style, seed 4): fit on the first 80 % (297,271 rows, 200 rounds, 31 leaves, lr 0.1, 255 bins),
 # predict_proba on the remaining 74,318 rows. Runs the tools alternately (A B C A B C ...), 2
-# threads each, and prints every run plus the medians as JSON lines.
+# threads each; every run goes to stderr as a JSON line, the medians to stdout as Markdown.
 # Usage: scripts/bench_gbdt.sh [REPEATS=3] [ROUNDS=200]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repeats=${1:-3}
+repeats=${1:-${BENCH_ROUNDS:-3}}
 rounds=${2:-200}
 export RAYON_NUM_THREADS=2 OMP_NUM_THREADS=2
 target=${CARGO_TARGET_DIR:-target}
@@ -18,9 +18,9 @@ runs="$tmp/runs.jsonl"
 for i in $(seq "$repeats"); do
   /usr/bin/time -f '%M' -o "$tmp/rss" "$target/release/examples/gbdt_timing" "$tmp/data.csv" "$rounds" \
     | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); d["peak_rss_mb"]=round(int(open(sys.argv[1]).read().split()[-1])/1024,1); print(json.dumps(d))' "$tmp/rss" \
-    | tee -a "$runs"
-  python3 scripts/peers_gbdt.py "$tmp/data.csv" lightgbm "$rounds" | tee -a "$runs"
-  python3 scripts/peers_gbdt.py "$tmp/data.csv" sklearn "$rounds" | tee -a "$runs"
+    | tee -a "$runs" >&2
+  python3 scripts/peers_gbdt.py "$tmp/data.csv" lightgbm "$rounds" | tee -a "$runs" >&2
+  python3 scripts/peers_gbdt.py "$tmp/data.csv" sklearn "$rounds" | tee -a "$runs" >&2
 done
 python3 - "$runs" <<'PY'
 import json, statistics, sys
@@ -37,5 +37,14 @@ if c and l:
     out["rss_ratio_vs_lightgbm"] = round(c["peak_rss_mb"] / l["peak_rss_mb"], 2)
 if c and "sklearn_hgb" in med:
     out["fit_speedup_vs_sklearn"] = round(med["sklearn_hgb"]["fit_seconds"] / c["fit_seconds"], 2)
-print(json.dumps(out))
+names = {"cartera": "cartera", "lightgbm": "LightGBM", "sklearn_hgb": "scikit-learn HistGradientBoosting"}
+print(f"371,589 x 42 (make_classification style): fit on 297,271 rows, {len(runs) // max(len(med), 1)} alternating rounds, medians; 2 threads each\n")
+print("| tool | fit | predict 74,318 rows | validation AUC | peak RSS | fit: tool / cartera | predict: tool / cartera |")
+print("|---|---|---|---|---|---|---|")
+for tool, m in med.items():
+    fr = f"{m['fit_seconds'] / c['fit_seconds']:.2f}x" if c else "n/a"
+    pr = f"{m['predict_seconds'] / c['predict_seconds']:.2f}x" if c else "n/a"
+    print(f"| {names.get(tool, tool)} | {m['fit_seconds']:.2f} s | {m['predict_seconds']:.3f} s | {m['auc']:.6f} | {m['peak_rss_mb']:.0f} MB | {fr} | {pr} |")
+print()
+print("JSON: " + json.dumps(out))
 PY
