@@ -2,28 +2,11 @@
 //! `cartera bands|gains|tiers|offers|campaign|profile` seen from outside: study 000's figures,
 //! tables that add up, pandas' describe figures, and one-line errors for bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{assert_one_line_error, cartera, repo, tmp};
+use std::path::PathBuf;
 
 use serde_json::Value;
-
-fn cartera(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cartera"))
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("the cartera binary runs")
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cartera-business-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
 
 fn ok_json(args: &[&str]) -> Value {
     let out = cartera(args);
@@ -33,15 +16,6 @@ fn ok_json(args: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn assert_one_line_error(out: &Output, contains: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "stderr: {err}");
-    assert!(err.starts_with("error: "), "{err}");
-    assert!(err.contains(contains), "expected {contains:?} in {err}");
-    assert!(!err.contains("panicked"), "{err}");
 }
 
 /// 2,000 scored customers: id, score (ties at 2 decimals), churn probability, two product

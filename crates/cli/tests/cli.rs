@@ -3,36 +3,17 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{cartera, repo, tmp};
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
 
-fn cartera(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cartera"))
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("the cartera binary runs")
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cartera-cli-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
-}
-
 /// A failed command: exit code 1, exactly one stderr line starting with `error: `, no panic.
 fn assert_one_line_error(out: &Output, contains: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "stderr: {err}");
+    let err = common::one_line_error(out, contains);
     assert!(err.starts_with("error: "), "{err}");
-    assert!(err.contains(contains), "expected {contains:?} in {err}");
     assert!(
         !err.contains("panicked") && !err.contains("backtrace"),
         "{err}"

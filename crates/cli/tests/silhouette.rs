@@ -1,28 +1,12 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 //! `cartera silhouette` and the silhouette part of `cartera kmeans --k A..B`, seen from outside.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{assert_one_line_error, cartera, s, tmp};
+use std::path::PathBuf;
+use std::process::Output;
 
 use serde_json::Value;
-
-fn cartera(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cartera"))
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("the cartera binary runs")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cartera-silhouette-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join(name)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn ok_json(out: &Output) -> Value {
     assert!(
@@ -31,16 +15,6 @@ fn ok_json(out: &Output) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// A failed command: exit code 1, exactly one stderr line starting with `error: `, no panic.
-fn assert_one_line_error(out: &Output, contains: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "stderr: {err}");
-    assert!(err.starts_with("error: "), "{err}");
-    assert!(err.contains(contains), "expected {contains:?} in {err}");
-    assert!(!err.contains("panicked"), "{err}");
 }
 
 /// `cartera generate blobs` into `name`, without its last column (the true `cluster`), so

@@ -3,17 +3,11 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{cartera, one_line_error, repo, s, tmp};
+use std::path::PathBuf;
 
 use serde_json::Value;
-
-fn cartera(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cartera"))
-        .args(args)
-        .output()
-        .expect("the cartera binary runs")
-}
 
 fn ok_json(args: &[&str]) -> Value {
     let out = cartera(args);
@@ -23,23 +17,6 @@ fn ok_json(args: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cartera-train-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn one_line_error(out: &Output, contains: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "stderr: {err}");
-    assert!(err.contains(contains), "expected {contains:?} in {err}");
 }
 
 fn telco(rows: usize, seed: u64, name: &str) -> PathBuf {
@@ -56,10 +33,6 @@ fn telco(rows: usize, seed: u64, name: &str) -> PathBuf {
     ]);
     assert!(out.status.success());
     p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]
