@@ -12,6 +12,8 @@
 //! | [`logistic`] | `cartera-logistic` | L-BFGS logistic regression, weights, odds ratios, standard errors |
 //! | [`gbdt`] | `cartera-gbdt` | histogram GBDT, early stopping, TreeSHAP, LightGBM model import |
 //! | [`scoring`] | `cartera-scoring` | metrics, gains and lift, bands, risk tiers, offers, campaign economics, profiles |
+//! | [`plot`] | `cartera-plot` | SVG charts: elbow, silhouette, segment scatter, gains and lift, SHAP, tiers, bands |
+//! | [`study`] | `cartera-study` | the four studies end to end, their tables, plots and HTML report |
 //!
 //! ```
 //! use cartera::preprocess::datasets::atm_customers;
@@ -27,8 +29,10 @@ pub use cartera_core as core;
 pub use cartera_gbdt as gbdt;
 pub use cartera_kmeans as kmeans;
 pub use cartera_logistic as logistic;
+pub use cartera_plot as plot;
 pub use cartera_preprocess as preprocess;
 pub use cartera_scoring as scoring;
 pub use cartera_silhouette as silhouette;
+pub use cartera_study as study;
 
 pub use cartera_core::{Error, Result};
