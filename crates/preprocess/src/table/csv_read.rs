@@ -292,7 +292,7 @@ fn count_outside_quotes(line: &[u8], d: u8) -> usize {
     n
 }
 
-fn detect_delimiter(header: &[u8], second: &[u8]) -> u8 {
+pub(crate) fn detect_delimiter(header: &[u8], second: &[u8]) -> u8 {
     const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
     // Prefer a delimiter that splits the header and the first data line alike, then the one
     // that splits the header most; ties go to the earlier candidate.
