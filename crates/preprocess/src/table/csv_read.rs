@@ -96,6 +96,11 @@ impl CsvOptions {
         self
     }
 
+    /// The delimiter given with [`delimiter`](Self::delimiter), if any.
+    pub(crate) fn given_delimiter(&self) -> Option<u8> {
+        self.delimiter
+    }
+
     /// The missing-value markers in use.
     pub fn missing_markers(&self) -> &[String] {
         &self.missing
