@@ -19,6 +19,7 @@
 //! ```
 
 mod column;
+pub mod csv_chunks;
 pub(crate) use column::FastHash;
 pub mod csv_read;
 pub(crate) mod csv_write;
@@ -35,6 +36,7 @@ pub use column::{
     CategoricalColumn, CategoricalRule, Column, ColumnType, MISSING_CODE, StringColumnBuilder,
     TextColumn,
 };
+pub use csv_chunks::{CsvChunks, RowSample};
 pub use csv_read::CsvOptions;
 pub use describe::{ColumnSummary, describe_column};
 
