@@ -89,16 +89,14 @@ impl KMeansParams {
         Self::default().n_clusters(n_clusters)
     }
 
-    /// Number of clusters (default 8; at least 1, at most the number of distinct rows).
-    pub fn n_clusters(mut self, k: usize) -> Self {
-        self.n_clusters = k;
-        self
+    cartera_core::setter! {
+        /// Number of clusters (default 8; at least 1, at most the number of distinct rows).
+        n_clusters: usize
     }
 
-    /// How initial centres are chosen (default [`Init::KMeansPlusPlus`]).
-    pub fn init(mut self, init: Init) -> Self {
-        self.init = init;
-        self
+    cartera_core::setter! {
+        /// How initial centres are chosen (default [`Init::KMeansPlusPlus`]).
+        init: Init
     }
 
     /// Number of restarts (default "auto": 1 for k-means++ and given centres, 10 for random).
@@ -108,29 +106,25 @@ impl KMeansParams {
         self
     }
 
-    /// Maximum iterations per restart (default 300, at least 1).
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.max_iter = max_iter;
-        self
+    cartera_core::setter! {
+        /// Maximum iterations per restart (default 300, at least 1).
+        max_iter: usize
     }
 
-    /// Convergence tolerance relative to the mean column variance of the data (default 1e-4,
-    /// finite and `>= 0`; 0 iterates until labels stop changing or `max_iter`).
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
-        self
+    cartera_core::setter! {
+        /// Convergence tolerance relative to the mean column variance of the data (default 1e-4,
+        /// finite and `>= 0`; 0 iterates until labels stop changing or `max_iter`).
+        tol: f64
     }
 
-    /// Lloyd, Elkan or Auto (default Auto = Lloyd).
-    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
-        self.algorithm = algorithm;
-        self
+    cartera_core::setter! {
+        /// Lloyd, Elkan or Auto (default Auto = Lloyd).
+        algorithm: Algorithm
     }
 
-    /// Seed of every random draw (default 0).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
+    cartera_core::setter! {
+        /// Seed of every random draw (default 0).
+        seed: u64
     }
 
     /// The number of clusters asked for.
