@@ -69,7 +69,7 @@ mod shap;
 mod silhouette;
 
 pub use options::{DEFAULT_HEIGHT, DEFAULT_MAX_POINTS, DEFAULT_WIDTH, PlotOptions};
-pub use palette::{MISSING_COLOR, Rgb, SEGMENT_COLORS, ramp_color, segment_color};
+pub use palette::{MISSING_COLOR, Rgb, SEGMENT_COLORS, ordinal_color, ramp_color, segment_color};
 pub use sample::stratified_sample;
 
 /// The result type of every chart: the SVG document as a `String`, or a [`cartera_core::Error`].

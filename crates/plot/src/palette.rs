@@ -67,8 +67,9 @@ pub fn ramp_color(t: f64) -> Rgb {
     Rgb(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
-/// Colour of position `i` among `n` ordered classes (tiers, quantile bins).
-pub(crate) fn ordinal_color(i: usize, n: usize) -> Rgb {
+/// Colour of position `i` among `n` ordered classes (risk tiers, quantile bins), spread evenly
+/// along [`ramp_color`]: the first is blue, the last vermillion (a single class is blue).
+pub fn ordinal_color(i: usize, n: usize) -> Rgb {
     if n <= 1 {
         ramp_color(0.0)
     } else {

@@ -34,14 +34,14 @@ fn ranking(mean_abs: &[f64]) -> Vec<usize> {
     order
 }
 
-/// Width of the y label area for these feature names.
-fn name_area(features: &[String], shown: &[usize]) -> u32 {
+/// Width of the y label area for these feature names, at most `max` pixels.
+fn name_area(features: &[String], shown: &[usize], max: u32) -> u32 {
     let longest = shown
         .iter()
         .map(|&f| features[f].chars().count().min(MAX_NAME_CHARS))
         .max()
         .unwrap_or(1) as u32;
-    longest * 7 + 24
+    (longest * 7 + 24).min(max)
 }
 
 /// Quantile bin (0..VALUE_BINS) of each value among the non-NaN `values`; NaN gives `None`.
@@ -114,7 +114,7 @@ impl PlotOptions {
                 .caption(title, caption_font())
                 .margin(14)
                 .x_label_area_size(46)
-                .y_label_area_size(name_area(features, &shown))
+                .y_label_area_size(name_area(features, &shown, root.dim_in_pixel().0 / 3))
                 .build_cartesian_2d(
                     0.0..x_top,
                     KeyedAxis::new(0.0..m as f64, category_centres(m)),
@@ -232,7 +232,7 @@ impl PlotOptions {
             let mut chart = ChartBuilder::on(&plot)
                 .margin(10)
                 .x_label_area_size(46)
-                .y_label_area_size(name_area(features, &shown))
+                .y_label_area_size(name_area(features, &shown, plot.dim_in_pixel().0 / 3))
                 .build_cartesian_2d(
                     x_range.clone(),
                     KeyedAxis::new(0.0..m as f64, category_centres(m)),

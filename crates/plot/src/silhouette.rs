@@ -85,7 +85,7 @@ impl PlotOptions {
                 .caption(title, caption_font())
                 .margin(14)
                 .x_label_area_size(46)
-                .y_label_area_size(longest * 7 + 24)
+                .y_label_area_size((longest * 7 + 24).min(root.dim_in_pixel().0 / 3))
                 .build_cartesian_2d(x_lo..1.0, KeyedAxis::new(0.0..y_top, middles.clone()))
                 .map_err(draw_err)?;
             // The y axis counts samples, which says nothing; its labels are the cluster names.
