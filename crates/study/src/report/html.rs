@@ -551,14 +551,23 @@ fn capitalised(s: &str) -> String {
     }
 }
 
-/// Green for the first tier to red for the last.
+/// Green for the first tier through amber and orange to red for the last, as `#rrggbb`.
 fn tier_color(i: usize, n: usize) -> String {
-    let hue = if n > 1 {
-        130.0 * (1.0 - i as f64 / (n - 1) as f64)
+    const ANCHORS: [[f64; 3]; 4] = [
+        [47.0, 158.0, 91.0],
+        [201.0, 162.0, 39.0],
+        [224.0, 123.0, 36.0],
+        [200.0, 53.0, 46.0],
+    ];
+    let p = if n > 1 {
+        3.0 * i as f64 / (n - 1) as f64
     } else {
-        130.0
+        0.0
     };
-    format!("hsl({hue:.0},62%,42%)")
+    let k = (p.floor() as usize).min(2);
+    let t = p - k as f64;
+    let c = |j: usize| (ANCHORS[k][j] + t * (ANCHORS[k + 1][j] - ANCHORS[k][j])).round() as u8;
+    format!("#{:02x}{:02x}{:02x}", c(0), c(1), c(2))
 }
 
 fn num_class(numeric: bool) -> &'static str {
@@ -690,8 +699,12 @@ mod tests {
 
     #[test]
     fn tiers_run_from_green_to_red() {
-        assert_eq!(tier_color(0, 4), "hsl(130,62%,42%)");
-        assert_eq!(tier_color(3, 4), "hsl(0,62%,42%)");
-        assert_eq!(tier_color(0, 1), "hsl(130,62%,42%)");
+        assert_eq!(tier_color(0, 4), "#2f9e5b");
+        assert_eq!(tier_color(1, 4), "#c9a227");
+        assert_eq!(tier_color(3, 4), "#c8352e");
+        assert_eq!(tier_color(0, 1), "#2f9e5b");
+        // Two tiers: green and red; seven: the anchors and the points between them.
+        assert_eq!(tier_color(1, 2), "#c8352e");
+        assert_eq!(tier_color(2, 7), "#c9a227");
     }
 }

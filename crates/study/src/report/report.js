@@ -47,7 +47,7 @@
       return;
     }
     status.setAttribute("data-status", "found");
-    status.textContent = "Customer " + id + ":";
+    status.textContent = "Found.";
     details.hidden = false;
     var segment = document.getElementById("lookup-segment");
     if (segment && data.segment) {
