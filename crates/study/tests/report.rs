@@ -325,19 +325,98 @@ fn a_telco_sized_report_stays_small() {
 #[test]
 #[ignore = "writes a file; run by hand for the screenshot"]
 fn write_sample_report() {
-    let out = std::env::var("REPORT_OUT").unwrap_or_else(|_| "report.html".into());
+    let out = std::env::var_os("REPORT_OUT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("cartera-report-sample.html"));
     let mut data = sample(4, 20_000);
-    for (c, cluster) in data.clusters.iter_mut().enumerate() {
-        let (labels, values): (Vec<String>, Vec<f64>) = cluster
-            .shap_importance
-            .iter()
-            .map(|(f, v)| (f.chars().take(8).collect(), *v))
-            .unzip();
+    // Real cartera-plot charts, as a study would embed them.
+    for cluster in &mut data.clusters {
+        let (features, values): (Vec<String>, Vec<f64>) =
+            cluster.shap_importance.iter().cloned().unzip();
         cluster.figures.push(Figure {
-            title: format!("Mean |SHAP| of segment {c}"),
-            svg: report_common::bar_chart("mean |SHAP|", &labels, &values),
+            title: format!("What sets {} apart", cluster.name),
+            svg: cartera_plot::shap_bar(&features, &values, 6).unwrap(),
         });
     }
+    let names: Vec<String> = data.clusters.iter().map(|c| c.name.clone()).collect();
+    let tiers = data.tier_names.clone();
+    let counts: Vec<Vec<usize>> = data
+        .clusters
+        .iter()
+        .map(|c| c.tier_counts.clone())
+        .collect();
+    data.figures = vec![
+        Figure {
+            title: "Elbow: inertia against k".into(),
+            svg: cartera_plot::elbow(
+                &[1, 2, 3, 4, 5, 6, 7],
+                &[9.0, 5.1, 3.2, 1.9, 1.7, 1.6, 1.5],
+                Some(4),
+            )
+            .unwrap(),
+        },
+        Figure {
+            title: "Risk tiers per segment".into(),
+            svg: cartera_plot::stacked_tiers(&names, &tiers, &counts).unwrap(),
+        },
+    ];
+    data.quality_figures = vec![Figure {
+        title: "Cumulative gains".into(),
+        svg: cartera_plot::gains(
+            &[0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0],
+            &[0.0, 0.38, 0.62, 0.78, 0.92, 0.98, 1.0],
+        )
+        .unwrap(),
+    }];
     std::fs::write(&out, render(&data).unwrap()).unwrap();
-    println!("wrote {out}");
+    println!("wrote {}", out.display());
+}
+
+/// Every chart of cartera-plot passes the figure check as drawn, names with `&` and `<`
+/// included, so the studies can hand their SVG to the report untouched.
+#[test]
+fn every_cartera_plot_chart_can_be_embedded() {
+    let names: Vec<String> = ["A & B", "<small>", "C"].map(String::from).to_vec();
+    let n = 300;
+    let labels: Vec<usize> = (0..n).map(|i| i % 3).collect();
+    let x: Vec<f64> = (0..n)
+        .map(|i| (i as f64 * 0.37).sin() + (i % 3) as f64)
+        .collect();
+    let y: Vec<f64> = (0..n).map(|i| (i as f64 * 0.11).cos()).collect();
+    let sil: Vec<f64> = (0..n)
+        .map(|i| ((i * 7 % 100) as f64 / 100.0) - 0.1)
+        .collect();
+    let shap = ndarray::Array2::from_shape_fn((n, 3), |(i, j)| ((i + j) as f64 * 0.3).sin());
+    let values = ndarray::Array2::from_shape_fn((n, 3), |(i, j)| (i * (j + 1)) as f64);
+    let tiers: Vec<String> = report_common::TIERS.map(String::from).to_vec();
+    let deciles: Vec<String> = (1..=10).map(|d| d.to_string()).collect();
+    let charts = [
+        cartera_plot::elbow(&[1, 2, 3, 4, 5], &[9.0, 4.0, 2.0, 1.8, 1.7], Some(3)),
+        cartera_plot::silhouette(&sil, &labels, &names),
+        cartera_plot::scatter(&x, &y, &labels, &names, "x & <1>", "y"),
+        cartera_plot::gains(&[0.0, 0.5, 1.0], &[0.0, 0.8, 1.0]),
+        cartera_plot::lift(
+            &deciles,
+            &[3.0, 2.1, 1.6, 1.2, 1.0, 0.8, 0.6, 0.4, 0.2, 0.1],
+        ),
+        cartera_plot::shap_bar(&names, &[0.5, 0.2, 0.1], 3),
+        cartera_plot::shap_beeswarm(&names, shap.view(), values.view(), 3),
+        cartera_plot::stacked_tiers(
+            &names,
+            &tiers,
+            &[vec![5, 4, 3, 2], vec![1, 0, 2, 9], vec![0; 4]],
+        ),
+        cartera_plot::band_effectiveness(&deciles[..5], &[0.4, 0.3, 0.2, 0.1, 0.05]),
+    ];
+    let mut data = sample(3, 60);
+    data.figures = charts
+        .into_iter()
+        .enumerate()
+        .map(|(i, svg)| Figure {
+            title: format!("chart {i}"),
+            svg: svg.unwrap(),
+        })
+        .collect();
+    let html = render(&data).unwrap();
+    assert_eq!(html.matches("<figure>").count(), 9 + 1); // and the quality figure
 }

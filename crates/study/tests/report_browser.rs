@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cartera_study::report::{ReportData, render};
+use cartera_study::report::{Figure, ReportData, render};
 use report_common::{TIERS, sample};
 
 /// Chromium can hang (a stuck GPU process, a profile lock); never wait longer than this.
@@ -163,9 +163,25 @@ fn is_hidden(start_tag: &str) -> bool {
 
 /// 3 segments, 50 customers; customer 5 gets an ID full of characters that need escaping
 /// (in HTML, in JSON and in the URL).
+/// Two figures are real cartera-plot charts, so the browser sees what the studies embed.
 fn small_report() -> ReportData {
     let mut data = sample(3, 50);
     data.customers.ids[5] = "A&B <x> \"q\"/é #5".to_string();
+    let names: Vec<String> = data.clusters.iter().map(|c| c.name.clone()).collect();
+    let tiers: Vec<String> = TIERS.map(String::from).to_vec();
+    let counts: Vec<Vec<usize>> = data
+        .clusters
+        .iter()
+        .map(|c| c.tier_counts.clone())
+        .collect();
+    data.figures.push(Figure {
+        title: "Elbow".into(),
+        svg: cartera_plot::elbow(&[1, 2, 3, 4, 5], &[9.0, 4.0, 2.0, 1.8, 1.7], Some(3)).unwrap(),
+    });
+    data.clusters[0].figures.push(Figure {
+        title: "Tiers per segment".into(),
+        svg: cartera_plot::stacked_tiers(&names, &tiers, &counts).unwrap(),
+    });
     data
 }
 
@@ -190,9 +206,15 @@ fn assert_clusters_table(dom: &str, data: &ReportData) {
             .map(|cell| text(&cell[cell.find('>').unwrap() + 1..cell.find("</td>").unwrap()]))
             .collect();
         assert_eq!(cells[0], c.name);
-        assert_eq!(cells[1], c.size.to_string());
+        assert_eq!(cells[1].replace(',', ""), c.size.to_string());
         for (t, n) in c.tier_counts.iter().enumerate() {
-            assert_eq!(cells[4 + t], n.to_string(), "{} {}", c.name, TIERS[t]);
+            assert_eq!(
+                cells[4 + t].replace(',', ""),
+                n.to_string(),
+                "{} {}",
+                c.name,
+                TIERS[t]
+            );
         }
     }
 }
@@ -306,4 +328,38 @@ fn the_console_check_sees_script_errors_and_blocked_requests() {
             .0
             .contains("not-found")
     );
+}
+
+/// Study 004's 371,589 customers: the browser parses the ~11 MB page and finds the last
+/// customer (the whole index is built on that first look-up).
+#[test]
+fn a_telco_sized_report_answers_in_the_browser() {
+    let Some(browser) = chromium() else { return };
+    let n = 371_589;
+    let data = sample(4, n);
+    let html = render(&data).unwrap();
+    let row = n - 1;
+    let id = &data.customers.ids[row];
+    let start = Instant::now();
+    let loaded = load(&browser, &html, &format!("lookup={id}"), "telco");
+    eprintln!(
+        "{n} customers: {:.1} MB opened and looked up in {:.2?}",
+        html.len() as f64 / 1e6,
+        start.elapsed()
+    );
+    assert_no_console_message(&loaded);
+    let dom = &loaded.dom;
+    assert!(
+        element(dom, "lookup-status")
+            .0
+            .contains("data-status=\"found\"")
+    );
+    let tier = data.customers.tier.as_ref().unwrap()[row] as usize;
+    assert_eq!(element(dom, "lookup-tier").1, TIERS[tier]);
+    let segment = data.customers.segment.as_ref().unwrap()[row] as usize;
+    assert_eq!(
+        element(dom, "lookup-segment").1,
+        data.clusters[segment].name
+    );
+    assert_clusters_table(dom, &data);
 }

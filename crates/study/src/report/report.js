@@ -97,7 +97,8 @@
     var page = m ? document.getElementById(hash) : null;
     if (page) {
       showCluster(m[1]);
-      page.scrollIntoView();
+      // The section, not the page, so that the tabs stay in sight.
+      document.getElementById("clusters").scrollIntoView();
     }
   }
 
