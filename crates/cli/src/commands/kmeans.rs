@@ -35,6 +35,8 @@ pub enum Choose {
     Silhouette,
 }
 
+pub mod stream;
+
 /// Above this many rows the silhouette of each k is estimated from a sample.
 const EXACT_SILHOUETTE_ROWS: usize = 20_000;
 /// Rows drawn for the estimate (about 5·10⁷ distances per k).
@@ -74,6 +76,18 @@ pub struct Args {
     /// Write a summary as JSON to FILE (`-` for stdout).
     #[arg(long, value_name = "SUMMARY|-")]
     json: Option<String>,
+    /// Mini-batch: rows per step.
+    #[arg(long, default_value_t = 1024)]
+    batch_size: usize,
+    /// Stream the file in chunks of N rows instead of reading it whole, for files larger than
+    /// memory (needs --algorithm minibatch and a single k): one pass of `partial_fit` over
+    /// consecutive batches of --batch-size rows, then one pass assigning every row.
+    #[arg(long, value_name = "N")]
+    chunk_rows: Option<usize>,
+    /// With --chunk-rows and --scale: the scaler is fitted on a uniform sample of this many
+    /// rows (seeded reservoir, one extra pass); a file with fewer rows is used whole.
+    #[arg(long, default_value_t = 200_000, value_name = "N")]
+    sample_rows: usize,
     #[command(flatten)]
     csv: super::CsvArgs,
 }
@@ -175,6 +189,9 @@ pub fn run(a: Args) -> Result<()> {
     if a.n_init == 0 {
         return Err(Error::invalid_param("--n-init", 0, "must be at least 1"));
     }
+    if let Some(chunk_rows) = a.chunk_rows {
+        return stream::run(&a, &ks, chunk_rows);
+    }
     let opts = a.csv.options()?;
     let t0 = Instant::now();
     let table = Table::read_csv(&a.input, &opts)?;
@@ -222,6 +239,7 @@ pub fn run(a: Args) -> Result<()> {
     let (labels, centroids, inertia, n_iter, converged) = match a.algorithm {
         Algo::Minibatch => {
             let m = MiniBatchKMeansParams::new(k)
+                .batch_size(a.batch_size)
                 .n_init(a.n_init)
                 .seed(a.seed)
                 .fit(x.view())?;
