@@ -116,7 +116,7 @@ fn lookup_section(out: &mut String, data: &ReportData) {
          <p class=\"note\">{} customers. Link to an answer with <code>#lookup=ID</code> \
          after the file name.</p>\n\
          <noscript><p>The look-up needs JavaScript.</p></noscript>\n\
-         <div id=\"lookup-result\" hidden>\n<p id=\"lookup-status\" data-status=\"\"></p>\n\
+         <div id=\"lookup-result\" aria-live=\"polite\" hidden>\n<p id=\"lookup-status\" data-status=\"\"></p>\n\
          <dl id=\"lookup-details\" hidden>\n<dt>Customer</dt><dd id=\"lookup-id\"></dd>\n",
         thousands(c.ids.len())
     );
