@@ -40,6 +40,7 @@
 //!
 //! Every function has a method of the same name on [`PlotOptions`] (size, title, point budget);
 //! the free functions use [`PlotOptions::default`] (720 x 440 pixels, each chart's own title).
+//! `cargo run -p cartera-plot --example gallery -- DIR` writes every chart to `DIR` as SVG.
 //!
 //! ## What the caller may rely on
 //!
@@ -51,6 +52,8 @@
 //!   least one point), so a chart of 371,589 customers stays a few hundred kilobytes.
 //! * **No panic on bad input**: mismatched lengths, empty input, NaN or infinite values, labels
 //!   without a name and out-of-range parameters are [`cartera_core::Error`]s naming the input.
+//! * **Errors**: a failure inside plotters (not expected when drawing into a `String`) is
+//!   returned as [`cartera_core::Error::Io`] with the context `drawing an SVG chart`.
 //! * **Colours**: segments use the Okabe-Ito colour-blind-safe palette ([`segment_color`]) in
 //!   every chart, so segment 2 is the same colour in the scatter, the silhouette plot and the
 //!   stacked tiers; ordered quantities (tiers, feature values) use a blue-to-vermillion ramp
@@ -137,9 +140,10 @@ pub fn shap_bar(features: &[String], mean_abs: &[f64], max_features: usize) -> R
     PlotOptions::default().shap_bar(features, mean_abs, max_features)
 }
 
-/// SHAP beeswarm: one row per feature (sorted by mean |SHAP|, top `max_features`, 1 to 20), x =
-/// SHAP value, each point coloured by its feature value's quantile bin (low = blue .. high =
-/// vermillion; a NaN feature value, i.e. missing, is grey).
+/// SHAP beeswarm: one row per feature (sorted by mean |SHAP| over all rows, top
+/// `max_features`, 1 to 20), x = SHAP value, each point coloured by its feature value's
+/// quantile bin (5 bins over the drawn rows' values, equal values in the same bin; low = blue ..
+/// high = vermillion, see [`ordinal_color`]; a NaN feature value, i.e. missing, is grey).
 ///
 /// `shap` and `values` are both n x p with `features.len() == p`. SHAP values must be finite;
 /// feature values may be NaN (missing) but not infinite. Vertical spread is a deterministic

@@ -354,6 +354,17 @@ mod layout_tests {
     }
 
     #[test]
+    fn keyed_axis_maps_linearly_and_ticks_at_its_keys() {
+        use plotters::coord::ranged1d::Ranged;
+        let axis = KeyedAxis::new(0.0..4.0, vec![0.5, 1.5]);
+        assert_eq!(axis.map(&1.0, (0, 100)), 25);
+        assert_eq!(axis.map(&4.0, (100, 0)), 0);
+        assert_eq!(axis.key_points(3usize), vec![0.5, 1.5]);
+        // A degenerate range maps to the middle instead of dividing by zero.
+        assert_eq!(KeyedAxis::new(1.0..1.0, vec![]).map(&1.0, (0, 100)), 50);
+    }
+
+    #[test]
     fn legend_width_is_bounded() {
         assert_eq!(legend_width(["a"], None, 720), 90);
         assert_eq!(legend_width(["a".repeat(200).as_str()], None, 720), 240);

@@ -173,7 +173,10 @@ impl PlotOptions {
         check_width(values, p, "feature values")?;
         check_finite(shap, "SHAP values")?;
         // NaN feature values are missing values (drawn grey); only infinities are errors.
-        if let Some(((row, column), v)) = values.indexed_iter().find(|(_, v)| v.is_infinite()) {
+        // The plain scan first: locating the cell (indexed_iter) is only paid on failure.
+        if values.iter().any(|v| v.is_infinite())
+            && let Some(((row, column), v)) = values.indexed_iter().find(|(_, v)| v.is_infinite())
+        {
             return Err(Error::NonFinite {
                 what: "feature values".into(),
                 row,
