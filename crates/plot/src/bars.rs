@@ -10,9 +10,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::check;
 use crate::palette::{ordinal_color, segment_color};
 use crate::render::{
-    KeyedAxis, Marker, REFERENCE, caption_font, category_at, category_centres, draw_err,
-    house_mesh, label_font, legend_width, min_max, percent, render, shorten, side_legend,
-    thousands, tick,
+    KeyedAxis, Marker, REFERENCE, axis_tick, caption_font, category_at, category_centres, draw_err,
+    drawable, house_mesh, label_font, legend_width, min_max, percent, render, shorten, side_legend,
+    thousands,
 };
 use crate::{PlotOptions, Result};
 
@@ -100,14 +100,14 @@ impl PlotOptions {
         render(self, "Lift per bucket", |root, title| {
             let body = root.titled(title, caption_font()).map_err(draw_err)?;
             let (_, max) = min_max(lift.iter().copied());
-            let y_top = headroom(max.max(1.0), 1.2);
+            let y_top = drawable(0.0..headroom(max.max(1.0), 1.2), "lift axis")?.end;
             let mut chart = bar_chart(
                 &body,
                 buckets,
                 y_top,
                 "bucket (best scores first)",
                 "lift (times the average rate)",
-                &|v| tick(*v),
+                &|v| axis_tick(*v, y_top),
             )?;
             let color = segment_color(0);
             chart
@@ -191,7 +191,9 @@ impl PlotOptions {
             let (plot, legend) = body.split_horizontally(w - strip);
             let max = totals.iter().copied().max().unwrap_or(0) as f64;
             let y_top = headroom(max, 1.0);
-            let mut chart = bar_chart(&plot, groups, y_top, "group", "customers", &|v| tick(*v))?;
+            let mut chart = bar_chart(&plot, groups, y_top, "group", "customers", &|v| {
+                axis_tick(*v, y_top)
+            })?;
             for (g, row) in counts.iter().enumerate() {
                 let mut base = 0usize;
                 let mut segments = Vec::with_capacity(row.len());

@@ -7,8 +7,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::check;
 use crate::palette::segment_color;
 use crate::render::{
-    FONT, KeyedAxis, LABEL_SIZE, REFERENCE, caption_font, draw_err, house_mesh, label_font,
-    min_max, padded, render, tick,
+    FONT, KeyedAxis, LABEL_SIZE, REFERENCE, axis_tick, caption_font, draw_err, drawable,
+    house_mesh, label_font, min_max, padded, render,
 };
 use crate::{PlotOptions, Result};
 
@@ -41,7 +41,11 @@ impl PlotOptions {
             let (k_lo, k_hi) = (ks[0] as f64, ks[ks.len() - 1] as f64);
             let x_range = padded(k_lo, k_hi, 0.06);
             let (_, top) = min_max(inertia.iter().copied());
-            let y_top = if top > 0.0 { top * 1.12 } else { 1.0 };
+            let y_top = drawable(
+                0.0..if top > 0.0 { top * 1.12 } else { 1.0 },
+                "inertia axis",
+            )?
+            .end;
             let stride = ks.len().div_ceil(MAX_K_TICKS);
             let key_points: Vec<f64> = ks.iter().step_by(stride).map(|&k| k as f64).collect();
 
@@ -56,7 +60,7 @@ impl PlotOptions {
                 .x_desc("k (number of segments)")
                 .y_desc("inertia (within-segment sum of squares)")
                 .x_label_formatter(&|v| format!("{}", v.round() as i64))
-                .y_label_formatter(&|v| tick(*v))
+                .y_label_formatter(&|v| axis_tick(*v, y_top))
                 .draw()
                 .map_err(draw_err)?;
 

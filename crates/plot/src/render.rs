@@ -90,6 +90,20 @@ pub(crate) fn padded(low: f64, high: f64, frac: f64) -> Range<f64> {
     }
 }
 
+/// `range` if it and its span are finite. Values near `f64::MAX` are finite, but padding
+/// them or taking their span overflows, and plotters would then search ticks forever.
+pub(crate) fn drawable(range: Range<f64>, axis: &str) -> Result<Range<f64>> {
+    if range.start.is_finite() && range.end.is_finite() && (range.end - range.start).is_finite() {
+        Ok(range)
+    } else {
+        Err(Error::invalid_param(
+            axis,
+            format!("[{:e}, {:e}]", range.start, range.end),
+            "cannot be drawn: the values' span overflows a 64-bit float; rescale them",
+        ))
+    }
+}
+
 /// `(min, max)` of finite values (callers have checked finiteness); `(0, 0)` when empty.
 pub(crate) fn min_max(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
     values
@@ -108,6 +122,17 @@ pub(crate) fn tick(v: f64) -> String {
         return "0".into();
     }
     let magnitude = v.abs();
+    if !(1e-3..1e6).contains(&magnitude) {
+        // Scientific notation, mantissa without trailing zeros: 1.5e-5, 2e7.
+        let s = format!("{v:.3e}");
+        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+        let mantissa = if mantissa.contains('.') {
+            mantissa.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            mantissa
+        };
+        return format!("{mantissa}e{exponent}");
+    }
     let decimals = if magnitude >= 100.0 {
         0
     } else if magnitude >= 1.0 {
@@ -124,6 +149,17 @@ pub(crate) fn tick(v: f64) -> String {
     };
     // A value that rounds to zero (e.g. -5e-17 from float steps) is written "0", not "-0".
     if s == "-0" { "0".into() } else { s.to_string() }
+}
+
+/// A tick label on an axis spanning `span`: like [`tick`], except that a value within a
+/// billionth of the span of zero is the zero tick that float steps missed (e.g. -5.5e-17 on
+/// an axis from -0.5 to 0.5).
+pub(crate) fn axis_tick(v: f64, span: f64) -> String {
+    if v.abs() <= span.abs() * 1e-9 {
+        "0".into()
+    } else {
+        tick(v)
+    }
 }
 
 /// A fraction as a percentage label: 0.125 → "12.5%".
@@ -158,11 +194,26 @@ mod tests {
         assert_eq!(tick(3.0), "3");
         assert_eq!(tick(0.25), "0.25");
         assert_eq!(tick(-0.0), "0");
-        assert_eq!(tick(-5.5e-17), "0");
+        assert_eq!(axis_tick(-5.5e-17, 1.0), "0");
+        assert_eq!(axis_tick(1.5e-300, 1e-299), "1.5e-300");
         assert_eq!(tick(1234.567), "1235");
         assert_eq!(tick(0.00123), "0.00123");
+        assert_eq!(tick(0.000015), "1.5e-5");
+        assert_eq!(tick(-2.0e7), "-2e7");
+        assert_eq!(tick(999_999.0), "999999");
         assert_eq!(percent(0.125), "12.5%");
         assert_eq!(percent(0.5), "50%");
+    }
+
+    #[test]
+    fn overflowing_axes_are_errors() {
+        assert!(drawable(0.0..1.0, "x").is_ok());
+        assert!(drawable(0.0..f64::INFINITY, "x").is_err());
+        let e = drawable(-f64::MAX..f64::MAX, "y axis").unwrap_err();
+        assert!(
+            e.to_string().starts_with("invalid parameter `y axis`"),
+            "{e}"
+        );
     }
 
     #[test]

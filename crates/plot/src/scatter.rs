@@ -5,8 +5,8 @@ use plotters::prelude::*;
 use crate::check;
 use crate::palette::segment_color;
 use crate::render::{
-    Marker, caption_font, draw_err, house_mesh, legend_width, min_max, padded, render, side_legend,
-    thousands, tick,
+    Marker, axis_tick, caption_font, draw_err, drawable, house_mesh, legend_width, min_max, padded,
+    render, side_legend, thousands,
 };
 use crate::sample::stratified_sample;
 use crate::{PlotOptions, Result};
@@ -62,17 +62,20 @@ impl PlotOptions {
             // Axes span every point, not only the drawn ones, so they describe the data.
             let (x_lo, x_hi) = min_max(x.iter().copied());
             let (y_lo, y_hi) = min_max(y.iter().copied());
+            let x_axis = drawable(padded(x_lo, x_hi, 0.04), "x axis")?;
+            let y_axis = drawable(padded(y_lo, y_hi, 0.04), "y axis")?;
+            let (x_span, y_span) = (x_axis.end - x_axis.start, y_axis.end - y_axis.start);
             let mut chart = ChartBuilder::on(&plot)
                 .margin(10)
                 .x_label_area_size(44)
                 .y_label_area_size(60)
-                .build_cartesian_2d(padded(x_lo, x_hi, 0.04), padded(y_lo, y_hi, 0.04))
+                .build_cartesian_2d(x_axis, y_axis)
                 .map_err(draw_err)?;
             house_mesh!(chart)
                 .x_desc(x_label)
                 .y_desc(y_label)
-                .x_label_formatter(&|v| tick(*v))
-                .y_label_formatter(&|v| tick(*v))
+                .x_label_formatter(&|v| axis_tick(*v, x_span))
+                .y_label_formatter(&|v| axis_tick(*v, y_span))
                 .draw()
                 .map_err(draw_err)?;
 

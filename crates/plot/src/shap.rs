@@ -9,9 +9,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::check;
 use crate::palette::{MISSING_COLOR, ordinal_color, segment_color};
 use crate::render::{
-    KeyedAxis, Marker, REFERENCE, caption_font, category_at, category_centres, draw_err,
-    house_mesh, label_font, legend_width, min_max, padded, render, shorten, side_legend, thousands,
-    tick,
+    KeyedAxis, Marker, REFERENCE, axis_tick, caption_font, category_at, category_centres, draw_err,
+    drawable, house_mesh, label_font, legend_width, min_max, padded, render, shorten, side_legend,
+    thousands, tick,
 };
 use crate::sample::spaced;
 use crate::{PlotOptions, Result};
@@ -109,7 +109,11 @@ impl PlotOptions {
 
         render(self, "Feature importance (mean |SHAP|)", |root, title| {
             let (_, max) = min_max(shown.iter().map(|&f| mean_abs[f]));
-            let x_top = if max > 0.0 { max * 1.18 } else { 1.0 };
+            let x_top = drawable(
+                0.0..if max > 0.0 { max * 1.18 } else { 1.0 },
+                "mean |SHAP| axis",
+            )?
+            .end;
             let mut chart = ChartBuilder::on(root)
                 .caption(title, caption_font())
                 .margin(14)
@@ -129,7 +133,7 @@ impl PlotOptions {
             house_mesh!(chart)
                 .disable_y_mesh()
                 .x_desc("mean |SHAP value| (average impact on the model output)")
-                .x_label_formatter(&|v| tick(*v))
+                .x_label_formatter(&|v| axis_tick(*v, x_top))
                 .y_label_formatter(&name_at)
                 .draw()
                 .map_err(draw_err)?;
@@ -206,7 +210,7 @@ impl PlotOptions {
             rows.iter()
                 .flat_map(|&r| shown.iter().map(move |&f| shap[[r, f]])),
         );
-        let x_range = padded(x_lo.min(0.0), x_hi.max(0.0), 0.05);
+        let x_range = drawable(padded(x_lo.min(0.0), x_hi.max(0.0), 0.05), "SHAP axis")?;
         let any_missing = rows
             .iter()
             .any(|&r| shown.iter().any(|&f| values[[r, f]].is_nan()));
@@ -248,7 +252,7 @@ impl PlotOptions {
             };
             house_mesh!(chart)
                 .x_desc("SHAP value (impact on the model output)")
-                .x_label_formatter(&|v| tick(*v))
+                .x_label_formatter(&|v| axis_tick(*v, x_range.end - x_range.start))
                 .y_label_formatter(&name_at)
                 .draw()
                 .map_err(draw_err)?;

@@ -6,8 +6,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::check;
 use crate::palette::segment_color;
 use crate::render::{
-    FONT, KeyedAxis, LABEL_SIZE, REFERENCE, caption_font, draw_err, house_mesh, min_max, render,
-    shorten, tick,
+    FONT, KeyedAxis, LABEL_SIZE, REFERENCE, axis_tick, caption_font, draw_err, house_mesh, min_max,
+    render, shorten,
 };
 use crate::sample::quotas;
 use crate::{PlotOptions, Result};
@@ -100,7 +100,7 @@ impl PlotOptions {
                 .disable_y_mesh()
                 .x_desc("silhouette value")
                 .y_desc("cluster")
-                .x_label_formatter(&|v| tick(*v))
+                .x_label_formatter(&|v| axis_tick(*v, 1.0 - x_lo))
                 .y_label_formatter(&name_at)
                 .draw()
                 .map_err(draw_err)?;

@@ -250,3 +250,33 @@ fn the_smallest_canvas_still_draws_every_chart() {
     let svg = o.shap_bar(&long, &[0.1, 0.2, 0.3], 3).unwrap();
     common::assert_well_formed(&svg);
 }
+
+#[test]
+fn values_whose_span_overflows_are_errors_not_hangs() {
+    let n = names(&["a", "b"]);
+    let e = cartera_plot::elbow(&[1, 2], &[f64::MAX, 1.0], None).unwrap_err();
+    assert!(is_param(&e, "inertia axis"), "{e}");
+    let e =
+        cartera_plot::scatter(&[-1e308, 1e308], &[0.0, 1.0], &[0, 1], &n, "x", "y").unwrap_err();
+    assert!(is_param(&e, "x axis"), "{e}");
+    let e = cartera_plot::lift(&n, &[f64::MAX, 1.0]).unwrap_err();
+    assert!(is_param(&e, "lift axis"), "{e}");
+    let e = cartera_plot::shap_bar(&n, &[f64::MAX, 1.0], 2).unwrap_err();
+    assert!(is_param(&e, "mean |SHAP| axis"), "{e}");
+    let shap = ndarray::array![[f64::MAX, 0.0], [-f64::MAX, 0.0]];
+    let e = cartera_plot::shap_beeswarm(&n, shap.view(), shap.view(), 2).unwrap_err();
+    assert!(is_param(&e, "SHAP axis"), "{e}");
+}
+
+#[test]
+fn huge_and_tiny_but_drawable_values_are_drawn() {
+    let n = names(&["a", "b"]);
+    let svg =
+        cartera_plot::scatter(&[-5e307, 5e307], &[1e-300, 2e-300], &[0, 1], &n, "x", "y").unwrap();
+    common::assert_well_formed(&svg);
+    assert_eq!(common::count(&svg, "circle"), 4);
+    let svg = cartera_plot::elbow(&[1, usize::MAX], &[1e200, 1.0], Some(usize::MAX)).unwrap();
+    common::assert_well_formed(&svg);
+    let svg = cartera_plot::silhouette(&[1e-300, -1e-300], &[0, 1], &n).unwrap();
+    common::assert_well_formed(&svg);
+}
