@@ -16,10 +16,10 @@ use rayon::prelude::*;
 /// Rows per parallel block when scanning or binning (fixed: results never depend on threads).
 const SCAN_BLOCK: usize = 8192;
 /// RNG stream index of the bin-construction sample (apart from bagging's streams).
-const SAMPLE_STREAM: u64 = 0xB15A_3B1E;
+pub(crate) const SAMPLE_STREAM: u64 = 0xB15A_3B1E;
 
 /// The bin boundaries of one feature.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct BinMapper {
     /// Upper bound of each value bin; the last is `+inf`.
     pub upper: Vec<f64>,
@@ -270,15 +270,33 @@ pub(crate) fn bin_training<F: Float>(
         idx.sort_unstable();
         idx
     };
-    let mappers: Vec<BinMapper> = (0..d)
+    let mappers = build_mappers(d, has_nan, max_bin, |c| {
+        let col = x.column(c);
+        sample.iter().map(|&r| col[r].as_f64()).collect()
+    });
+    let used: Vec<usize> = (0..d).filter(|&c| !mappers[c].is_trivial()).collect();
+    let bins = bin_rows(x, &mappers, &used);
+    BinnedData {
+        mappers,
+        used,
+        bins,
+        n_rows: n,
+    }
+}
+
+/// One mapper per feature from the sampled values of each (`sample_values(c)`, NaN allowed:
+/// they are left out), in parallel over features.
+pub(crate) fn build_mappers(
+    d: usize,
+    has_nan: &[bool],
+    max_bin: usize,
+    sample_values: impl Fn(usize) -> Vec<f64> + Sync,
+) -> Vec<BinMapper> {
+    (0..d)
         .into_par_iter()
         .map(|c| {
-            let col = x.column(c);
-            let mut vals: Vec<f64> = sample
-                .iter()
-                .map(|&r| col[r].as_f64())
-                .filter(|v| !v.is_nan())
-                .collect();
+            let mut vals = sample_values(c);
+            vals.retain(|v| !v.is_nan());
             vals.sort_unstable_by(f64::total_cmp);
             if vals.is_empty() {
                 // All sampled values missing: one (empty) value bin, and NaN's own bin.
@@ -289,15 +307,7 @@ pub(crate) fn bin_training<F: Float>(
             }
             mapper_from_sorted(&vals, has_nan[c], max_bin)
         })
-        .collect();
-    let used: Vec<usize> = (0..d).filter(|&c| !mappers[c].is_trivial()).collect();
-    let bins = bin_rows(x, &mappers, &used);
-    BinnedData {
-        mappers,
-        used,
-        bins,
-        n_rows: n,
-    }
+        .collect()
 }
 
 /// Row-major bins of `x` for the `used` features.

@@ -5,7 +5,7 @@ use cartera_core::{CarteraRng, Error, Float, Result, validate};
 use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
-use crate::binning::{bin_rows, bin_training, scan_input};
+use crate::binning::{BinnedData, bin_rows, bin_training, scan_input};
 use crate::learner::{GrowParams, GrownTree, Learner};
 use crate::metric::evaluate;
 use crate::model::{EvalRecord, GbdtModel};
@@ -25,7 +25,7 @@ const BAG_SALT: u64 = 0xBA66_1A6E;
 const FEATURE_SALT: u64 = 0xFEA7_0FF0;
 
 /// Check labels against the objective; `need_two_classes` for training labels.
-fn check_labels(
+pub(crate) fn check_labels(
     y: ArrayView1<f64>,
     objective: Objective,
     what: &str,
@@ -212,19 +212,42 @@ pub(crate) fn train<F: Float>(
         params.bin_construct_sample_cnt,
         params.seed,
     );
-    let nu = data.n_used();
     let valid_bins = valid
         .as_ref()
         .map(|(xv, yv)| (bin_rows(*xv, &data.mappers, &data.used), yv.to_vec()));
+    let yv: Vec<f64> = y.to_vec();
+    train_binned(
+        params,
+        &data,
+        &yv,
+        weights.as_deref(),
+        valid_bins
+            .as_ref()
+            .map(|(b, yv)| (b.as_slice(), yv.as_slice())),
+        d,
+    )
+}
 
+/// The boosting loop on binned data (checked by the caller): `yv` the training labels,
+/// `valid_bins` the validation rows binned with the same mappers and their labels, `d` the
+/// number of input features.
+pub(crate) fn train_binned(
+    params: &GbdtParams,
+    data: &BinnedData,
+    yv: &[f64],
+    wv: Option<&[f64]>,
+    valid_bins: Option<(&[u8], &[f64])>,
+    d: usize,
+) -> Result<GbdtModel> {
+    let n = data.n_rows;
+    let objective = params.objective;
+    let nu = data.n_used();
     let loss = Loss {
         objective,
         scale_pos_weight: params.scale_pos_weight,
     };
     let k = loss.k();
-    let yv: Vec<f64> = y.to_vec();
-    let wv = weights.as_deref();
-    let init = loss.init_scores(&yv, wv);
+    let init = loss.init_scores(yv, wv);
     let mut score: Vec<f64> = (0..n * k).map(|i| init[i % k]).collect();
     let mut valid_score: Vec<f64> = valid_bins
         .as_ref()
@@ -242,7 +265,7 @@ pub(crate) fn train<F: Float>(
         num_leaves: params.num_leaves,
         max_depth: (params.max_depth > 0).then_some(params.max_depth as usize),
     };
-    let mut learner = Learner::new(&data, grow);
+    let mut learner = Learner::new(data, grow);
     let mut gh = vec![vec![[0.0f64; 2]; n]; k];
     let bagging = params.bagging_freq > 0 && params.bagging_fraction < 1.0;
     let mut bag: Option<Vec<u32>> = None;
@@ -255,7 +278,7 @@ pub(crate) fn train<F: Float>(
     let mut history = Vec::new();
     let mut best: Option<(usize, f64)> = None;
     for iter in 0..params.n_estimators {
-        loss.gradients(&score, &yv, wv, &mut gh);
+        loss.gradients(&score, yv, wv, &mut gh);
         if bagging && iter % params.bagging_freq == 0 {
             bag = Some(draw_bag(n, params.bagging_fraction, params.seed, iter));
         }
@@ -315,7 +338,7 @@ pub(crate) fn train<F: Float>(
         trees.extend(round);
         let train_m = params
             .eval_train
-            .then(|| evaluate(metric, objective, &score, &yv, wv));
+            .then(|| evaluate(metric, objective, &score, yv, wv));
         let valid_m = valid_bins
             .as_ref()
             .map(|(_, yv)| evaluate(metric, objective, &valid_score, yv, None));
