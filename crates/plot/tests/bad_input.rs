@@ -279,4 +279,8 @@ fn huge_and_tiny_but_drawable_values_are_drawn() {
     common::assert_well_formed(&svg);
     let svg = cartera_plot::silhouette(&[1e-300, -1e-300], &[0, 1], &n).unwrap();
     common::assert_well_formed(&svg);
+    // A span of a few float steps at a huge magnitude (tick steps below the resolution).
+    let svg = cartera_plot::scatter(&[1e17, 1e17 + 16.0], &[1e300, 1e300], &[0, 1], &n, "x", "y")
+        .unwrap();
+    common::assert_well_formed(&svg);
 }
