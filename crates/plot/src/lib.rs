@@ -46,18 +46,23 @@
 //!
 //! * **Determinism**: the same input gives byte-identical SVG (no clock, no RNG, no hash
 //!   order).
-//! * **Bounded size**: point charts ([`scatter`], [`shap_beeswarm`], [`silhouette`]) draw at most
-//!   [`PlotOptions::max_points`] marks ([`DEFAULT_MAX_POINTS`] = 5,000 by default), chosen by a
-//!   deterministic stratified sample (every segment, cluster or feature keeps its share and at
-//!   least one point), so a chart of 371,589 customers stays a few hundred kilobytes.
+//! * **Bounded size**: point charts draw at most [`PlotOptions::max_points`] marks
+//!   ([`DEFAULT_MAX_POINTS`] = 5,000 by default), chosen deterministically: [`scatter`] keeps a
+//!   stratified sample ([`stratified_sample`]: every segment its share and at least one point),
+//!   [`silhouette`] evenly spaced order statistics of each cluster (its profile and height are
+//!   kept), [`shap_beeswarm`] the same evenly spaced rows for every feature. A chart of the
+//!   371,589 telco customers is about 480 KB and is drawn in about 40 ms (scatter) or 130 ms
+//!   (10-feature beeswarm, most of it checking and averaging the 3.7 million SHAP values) in a
+//!   release build (`cargo bench -p cartera-plot`).
 //! * **No panic on bad input**: mismatched lengths, empty input, NaN or infinite values, labels
-//!   without a name and out-of-range parameters are [`cartera_core::Error`]s naming the input.
+//!   without a name, out-of-range parameters and values whose span overflows an `f64` are
+//!   [`cartera_core::Error`]s naming the input.
 //! * **Errors**: a failure inside plotters (not expected when drawing into a `String`) is
 //!   returned as [`cartera_core::Error::Io`] with the context `drawing an SVG chart`.
-//! * **Colours**: segments use the Okabe-Ito colour-blind-safe palette ([`segment_color`]) in
-//!   every chart, so segment 2 is the same colour in the scatter, the silhouette plot and the
-//!   stacked tiers; ordered quantities (tiers, feature values) use a blue-to-vermillion ramp
-//!   ([`ramp_color`]).
+//! * **Colours**: segments use the Okabe-Ito colour-blind-safe palette ([`segment_color`]), so
+//!   segment 2 has the same colour in the scatter and the silhouette plot (and in an HTML table,
+//!   through [`Rgb::hex`]); ordered quantities (risk tiers, feature values) use a
+//!   blue-to-vermillion ramp ([`ordinal_color`], [`ramp_color`]).
 #![deny(missing_docs)]
 
 mod bars;
