@@ -354,3 +354,21 @@ fn every_chart_is_byte_identical_when_drawn_twice() {
         assert_eq!(a, b);
     }
 }
+
+#[test]
+fn the_svg_checker_rejects_broken_documents() {
+    let ok = "<svg a=\"1\">\n<title>A &amp; B</title>\n<rect x=\"1\"/>\n</svg>\n";
+    assert_well_formed(ok);
+    for bad in [
+        "<svg a=\"1\">\n<rect x=\"1\">\n</svg>\n",
+        "<svg a=\"1\">\n<text>A & B</text>\n</svg>\n",
+        "<svg a=\"1>\n</svg>\n",
+        "<svg a=\"1\">\n</svg>\n<svg a=\"1\">\n</svg>\n",
+        "<g>\n</g>\n",
+    ] {
+        assert!(
+            std::panic::catch_unwind(|| assert_well_formed(bad)).is_err(),
+            "{bad}"
+        );
+    }
+}
