@@ -52,6 +52,9 @@ enum Command {
     Campaign(commands::business::CampaignArgs),
     /// Segment profiles: size, per-feature statistics and relative means per cluster.
     Profile(commands::business::ProfileArgs),
+    /// A whole study (telco churn, bank or ATM segmentation, purchase propensity) on the
+    /// embedded table or your CSV: tables, charts, report.html and CRM campaign lists.
+    Study(commands::study::Args),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Offers(a) => commands::business::run_offers(a),
         Command::Campaign(a) => commands::business::run_campaign(a),
         Command::Profile(a) => commands::business::run_profile(a),
+        Command::Study(a) => commands::study::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

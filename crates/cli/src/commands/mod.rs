@@ -9,6 +9,7 @@ pub mod model_file;
 pub mod predict;
 pub mod prep;
 pub mod silhouette;
+pub mod study;
 pub mod train;
 
 use std::io::Write;
