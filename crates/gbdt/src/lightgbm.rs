@@ -36,6 +36,11 @@ use cartera_core::{Error, Result};
 
 use crate::tree::{Decision, Ensemble, MissingType, Objective, Tree};
 
+/// Most features a LightGBM model may declare (`max_feature_idx + 1`): far beyond any
+/// customer table, and low enough that the generated `Column_j` names of a file without
+/// `feature_names` fit in memory.
+pub const MAX_FEATURES: usize = 1 << 24;
+
 /// Read a LightGBM model file from disk (see [`read_lightgbm_model`]).
 ///
 /// I/O failures are [`Error::Io`] naming the path; content errors are [`Error::Parse`] naming
@@ -260,7 +265,10 @@ impl<'a> Parser<'a> {
 
     /// A space-separated array of exactly `len` numbers.
     fn array<T: FromStr>(&self, f: &Field<'a>, key: &str, len: usize) -> Result<Vec<T>> {
-        let mut out = Vec::with_capacity(len);
+        // `len` comes from the file (`num_leaves`): reserve no more than the text can hold (an
+        // entry takes at least two bytes with its separator), so a huge declared size is the
+        // length error below rather than an allocation failure.
+        let mut out = Vec::with_capacity(len.min(f.value.len() / 2 + 1));
         for (i, tok) in f.value.split_whitespace().enumerate() {
             let v = tok.parse::<T>().map_err(|_| {
                 self.err(
@@ -308,6 +316,16 @@ impl<'a> Parser<'a> {
         let max_feature_idx: i64 = self.scalar(&max_f, "max_feature_idx")?;
         if max_feature_idx < 0 {
             return Err(self.err(max_f.line, 0, "`max_feature_idx` is negative"));
+        }
+        if max_feature_idx >= MAX_FEATURES as i64 {
+            return Err(self.err(
+                max_f.line,
+                0,
+                format!(
+                    "`max_feature_idx` {max_feature_idx} is beyond the supported {} features",
+                    MAX_FEATURES
+                ),
+            ));
         }
         let n_features = max_feature_idx as usize + 1;
         let obj_f = *self.required(&header, "objective", hl, "the header")?;

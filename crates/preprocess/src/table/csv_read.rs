@@ -23,6 +23,7 @@
 //! * Text must be UTF-8; any other encoding is an error naming the line and column.
 //! * An empty header name becomes `Unnamed: J` (0-based column index), as pandas does.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use cartera_core::{Error, Result};
@@ -190,9 +191,11 @@ struct Block {
     cols: Vec<BlockCol>,
 }
 
-/// A parse failure inside a block, with a line relative to the block.
+/// A parse failure inside a block, at the byte offset (in the block) where its record starts.
+/// The line number is worked out from the bytes only when the error is reported: the csv
+/// crate's own line count is one short after CRLF line ends.
 struct BlockError {
-    line_in_block: u64,
+    byte_in_block: u64,
     column: u64,
     message: String,
 }
@@ -386,6 +389,8 @@ impl<'a> Reader<'a> {
             )));
         }
         let mut names: Vec<String> = Vec::with_capacity(rec.len());
+        // Name -> column, so that the duplicate check stays linear for very wide headers.
+        let mut seen: HashMap<String, usize> = HashMap::with_capacity(rec.len());
         for (j, field) in rec.iter().enumerate() {
             let name = std::str::from_utf8(field).map_err(|_| Error::Parse {
                 source_name: source.to_string(),
@@ -398,7 +403,7 @@ impl<'a> Reader<'a> {
             } else {
                 name.to_string()
             };
-            if let Some(i) = names.iter().position(|n| *n == name) {
+            if let Some(&i) = seen.get(&name) {
                 return Err(Error::Parse {
                     source_name: source.to_string(),
                     line: 1,
@@ -406,6 +411,7 @@ impl<'a> Reader<'a> {
                     message: format!("duplicate column name `{name}` (also column {})", i + 1),
                 });
             }
+            seen.insert(name.clone(), j);
             names.push(name);
         }
 
@@ -481,7 +487,7 @@ impl<'a> Reader<'a> {
     fn text_value<'b>(
         &self,
         field: &'b [u8],
-        line: u64,
+        at: u64,
         j: usize,
     ) -> std::result::Result<Option<&'b str>, BlockError> {
         if self.is_missing(trim_ascii(field)) {
@@ -490,7 +496,7 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(field)
             .map(Some)
             .map_err(|e| BlockError {
-                line_in_block: line,
+                byte_in_block: at,
                 column: j as u64 + 1,
                 message: format!(
                     "invalid UTF-8 (byte 0x{:02X}) in column `{}`; save the file as UTF-8",
@@ -513,8 +519,8 @@ impl<'a> Reader<'a> {
         for _ in 0..rows {
             match rdr.read_byte_record(&mut rec) {
                 Ok(true) => {
-                    let line = rec.position().map_or(0, |p| p.line());
-                    b.push(self.text_value(&rec[j], line, j)?);
+                    let at = rec.position().map_or(0, |p| p.byte());
+                    b.push(self.text_value(&rec[j], at, j)?);
                 }
                 // Already read successfully once: the same bytes cannot fail now.
                 _ => break,
@@ -544,18 +550,18 @@ impl<'a> Reader<'a> {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
+                    let at = e.position().map_or(0, |p| p.byte());
                     return Err(BlockError {
-                        line_in_block: line,
+                        byte_in_block: at,
                         column: 0,
                         message: e.to_string(),
                     });
                 }
             }
-            let line = rec.position().map_or(0, |p| p.line());
+            let at = rec.position().map_or(0, |p| p.byte());
             if rec.len() != ncols {
                 return Err(BlockError {
-                    line_in_block: line,
+                    byte_in_block: at,
                     column: 0,
                     message: format!(
                         "expected {ncols} fields (as in the header), found {}",
@@ -573,7 +579,7 @@ impl<'a> Reader<'a> {
                             v.push(x);
                         } else if self.kinds[j] == Kind::Numeric {
                             return Err(BlockError {
-                                line_in_block: line,
+                                byte_in_block: at,
                                 column: j as u64 + 1,
                                 message: format!(
                                     "`{}` is not a number, but column `{}` is declared numeric",
@@ -584,16 +590,29 @@ impl<'a> Reader<'a> {
                         } else {
                             // First non-number in this block: this column is text here.
                             let mut b = self.reread_text(bytes, j, row)?;
-                            b.push(self.text_value(field, line, j)?);
+                            b.push(self.text_value(field, at, j)?);
                             cols[j] = BlockCol::Str(b);
                         }
                     }
-                    BlockCol::Str(b) => b.push(self.text_value(field, line, j)?),
+                    BlockCol::Str(b) => b.push(self.text_value(field, at, j)?),
                 }
             }
             row += 1;
         }
         Ok(Block { cols })
+    }
+
+    /// 1-based file line of the record starting at byte `at` of the body. A record's start
+    /// may sit on the line end of the record before (CRLF) or on skipped blank lines: the
+    /// record proper begins at the first byte that is neither.
+    fn line_at(&self, at: usize) -> u64 {
+        let at = at.min(self.body.len());
+        let start = self.body[at..]
+            .iter()
+            .position(|&b| b != b'\r' && b != b'\n')
+            .map_or(self.body.len(), |k| at + k);
+        let before = self.body[..start].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.first_body_line + before
     }
 
     fn read(self) -> Result<Table> {
@@ -607,13 +626,10 @@ impl<'a> Reader<'a> {
             match p {
                 Ok(b) => blocks.push(b),
                 Err(err) => {
-                    let before = self.body[..blocks_at[i].0]
-                        .iter()
-                        .filter(|&&b| b == b'\n')
-                        .count() as u64;
+                    let at = blocks_at[i].0 + err.byte_in_block as usize;
                     return Err(Error::Parse {
                         source_name: self.source.to_string(),
-                        line: self.first_body_line + before + err.line_in_block.saturating_sub(1),
+                        line: self.line_at(at),
                         column: err.column,
                         message: err.message,
                     });
@@ -675,7 +691,7 @@ impl<'a> Reader<'a> {
                         .reread_text(&self.body[s..e], j, x.len())
                         .map_err(|err| Error::Parse {
                             source_name: self.source.to_string(),
-                            line: 0,
+                            line: self.line_at(s + err.byte_in_block as usize),
                             column: err.column,
                             message: err.message,
                         })?;
