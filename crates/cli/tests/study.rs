@@ -1,0 +1,187 @@
+//! `cartera study` seen from outside: the output folder, the JSON figures, a user's CSV with
+//! mapped roles, and one-line errors on bad input with nothing half-written left behind.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+mod common;
+use common::{assert_one_line_error, cartera, s, tmp};
+
+use serde_json::Value;
+
+fn ok(args: &[&str]) -> std::process::Output {
+    let out = cartera(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn atm_writes_its_folder_and_prints_a_summary() {
+    let dir = tmp("atm");
+    let out = ok(&["study", "atm", "--rows", "500", "--out", s(&dir)]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("k = 3") && text.contains("frequent spenders"),
+        "{text}"
+    );
+    // stderr is not a terminal here: no progress drawn.
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "report.html",
+        "summary.json",
+        "segments.csv",
+        "campaign_occasional_users.csv",
+        "segments_scatter.svg",
+    ] {
+        assert!(dir.join(f).is_file(), "{f}");
+    }
+    let list = std::fs::read_to_string(dir.join("campaign_regular_users.csv")).unwrap();
+    assert!(
+        list.starts_with("customer_id,segment,offer,channel,score_band"),
+        "{list}"
+    );
+}
+
+#[test]
+fn propensity_json_has_the_study_000_campaign() {
+    let dir = tmp("propensity");
+    let out = ok(&[
+        "study",
+        "propensity",
+        "--rows",
+        "1500",
+        "--out",
+        s(&dir),
+        "--json",
+        "--quiet",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["study"], "propensity");
+    assert_eq!(v["report"]["campaign"]["targeted"]["profit"], 16016.0);
+    assert_eq!(v["report"]["campaign"]["mass"]["profit"], -344400.0);
+    assert_eq!(v["n_rows"], 1500);
+    let listed: u64 = v["campaign_lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["customers"].as_u64().unwrap())
+        .sum();
+    assert_eq!(listed, 1500);
+}
+
+#[test]
+fn a_users_csv_with_mapped_columns_runs() {
+    let csv = tmp("atm-renamed.csv");
+    std::fs::write(&csv, {
+        let mut t = String::from("client,freq,amount\n");
+        for i in 0..60 {
+            let (f, a) = match i % 3 {
+                0 => (3.0 + (i % 5) as f64 * 0.1, 20.0 + (i % 7) as f64),
+                1 => (10.0 + (i % 5) as f64 * 0.1, 60.0 + (i % 7) as f64),
+                _ => (22.0 + (i % 5) as f64 * 0.1, 110.0 + (i % 7) as f64),
+            };
+            t.push_str(&format!("C{i:03},{f},{a}\n"));
+        }
+        t
+    })
+    .unwrap();
+    let dir = tmp("atm-user");
+    ok(&[
+        "study",
+        "atm",
+        "--input",
+        s(&csv),
+        "--map",
+        "id=client",
+        "--map",
+        "features=freq,amount",
+        "--out",
+        s(&dir),
+    ]);
+    let list = std::fs::read_to_string(dir.join("campaign_frequent_spenders.csv")).unwrap();
+    assert_eq!(list.lines().count(), 21, "{list}");
+    assert!(list.lines().skip(1).all(|l| l.starts_with('C')), "{list}");
+}
+
+#[test]
+fn a_missing_mapped_column_is_one_error_and_writes_nothing() {
+    let dir = tmp("missing-col");
+    let out = cartera(&[
+        "study",
+        "bank",
+        "--rows",
+        "300",
+        "--map",
+        "features=age,income",
+        "--out",
+        s(&dir),
+    ]);
+    assert_one_line_error(&out, "income");
+    assert!(!dir.exists());
+    let out = cartera(&["study", "bank", "--map", "colour=red"]);
+    assert_one_line_error(&out, "unknown role");
+}
+
+#[test]
+fn bad_targets_stores_and_folders_are_one_error() {
+    // A target with a single class.
+    let csv = tmp("one-class.csv");
+    let mut t = String::from("age,balance,y\n");
+    for i in 0..300 {
+        t.push_str(&format!("{},{},no\n", 20 + i % 50, i * 10));
+    }
+    std::fs::write(&csv, t).unwrap();
+    let out = cartera(&[
+        "study",
+        "propensity",
+        "--input",
+        s(&csv),
+        "--out",
+        s(&tmp("one-class")),
+    ]);
+    assert_one_line_error(&out, "single class");
+    assert!(!tmp("one-class").exists());
+
+    // A store column with one value.
+    let csv = tmp("one-store.csv");
+    let mut t = String::from("IMEI,CHURN,TIENDA,recargas,minutos\n");
+    for i in 0..300 {
+        t.push_str(&format!(
+            "{},{},T01,{},{}\n",
+            350_000_000_000_u64 + i as u64,
+            i % 2,
+            i % 9,
+            (i * 7) % 31
+        ));
+    }
+    std::fs::write(&csv, t).unwrap();
+    let out = cartera(&[
+        "study",
+        "telco",
+        "--input",
+        s(&csv),
+        "--out",
+        s(&tmp("one-store")),
+    ]);
+    assert_one_line_error(&out, "single value");
+
+    // An output folder that cannot be written.
+    let file = tmp("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = cartera(&[
+        "study",
+        "atm",
+        "--rows",
+        "100",
+        "--out",
+        s(&file.join("out")),
+    ]);
+    assert_one_line_error(&out, "cannot write the output folder");
+}
