@@ -154,22 +154,27 @@ fn kmeans_stream_scaled_writes_labels_chunk_by_chunk() {
 #[test]
 fn kmeans_stream_bad_input_is_one_line() {
     let (p, _) = blobs_csv("blobs_bad.csv");
-    let mut text = std::fs::read_to_string(&p).unwrap();
+    // Past the rows that fix the column types (10,000): a later bad value.
+    let mut text = String::from("a,b,name\n");
+    for i in 0..10_050 {
+        text.push_str(&format!("{}.5,{},c{}\n", i % 17, i % 5, i % 3));
+    }
+    let good = text.clone();
     text.push_str("1.5,oops,c1\n");
     let bad = tmp("blobs_bad_tail.csv");
-    std::fs::write(&bad, text).unwrap();
-    let out = cartera(&[
-        "kmeans",
-        s(&bad),
-        "--k",
-        "3",
-        "--algorithm",
-        "minibatch",
-        "--chunk-rows",
-        "7",
-    ]);
-    // Line 202 of the file (header + 200 rows + this one), column 2.
-    assert_one_line_error(&out, ":202:2:");
+    std::fs::write(&bad, &text).unwrap();
+    let run = |file: &Path, extra: &[&str]| {
+        let mut a = vec!["kmeans", s(file), "--k", "3", "--algorithm", "minibatch"];
+        a.extend_from_slice(extra);
+        cartera(&a)
+    };
+    // Line 10,052 of the file (header + 10,050 rows + this one), column 2.
+    assert_one_line_error(&run(&bad, &["--chunk-rows", "1000"]), ":10052:2:");
+    std::fs::write(&bad, good + "1.5,,c1\n").unwrap();
+    assert_one_line_error(
+        &run(&bad, &["--chunk-rows", "1000"]),
+        "data row 10051 has a missing value",
+    );
     let out = cartera(&["kmeans", s(&p), "--k", "3", "--chunk-rows", "7"]);
     assert_one_line_error(&out, "--algorithm minibatch");
     let out = cartera(&[
@@ -183,18 +188,185 @@ fn kmeans_stream_bad_input_is_one_line() {
         "7",
     ]);
     assert_one_line_error(&out, "single k");
-    let mut text = std::fs::read_to_string(&p).unwrap();
-    text.push_str("1.5,,c1\n");
-    std::fs::write(&bad, text).unwrap();
+}
+
+/// A generated telco table of `rows` rows.
+fn telco(rows: usize, name: &str) -> PathBuf {
+    let p = tmp(name);
     let out = cartera(&[
-        "kmeans",
-        s(&bad),
-        "--k",
-        "3",
-        "--algorithm",
-        "minibatch",
+        "generate",
+        "telco",
+        "--rows",
+        &rows.to_string(),
+        "--seed",
+        "5",
+        "--out",
+        s(&p),
+    ]);
+    assert!(out.status.success());
+    p
+}
+
+/// `cartera train --model gbdt` on `p`, with extra flags; returns the metrics and the model
+/// file's estimator.
+fn train(p: &Path, name: &str, extra: &[&str]) -> (Value, Value) {
+    let model = tmp(name);
+    let mut args = vec![
+        "train",
+        s(p),
+        "--target",
+        "CHURN",
+        "--model",
+        "gbdt",
+        "--n-estimators",
+        "15",
+        "--num-leaves",
+        "7",
+        "--seed",
+        "2",
+        "--out",
+        s(&model),
+        "--json",
+        "-",
+    ];
+    args.extend_from_slice(extra);
+    let m = ok_json(&args);
+    let file: Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    (m, file)
+}
+
+const NUMERIC: &str = "NUM_RECARGAS_M1,MONTO_RECARGAS_M1,DIAS_DESDE_ULTIMA_RECARGA,\
+                       MIN_LLAMADAS_SALIENTES,MB_DATOS,ANTIGUEDAD_MESES,NUM_RECLAMOS,\
+                       NUM_LLAMADAS_SOPORTE,ARPU_PROMEDIO,SALDO_PROMEDIO";
+
+#[test]
+fn gbdt_from_chunks_equals_the_in_memory_model() {
+    let p = telco(400, "telco_small.csv");
+    let base = ["--columns", NUMERIC, "--valid-fraction", "0"];
+    let (whole, whole_file) = train(&p, "whole.json", &base);
+    let mut first: Option<Value> = None;
+    for chunk in ["7", "1000"] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(&["--chunk-rows", chunk]);
+        let (m, file) = train(&p, &format!("chunks_{chunk}.json"), &args);
+        // Every row is in the bin sample (400 < 200,000): the very same trees.
+        assert_eq!(file["estimator"], whole_file["estimator"], "chunk {chunk}");
+        assert_eq!(file["input_columns"], whole_file["input_columns"]);
+        assert_eq!(m["auc"], whole["auc"]);
+        assert_eq!(m["n_train"], 400);
+        assert_eq!(m["stream"]["bin_bytes"].as_u64().unwrap() % 400, 0);
+        if let Some(f) = &first {
+            assert_eq!(f, &file, "chunking changed the model file");
+        }
+        first = Some(file);
+    }
+}
+
+#[test]
+fn gbdt_stream_with_validation_predicts_on_raw_rows() {
+    let p = telco(600, "telco_valid.csv");
+    let args = ["--valid-fraction", "0.25", "--early-stopping", "5"];
+    let mut results = Vec::new();
+    for chunk in ["7", "5000"] {
+        let mut a = args.to_vec();
+        a.extend_from_slice(&["--chunk-rows", chunk]);
+        results.push(train(&p, &format!("valid_{chunk}.json"), &a));
+    }
+    let (m, file) = &results[0];
+    assert_eq!(results[1].1, *file, "chunking changed the model");
+    assert_eq!(results[1].0["auc"], m["auc"]);
+    assert_eq!(m["metrics_on"], "validation");
+    let n_valid = m["n_valid"].as_u64().unwrap();
+    assert!((100..200).contains(&n_valid), "{n_valid}");
+    assert_eq!(m["n_train"].as_u64().unwrap() + n_valid, 600);
+    let features: Vec<&str> = m["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(!features.contains(&"IMEI"), "identifier left out");
+    assert!(!features.contains(&"CHURN"));
+    let left_out = m["stream"]["left_out_columns"].as_array().unwrap();
+    assert!(left_out.iter().any(|c| c == "PLAN"), "{left_out:?}");
+    assert!(m["auc"].as_f64().unwrap() > 0.6);
+    // The saved model scores a CSV with `cartera predict` (raw values, no other argument).
+    let scores = tmp("stream_scores.csv");
+    let out = cartera(&[
+        "predict",
+        s(&tmp("valid_7.json")),
+        s(&p),
+        "--out",
+        s(&scores),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = Table::read_csv(&scores, &CsvOptions::default()).unwrap();
+    assert_eq!(t.n_rows(), 600);
+}
+
+#[test]
+fn gbdt_stream_bad_input_is_one_line() {
+    let p = telco(60, "telco_bad.csv");
+    // Past the rows that fix the column types (10,000): a later bad value.
+    let mut text = String::from("x1,x2,CHURN\n");
+    for i in 0..10_050 {
+        text.push_str(&format!("{},{}.25,{}\n", i % 13, i % 7, i % 2));
+    }
+    let good = text.clone();
+    text.push_str("3,many,1\n");
+    let bad = tmp("numbers_bad_tail.csv");
+    std::fs::write(&bad, &text).unwrap();
+    let model = tmp("bad.json");
+    let run = |file: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "train",
+            s(file),
+            "--target",
+            "CHURN",
+            "--model",
+            "gbdt",
+            "--out",
+            s(&model),
+            "--n-estimators",
+            "2",
+        ];
+        a.extend_from_slice(extra);
+        cartera(&a)
+    };
+    assert_one_line_error(&run(&bad, &["--chunk-rows", "1000"]), ":10052:2:");
+    std::fs::write(&bad, good.clone() + "3,inf,1\n").unwrap();
+    assert_one_line_error(
+        &run(&bad, &["--chunk-rows", "1000"]),
+        "data row 10051 holds inf",
+    );
+    std::fs::write(&bad, good + "3,1,\n").unwrap();
+    assert_one_line_error(
+        &run(&bad, &["--chunk-rows", "1000"]),
+        "data row 10051 has no value",
+    );
+    assert_one_line_error(
+        &run(&p, &["--chunk-rows", "7", "--columns", "PLAN"]),
+        "numeric",
+    );
+    assert_one_line_error(
+        &run(&p, &["--chunk-rows", "7", "--scale", "minmax"]),
+        "--scale",
+    );
+    let out = cartera(&[
+        "train",
+        s(&p),
+        "--target",
+        "CHURN",
+        "--model",
+        "logistic",
+        "--out",
+        s(&model),
         "--chunk-rows",
         "7",
     ]);
-    assert_one_line_error(&out, "data row 201 has a missing value");
+    assert_one_line_error(&out, "gbdt only");
 }

@@ -129,9 +129,25 @@ pub struct Args {
     #[arg(long, default_value_t = 0, help_heading = "Gradient-boosted trees")]
     bagging_freq: usize,
 
+    /// GBDT: rows sampled (uniformly, seeded) to find the bin boundaries, as LightGBM's
+    /// `bin_construct_sample_cnt`.
+    #[arg(
+        long,
+        default_value_t = 200_000,
+        help_heading = "Gradient-boosted trees"
+    )]
+    bin_sample_rows: usize,
+    /// GBDT: stream the file in chunks of N rows instead of reading it whole, for files larger
+    /// than memory: bins from a sample, then every row binned to one byte per feature (numeric
+    /// features only; the validation part is a seeded random share of rows, not stratified).
+    #[arg(long, value_name = "N", help_heading = "Gradient-boosted trees")]
+    chunk_rows: Option<usize>,
+
     #[command(flatten)]
     csv: super::CsvArgs,
 }
+
+pub mod stream;
 
 /// Class indices of the target and the class names, sorted (numbers numerically, text
 /// alphabetically). A missing target value is an error naming its row.
@@ -305,6 +321,35 @@ fn metrics_json(
     Ok(m)
 }
 
+/// The GBDT parameters the flags ask for.
+fn gbdt_params(a: &Args, objective: Objective, feature_names: Vec<String>) -> GbdtParams {
+    GbdtParams::new()
+        .objective(objective)
+        .num_leaves(a.num_leaves)
+        .learning_rate(a.learning_rate)
+        .n_estimators(a.n_estimators)
+        .max_bin(a.max_bin)
+        .early_stopping_rounds(a.early_stopping)
+        .min_data_in_leaf(a.min_data_in_leaf)
+        .max_depth(a.max_depth)
+        .lambda_l2(a.lambda_l2)
+        .feature_fraction(a.feature_fraction)
+        .bagging_fraction(a.bagging_fraction)
+        .bagging_freq(a.bagging_freq)
+        .bin_construct_sample_cnt(a.bin_sample_rows)
+        .seed(a.seed)
+        .feature_names(Some(feature_names))
+}
+
+/// The objective for `n_classes` classes.
+fn objective_for(n_classes: usize) -> Objective {
+    if n_classes == 2 {
+        Objective::Binary { sigmoid: 1.0 }
+    } else {
+        Objective::Multiclass { n_classes }
+    }
+}
+
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
     if !(0.0..1.0).contains(&a.valid_fraction) {
@@ -320,6 +365,9 @@ pub fn run(a: Args) -> Result<()> {
             a.early_stopping.unwrap_or(0),
             "needs a validation part: set --valid-fraction above 0",
         ));
+    }
+    if let Some(chunk_rows) = a.chunk_rows {
+        return stream::run(&a, chunk_rows);
     }
     let opts = a.csv.options()?;
     let t0 = Instant::now();
@@ -398,28 +446,7 @@ pub fn run(a: Args) -> Result<()> {
             Estimator::Logistic(m)
         }
         ModelKind::Gbdt => {
-            let objective = if classes.len() == 2 {
-                Objective::Binary { sigmoid: 1.0 }
-            } else {
-                Objective::Multiclass {
-                    n_classes: classes.len(),
-                }
-            };
-            let params = GbdtParams::new()
-                .objective(objective)
-                .num_leaves(a.num_leaves)
-                .learning_rate(a.learning_rate)
-                .n_estimators(a.n_estimators)
-                .max_bin(a.max_bin)
-                .early_stopping_rounds(a.early_stopping)
-                .min_data_in_leaf(a.min_data_in_leaf)
-                .max_depth(a.max_depth)
-                .lambda_l2(a.lambda_l2)
-                .feature_fraction(a.feature_fraction)
-                .bagging_fraction(a.bagging_fraction)
-                .bagging_freq(a.bagging_freq)
-                .seed(a.seed)
-                .feature_names(Some(feature_names.clone()));
+            let params = gbdt_params(&a, objective_for(classes.len()), feature_names.clone());
             let y = Array1::from_iter(y_train.iter().map(|&c| c as f64));
             let m = match &x_valid {
                 Some(xv) => {

@@ -290,9 +290,8 @@ impl<R: Read> CsvChunks<R> {
                 };
                 let message = if self.schema.is_some() && message.contains("is declared numeric") {
                     format!(
-                        "{message} (its type was fixed by the first chunk of {} rows; declare \
-                         the column's type to read it otherwise)",
-                        self.chunk_rows
+                        "{message} (the column's type was fixed on the first rows of the file; \
+                         declare its type to read it otherwise)"
                     )
                 } else {
                     message
@@ -517,7 +516,7 @@ mod tests {
                 ..
             }) => {
                 assert_eq!((line, column), (22, 2), "{message}");
-                assert!(message.contains("first chunk"), "{message}");
+                assert!(message.contains("first rows"), "{message}");
             }
             other => panic!("{other:?}"),
         }

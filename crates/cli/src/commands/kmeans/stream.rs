@@ -17,6 +17,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::time::Instant;
 
 use cartera_core::{Error, Result};
@@ -116,17 +117,26 @@ impl Batcher {
     }
 }
 
-fn chunks(a: &Args, opts: &CsvOptions, chunk_rows: usize) -> Result<CsvChunks<File>> {
-    CsvChunks::open(&a.input, opts, chunk_rows)
-}
+/// Rows read to decide the column types (and, for `train`, the identifier columns), whatever
+/// the chunk size, so that the schema, and every result, do not depend on `--chunk-rows`.
+pub const PROBE_ROWS: usize = 10_000;
 
-/// The columns to cluster on, from the first chunk (as `numeric_features` on a whole table).
-fn columns(a: &Args, opts: &CsvOptions, chunk_rows: usize) -> Result<Vec<String>> {
-    let first = chunks(a, opts, chunk_rows)?
+/// The first `max(chunk_rows, PROBE_ROWS)` rows of `path`, and `opts` with every column's type
+/// declared as read there: every later pass reads the file with this schema.
+pub fn probe(path: &Path, opts: &CsvOptions, chunk_rows: usize) -> Result<(Table, CsvOptions)> {
+    let first = CsvChunks::open(path, opts, chunk_rows.max(PROBE_ROWS))?
         .next()
         .transpose()?
-        .ok_or_else(|| Error::empty(format!("{}: data rows", a.input.display())))?;
-    super::super::numeric_features(&first, &a.columns, &[], "cluster on")
+        .ok_or_else(|| Error::empty(format!("{}: data rows", path.display())))?;
+    let mut fixed = opts.clone();
+    for (n, c) in first.names().iter().zip(first.columns()) {
+        fixed = fixed.column_type(n, c.column_type());
+    }
+    Ok((first, fixed))
+}
+
+fn chunks(a: &Args, opts: &CsvOptions, chunk_rows: usize) -> Result<CsvChunks<File>> {
+    CsvChunks::open(&a.input, opts, chunk_rows)
 }
 
 /// Run `cartera kmeans` streaming (see the module docs).
@@ -164,9 +174,10 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
         .n_init(a.n_init)
         .seed(a.seed);
     params.check()?;
-    let opts = a.csv.options()?;
     let t0 = Instant::now();
-    let names = columns(a, &opts, chunk_rows)?;
+    let (first, opts) = probe(&a.input, &a.csv.options()?, chunk_rows)?;
+    let names = super::super::numeric_features(&first, &a.columns, &[], "cluster on")?;
+    drop(first);
     let d = names.len();
 
     // Pass 1: the scaler, on a sample.
