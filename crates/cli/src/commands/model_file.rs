@@ -122,7 +122,20 @@ impl ModelFile {
     fn check(&self, source: &str) -> Result<()> {
         let bad = |m: String| Err(Error::model_format(format!("{source}: {m}")));
         let (n_classes, n_features) = match &self.estimator {
-            Estimator::Logistic(m) => (m.n_classes(), m.n_features()),
+            Estimator::Logistic(m) => {
+                // The serde form is not checked by the logistic crate: coefficient rows and
+                // intercepts must match the class count, or scoring would index past them.
+                let k = m.n_classes();
+                let rows = if k == 2 { 1 } else { k };
+                let (coef_rows, n_intercepts) = (m.coefficients().nrows(), m.intercepts().len());
+                if k < 2 || coef_rows != rows || n_intercepts != rows {
+                    return bad(format!(
+                        "the logistic model has {k} classes, {coef_rows} coefficient rows and \
+                         {n_intercepts} intercepts (expected at least 2 classes and {rows} of each)"
+                    ));
+                }
+                (k, m.n_features())
+            }
             Estimator::Gbdt(m) => {
                 m.ensemble().validate()?;
                 (m.n_classes(), m.n_features())

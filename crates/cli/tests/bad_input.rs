@@ -1,0 +1,224 @@
+//! Bad input through the `cartera` binary: each case gives the result documented in
+//! `docs/limits.md` or exits 1 with one `error: …` line naming what and where (never a panic,
+//! a hang or a wrong number).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{assert_one_line_error, cartera, s, tmp};
+use serde_json::Value;
+
+fn write(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let p = tmp(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn bom_crlf_and_empty_name_are_read() {
+    let p = write("bom.csv", b"\xEF\xBB\xBF,amount\r\n1,2.5\r\n2,3.5\r\n");
+    let text = stdout(&cartera(&["describe", s(&p)]));
+    assert!(text.contains("2 rows x 2 columns"), "{text}");
+    assert!(text.contains("Unnamed: 0"), "{text}");
+    assert!(
+        !text.contains('\u{feff}'),
+        "the BOM leaked into a name: {text}"
+    );
+    // The amount column is numeric (mean 3), so CR did not stick to the values.
+    let line = text.lines().find(|l| l.starts_with("amount")).unwrap();
+    assert!(
+        line.contains("numeric") && line.contains("3.0000"),
+        "{line}"
+    );
+}
+
+#[test]
+fn latin1_names_line_and_column() {
+    let p = write("latin1.csv", b"name,city\nAna,Madrid\nJos\xE9,M\xE1laga\n");
+    assert_one_line_error(
+        &cartera(&["describe", s(&p)]),
+        "latin1.csv:3:1: invalid UTF-8",
+    );
+    // With CRLF line ends the line is the same.
+    let p = write(
+        "latin1_crlf.csv",
+        b"name,city\r\nAna,Madrid\r\nJos\xE9,M\r\n",
+    );
+    assert_one_line_error(&cartera(&["describe", s(&p)]), "latin1_crlf.csv:3:1:");
+}
+
+#[test]
+fn decimal_commas_are_not_numbers() {
+    let p = write(
+        "eu.csv",
+        b"id;amount;age\n1;1.234,56;30\n2;7,5;40\n3;2,0;50\n",
+    );
+    // Read as text: k-means on it is refused, naming the column.
+    assert_one_line_error(
+        &cartera(&[
+            "kmeans",
+            s(&p),
+            "--columns",
+            "amount,age",
+            "--k",
+            "2",
+            "--out",
+            s(&tmp("eu_labels.csv")),
+        ]),
+        "amount",
+    );
+    // Declared numeric: the cell is named.
+    assert_one_line_error(
+        &cartera(&["describe", s(&p), "--type", "amount=numeric"]),
+        "eu.csv:2:2:",
+    );
+}
+
+#[test]
+fn inf_text_is_refused_by_kmeans() {
+    let p = write("inf.csv", b"a,b\n1,2\ninf,3\n4,-inf\n5,6\n");
+    assert_one_line_error(
+        &cartera(&[
+            "kmeans",
+            s(&p),
+            "--columns",
+            "a,b",
+            "--k",
+            "2",
+            "--out",
+            s(&tmp("inf_labels.csv")),
+        ]),
+        "inf",
+    );
+}
+
+#[test]
+fn nul_byte_and_ten_megabyte_field_are_read() {
+    let mut bytes = b"id,note\n1,a\0b\n2,".to_vec();
+    bytes.extend(std::iter::repeat_n(b'x', 10 << 20));
+    bytes.extend_from_slice(b"\n3,c\n");
+    let p = write("big.csv", &bytes);
+    let text = stdout(&cartera(&["describe", s(&p)]));
+    assert!(text.contains("3 rows x 2 columns"), "{text}");
+}
+
+/// A small binary training file and a model trained on it.
+fn trained(kind: &str) -> (std::path::PathBuf, Value) {
+    let mut csv = String::from("age,balance,plan,churn\n");
+    for i in 0..60 {
+        let plan = ["basic", "plus", "pro"][i % 3];
+        let churn = usize::from((i * 7) % 10 < 4 + i % 3);
+        csv += &format!("{},{},{plan},{churn}\n", 20 + i % 40, 100 * (i % 13));
+    }
+    let data = write(&format!("train_{kind}.csv"), csv.as_bytes());
+    let model = tmp(&format!("model_{kind}.json"));
+    let out = cartera(&[
+        "train",
+        s(&data),
+        "--target",
+        "churn",
+        "--model",
+        kind,
+        "--out",
+        s(&model),
+    ]);
+    stdout(&out);
+    let json = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    (data, json)
+}
+
+fn predict_with(name: &str, model: &Value, data: &std::path::Path) -> std::process::Output {
+    let p = write(name, model.to_string().as_bytes());
+    cartera(&["predict", s(&p), s(data), "--out", s(&tmp("scores.csv"))])
+}
+
+#[test]
+fn model_files_with_huge_or_wrong_array_lengths_are_errors() {
+    let (data, logistic) = trained("logistic");
+    stdout(&predict_with("ok_logistic.json", &logistic, &data));
+    // A million class names.
+    let mut m = logistic.clone();
+    m["classes"] = Value::from(vec!["x"; 1_000_000]);
+    assert_one_line_error(&predict_with("classes.json", &m, &data), "classes");
+    // Intercepts a million long, or none: the estimator's shape is checked, not indexed.
+    for len in [0usize, 1_000_000] {
+        let mut m = logistic.clone();
+        m["estimator"]["model"]["intercept"]["data"] = Value::from(vec![0.0; len]);
+        m["estimator"]["model"]["intercept"]["dim"] = Value::from(vec![len]);
+        assert_one_line_error(&predict_with("intercept.json", &m, &data), "intercepts");
+    }
+    // Three classes named and declared, one coefficient row.
+    let mut m = logistic.clone();
+    m["estimator"]["model"]["n_classes"] = Value::from(3);
+    m["classes"] = serde_json::json!(["0", "1", "2"]);
+    assert_one_line_error(&predict_with("rows.json", &m, &data), "coefficient rows");
+    // A feature count of 2^64 - 1 in the coefficient matrix.
+    let mut m = logistic.clone();
+    m["estimator"]["model"]["coef"]["dim"] = serde_json::json!([1, u64::MAX]);
+    assert_one_line_error(&predict_with("dim.json", &m, &data), "model file");
+
+    let (data, gbdt) = trained("gbdt");
+    stdout(&predict_with("ok_gbdt.json", &gbdt, &data));
+    let mut m = gbdt.clone();
+    m["estimator"]["model"]["ensemble"]["trees"][0]["leaf_value"] =
+        Value::from(vec![0.5; 1_000_000]);
+    assert_one_line_error(&predict_with("leaves.json", &m, &data), "tree 0");
+    let mut m = gbdt.clone();
+    m["estimator"]["model"]["ensemble"]["n_features"] = Value::from(u64::MAX);
+    assert_one_line_error(&predict_with("features.json", &m, &data), "feature names");
+}
+
+const LIGHTGBM: &str = "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n\
+    max_feature_idx=1\nobjective=binary sigmoid:1\nfeature_names=age balance\n\n\
+    Tree=0\nnum_leaves=3\nnum_cat=0\nsplit_feature=1 0\nsplit_gain=1 1\nthreshold=500 30\n\
+    decision_type=2 2\nleft_child=1 -1\nright_child=-3 -2\nleaf_value=-1 1 2\n\
+    leaf_weight=1 3 2\nleaf_count=1 3 2\ninternal_value=0 0\ninternal_weight=6 4\n\
+    internal_count=6 4\nis_linear=0\nshrinkage=1\n\n\nend of trees\n";
+
+fn explain_lightgbm(name: &str, text: &str) -> std::process::Output {
+    let data = write("lgb_rows.csv", b"age,balance\n25,100\n45,900\n");
+    let model = write(name, text.as_bytes());
+    cartera(&[
+        "explain",
+        "--lightgbm",
+        s(&model),
+        s(&data),
+        "--out",
+        s(&tmp("lgb_shap.csv")),
+    ])
+}
+
+#[test]
+fn lightgbm_cyclic_or_out_of_range_trees_are_errors() {
+    stdout(&explain_lightgbm("ok.txt", LIGHTGBM));
+    assert_one_line_error(
+        &explain_lightgbm(
+            "cycle.txt",
+            &LIGHTGBM.replace("left_child=1 -1", "left_child=1 0"),
+        ),
+        "node 1",
+    );
+    assert_one_line_error(
+        &explain_lightgbm(
+            "range.txt",
+            &LIGHTGBM.replace("left_child=1 -1", "left_child=9 -1"),
+        ),
+        "node 9",
+    );
+    assert_one_line_error(
+        &explain_lightgbm(
+            "leaves.txt",
+            &LIGHTGBM.replace("num_leaves=3", "num_leaves=100000000000000"),
+        ),
+        "entries, expected",
+    );
+}
