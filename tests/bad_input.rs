@@ -338,6 +338,38 @@ fn pipeline_file_with_wrong_array_lengths_is_an_error() {
     expect_model_format(FittedPipeline::from_json(&bad.to_string()), "version");
 }
 
+/// Found by the `pipeline_load` fuzz target (fuzz/corpus/pipeline_load/crash_fences_length.json):
+/// IQR fences with fewer `lower` values than features made `transform` index past them.
+#[test]
+#[ignore = "panics until the FittedIqr length check proposed in docs/fuzzing.md is applied to crates/preprocess/src/outliers.rs"]
+fn pipeline_file_with_short_outlier_fences_is_an_error() {
+    let t = read(b"age,balance\n30,100\n41,900\n52,300\n25,50\n33,7000\n").unwrap();
+    let (p, _, _) = PrepConfig::new()
+        .outliers(cartera::preprocess::pipeline::OutlierAction::Clip)
+        .fit(&t)
+        .unwrap();
+    let mut v: Value = serde_json::from_str(&p.to_json().unwrap()).unwrap();
+    FittedPipeline::from_json(&v.to_string())
+        .unwrap()
+        .transform(&t)
+        .unwrap();
+    for key in ["lower", "upper", "q3"] {
+        let mut bad = v.clone();
+        bad["fences"][key] = serde_json::json!([-1.5]);
+        let result = FittedPipeline::from_json(&bad.to_string()).and_then(|p| p.transform(&t));
+        assert!(
+            matches!(result, Err(Error::ModelFormat { .. })),
+            "{key}: {result:?}"
+        );
+    }
+    v["fences"]["lower"] = serde_json::json!([]);
+    assert!(
+        FittedPipeline::from_json(&v.to_string())
+            .and_then(|p| p.transform(&t))
+            .is_err()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // LightGBM text model
 
