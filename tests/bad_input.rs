@@ -445,6 +445,13 @@ fn lightgbm_huge_declared_sizes_are_errors_not_allocations() {
         &no_names.replace("max_feature_idx=1", "max_feature_idx=9223372036854775806"),
         "max_feature_idx",
     );
+    // Found by the lightgbm_text fuzz target (a timeout: ten million `Column_j` names were
+    // generated before the broken objective line was read).
+    let fuzzed = "tree\nversion=v3\nnum_class=3\nnum_tree_per_iteration=3\nlabel_index=0\n\
+                  max_feature_idx=00000000010000435\nobjective=multiclass n2enull\n";
+    expect_lightgbm_error(fuzzed, "max_feature_idx");
+    let below_limit = fuzzed.replace("00000000010000435", "1000000");
+    expect_lightgbm_error(&below_limit, "truncated");
     // num_class huge with a multiclass objective: the trees do not add up.
     expect_lightgbm_error(
         &STUMP

@@ -39,7 +39,7 @@ use crate::tree::{Decision, Ensemble, MissingType, Objective, Tree};
 /// Most features a LightGBM model may declare (`max_feature_idx + 1`): far beyond any
 /// customer table, and low enough that the generated `Column_j` names of a file without
 /// `feature_names` fit in memory.
-pub const MAX_FEATURES: usize = 1 << 24;
+pub const MAX_FEATURES: usize = 1 << 20;
 
 /// Read a LightGBM model file from disk (see [`read_lightgbm_model`]).
 ///
@@ -353,9 +353,11 @@ impl<'a> Parser<'a> {
                         ),
                     ));
                 }
-                names
+                Some(names)
             }
-            None => (0..n_features).map(|i| format!("Column_{i}")).collect(),
+            // Generated only once the trees have parsed: a broken file declaring many features
+            // fails fast instead of first building millions of names.
+            None => None,
         };
 
         let mut trees = Vec::new();
@@ -414,7 +416,8 @@ impl<'a> Parser<'a> {
         let ensemble = Ensemble {
             trees,
             n_features,
-            feature_names,
+            feature_names: feature_names
+                .unwrap_or_else(|| (0..n_features).map(|i| format!("Column_{i}")).collect()),
             objective,
             init_score: vec![0.0; k],
         };
