@@ -341,7 +341,6 @@ fn pipeline_file_with_wrong_array_lengths_is_an_error() {
 /// Found by the `pipeline_load` fuzz target (fuzz/corpus/pipeline_load/crash_fences_length.json):
 /// IQR fences with fewer `lower` values than features made `transform` index past them.
 #[test]
-#[ignore = "panics until the FittedIqr length check proposed in docs/fuzzing.md is applied to crates/preprocess/src/outliers.rs"]
 fn pipeline_file_with_short_outlier_fences_is_an_error() {
     let t = read(b"age,balance\n30,100\n41,900\n52,300\n25,50\n33,7000\n").unwrap();
     let (p, _, _) = PrepConfig::new()

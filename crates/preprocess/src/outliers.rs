@@ -38,13 +38,53 @@ impl Default for IqrOutliers {
 }
 
 /// Fitted fences, one pair per column.
+///
+/// Deserialising checks that the four per-column vectors have the same length, so a damaged
+/// pipeline file is an error when it is loaded instead of an index past the end later.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "IqrFile")]
 pub struct FittedIqr {
     factor: f64,
     q1: Vec<f64>,
     q3: Vec<f64>,
     lower: Vec<f64>,
     upper: Vec<f64>,
+}
+
+/// [`FittedIqr`] as read from a file, before its lengths are checked.
+#[derive(Deserialize)]
+struct IqrFile {
+    factor: f64,
+    q1: Vec<f64>,
+    q3: Vec<f64>,
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+}
+
+impl TryFrom<IqrFile> for FittedIqr {
+    type Error = String;
+
+    fn try_from(f: IqrFile) -> std::result::Result<Self, String> {
+        let n = f.q1.len();
+        for (name, len) in [
+            ("q3", f.q3.len()),
+            ("lower", f.lower.len()),
+            ("upper", f.upper.len()),
+        ] {
+            if len != n {
+                return Err(format!(
+                    "IQR fences: `{name}` has {len} values but `q1` has {n}"
+                ));
+            }
+        }
+        Ok(FittedIqr {
+            factor: f.factor,
+            q1: f.q1,
+            q3: f.q3,
+            lower: f.lower,
+            upper: f.upper,
+        })
+    }
 }
 
 /// Value at quantile `q` of `v` (modified in place) by linear interpolation between order
