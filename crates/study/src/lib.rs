@@ -238,7 +238,9 @@ impl StudyParams {
                     Input::Table(t) => (t, None),
                 };
                 let (report, customers, lists) = telco::run(&mut cx, table, groups)?;
+                let t0 = cx.begin("writing the tables");
                 telco::write(&mut cx, &report, &customers)?;
+                cx.end("writing the tables", t0);
                 let n = customers.ids.len();
                 let look_up = report::Customers {
                     ids: customers.ids,
@@ -294,7 +296,7 @@ impl StudyParams {
             notes: Vec::new(),
         };
         if cx.out.is_some() {
-            cx.step("writing campaign lists and the report", || Ok(()))?;
+            let t0 = cx.begin("writing campaign lists and the report");
             for list in &outcome.campaigns {
                 cx.csv(&list.file, &list.to_table()?)?;
             }
@@ -303,6 +305,7 @@ impl StudyParams {
                 Ok(text) => cx.text("report.html", &text)?,
                 Err(e) => cx.notes.push(format!("report.html not written: {e}")),
             }
+            cx.end("writing campaign lists and the report", t0);
         }
         outcome.steps = std::mem::take(&mut cx.times);
         outcome.notes = std::mem::take(&mut cx.notes);
@@ -517,6 +520,22 @@ impl Context<'_> {
     /// Run one step, reported and timed.
     pub(crate) fn step<T>(&mut self, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
         progress::step(self.progress, &mut self.times, name, f)
+    }
+
+    /// Start a step whose work needs `self` (see [`step`](Self::step) otherwise).
+    pub(crate) fn begin(&mut self, name: &str) -> std::time::Instant {
+        self.progress.start(name);
+        std::time::Instant::now()
+    }
+
+    /// End a step started with [`begin`](Self::begin).
+    pub(crate) fn end(&mut self, name: &str, t0: std::time::Instant) {
+        let seconds = t0.elapsed().as_secs_f64();
+        self.progress.finish(name, seconds);
+        self.times.push(StepTime {
+            step: name.to_string(),
+            seconds,
+        });
     }
 
     /// Whether files are being written (charts are drawn only then).

@@ -32,6 +32,9 @@ pub struct ModelQuality {
     pub recall: [f64; 2],
     /// `confusion[true][predicted]`.
     pub confusion: Vec<Vec<u64>>,
+    /// Boosting rounds kept (GBDT: the best iteration of early stopping); `None` for the
+    /// logistic regression.
+    pub rounds: Option<usize>,
 }
 
 /// Quality of positive-class probabilities `p` against `y`.
@@ -55,6 +58,7 @@ pub(crate) fn quality(
         precision: [report.per_class[0].precision, report.per_class[1].precision],
         recall: [report.per_class[0].recall, report.per_class[1].recall],
         confusion: report.confusion,
+        rounds: None,
     })
 }
 
@@ -88,21 +92,49 @@ pub(crate) fn fit_gbdt(
         .fit_with_validation(x_train.view(), yt.view(), x_valid.view(), yv.view())
 }
 
+/// [`quality`] of a GBDT, with the rounds it kept.
+pub(crate) fn gbdt_quality(
+    model: &GbdtModel,
+    n_train: usize,
+    y: &[bool],
+    p: &[f64],
+    classes: &[String; 2],
+) -> Result<ModelQuality> {
+    let mut q = quality("gbdt", n_train, y, p, classes)?;
+    // Early stopping keeps `best_iteration` rounds (counted from 1); without it, every round
+    // (one tree per round for a yes/no model).
+    q.rounds = Some(
+        model
+            .best_iteration()
+            .unwrap_or(model.ensemble().trees.len()),
+    );
+    Ok(q)
+}
+
 /// Positive-class probability of every row of `x`.
 pub(crate) fn positive_proba(model: &GbdtModel, x: &Array2<f64>) -> Result<Vec<f64>> {
     Ok(model.predict_proba(x.view())?.column(1).to_vec())
 }
 
+/// Most training rows of the logistic baseline: a linear model's coefficients settle long
+/// before this, and the baseline must not dominate a study's time.
+const LOGISTIC_ROWS: usize = 60_000;
+
 /// The logistic baseline: mean imputation, `scale` on numeric features, one-hot categories,
-/// fitted on the training rows; returns the held-out positive-class probabilities.
+/// fitted on the training rows (a seeded sample of at most 60,000 of them); returns the
+/// held-out positive-class probabilities and the number of rows fitted on.
 pub(crate) fn logistic_baseline(
     features: &Table,
     train: &[usize],
     valid: &[usize],
     y_train: &[bool],
     scale: ScalerKind,
-) -> Result<Vec<f64>> {
-    let train_table = features.take_rows(train)?;
+    seed: u64,
+) -> Result<(Vec<f64>, usize)> {
+    let keep = crate::common::sample_rows(train.len(), LOGISTIC_ROWS, seed);
+    let train: Vec<usize> = keep.iter().map(|&i| train[i]).collect();
+    let y_train: Vec<bool> = keep.iter().map(|&i| y_train[i]).collect();
+    let train_table = features.take_rows(&train)?;
     let has_categorical = features
         .names()
         .iter()
@@ -121,5 +153,8 @@ pub(crate) fn logistic_baseline(
         .fit(x.view(), y.view())?;
     let (valid_prepared, _) = pipeline.transform(&features.take_rows(valid)?)?;
     let xv = valid_prepared.to_array::<f64>(&names)?;
-    Ok(model.predict_proba(xv.view())?.column(1).to_vec())
+    Ok((
+        model.predict_proba(xv.view())?.column(1).to_vec(),
+        train.len(),
+    ))
 }

@@ -152,20 +152,21 @@ pub(crate) fn run(
     let (model, gbdt, p_valid) = cx.step("purchase GBDT", || {
         let m = models::fit_gbdt(&xt, &y_train, &xv, &y_valid, &features, ROUNDS, seed)?;
         let p = models::positive_proba(&m, &xv)?;
-        let q = models::quality("gbdt", split.train.len(), &y_valid, &p, &classes)?;
+        let q = models::gbdt_quality(&m, split.train.len(), &y_valid, &p, &classes)?;
         Ok((m, q, p))
     })?;
     let logistic = cx.step("purchase logistic regression", || {
         let refs: Vec<&str> = features.iter().map(String::as_str).collect();
         let ft = table.select(&refs)?;
-        let p = models::logistic_baseline(
+        let (p, fitted) = models::logistic_baseline(
             &ft,
             &split.train,
             &split.valid,
             &y_train,
             ScalerKind::Standard,
+            seed,
         )?;
-        models::quality("logistic", split.train.len(), &y_valid, &p, &classes)
+        models::quality("logistic", fitted, &y_valid, &p, &classes)
     })?;
     let score = models::positive_proba(&model, &x)?;
     let (gains_table, bands, bands_observed, selling, commission_plan, study_bands) =
@@ -200,7 +201,7 @@ pub(crate) fn run(
             let xva = models::rows_of(&xp, &sp.valid);
             let m = models::fit_gbdt(&xtr, &ytr, &xva, &yva, &feats, PRODUCT_ROUNDS, seed)?;
             let pv = models::positive_proba(&m, &xva)?;
-            qualities.push(models::quality("gbdt", sp.train.len(), &yva, &pv, &pc)?);
+            qualities.push(models::gbdt_quality(&m, sp.train.len(), &yva, &pv, &pc)?);
             scores.push(models::positive_proba(&m, &xp)?);
             names.push(p.clone());
         }

@@ -323,12 +323,12 @@ pub(crate) fn run(
     let (y, classes) = common::binary_target(&table, &target)?;
     let store_groups = common::store_groups(&table, &store)?;
     let ids = common::customer_ids(&table, id.as_deref())?;
-    let exclude: Vec<&str> = [Some(target.as_str()), id.as_deref(), Some(store.as_str())]
+    let exclude: Vec<&str> = [Some(target.as_str()), id.as_deref()]
         .into_iter()
         .flatten()
         .collect();
-    // Model features: numeric and categorical (never text, the ID, the target or the store
-    // label itself, which the per-store table reports separately).
+    // Model features: numeric and categorical (never text, the ID or the target). The store is
+    // one of them: where a customer signed up says something about churn.
     let model_features: Vec<String> = match &user_features {
         Some(f) => f.clone(),
         None => table
@@ -341,6 +341,7 @@ pub(crate) fn run(
     };
     let (cluster_features, categorical_left_out): (Vec<String>, Vec<String>) = model_features
         .iter()
+        .filter(|&n| *n != store)
         .cloned()
         .partition(|n| table.column_type(n).ok() == Some(ColumnType::Numeric));
     if cluster_features.is_empty() {
@@ -481,20 +482,21 @@ pub(crate) fn run(
             seed,
         )?;
         let p = models::positive_proba(&m, &xv)?;
-        let q = models::quality("gbdt", split.train.len(), &y_valid, &p, &classes)?;
+        let q = models::gbdt_quality(&m, split.train.len(), &y_valid, &p, &classes)?;
         Ok((m, q))
     })?;
     let churn_logistic = cx.step("churn logistic baseline", || {
         let refs: Vec<&str> = model_features.iter().map(String::as_str).collect();
         let ft = table.select(&refs)?;
-        let p = models::logistic_baseline(
+        let (p, fitted) = models::logistic_baseline(
             &ft,
             &split.train,
             &split.valid,
             &y_train,
             ScalerKind::Robust,
+            seed,
         )?;
-        models::quality("logistic", split.train.len(), &y_valid, &p, &classes)
+        models::quality("logistic", fitted, &y_valid, &p, &classes)
     })?;
     let churn_probability = cx.step("scoring every customer", || {
         models::positive_proba(&gbdt, &x_model)
