@@ -203,19 +203,19 @@ impl CampaignList {
     }
 }
 
-/// A file-name-safe form of a segment name (`frequent spenders` → `frequent_spenders`).
+/// A file-name-safe form of a segment name (`frequent spenders` → `frequent_spenders`,
+/// `high balance, older` → `high_balance_older`): ASCII letters and digits, other runs of
+/// characters as one `_`.
 pub(crate) fn slug(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let s = s.trim_matches('_').to_string();
+    let mut s = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.is_empty() && !s.ends_with('_') {
+            s.push('_');
+        }
+    }
+    let s = s.trim_end_matches('_').to_string();
     if s.is_empty() { "segment".into() } else { s }
 }
 
@@ -288,6 +288,13 @@ mod tests {
         let (y, names) = binary_target(&t, "y").unwrap();
         assert_eq!(y, vec![false, true]);
         assert_eq!(names, ["0".to_string(), "1".to_string()]);
+    }
+
+    #[test]
+    fn slugs_are_file_names() {
+        assert_eq!(slug("high balance, older (2)"), "high_balance_older_2");
+        assert_eq!(slug("frequent spenders"), "frequent_spenders");
+        assert_eq!(slug("¿?"), "segment");
     }
 
     #[test]
