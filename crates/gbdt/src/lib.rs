@@ -65,6 +65,6 @@ pub mod stream;
 pub use metric::auc;
 pub use model::{EvalRecord, GbdtModel, ImportanceType};
 pub use model_file::{FORMAT as MODEL_FORMAT, VERSION as MODEL_VERSION};
-pub use params::{GbdtParams, Metric};
+pub use params::{GbdtParams, MAX_CLASSES, Metric};
 pub use stream::{BinMappers, BinSampler, BinnedDataset};
 pub use tree::{Decision, Ensemble, MissingType, Objective, Tree};

@@ -8,6 +8,11 @@ use crate::boosting;
 use crate::model::GbdtModel;
 use crate::tree::Objective;
 
+/// Most classes a multiclass GBDT accepts. Each class costs one tree per round and one score
+/// per row, allocated up front, so a larger value is a mistake: bounding it makes that a typed
+/// error instead of an allocation abort.
+pub const MAX_CLASSES: usize = 65_536;
+
 /// Evaluation metric for the per-round history and early stopping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Metric {
@@ -200,6 +205,15 @@ impl GbdtParams {
             Objective::Multiclass { n_classes } if n_classes < 2 => {
                 return bad("n_classes", n_classes.to_string(), "must be at least 2");
             }
+            // One score column and one tree per class and round are allocated up front: a
+            // bound here turns an absurd value into an error instead of an allocation abort.
+            Objective::Multiclass { n_classes } if n_classes > MAX_CLASSES => {
+                return bad(
+                    "n_classes",
+                    n_classes.to_string(),
+                    &format!("must be at most {MAX_CLASSES}"),
+                );
+            }
             _ => {}
         }
         if self.num_leaves < 2 || self.num_leaves > 131_072 {
@@ -366,6 +380,10 @@ mod tests {
         );
         rejects(
             GbdtParams::new().objective(Objective::Multiclass { n_classes: 1 }),
+            "n_classes",
+        );
+        rejects(
+            GbdtParams::new().objective(Objective::Multiclass { n_classes: 1 << 40 }),
             "n_classes",
         );
         rejects(
