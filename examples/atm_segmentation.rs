@@ -170,7 +170,7 @@ pub fn run(opts: &Options) -> Result<Summary> {
     });
 
     let silhouette = silhouette_score(z.view(), labels)?;
-    let ari = adjusted_rand_index(labels, &true_groups);
+    let ari = cartera::silhouette::adjusted_rand_index(labels, &true_groups)?;
     let label_names: Vec<String> = labels.iter().map(|&l| names[l].clone()).collect();
 
     std::fs::create_dir_all(&opts.out)
@@ -279,33 +279,6 @@ fn write_json(v: &serde_json::Value, dir: &Path, name: &str) -> Result<PathBuf> 
     std::fs::write(&path, text + "\n")
         .map_err(|e| cartera::Error::io(format!("writing {}", path.display()), e))?;
     Ok(path)
-}
-
-/// Adjusted Rand index of two labelings (1 = same partition, about 0 = chance agreement), as
-/// scikit-learn's `adjusted_rand_score`.
-pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> f64 {
-    let ka = a.iter().copied().max().map_or(0, |m| m + 1);
-    let kb = b.iter().copied().max().map_or(0, |m| m + 1);
-    let mut table = vec![0u64; ka * kb];
-    for (&i, &j) in a.iter().zip(b) {
-        table[i * kb + j] += 1;
-    }
-    let pairs = |c: u64| (c * c.saturating_sub(1) / 2) as f64;
-    let sum_cells: f64 = table.iter().map(|&c| pairs(c)).sum();
-    let sum_a: f64 = (0..ka)
-        .map(|i| pairs(table[i * kb..(i + 1) * kb].iter().sum()))
-        .sum();
-    let sum_b: f64 = (0..kb)
-        .map(|j| pairs((0..ka).map(|i| table[i * kb + j]).sum()))
-        .sum();
-    let total = pairs(a.len() as u64);
-    let expected = sum_a * sum_b / total;
-    let max = 0.5 * (sum_a + sum_b);
-    if max == expected {
-        // Both partitions trivial (one cluster, or all singletons): identical by convention.
-        return 1.0;
-    }
-    (sum_cells - expected) / (max - expected)
 }
 
 impl Summary {

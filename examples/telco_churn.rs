@@ -262,8 +262,8 @@ pub fn run(opts: &Options) -> Result<Summary> {
         .evaluate(z.view(), model.labels())?
         .score();
     let kept_groups: Vec<usize> = kept.iter().map(|&i| true_groups[i]).collect();
-    let ari = adjusted_rand_index(model.labels(), &kept_groups);
-    let ari_all_rows = adjusted_rand_index(&cluster, &true_groups);
+    let ari = cartera::silhouette::adjusted_rand_index(model.labels(), &kept_groups)?;
+    let ari_all_rows = cartera::silhouette::adjusted_rand_index(&cluster, &true_groups)?;
     let names = segment_names(
         &scaler.inverse_transform(model.centroids().view())?,
         &behaviour,
@@ -619,32 +619,6 @@ fn write_json(v: &serde_json::Value, dir: &Path, name: &str) -> Result<PathBuf> 
     std::fs::write(&path, text + "\n")
         .map_err(|e| cartera::Error::io(format!("writing {}", path.display()), e))?;
     Ok(path)
-}
-
-/// Adjusted Rand index of two labelings (1 = same partition, about 0 = chance agreement), as
-/// scikit-learn's `adjusted_rand_score`.
-pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> f64 {
-    let ka = a.iter().copied().max().map_or(0, |m| m + 1);
-    let kb = b.iter().copied().max().map_or(0, |m| m + 1);
-    let mut table = vec![0u64; ka * kb];
-    for (&i, &j) in a.iter().zip(b) {
-        table[i * kb + j] += 1;
-    }
-    let pairs = |c: u64| (c as f64) * (c as f64 - 1.0) / 2.0;
-    let sum_cells: f64 = table.iter().map(|&c| pairs(c)).sum();
-    let sum_a: f64 = (0..ka)
-        .map(|i| pairs(table[i * kb..(i + 1) * kb].iter().sum()))
-        .sum();
-    let sum_b: f64 = (0..kb)
-        .map(|j| pairs((0..ka).map(|i| table[i * kb + j]).sum()))
-        .sum();
-    let expected = sum_a * sum_b / pairs(a.len() as u64);
-    let max = 0.5 * (sum_a + sum_b);
-    if max == expected {
-        // Both partitions trivial (one cluster, or all singletons): identical by convention.
-        return 1.0;
-    }
-    (sum_cells - expected) / (max - expected)
 }
 
 impl Summary {

@@ -95,17 +95,6 @@ fn atm_segments_are_named_from_their_centroids() {
 }
 
 #[test]
-fn adjusted_rand_index_matches_scikit_learn() {
-    // scikit-learn: adjusted_rand_score([0, 0, 1, 1], [0, 0, 1, 2]) = 0.5714285714285715
-    assert!(
-        (atm::adjusted_rand_index(&[0, 0, 1, 1], &[0, 0, 1, 2]) - 0.5714285714285715).abs() < 1e-12
-    );
-    assert!((telco::adjusted_rand_index(&[0, 0, 1, 1], &[1, 1, 0, 0]) - 1.0).abs() < 1e-12);
-    // adjusted_rand_score([0, 1, 0, 1], [0, 0, 1, 1]) = -0.5
-    assert!((telco::adjusted_rand_index(&[0, 1, 0, 1], &[0, 0, 1, 1]) + 0.5).abs() < 1e-12);
-}
-
-#[test]
 fn bank_generated_table_gives_three_profiled_segments() {
     let opts = bank::Options {
         out: out_dir("bank_generated"),

@@ -63,11 +63,13 @@
 //! tens of thousands of rows, estimate it from a sample (`sample_size`): the cost is then
 //! `m²/2` distances and [`Silhouette::std_error`] says how far the estimate may be off.
 
+mod compare;
 mod dispersion;
 mod kernel;
 mod labels;
 mod silhouette;
 
+pub use compare::adjusted_rand_index;
 pub use dispersion::{
     ClusterScores, calinski_harabasz_score, cluster_scores, davies_bouldin_score,
 };

@@ -269,32 +269,6 @@ pub(crate) fn describe_segment(p: &ProfileTable, segment: usize) -> String {
     )
 }
 
-/// Adjusted Rand index of two labelings (Hubert and Arabie), to check that the segments are
-/// the generator's groups.
-pub(crate) fn adjusted_rand_index(a: &[usize], b: &[usize]) -> f64 {
-    let ka = a.iter().max().map_or(0, |m| m + 1);
-    let kb = b.iter().max().map_or(0, |m| m + 1);
-    let mut table = vec![0u64; ka * kb];
-    for (&x, &y) in a.iter().zip(b) {
-        table[x * kb + y] += 1;
-    }
-    let c2 = |n: u64| (n as f64) * (n as f64 - 1.0) / 2.0;
-    let sum_cells: f64 = table.iter().map(|&n| c2(n)).sum();
-    let sum_a: f64 = (0..ka)
-        .map(|i| c2(table[i * kb..(i + 1) * kb].iter().sum()))
-        .sum();
-    let sum_b: f64 = (0..kb)
-        .map(|j| c2((0..ka).map(|i| table[i * kb + j]).sum()))
-        .sum();
-    let expected = sum_a * sum_b / c2(a.len() as u64);
-    let max = (sum_a + sum_b) / 2.0;
-    if max == expected {
-        1.0
-    } else {
-        (sum_cells - expected) / (max - expected)
-    }
-}
-
 /// Run the study on `table` (generated or the user's). `groups`: the generator's latent
 /// groups, for the adjusted Rand index.
 pub(crate) fn run(
@@ -400,7 +374,10 @@ pub(crate) fn run(
             .seed(seed)
             .evaluate(inlier_x.view(), &lab[..])
     })?;
-    let ari = groups.as_ref().map(|g| adjusted_rand_index(g, &labels));
+    let ari = groups
+        .as_ref()
+        .map(|g| cartera_silhouette::adjusted_rand_index(g, &labels))
+        .transpose()?;
 
     let profiles = cx.step("segment profiles", || {
         let cols: Vec<(&str, &[f64])> = cluster_features
