@@ -5,8 +5,8 @@
 #
 # REPORT.html defaults to out/report.html (as written by `cartera study telco --out out/`);
 # OUT.png to docs/report.png; HASH to a look-up of the report's first customer, so the picture
-# shows the look-up answered. Without a report at hand, a synthetic one is written by
-#   REPORT_OUT=/tmp/report.html cargo test -p cartera-study --test report -- --ignored
+# shows the look-up answered. Without a report at hand, write one with
+#   cargo run --release -p cartera-cli -- study telco --out out/
 # The viewport is 1280x1600; the PNG is checked to stay under 300 KB.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -132,6 +132,21 @@ pub enum Input {
     Table(Table),
 }
 
+impl Input {
+    /// The user's table, or the generator's run as a timed step named `what`.
+    fn or_generate(
+        self,
+        cx: &mut Context<'_>,
+        what: &str,
+        generate: impl FnOnce() -> Result<Table>,
+    ) -> Result<Table> {
+        match self {
+            Input::Generated => cx.step(what, generate),
+            Input::Table(t) => Ok(t),
+        }
+    }
+}
+
 /// How to run a study.
 ///
 /// Defaults: [`Study::Telco`], the study's default number of rows, seed 42, no role mapping
@@ -251,34 +266,25 @@ impl StudyParams {
                 (StudyReport::Telco(Box::new(report)), lists, n, look_up)
             }
             Study::Bank => {
-                let table = match input {
-                    Input::Generated => cx.step("generating the bank table", || {
-                        cartera_preprocess::datasets::bank_customers(rows, self.seed)
-                    })?,
-                    Input::Table(t) => t,
-                };
+                let table = input.or_generate(&mut cx, "generating the bank table", || {
+                    cartera_preprocess::datasets::bank_customers(rows, self.seed)
+                })?;
                 let n = table.n_rows();
                 let (report, lists, look_up) = bank::run(&mut cx, table)?;
                 (StudyReport::Bank(Box::new(report)), lists, n, look_up)
             }
             Study::Atm => {
-                let table = match input {
-                    Input::Generated => cx.step("generating the ATM table", || {
-                        cartera_preprocess::datasets::atm_customers(rows, self.seed)
-                    })?,
-                    Input::Table(t) => t,
-                };
+                let table = input.or_generate(&mut cx, "generating the ATM table", || {
+                    cartera_preprocess::datasets::atm_customers(rows, self.seed)
+                })?;
                 let n = table.n_rows();
                 let (report, lists, look_up) = atm::run(&mut cx, table)?;
                 (StudyReport::Atm(Box::new(report)), lists, n, look_up)
             }
             Study::Propensity => {
-                let table = match input {
-                    Input::Generated => cx.step("generating the bank table", || {
-                        cartera_preprocess::datasets::bank_customers(rows, self.seed)
-                    })?,
-                    Input::Table(t) => t,
-                };
+                let table = input.or_generate(&mut cx, "generating the bank table", || {
+                    cartera_preprocess::datasets::bank_customers(rows, self.seed)
+                })?;
                 let n = table.n_rows();
                 let (report, lists, look_up) = propensity::run(&mut cx, table)?;
                 (StudyReport::Propensity(Box::new(report)), lists, n, look_up)

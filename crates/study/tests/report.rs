@@ -319,59 +319,6 @@ fn a_telco_sized_report_stays_small() {
     assert!(rows[0][1].contains(','), "{:?}", rows[0]);
 }
 
-/// Writes a representative report for the screenshot in docs/report.png:
-/// `REPORT_OUT=/tmp/report.html cargo test -p cartera-study --test report -- --ignored`,
-/// then `scripts/report_screenshot.sh /tmp/report.html docs/report.png`.
-#[test]
-#[ignore = "writes a file; run by hand for the screenshot"]
-fn write_sample_report() {
-    let out = std::env::var_os("REPORT_OUT")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("cartera-report-sample.html"));
-    let mut data = sample(4, 20_000);
-    // Real cartera-plot charts, as a study would embed them.
-    for cluster in &mut data.clusters {
-        let (features, values): (Vec<String>, Vec<f64>) =
-            cluster.shap_importance.iter().cloned().unzip();
-        cluster.figures.push(Figure {
-            title: format!("What sets {} apart", cluster.name),
-            svg: cartera_plot::shap_bar(&features, &values, 6).unwrap(),
-        });
-    }
-    let names: Vec<String> = data.clusters.iter().map(|c| c.name.clone()).collect();
-    let tiers = data.tier_names.clone();
-    let counts: Vec<Vec<usize>> = data
-        .clusters
-        .iter()
-        .map(|c| c.tier_counts.clone())
-        .collect();
-    data.figures = vec![
-        Figure {
-            title: "Elbow: inertia against k".into(),
-            svg: cartera_plot::elbow(
-                &[1, 2, 3, 4, 5, 6, 7],
-                &[9.0, 5.1, 3.2, 1.9, 1.7, 1.6, 1.5],
-                Some(4),
-            )
-            .unwrap(),
-        },
-        Figure {
-            title: "Risk tiers per segment".into(),
-            svg: cartera_plot::stacked_tiers(&names, &tiers, &counts).unwrap(),
-        },
-    ];
-    data.quality_figures = vec![Figure {
-        title: "Cumulative gains".into(),
-        svg: cartera_plot::gains(
-            &[0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0],
-            &[0.0, 0.38, 0.62, 0.78, 0.92, 0.98, 1.0],
-        )
-        .unwrap(),
-    }];
-    std::fs::write(&out, render(&data).unwrap()).unwrap();
-    println!("wrote {}", out.display());
-}
-
 /// Every chart of cartera-plot passes the figure check as drawn, names with `&` and `<`
 /// included, so the studies can hand their SVG to the report untouched.
 #[test]
