@@ -265,7 +265,7 @@ pub(crate) fn train_binned(
         num_leaves: params.num_leaves,
         max_depth: (params.max_depth > 0).then_some(params.max_depth as usize),
     };
-    let mut learner = Learner::new(data, grow);
+    let mut learner = Learner::new(data, grow, params.enable_bundle);
     let mut gh = vec![vec![[0.0f64; 2]; n]; k];
     let bagging = params.bagging_freq > 0 && params.bagging_fraction < 1.0;
     let mut bag: Option<Vec<u32>> = None;

@@ -8,7 +8,8 @@
 use rayon::prelude::*;
 
 use crate::binning::BinnedData;
-use crate::histogram::{self, FeatureHist, MAX_BLOCKS};
+use crate::bundle::FeatureGroups;
+use crate::histogram::{self, FeatureHist, LeafRows};
 use crate::partition::DataPartition;
 use crate::split::{LeafSums, SplitInfo, SplitParams, best_for_feature, better};
 use crate::tree::{Decision, MissingType, Tree};
@@ -84,36 +85,39 @@ pub(crate) struct GrowParams {
     pub max_depth: Option<usize>,
 }
 
-/// The reusable state of tree growth: histograms pool, scratch and partition.
+/// The reusable state of tree growth: feature groups, histograms pool and partition.
 pub(crate) struct Learner<'a> {
     data: &'a BinnedData,
     params: GrowParams,
     n_value_bins: Vec<usize>,
-    n_bins: Vec<usize>,
     has_nan: Vec<bool>,
+    groups: FeatureGroups,
+    /// One group histogram set per leaf.
     hists: Vec<Vec<FeatureHist>>,
-    scratch: Vec<Vec<FeatureHist>>,
+    /// The gradient pairs of the leaf being built, in its row order.
+    ordered: Vec<[f64; 2]>,
     partition: DataPartition,
 }
 
 impl<'a> Learner<'a> {
-    /// Allocate every buffer once for trees of at most `params.num_leaves` leaves.
-    pub fn new(data: &'a BinnedData, params: GrowParams) -> Self {
-        let nu = data.n_used();
+    /// Allocate every buffer once for trees of at most `params.num_leaves` leaves; `bundle`
+    /// turns Exclusive Feature Bundling on (see [`crate::bundle`]).
+    pub fn new(data: &'a BinnedData, params: GrowParams, bundle: bool) -> Self {
         let maps = data.used.iter().map(|&f| &data.mappers[f]);
         let n_value_bins = maps.clone().map(|m| m.n_value_bins()).collect();
-        let n_bins = maps.clone().map(|m| m.n_bins()).collect();
         let has_nan = maps.map(|m| m.has_nan).collect();
+        let groups = FeatureGroups::build(data, bundle);
+        let ng = groups.n_groups();
         Learner {
             data,
             params,
             n_value_bins,
-            n_bins,
             has_nan,
+            groups,
             hists: (0..params.num_leaves)
-                .map(|_| histogram::new_hist(nu))
+                .map(|_| histogram::new_hist(ng))
                 .collect(),
-            scratch: (0..MAX_BLOCKS).map(|_| histogram::new_hist(nu)).collect(),
+            ordered: Vec::with_capacity(data.n_rows),
             partition: DataPartition::new(data.n_rows, params.num_leaves),
         }
     }
@@ -135,15 +139,50 @@ impl<'a> Learner<'a> {
         let p = &self.params.split;
         let found: Vec<Option<SplitInfo>> = (0..self.data.n_used())
             .into_par_iter()
-            .map(|j| {
-                if !features[j] {
-                    return None;
-                }
-                best_for_feature(j, &hist[j], self.n_value_bins[j], self.has_nan[j], sums, p)
-            })
+            .map_init(
+                || [[0.0f64; 2]; 256],
+                |fh, j| {
+                    if !features[j] {
+                        return None;
+                    }
+                    // The feature's histogram from its group's: its own bins at its offset,
+                    // the default bin as the leaf's total minus the others.
+                    let s = self.groups.slots[j];
+                    let gh = &hist[s.group];
+                    let (nv, nan) = (self.n_value_bins[j], self.has_nan[j]);
+                    if s.direct {
+                        return best_for_feature(j, &gh[..s.n_bins], nv, nan, sums, p);
+                    }
+                    let mut rest = [sums.grad, sums.hess];
+                    for b in (0..s.n_bins).filter(|&b| b != s.default_bin) {
+                        let e = gh[s.group_bin(b)];
+                        fh[b] = e;
+                        rest[0] -= e[0];
+                        rest[1] -= e[1];
+                    }
+                    fh[s.default_bin] = rest;
+                    best_for_feature(j, &fh[..s.n_bins], nv, nan, sums, p)
+                },
+            )
             .collect();
         // Reduce in feature order so ties go to the smaller feature index.
         found.into_iter().fold(None, better)
+    }
+
+    /// Build the histograms of the rows of partition leaf `leaf` into `hists[slot]`.
+    fn build_hist(&mut self, gh: &[[f64; 2]], leaf: usize, slot: usize, all_rows: bool) {
+        let rows = self.partition.rows(leaf);
+        let leaf_rows = if all_rows {
+            LeafRows::All(gh)
+        } else {
+            self.ordered.clear();
+            self.ordered.extend(rows.iter().map(|&r| gh[r as usize]));
+            LeafRows::Some {
+                rows,
+                ordered: &self.ordered,
+            }
+        };
+        histogram::build(&self.groups, leaf_rows, &mut self.hists[slot]);
     }
 
     /// Grow one tree on gradients `gh` (one `(grad, hess)` per training row) over `rows` (all
@@ -154,24 +193,13 @@ impl<'a> Learner<'a> {
         self.partition.reset(data.n_rows, rows);
         let root_rows = self.partition.rows(0);
         let root_count = root_rows.len();
-        let (g, h) = if nu > 0 {
-            histogram::build(
-                &data.bins,
-                nu,
-                gh,
-                root_rows,
-                &mut self.hists[0],
-                &mut self.scratch,
-            );
-            // Every row falls in exactly one bin of feature 0.
-            self.hists[0][0][..self.n_bins[0]]
-                .iter()
-                .fold((0.0, 0.0), |(g, h), e| (g + e[0], h + e[1]))
-        } else {
-            root_rows.iter().fold((0.0, 0.0), |(g, h), &r| {
-                (g + gh[r as usize][0], h + gh[r as usize][1])
-            })
-        };
+        // Summed in row order (fixed, whatever the thread count).
+        let (g, h) = root_rows.iter().fold((0.0, 0.0), |(g, h), &r| {
+            (g + gh[r as usize][0], h + gh[r as usize][1])
+        });
+        if nu > 0 {
+            self.build_hist(gh, 0, 0, rows.is_none());
+        }
         let p = self.params.split;
         let root_sums = LeafSums {
             grad: g,
@@ -247,10 +275,21 @@ impl<'a> Learner<'a> {
             };
             bin_splits.push(bs);
 
-            let bins = &data.bins;
+            // Which group bins go left, read once per group bin rather than per row.
+            let slot = self.groups.slots[j];
+            let mut goes_left = [false; 256];
+            for (gb, l) in goes_left
+                .iter_mut()
+                .enumerate()
+                .take(self.groups.group_bins[slot.group])
+            {
+                // Feature bins are < 256 (u8 storage), so the cast is exact.
+                *l = bs.goes_left(slot.feature_bin(gb) as u8);
+            }
+            let col = self.groups.col(slot.group);
             let (n_left, n_right) = self
                 .partition
-                .split(leaf, |r| bs.goes_left(bins[r as usize * nu + j]));
+                .split(leaf, |r| goes_left[col[r as usize] as usize]);
             let depth = state.depth + 1;
             let left = LeafState {
                 sums: LeafSums {
@@ -282,18 +321,11 @@ impl<'a> Learner<'a> {
                 // parent's (kept in `leaf`'s buffer), then swap if the smaller one was left.
                 let small_is_left = n_left < n_right;
                 let small = if small_is_left { leaf } else { new_leaf };
+                self.build_hist(gh, small, new_leaf, false);
                 let (head, tail) = self.hists.split_at_mut(new_leaf);
                 let parent_hist = &mut head[leaf];
                 let child_hist = &mut tail[0];
-                histogram::build(
-                    bins,
-                    nu,
-                    gh,
-                    self.partition.rows(small),
-                    child_hist,
-                    &mut self.scratch,
-                );
-                histogram::subtract_into(parent_hist, child_hist, &self.n_bins);
+                histogram::subtract_into(parent_hist, child_hist, &self.groups.group_bins);
                 if small_is_left {
                     std::mem::swap(parent_hist, child_hist);
                 }

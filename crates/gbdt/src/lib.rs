@@ -50,6 +50,7 @@ pub mod tree;
 
 mod binning;
 mod boosting;
+mod bundle;
 mod histogram;
 mod learner;
 mod metric;

@@ -69,6 +69,7 @@ impl Metric {
 /// | `categorical_features` | empty | feature indices to split as categories (LightGBM's method) |
 /// | `max_cat_to_onehot` | 4 | categories up to which a categorical split is one-vs-rest |
 /// | `feature_names` | `None` | names stored in the model (`Column_0`, … otherwise) |
+/// | `enable_bundle` | true | bundle mutually exclusive sparse features (one-hot columns) into one histogram column; lossless |
 /// | `eval_train` | false | also record the training metric in the history (costs a pass per round) |
 ///
 /// Results are bit-identical for a seed whatever the number of rayon threads.
@@ -97,6 +98,12 @@ pub struct GbdtParams {
     pub(crate) max_cat_to_onehot: usize,
     pub(crate) feature_names: Option<Vec<String>>,
     pub(crate) eval_train: bool,
+    #[serde(default = "enabled")]
+    pub(crate) enable_bundle: bool,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 impl Default for GbdtParams {
@@ -125,6 +132,7 @@ impl Default for GbdtParams {
             max_cat_to_onehot: 4,
             feature_names: None,
             eval_train: false,
+            enable_bundle: true,
         }
     }
 }
@@ -179,6 +187,11 @@ impl GbdtParams {
         max_cat_to_onehot: usize);
     cartera_core::setter!(/// Feature names stored in the model (default `Column_0`, …).
         feature_names: Option<Vec<String>>);
+    cartera_core::setter!(/// Bundle mutually exclusive sparse features into one histogram column (LightGBM's
+        /// Exclusive Feature Bundling; default true). Exclusivity is checked on every training
+        /// row, so the trees are the same either way (up to float summation order); only the
+        /// speed changes.
+        enable_bundle: bool);
     cartera_core::setter!(/// Also evaluate the training set each round (default false).
         eval_train: bool);
 

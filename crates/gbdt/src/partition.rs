@@ -16,7 +16,8 @@ pub(crate) struct DataPartition {
     begin: Vec<usize>,
     count: Vec<usize>,
     goes_left: Vec<bool>,
-    right_tmp: Vec<u32>,
+    /// Destination of a split before it is copied back into the leaf's range.
+    tmp: Vec<u32>,
 }
 
 impl DataPartition {
@@ -27,7 +28,7 @@ impl DataPartition {
             begin: Vec::with_capacity(max_leaves),
             count: Vec::with_capacity(max_leaves),
             goes_left: vec![false; n_rows],
-            right_tmp: Vec::with_capacity(n_rows),
+            tmp: Vec::with_capacity(n_rows),
         }
     }
 
@@ -58,6 +59,10 @@ impl DataPartition {
 
     /// Split `leaf`: rows for which `left(row)` holds stay in `leaf`, the others form a new
     /// leaf (index `n_leaves()` before the call). Returns `(left rows, right rows)`.
+    ///
+    /// Blocks of `BLOCK` rows decide their sides and count their left rows in parallel; the
+    /// prefix sums of those counts give every block its own destination ranges, so the
+    /// scatter is parallel too and the result is the serial stable partition.
     pub fn split<P>(&mut self, leaf: usize, left: P) -> (usize, usize)
     where
         P: Fn(u32) -> bool + Sync,
@@ -65,25 +70,47 @@ impl DataPartition {
         let (b, c) = (self.begin[leaf], self.count[leaf]);
         let range = &mut self.indices[b..b + c];
         let mask = &mut self.goes_left[..c];
-        mask.par_chunks_mut(BLOCK)
+        let counts: Vec<usize> = mask
+            .par_chunks_mut(BLOCK)
             .zip(range.par_chunks(BLOCK))
-            .for_each(|(m, rows)| {
+            .map(|(m, rows)| {
+                let mut n = 0;
                 for (m, &r) in m.iter_mut().zip(rows) {
                     *m = left(r);
+                    n += usize::from(*m);
+                }
+                n
+            })
+            .collect();
+        let n_left: usize = counts.iter().sum();
+        self.tmp.clear();
+        self.tmp.resize(c, 0);
+        // Carve the destination into one (left part, right part) pair per block.
+        let (mut left_dst, mut right_dst) = self.tmp.split_at_mut(n_left);
+        let mut dst = Vec::with_capacity(counts.len());
+        for (i, &nl) in counts.iter().enumerate() {
+            let len = BLOCK.min(c - i * BLOCK);
+            let (l, lrest) = std::mem::take(&mut left_dst).split_at_mut(nl);
+            let (r, rrest) = std::mem::take(&mut right_dst).split_at_mut(len - nl);
+            left_dst = lrest;
+            right_dst = rrest;
+            dst.push((l, r));
+        }
+        dst.into_par_iter()
+            .zip(mask.par_chunks(BLOCK).zip(range.par_chunks(BLOCK)))
+            .for_each(|((l, r), (m, rows))| {
+                let (mut il, mut ir) = (0, 0);
+                for (&m, &row) in m.iter().zip(rows) {
+                    if m {
+                        l[il] = row;
+                        il += 1;
+                    } else {
+                        r[ir] = row;
+                        ir += 1;
+                    }
                 }
             });
-        self.right_tmp.clear();
-        let mut n_left = 0;
-        for i in 0..c {
-            let r = range[i];
-            if mask[i] {
-                range[n_left] = r;
-                n_left += 1;
-            } else {
-                self.right_tmp.push(r);
-            }
-        }
-        range[n_left..].copy_from_slice(&self.right_tmp);
+        range.copy_from_slice(&self.tmp);
         self.count[leaf] = n_left;
         self.begin.push(b + n_left);
         self.count.push(c - n_left);
@@ -107,6 +134,17 @@ mod tests {
         assert_eq!(p.rows(1), &[1, 2, 4]);
         assert_eq!(p.rows(2), &[5, 7, 8]);
         assert_eq!(p.n_leaves(), 3);
+        // Many blocks: the parallel scatter is the serial stable partition.
+        let n = 5 * BLOCK + 123;
+        let mut p = DataPartition::new(n, 2);
+        p.reset(n, None);
+        let keep = |r: u32| (r.wrapping_mul(2_654_435_761) >> 7).is_multiple_of(3);
+        let (l, r) = p.split(0, keep);
+        let want_left: Vec<u32> = (0..n as u32).filter(|&r| keep(r)).collect();
+        let want_right: Vec<u32> = (0..n as u32).filter(|&r| !keep(r)).collect();
+        assert_eq!((l, r), (want_left.len(), want_right.len()));
+        assert_eq!(p.rows(0), &want_left[..]);
+        assert_eq!(p.rows(1), &want_right[..]);
         p.reset(10, Some(&[2, 4, 8]));
         assert_eq!(p.rows(0), &[2, 4, 8]);
     }

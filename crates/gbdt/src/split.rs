@@ -9,8 +9,6 @@
 //! right. Ties keep the first candidate found; across features, the higher gain and then the
 //! smaller feature index wins.
 
-use crate::histogram::FeatureHist;
-
 /// The regularisation and minimum sizes a split must respect.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SplitParams {
@@ -79,7 +77,7 @@ pub(crate) struct LeafSums {
 /// `has_nan`), or `None` when no threshold passes the constraints.
 pub(crate) fn best_for_feature(
     feature: usize,
-    hist: &FeatureHist,
+    hist: &[[f64; 2]],
     n_value_bins: usize,
     has_nan: bool,
     leaf: LeafSums,
@@ -117,7 +115,9 @@ pub(crate) fn best_for_feature(
         let e = hist[b];
         acc[0] += e[0];
         acc[1] += e[1];
-        acc_cnt += (e[1] * cnt_factor).round() as i64;
+        // `+ 0.5` and truncation rather than `round()`, which is a libm call on the baseline
+        // x86-64 target (no SSE4.1); hessians are >= 0, so both round half up (as LightGBM).
+        acc_cnt += (e[1] * cnt_factor + 0.5) as i64;
         if acc_cnt < min_data || acc[1] < p.min_sum_hessian_in_leaf {
             continue;
         }
@@ -136,7 +136,7 @@ pub(crate) fn best_for_feature(
         for (b, e) in hist[..n_value_bins].iter().enumerate() {
             acc[0] += e[0];
             acc[1] += e[1];
-            acc_cnt += (e[1] * cnt_factor).round() as i64;
+            acc_cnt += (e[1] * cnt_factor + 0.5) as i64;
             if acc_cnt < min_data || acc[1] < p.min_sum_hessian_in_leaf {
                 continue;
             }
@@ -169,6 +169,7 @@ pub(crate) fn better(a: Option<SplitInfo>, b: Option<SplitInfo>) -> Option<Split
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::histogram::FeatureHist;
 
     fn params() -> SplitParams {
         SplitParams {

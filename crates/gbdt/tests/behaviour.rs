@@ -491,3 +491,76 @@ fn conforms() {
     assert_conforms(&Kit);
     let _ = Axis(0);
 }
+
+/// A one-hot table: a numeric column, 12 one-hot columns of one category, 6 of another, and a
+/// mostly-zero count with missing values; the label depends on all of them.
+fn one_hot_table(n: usize) -> (Array2<f64>, Array1<f64>) {
+    let d = 1 + 12 + 6 + 1;
+    let mut x = Array2::zeros((n, d));
+    let mut y = Array1::zeros(n);
+    for i in 0..n {
+        let h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20;
+        let num = (h % 1000) as f64 / 100.0;
+        let a = (h / 1000 % 12) as usize;
+        let b = (h / 12_000 % 6) as usize;
+        let count = if h.is_multiple_of(9) {
+            (h / 7 % 5) as f64
+        } else {
+            0.0
+        };
+        x[[i, 0]] = num;
+        x[[i, 1 + a]] = 1.0;
+        x[[i, 13 + b]] = 1.0;
+        x[[i, 19]] = if h.is_multiple_of(31) {
+            f64::NAN
+        } else {
+            count
+        };
+        let z = num - 5.0 + if a < 4 { 2.0 } else { -1.0 } + b as f64 * 0.5 - count;
+        y[i] = f64::from(z + ((h >> 30) % 7) as f64 - 3.0 > 0.0);
+    }
+    (x, y)
+}
+
+#[test]
+fn bundling_one_hot_columns_does_not_change_the_model() {
+    let (x, y) = one_hot_table(4000);
+    let params = GbdtParams::new().n_estimators(40).num_leaves(15);
+    let on = params.clone().fit(x.view(), y.view()).unwrap();
+    let off = params
+        .clone()
+        .enable_bundle(false)
+        .fit(x.view(), y.view())
+        .unwrap();
+    // Same splits everywhere (bundling is lossless), outputs equal up to summation order.
+    for (a, b) in on.ensemble().trees.iter().zip(&off.ensemble().trees) {
+        assert_eq!(a.split_feature, b.split_feature);
+        assert_eq!(a.threshold, b.threshold);
+        assert_eq!(a.leaf_count, b.leaf_count);
+    }
+    let (p_on, p_off) = (
+        on.predict_raw(x.view()).unwrap(),
+        off.predict_raw(x.view()).unwrap(),
+    );
+    let gap = (&p_on - &p_off).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!(gap < 1e-9, "largest raw-score gap {gap}");
+    // The category columns are used, so the test exercises bundled features.
+    let used: std::collections::BTreeSet<u32> = on
+        .ensemble()
+        .trees
+        .iter()
+        .flat_map(|t| t.split_feature.iter().copied())
+        .collect();
+    assert!(used.iter().any(|&f| (1..13).contains(&f)), "{used:?}");
+    assert!(used.contains(&19), "{used:?}");
+    // Bagging and feature sampling go through the same path.
+    let bag = params
+        .bagging_fraction(0.7)
+        .bagging_freq(1)
+        .feature_fraction(0.8);
+    let on = bag.clone().fit(x.view(), y.view()).unwrap();
+    let off = bag.enable_bundle(false).fit(x.view(), y.view()).unwrap();
+    for (a, b) in on.ensemble().trees.iter().zip(&off.ensemble().trees) {
+        assert_eq!(a.split_feature, b.split_feature);
+    }
+}
