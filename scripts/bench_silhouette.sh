@@ -2,6 +2,8 @@
 # Cluster-quality scores: cartera vs scikit-learn on the same CSV files, same machine, same run,
 # alternating (A B A B); medians and ratios as Markdown, plus the achieved distance evaluations
 # per second and the peak memory of the exact silhouette on 100,000 x 20.
+# Peak RSS: /usr/bin/time's %M of each whole process (the CSV read included, and for the
+# peer the Python interpreter and its imports), the largest over the rounds.
 #
 # Usage: scripts/bench_silhouette.sh [ROUNDS]     (default: $BENCH_ROUNDS, else 3)
 #   SKLEARN_100K=1 also runs scikit-learn's exact silhouette on 100,000 rows (10¹⁰ distances:
@@ -58,16 +60,16 @@ avx = " fma " in flags and " avx2 " in flags
 fma_avx = 2 * 2 * 4 * mhz * 1e6
 fma_sse = 2 * 2 * 2 * mhz * 1e6
 print(f"2 cores at {mhz:.0f} MHz; {rustc}; scikit-learn {sklearn.__version__}; {rounds} alternating rounds, medians (CSV reading excluded)\n")
-print("| score | data | cartera | scikit-learn | ratio |")
-print("|---|---|---|---|---|")
+print("| score | data | cartera | scikit-learn | ratio | peak RSS cartera (max over rounds) | peak RSS scikit-learn (max over rounds) |")
+print("|---|---|---|---|---|---|---|")
 for name, what, data in [
     ("exact", "exact silhouette", "blobs 20,000 x 20, k = 8"),
     ("sampled", "silhouette, sample of 10,000", "blobs 371,589 x 20, k = 8"),
     ("chdb", "Calinski-Harabasz + Davies-Bouldin", "blobs 371,589 x 20, k = 8"),
 ]:
-    c, _ = load(f"cartera_{name}")
-    s, _ = load(f"sklearn_{name}")
-    print(f"| {what} | {data} | {c:.3f} s | {s:.3f} s | {s / c:.1f}x |")
+    c, cm = load(f"cartera_{name}")
+    s, sm = load(f"sklearn_{name}")
+    print(f"| {what} | {data} | {c:.3f} s | {s:.3f} s | {s / c:.1f}x | {cm:.0f} MiB | {sm:.0f} MiB |")
 c, _ = load("cartera_exact")
 pairs = 20000 * 20000  # ordered pairs, as scikit-learn evaluates them (cartera computes half)
 print(f"\nExact 20,000 x 20: {pairs / c:.3e} distance evaluations/s (ordered pairs; each costs d = 20 multiply-adds): "

@@ -9,7 +9,11 @@
 # cartera side, reading the CSV on the peer side; both are printed). Prints a Markdown table of
 # medians: total seconds each, the ratio peer/cartera, validation accuracy and AUC of each
 # churn GBDT and their difference (the issue's bar: within 0.005), k and the adjusted Rand
-# index of the segmentation against the generator's groups (bar: >= 0.8). Runs go to stderr.
+# index of the segmentation against the generator's groups (bar: >= 0.8), and each side's peak
+# RSS: /usr/bin/time's %M of the whole process (one process per side and round runs the whole
+# study, so this is the study's peak: the table generated in memory on the cartera side, the CSV
+# read plus the interpreter and its imports on the peer side), the largest over the rounds.
+# Runs go to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,10 +36,12 @@ fi
 
 for r in $(seq 1 "$ROUNDS"); do
   echo "round $r: cartera" >&2
-  "$EXAMPLE" --rows "$ROWS" --seed "$SEED" --out "$WORK/cartera" >&2
+  /usr/bin/time -o "$WORK/cartera_$r.rss" -f %M \
+    "$EXAMPLE" --rows "$ROWS" --seed "$SEED" --out "$WORK/cartera" >&2
   cp "$WORK/cartera/summary.json" "$WORK/cartera_$r.json"
   echo "round $r: peers" >&2
-  python3 scripts/study_telco_peers.py "$WORK/cartera/telco.csv" "$WORK/cartera/split.csv" \
+  /usr/bin/time -o "$WORK/peer_$r.rss" -f %M \
+    python3 scripts/study_telco_peers.py "$WORK/cartera/telco.csv" "$WORK/cartera/split.csv" \
     --threads 2 > "$WORK/peer_$r.json"
   cat "$WORK/peer_$r.json" >&2
 done
@@ -49,6 +55,9 @@ ct = statistics.median(x["total_seconds"] for x in c)
 pt = statistics.median(x["total_seconds"] for x in p)
 cg = statistics.median(x["stages"]["generate"] for x in c)
 pr = statistics.median(x["stages"]["read"] for x in p)
+# Peak RSS in MiB: the last line of each /usr/bin/time -f %M file (KiB), the largest over rounds.
+rss = lambda side: max(int(open(f"{work}/{side}_{r}.rss").read().split()[-1]) for r in range(1, rounds + 1)) / 1024
+cm, pm = rss("cartera"), rss("peer")
 c0, p0 = c[0], p[0]
 auc_c, auc_p = c0["gbdt"]["auc"], p0["lightgbm"]["auc"]
 print(f"Telco churn study end to end, {c0['rows']:,} rows, 2 threads, median of {rounds} rounds (A B alternating)\n")
@@ -57,6 +66,7 @@ print("|---|---|---|")
 print(f"| total, clean to tiers (s) | {ct:.2f} | {pt:.2f} |")
 print(f"| ratio peer / cartera | {pt / ct:.2f}x | |")
 print(f"| table in (not in total, s) | generate {cg:.2f} | read_csv {pr:.2f} |")
+print(f"| peak RSS, whole study process (MiB, max over rounds) | {cm:.0f} | {pm:.0f} |")
 stages = [s for s in c0["stages"] if s != "generate"]
 for s in stages:
     cs = statistics.median(x["stages"][s] for x in c)

@@ -5,6 +5,12 @@
 # Usage: scripts/bench_treeshap.sh [ROUNDS]   (default 2 rounds of each side)
 # The models (200-tree binary on 42 features, 4-class x 100 rounds on 20 features) and their
 # 10,000 rows are made once by scripts/peers_treeshap.py in $CARTERA_TREESHAP_DIR.
+# Each round runs, per case, cartera, then LightGBM, then shap, each in its own process, so
+# that each gets its own peak RSS (/usr/bin/time's %M of the whole process, the largest over
+# the rounds). cartera's process is the criterion bench binary (benches/treeshap.rs) filtered to
+# the case's fast TreeSHAP: it loads both cases' models and rows and builds their explainers
+# before filtering, so its figure covers that set-up too. Each peer's process is the Python
+# interpreter with its imports (shap only in the shap run), the case's model and rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-${BENCH_ROUNDS:-2}}
@@ -15,19 +21,36 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 python3 scripts/peers_treeshap.py --prepare-only
-cargo bench --bench treeshap --no-run -q
+# The bench binary itself (not `cargo bench`, whose own memory /usr/bin/time would also count).
+bench=$(cargo bench --bench treeshap --no-run -q --message-format=json | python3 -c '
+import json, sys
+for line in sys.stdin:
+    d = json.loads(line)
+    if d.get("reason") == "compiler-artifact" and d.get("executable") and d["target"]["name"] == "treeshap":
+        print(d["executable"])')
+[[ -x "$bench" ]] || { echo "bench_treeshap.sh: no treeshap bench executable found" >&2; exit 1; }
 
 for i in $(seq "$rounds"); do
-  echo "== round $i: cartera" >&2
-  cargo bench --bench treeshap -q -- 'treeshap/fast' >/dev/null 2>&1
-  for f in "$target"/criterion/treeshap/fast_*/new/estimates.json; do
-    case_=$(basename "$(dirname "$(dirname "$f")")")
-    python3 -c 'import json,sys; print(sys.argv[2], json.load(open(sys.argv[1]))["median"]["point_estimate"]/1e9)' \
-      "$f" "$case_" >>"$out/cartera.txt"
+  for c in binary multiclass; do
+    echo "== round $i, $c: cartera" >&2
+    # criterion writes under $CARGO_TARGET_DIR/criterion (set so, as cargo would).
+    CARGO_TARGET_DIR=$target /usr/bin/time -o "$out/rss" -f %M \
+      "$bench" --bench "treeshap/fast/$c" >/dev/null 2>"$out/bench.err" \
+      || { cat "$out/bench.err" >&2; exit 1; }
+    tail -n 1 "$out/rss" >>"$out/cartera_rss_$c.txt"
+    for f in "$target"/criterion/treeshap/fast_"$c"_*/new/estimates.json; do
+      case_=$(basename "$(dirname "$(dirname "$f")")")
+      python3 -c 'import json,sys; print(sys.argv[2], json.load(open(sys.argv[1]))["median"]["point_estimate"]/1e9)' \
+        "$f" "$case_" >>"$out/cartera.txt"
+    done
+    for peer in lightgbm shap; do
+      echo "== round $i, $c: $peer" >&2
+      /usr/bin/time -o "$out/rss" -f %M \
+        python3 scripts/peers_treeshap.py --repeats 1 --case "$c" --peer "$peer" >>"$out/peers.jsonl"
+      tail -n 1 "$out/rss" >>"$out/${peer}_rss_$c.txt"
+      echo >>"$out/peers.jsonl"
+    done
   done
-  echo "== round $i: peers" >&2
-  python3 scripts/peers_treeshap.py --repeats 1 >>"$out/peers.jsonl"
-  echo >>"$out/peers.jsonl"
 done
 
 python3 - "$out" <<'EOF'
@@ -57,9 +80,17 @@ for case in ("binary", "multiclass"):
             p = result["peers_median_s"].get(f"{case}/{peer}")
             if p:
                 result.setdefault("speedup", {})[f"{case} vs {peer[:-2]}"] = round(p / fast[0], 1)
-print("2 threads on both sides; medians of alternating rounds; 10,000 rows per case\n")
-print("| case | cartera (Fast TreeSHAP v2) | LightGBM pred_contrib | shap TreeExplainer | LightGBM / cartera | shap / cartera |")
-print("|---|---|---|---|---|---|")
+def rss(side, case):
+    try:
+        return max(int(l) for l in open(f"{d}/{side}_rss_{case}.txt")) / 1024
+    except (OSError, ValueError):
+        return None
+print("2 threads on both sides; medians of alternating rounds; 10,000 rows per case; peak RSS of "
+      "each side's own process per case, the largest over the rounds (cartera's: the criterion "
+      "bench process, which also loads the other case's model)\n")
+print("| case | cartera (Fast TreeSHAP v2) | LightGBM pred_contrib | shap TreeExplainer | LightGBM / cartera | shap / cartera "
+      "| peak RSS cartera (max over rounds) | peak RSS LightGBM (max over rounds) | peak RSS shap (max over rounds) |")
+print("|---|---|---|---|---|---|---|---|---|")
 labels = {"binary": "binary, 200 trees, 31 leaves, 42 features", "multiclass": "4 classes x 100 rounds, 20 features"}
 for case in ("binary", "multiclass"):
     fast = [v for k, v in result["cartera_median_s"].items() if k.startswith(f"fast_{case}")]
@@ -70,5 +101,7 @@ for case in ("binary", "multiclass"):
     c = fast[0]
     cell = lambda v: f"{v:.2f} s" if v else "n/a"
     ratio = lambda v: f"{v / c:.1f}x" if v else "n/a"
-    print(f"| {labels[case]} | {c:.2f} s | {cell(lgb)} | {cell(shp)} | {ratio(lgb)} | {ratio(shp)} |")
+    mib = lambda v: f"{v:.0f} MiB" if v else "n/a"
+    print(f"| {labels[case]} | {c:.2f} s | {cell(lgb)} | {cell(shp)} | {ratio(lgb)} | {ratio(shp)} "
+          f"| {mib(rss('cartera', case))} | {mib(rss('lightgbm', case))} | {mib(rss('shap', case))} |")
 EOF

@@ -3,6 +3,7 @@
 TreeExplainer.shap_values on the same models and rows as `benches/treeshap.rs`.
 
 Usage: python3 scripts/peers_treeshap.py [--dir DIR] [--repeats N] [--threads T] [--prepare-only]
+                                         [--case binary|multiclass]... [--peer lightgbm|shap]...
 
 DIR (default $CARTERA_TREESHAP_DIR or /tmp/cartera-treeshap) receives, if not already there:
   * binary.txt: LightGBM binary model, 200 trees, 31 leaves, on a 42-feature
@@ -12,6 +13,9 @@ DIR (default $CARTERA_TREESHAP_DIR or /tmp/cartera-treeshap) receives, if not al
     multiclass_rows.f64: 10,000 rows.
 The Rust bench reads the same files. Prints one JSON object with the median seconds of each
 peer over N repeats (LightGBM with num_threads=T; shap's C++ TreeSHAP is single-threaded).
+--case and --peer (each repeatable; default: every case, both peers) restrict the run, so that
+scripts/bench_treeshap.sh can measure each peer's peak memory on each case in its own process
+(shap is only imported when it runs).
 """
 import argparse
 import json
@@ -80,22 +84,29 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--prepare-only", action="store_true")
+    ap.add_argument("--case", action="append", choices=list(CASES))
+    ap.add_argument("--peer", action="append", choices=["lightgbm", "shap"])
     args = ap.parse_args()
     prepare(args.dir)
     if args.prepare_only:
         return
-    import shap
+    cases = args.case or list(CASES)
+    peers = args.peer or ["lightgbm", "shap"]
+    out = {"lightgbm": lgb.__version__, "threads": args.threads, "rows": N_ROWS, "results": {}}
+    if "shap" in peers:
+        import shap
 
-    out = {"lightgbm": lgb.__version__, "shap": shap.__version__, "threads": args.threads,
-           "rows": N_ROWS, "results": {}}
-    for name in CASES:
+        out["shap"] = shap.__version__
+    for name in cases:
         b, x = load(args.dir, name)
         res = {"trees": b.num_trees()}
-        res["lightgbm_pred_contrib_s"] = median_seconds(
-            lambda: b.predict(x, pred_contrib=True, num_threads=args.threads), args.repeats)
-        ex = shap.TreeExplainer(b)
-        res["shap_tree_explainer_s"] = median_seconds(
-            lambda: ex.shap_values(x, check_additivity=False), args.repeats)
+        if "lightgbm" in peers:
+            res["lightgbm_pred_contrib_s"] = median_seconds(
+                lambda: b.predict(x, pred_contrib=True, num_threads=args.threads), args.repeats)
+        if "shap" in peers:
+            ex = shap.TreeExplainer(b)
+            res["shap_tree_explainer_s"] = median_seconds(
+                lambda: ex.shap_values(x, check_additivity=False), args.repeats)
         out["results"][name] = res
     print(json.dumps(out, indent=2))
 
