@@ -21,6 +21,7 @@ from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 SETS = [
     ("telco_40000_seed7", ["telco", "40000", "7"], "binary"),
     ("telco_groups_10000_seed7", ["telco_groups", "10000", "7"], "multiclass"),
+    ("telco_cat_40000_seed7", ["telco_cat", "40000", "7"], "binary"),
     ("classification_10000_seed4", ["classification", "10000", "4"], "binary"),
 ]
 
@@ -31,7 +32,9 @@ def generated(args):
         check=True, capture_output=True, text=True,
     ).stdout
     df = pd.read_csv(io.StringIO(out))
-    return df.drop(columns=["target"]).to_numpy(np.float64), df["target"].to_numpy(np.float64)
+    x = df.drop(columns=["target"])
+    cats = [i for i, c in enumerate(x.columns) if c.startswith("cat_")]
+    return x.to_numpy(np.float64), df["target"].to_numpy(np.float64), cats
 
 
 def universal_bank():
@@ -41,7 +44,7 @@ def universal_bank():
     return x, y
 
 
-def lightgbm_figures(x, y, kind):
+def lightgbm_figures(x, y, kind, cats=()):
     n_train = len(y) * 4 // 5
     params = dict(n_estimators=200, num_leaves=31, learning_rate=0.1, max_bin=255,
                   min_child_samples=20, min_child_weight=1e-3, subsample=1.0, colsample_bytree=1.0,
@@ -51,10 +54,13 @@ def lightgbm_figures(x, y, kind):
         m = lgb.LGBMClassifier(objective="binary", **params)
     else:
         m = lgb.LGBMClassifier(objective="multiclass", **params)
-    m.fit(x[:n_train], y[:n_train])
+    # Categorical columns (`cat_*`, level codes) split by LightGBM's own method, with its
+    # defaults (max_cat_to_onehot 4, max_cat_threshold 32, cat_l2 10, cat_smooth 10,
+    # min_data_per_group 100).
+    m.fit(x[:n_train], y[:n_train], categorical_feature=list(cats) if cats else "auto")
     p = m.predict_proba(x[n_train:])
     yv = y[n_train:]
-    doc = {"n_rows": int(len(y)), "n_train": int(n_train), "kind": kind,
+    doc = {"n_rows": int(len(y)), "n_train": int(n_train), "kind": kind, "categorical": list(cats),
            "accuracy": float(accuracy_score(yv, p.argmax(axis=1))),
            "log_loss": float(log_loss(yv, p, labels=list(range(p.shape[1]))))}
     if kind == "binary":
@@ -66,8 +72,8 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/gbdt_lightgbm.json"
     doc = {"made_by": f"scripts/fixtures_gbdt.py with LightGBM {lgb.__version__}", "sets": {}}
     for name, args, kind in SETS:
-        x, y = generated(args)
-        doc["sets"][name] = lightgbm_figures(x, y, kind)
+        x, y, cats = generated(args)
+        doc["sets"][name] = lightgbm_figures(x, y, kind, cats)
     x, y = universal_bank()
     doc["sets"]["universal_bank"] = lightgbm_figures(x, y, "binary")
     with open(out, "w") as f:

@@ -378,3 +378,90 @@ fn explain_lightgbm_model_matches_pred_contrib() {
         "tree model",
     );
 }
+
+#[test]
+fn native_categorical_splits_on_the_ibm_telco_table() {
+    // Churn on the real IBM table with its categorical columns kept as categories: no one-hot
+    // columns reach the model, trees split category sets, the model file scores the file again.
+    let data = repo().join("data/telco_customer_churn.csv");
+    let path = tmp("native_cat.json");
+    let m = ok_json(&[
+        "train",
+        s(&data),
+        "--target",
+        "Churn",
+        "--model",
+        "gbdt",
+        "--categorical",
+        "native",
+        "--n-estimators",
+        "60",
+        "--columns",
+        "tenure,MonthlyCharges,Contract,InternetService,PaymentMethod,TechSupport",
+        "--out",
+        s(&path),
+        "--json",
+        "-",
+    ]);
+    let features: Vec<&str> = m["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(features.contains(&"Contract"), "{features:?}");
+    assert_eq!(
+        features.len(),
+        6,
+        "one column per input, no indicators: {features:?}"
+    );
+    let auc = m["auc"].as_f64().unwrap();
+    assert!(auc > 0.8, "auc {auc}");
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let text = model.to_string();
+    assert!(
+        text.contains("\"categorical\":true"),
+        "no categorical split in the model file"
+    );
+    let scores = tmp("native_cat_scores.csv");
+    let p = ok_json(&[
+        "predict",
+        s(&path),
+        s(&data),
+        "--out",
+        s(&scores),
+        "--json",
+        "-",
+    ]);
+    assert_eq!(p["rows"], 7043);
+
+    // A linear model needs indicators; streaming reads numeric columns only.
+    let out = cartera(&[
+        "train",
+        s(&data),
+        "--target",
+        "Churn",
+        "--model",
+        "logistic",
+        "--categorical",
+        "native",
+        "--out",
+        s(&path),
+    ]);
+    one_line_error(&out, "--categorical");
+    let out = cartera(&[
+        "train",
+        s(&data),
+        "--target",
+        "Churn",
+        "--model",
+        "gbdt",
+        "--categorical",
+        "native",
+        "--chunk-rows",
+        "1000",
+        "--out",
+        s(&path),
+    ]);
+    one_line_error(&out, "--chunk-rows");
+}

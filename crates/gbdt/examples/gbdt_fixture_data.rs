@@ -3,7 +3,8 @@
 //! and `scripts/peers_gbdt.py`. The tests regenerate the same sets in memory.
 //!
 //! `cargo run --release -q -p cartera-gbdt --example gbdt_fixture_data -- telco 10000 7`
-//! (sets: `telco ROWS SEED`, `telco_groups ROWS SEED`, `classification ROWS SEED`)
+//! (sets: `telco ROWS SEED`, `telco_groups ROWS SEED`, `telco_cat ROWS SEED` (categorical columns
+//! as level codes, named `cat_*`), `classification ROWS SEED`)
 
 #![allow(clippy::unwrap_used)]
 
@@ -15,7 +16,7 @@ use std::io::{BufWriter, Write};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 4 {
-        eprintln!("usage: gbdt_fixture_data telco|telco_groups|classification ROWS SEED");
+        eprintln!("usage: gbdt_fixture_data telco|telco_groups|telco_cat|classification ROWS SEED");
         std::process::exit(2);
     }
     let rows: usize = args[2].parse().unwrap();
@@ -23,6 +24,7 @@ fn main() {
     let d = match args[1].as_str() {
         "telco" => data::telco(rows, seed, false),
         "telco_groups" => data::telco(rows, seed, true),
+        "telco_cat" => data::telco_categorical(rows, seed).0,
         "classification" => data::classification(rows, seed),
         other => {
             eprintln!("unknown set {other}");

@@ -18,26 +18,90 @@ const SCAN_BLOCK: usize = 8192;
 /// RNG stream index of the bin-construction sample (apart from bagging's streams).
 pub(crate) const SAMPLE_STREAM: u64 = 0xB15A_3B1E;
 
+/// Largest category code a categorical feature may hold, plus one: category sets are bitsets
+/// over codes in the model, so codes are kept small (LightGBM allows up to `i32::MAX`, at the
+/// price of huge bitsets).
+pub const MAX_CATEGORY: u32 = 1 << 20;
+
+/// The bins of a categorical feature: one per kept category, most frequent first.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CategoryBins {
+    /// The code of each value bin.
+    pub codes: Vec<u32>,
+    /// `(code, bin)` sorted by code, for look-up.
+    lookup: Vec<(u32, u8)>,
+}
+
+impl CategoryBins {
+    /// Bins for codes in the order given (at most 255).
+    pub fn new(codes: Vec<u32>) -> Self {
+        let mut lookup: Vec<(u32, u8)> = codes
+            .iter()
+            .enumerate()
+            .map(|(b, &c)| (c, b as u8))
+            .collect();
+        lookup.sort_unstable();
+        CategoryBins { codes, lookup }
+    }
+
+    /// The bin of code `c`, if it was kept.
+    #[inline]
+    fn bin(&self, c: u32) -> Option<u8> {
+        self.lookup
+            .binary_search_by_key(&c, |&(code, _)| code)
+            .ok()
+            .map(|i| self.lookup[i].1)
+    }
+}
+
+/// The category code of a value as trees read it (LightGBM's rule): NaN and negative values
+/// are missing, others are truncated toward zero.
+#[inline]
+pub(crate) fn category_code(v: f64) -> Option<u32> {
+    if v.is_nan() || v < 0.0 {
+        None
+    } else if v >= MAX_CATEGORY as f64 {
+        Some(MAX_CATEGORY)
+    } else {
+        Some(v as u32)
+    }
+}
+
 /// The bin boundaries of one feature.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct BinMapper {
-    /// Upper bound of each value bin; the last is `+inf`.
+    /// Upper bound of each value bin; the last is `+inf`. Empty for a categorical feature.
     pub upper: Vec<f64>,
-    /// Whether NaN has its own bin (index `upper.len()`).
+    /// Whether NaN has its own bin (index `n_value_bins()`). Always true for a categorical
+    /// feature, whose extra bin holds missing values and the categories not kept.
     pub has_nan: bool,
+    /// The categories of a categorical feature (`None`: numerical).
+    pub categories: Option<CategoryBins>,
 }
 
 impl BinMapper {
     /// Value bins (without the NaN bin).
     #[inline]
     pub fn n_value_bins(&self) -> usize {
-        self.upper.len()
+        match &self.categories {
+            Some(c) => c.codes.len(),
+            None => self.upper.len(),
+        }
+    }
+
+    /// A numerical mapper.
+    pub fn numerical(upper: Vec<f64>, has_nan: bool) -> Self {
+        BinMapper {
+            upper,
+            has_nan,
+            categories: None,
+        }
     }
 
     /// All bins, NaN bin included.
     #[inline]
     pub fn n_bins(&self) -> usize {
-        self.upper.len() + usize::from(self.has_nan)
+        self.n_value_bins() + usize::from(self.has_nan)
     }
 
     /// Whether the feature can split at all.
@@ -49,6 +113,10 @@ impl BinMapper {
     /// (what the tree's [`MissingType::None`](crate::tree::MissingType::None) rule does).
     #[inline]
     pub fn bin(&self, v: f64) -> u8 {
+        if let Some(cats) = &self.categories {
+            let other = cats.codes.len() as u8;
+            return category_code(v).and_then(|c| cats.bin(c)).unwrap_or(other);
+        }
         if v.is_nan() {
             if self.has_nan {
                 return self.upper.len() as u8;
@@ -186,7 +254,36 @@ fn mapper_from_sorted(values: &[f64], has_nan: bool, max_bin: usize) -> BinMappe
     if neg_end == 0 && cnt_zero == 0 && upper.len() > 1 {
         upper.remove(0);
     }
-    BinMapper { upper, has_nan }
+    BinMapper::numerical(upper, has_nan)
+}
+
+/// Category bins from the sampled values of a categorical feature (NaN allowed): categories
+/// by count, most frequent first (ties: smaller code), at most `max_bin`, and after the first
+/// two only categories seen at least `MIN_DATA_IN_BIN` times; the rest share the extra bin
+/// with missing values (LightGBM's categorical `BinMapper`).
+fn category_mapper(values: &[f64], max_bin: usize) -> BinMapper {
+    let mut codes: Vec<u32> = values.iter().filter_map(|&v| category_code(v)).collect();
+    codes.sort_unstable();
+    let mut counted: Vec<(usize, u32)> = Vec::new();
+    for c in codes {
+        match counted.last_mut() {
+            Some((n, last)) if *last == c => *n += 1,
+            _ => counted.push((1, c)),
+        }
+    }
+    counted.sort_by_key(|&(n, c)| (std::cmp::Reverse(n), c));
+    let kept: Vec<u32> = counted
+        .iter()
+        .enumerate()
+        .take_while(|&(i, &(n, _))| i < 2 || n >= MIN_DATA_IN_BIN)
+        .take(max_bin)
+        .map(|(_, &(_, c))| c)
+        .collect();
+    BinMapper {
+        upper: Vec::new(),
+        has_nan: true,
+        categories: Some(CategoryBins::new(kept)),
+    }
 }
 
 /// The binned training data.
@@ -256,6 +353,7 @@ pub(crate) fn scan_input<F: Float>(x: ArrayView2<F>, what: &str) -> Result<Vec<b
 pub(crate) fn bin_training<F: Float>(
     x: ArrayView2<F>,
     has_nan: &[bool],
+    is_cat: &[bool],
     max_bin: usize,
     sample_cnt: usize,
     seed: u64,
@@ -270,7 +368,7 @@ pub(crate) fn bin_training<F: Float>(
         idx.sort_unstable();
         idx
     };
-    let mappers = build_mappers(d, has_nan, max_bin, |c| {
+    let mappers = build_mappers(d, has_nan, is_cat, max_bin, |c| {
         let col = x.column(c);
         sample.iter().map(|&r| col[r].as_f64()).collect()
     });
@@ -289,6 +387,7 @@ pub(crate) fn bin_training<F: Float>(
 pub(crate) fn build_mappers(
     d: usize,
     has_nan: &[bool],
+    is_cat: &[bool],
     max_bin: usize,
     sample_values: impl Fn(usize) -> Vec<f64> + Sync,
 ) -> Vec<BinMapper> {
@@ -296,14 +395,14 @@ pub(crate) fn build_mappers(
         .into_par_iter()
         .map(|c| {
             let mut vals = sample_values(c);
+            if is_cat.get(c).copied().unwrap_or(false) {
+                return category_mapper(&vals, max_bin);
+            }
             vals.retain(|v| !v.is_nan());
             vals.sort_unstable_by(f64::total_cmp);
             if vals.is_empty() {
                 // All sampled values missing: one (empty) value bin, and NaN's own bin.
-                return BinMapper {
-                    upper: vec![f64::INFINITY],
-                    has_nan: has_nan[c],
-                };
+                return BinMapper::numerical(vec![f64::INFINITY], has_nan[c]);
             }
             mapper_from_sorted(&vals, has_nan[c], max_bin)
         })
@@ -421,7 +520,7 @@ mod tests {
             [2.0, 5.0, 1.0]
         ];
         let has_nan = scan_input(x.view(), "X").unwrap();
-        let b = bin_training(x.view(), &has_nan, 255, 100, 0);
+        let b = bin_training(x.view(), &has_nan, &[], 255, 100, 0);
         assert_eq!(
             b.used,
             vec![0, 2],

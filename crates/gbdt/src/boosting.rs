@@ -5,13 +5,13 @@ use cartera_core::{CarteraRng, Error, Float, Result, validate};
 use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
-use crate::binning::{BinnedData, bin_rows, bin_training, scan_input};
+use crate::binning::{BinnedData, MAX_CATEGORY, bin_rows, bin_training, scan_input};
 use crate::learner::{GrowParams, GrownTree, Learner};
 use crate::metric::evaluate;
 use crate::model::{EvalRecord, GbdtModel};
 use crate::objective::Loss;
 use crate::params::GbdtParams;
-use crate::split::SplitParams;
+use crate::split::{CatParams, SplitParams};
 use crate::tree::{Ensemble, Objective};
 
 /// What the training data is called in error messages.
@@ -89,6 +89,25 @@ pub(crate) fn check_labels(
         }
     }
     Ok(())
+}
+
+/// Categorical codes must be missing (NaN, negative) or below [`MAX_CATEGORY`]: the model
+/// keeps category sets as bitsets over codes.
+fn check_category_codes<F: Float>(col: ArrayView1<F>, f: usize, what: &str) -> Result<()> {
+    match col.iter().position(|v| v.as_f64() >= MAX_CATEGORY as f64) {
+        None => Ok(()),
+        Some(row) => Err(Error::invalid_param(
+            "categorical_features",
+            format!(
+                "{} at row {row}, column {f} of the {what}",
+                col[row].as_f64()
+            ),
+            format!(
+                "category codes must be integers in 0..{MAX_CATEGORY} (NaN and negative values \
+                 are missing); re-code the categories"
+            ),
+        )),
+    }
 }
 
 /// Draw the bag of round `iter`: each row kept with probability `fraction`, per-block streams.
@@ -179,15 +198,22 @@ pub(crate) fn train<F: Float>(
     if let Some(names) = &params.feature_names {
         validate::check_len(names.len(), d, "number of feature names")?;
     }
-    if let Some(&f) = params.categorical_features.first() {
-        return Err(Error::invalid_param(
-            "categorical_features",
-            format!("{:?}", params.categorical_features),
-            format!(
-                "categorical splits are not implemented yet (feature {f}); encode categories as \
-                 numbers or one-hot columns"
-            ),
-        ));
+    let mut is_cat = vec![false; d];
+    for &f in &params.categorical_features {
+        if f >= d {
+            return Err(Error::invalid_param(
+                "categorical_features",
+                format!("{:?}", params.categorical_features),
+                format!("feature {f} is out of range (the data has {d} columns)"),
+            ));
+        }
+        is_cat[f] = true;
+        check_category_codes(x.column(f), f, FIT_WHAT)?;
+        if let Some((xv, _)) = &valid
+            && f < xv.ncols()
+        {
+            check_category_codes(xv.column(f), f, "validation data")?;
+        }
     }
     if params.early_stopping_rounds.is_some() && valid.is_none() {
         return Err(Error::invalid_param(
@@ -208,6 +234,7 @@ pub(crate) fn train<F: Float>(
     let data = bin_training(
         x,
         &has_nan,
+        &is_cat,
         params.max_bin,
         params.bin_construct_sample_cnt,
         params.seed,
@@ -261,6 +288,13 @@ pub(crate) fn train_binned(
             min_data_in_leaf: params.min_data_in_leaf,
             min_sum_hessian_in_leaf: params.min_sum_hessian_in_leaf,
             min_gain_to_split: params.min_gain_to_split,
+        },
+        cat: CatParams {
+            max_cat_to_onehot: params.max_cat_to_onehot,
+            max_cat_threshold: params.max_cat_threshold,
+            cat_l2: params.cat_l2,
+            cat_smooth: params.cat_smooth,
+            min_data_per_group: params.min_data_per_group,
         },
         num_leaves: params.num_leaves,
         max_depth: (params.max_depth > 0).then_some(params.max_depth as usize),

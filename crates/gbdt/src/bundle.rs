@@ -310,17 +310,19 @@ mod tests {
         let nu = n_bins.len();
         let mappers = n_bins
             .iter()
-            .map(|&nb| BinMapper {
-                upper: (0..nb)
-                    .map(|b| {
-                        if b + 1 == nb {
-                            f64::INFINITY
-                        } else {
-                            b as f64 + 0.5
-                        }
-                    })
-                    .collect(),
-                has_nan: false,
+            .map(|&nb| {
+                BinMapper::numerical(
+                    (0..nb)
+                        .map(|b| {
+                            if b + 1 == nb {
+                                f64::INFINITY
+                            } else {
+                                b as f64 + 0.5
+                            }
+                        })
+                        .collect(),
+                    false,
+                )
             })
             .collect();
         BinnedData {

@@ -151,11 +151,13 @@ mod tests {
         let (n, nu) = (3000usize, 7usize);
         let bins: Vec<u8> = (0..n * nu).map(|i| ((i * 7919) % 200) as u8).collect();
         let mappers = (0..nu)
-            .map(|_| BinMapper {
-                upper: (0..200)
-                    .map(|b| if b == 199 { f64::INFINITY } else { b as f64 })
-                    .collect(),
-                has_nan: false,
+            .map(|_| {
+                BinMapper::numerical(
+                    (0..200)
+                        .map(|b| if b == 199 { f64::INFINITY } else { b as f64 })
+                        .collect(),
+                    false,
+                )
             })
             .collect();
         let data = BinnedData {

@@ -11,7 +11,9 @@ use crate::binning::BinnedData;
 use crate::bundle::FeatureGroups;
 use crate::histogram::{self, FeatureHist, LeafRows};
 use crate::partition::DataPartition;
-use crate::split::{LeafSums, SplitInfo, SplitParams, best_for_feature, better};
+use crate::split::{
+    CatParams, LeafSums, SplitInfo, SplitParams, best_categorical, best_for_feature, better,
+};
 use crate::tree::{Decision, MissingType, Tree};
 
 /// A split in bin units, for scoring binned rows (training and validation).
@@ -25,11 +27,16 @@ pub(crate) struct BinSplit {
     pub default_left: bool,
     /// The NaN bin of the feature, if any.
     pub nan_bin: Option<u8>,
+    /// Categorical split: the bins that go left (see [`SplitInfo::left_bins`]).
+    pub left_bins: Option<[u64; 4]>,
 }
 
 impl BinSplit {
     #[inline]
     fn goes_left(&self, b: u8) -> bool {
+        if let Some(set) = &self.left_bins {
+            return set[b as usize / 64] >> (b % 64) & 1 == 1;
+        }
         if Some(b) == self.nan_bin {
             self.default_left
         } else {
@@ -74,12 +81,15 @@ struct LeafState {
     /// Internal node pointing at this leaf and whether as its left child.
     parent: Option<(usize, bool)>,
     best: Option<SplitInfo>,
+    /// L2 penalty added to this leaf's output (made by a many-vs-many categorical split).
+    extra_l2: f64,
 }
 
 /// Tree-growth limits.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct GrowParams {
     pub split: SplitParams,
+    pub cat: CatParams,
     pub num_leaves: usize,
     /// `None` = no depth limit.
     pub max_depth: Option<usize>,
@@ -91,6 +101,8 @@ pub(crate) struct Learner<'a> {
     params: GrowParams,
     n_value_bins: Vec<usize>,
     has_nan: Vec<bool>,
+    /// Whether each used feature is categorical.
+    categorical: Vec<bool>,
     groups: FeatureGroups,
     /// One group histogram set per leaf.
     hists: Vec<Vec<FeatureHist>>,
@@ -105,7 +117,8 @@ impl<'a> Learner<'a> {
     pub fn new(data: &'a BinnedData, params: GrowParams, bundle: bool) -> Self {
         let maps = data.used.iter().map(|&f| &data.mappers[f]);
         let n_value_bins = maps.clone().map(|m| m.n_value_bins()).collect();
-        let has_nan = maps.map(|m| m.has_nan).collect();
+        let has_nan = maps.clone().map(|m| m.has_nan).collect();
+        let categorical = maps.map(|m| m.categories.is_some()).collect();
         let groups = FeatureGroups::build(data, bundle);
         let ng = groups.n_groups();
         Learner {
@@ -113,6 +126,7 @@ impl<'a> Learner<'a> {
             params,
             n_value_bins,
             has_nan,
+            categorical,
             groups,
             hists: (0..params.num_leaves)
                 .map(|_| histogram::new_hist(ng))
@@ -150,8 +164,15 @@ impl<'a> Learner<'a> {
                     let s = self.groups.slots[j];
                     let gh = &hist[s.group];
                     let (nv, nan) = (self.n_value_bins[j], self.has_nan[j]);
+                    let best = |h: &[[f64; 2]]| {
+                        if self.categorical[j] {
+                            best_categorical(j, h, nv, sums, p, &self.params.cat)
+                        } else {
+                            best_for_feature(j, h, nv, nan, sums, p)
+                        }
+                    };
                     if s.direct {
-                        return best_for_feature(j, &gh[..s.n_bins], nv, nan, sums, p);
+                        return best(&gh[..s.n_bins]);
                     }
                     let mut rest = [sums.grad, sums.hess];
                     for b in (0..s.n_bins).filter(|&b| b != s.default_bin) {
@@ -161,7 +182,7 @@ impl<'a> Learner<'a> {
                         rest[1] -= e[1];
                     }
                     fh[s.default_bin] = rest;
-                    best_for_feature(j, &fh[..s.n_bins], nv, nan, sums, p)
+                    best(&fh[..s.n_bins])
                 },
             )
             .collect();
@@ -211,6 +232,7 @@ impl<'a> Learner<'a> {
             depth: 0,
             parent: None,
             best: None,
+            extra_l2: 0.0,
         }];
         if nu > 0 && self.can_split(&leaves[0]) {
             leaves[0].best = self.find_best(0, root_sums, features);
@@ -243,21 +265,51 @@ impl<'a> Learner<'a> {
             let f = data.used[j];
             let mapper = &data.mappers[f];
             tree.split_feature.push(f as u32);
-            tree.threshold.push(mapper.threshold(split.threshold_bin));
-            tree.decision.push(Decision {
-                categorical: false,
-                default_left: split.default_left,
-                missing: if mapper.has_nan {
-                    MissingType::NaN
-                } else {
-                    MissingType::None
-                },
-            });
+            match (&mapper.categories, split.left_bins) {
+                (Some(cats), Some(set)) => {
+                    // The left bins as a bitset over category codes (LightGBM's layout).
+                    let codes: Vec<u32> = (0..cats.codes.len())
+                        .filter(|&b| set[b / 64] >> (b % 64) & 1 == 1)
+                        .map(|b| cats.codes[b])
+                        .collect();
+                    let words = codes.iter().max().map_or(1, |&m| m as usize / 32 + 1);
+                    let mut bits = vec![0u32; words];
+                    for c in codes {
+                        bits[c as usize / 32] |= 1 << (c % 32);
+                    }
+                    if tree.cat_boundaries.is_empty() {
+                        tree.cat_boundaries.push(0);
+                    }
+                    tree.threshold.push((tree.cat_boundaries.len() - 1) as f64);
+                    tree.cat_threshold.extend_from_slice(&bits);
+                    tree.cat_boundaries.push(tree.cat_threshold.len() as u32);
+                    tree.decision.push(Decision {
+                        categorical: true,
+                        default_left: false,
+                        missing: MissingType::NaN,
+                    });
+                }
+                _ => {
+                    tree.threshold.push(mapper.threshold(split.threshold_bin));
+                    tree.decision.push(Decision {
+                        categorical: false,
+                        default_left: split.default_left,
+                        missing: if mapper.has_nan {
+                            MissingType::NaN
+                        } else {
+                            MissingType::None
+                        },
+                    });
+                }
+            }
             tree.left_child.push(!(leaf as i32));
             tree.right_child.push(!(new_leaf as i32));
             tree.split_gain.push(split.gain);
-            tree.internal_value
-                .push(p.leaf_output(state.sums.grad, state.sums.hess));
+            tree.internal_value.push(p.leaf_output_with(
+                state.sums.grad,
+                state.sums.hess,
+                state.extra_l2,
+            ));
             tree.internal_weight.push(state.sums.hess);
             tree.internal_count.push(state.sums.count as f64);
             if let Some((parent, is_left)) = state.parent {
@@ -272,6 +324,7 @@ impl<'a> Learner<'a> {
                 threshold_bin: split.threshold_bin as u8,
                 default_left: split.default_left,
                 nan_bin: mapper.has_nan.then_some(mapper.n_value_bins() as u8),
+                left_bins: split.left_bins,
             };
             bin_splits.push(bs);
 
@@ -300,6 +353,7 @@ impl<'a> Learner<'a> {
                 depth,
                 parent: Some((node, true)),
                 best: None,
+                extra_l2: split.extra_l2,
             };
             let right = LeafState {
                 sums: LeafSums {
@@ -310,6 +364,7 @@ impl<'a> Learner<'a> {
                 depth,
                 parent: Some((node, false)),
                 best: None,
+                extra_l2: split.extra_l2,
             };
             leaves[leaf] = left;
             leaves.push(right);
@@ -339,7 +394,7 @@ impl<'a> Learner<'a> {
         }
         for s in &leaves {
             tree.leaf_value
-                .push(p.leaf_output(s.sums.grad, s.sums.hess));
+                .push(p.leaf_output_with(s.sums.grad, s.sums.hess, s.extra_l2));
             tree.leaf_weight.push(s.sums.hess);
             tree.leaf_count.push(s.sums.count as f64);
         }

@@ -63,6 +63,7 @@ mod predict;
 mod split;
 pub mod stream;
 
+pub use binning::MAX_CATEGORY;
 pub use metric::auc;
 pub use model::{EvalRecord, GbdtModel, ImportanceType};
 pub use model_file::{FORMAT as MODEL_FORMAT, VERSION as MODEL_VERSION};

@@ -67,7 +67,10 @@ impl Metric {
 /// | `early_stopping_rounds` | `None` | stop when the validation metric has not improved for this many rounds |
 /// | `metric` | `None` = by objective | log-loss, multi-log-loss or L2 |
 /// | `categorical_features` | empty | feature indices to split as categories (LightGBM's method) |
-/// | `max_cat_to_onehot` | 4 | categories up to which a categorical split is one-vs-rest |
+/// | `max_cat_to_onehot` | 4 | bins (categories + 1) up to which a categorical split is one-vs-rest |
+/// | `max_cat_threshold` | 32 | most categories on the smaller side of a many-vs-many split |
+/// | `cat_l2`, `cat_smooth` | 10, 10 | extra L2 penalty of many-vs-many splits; smoothing of the gradient ratio categories are sorted by (categories with fewer rows are skipped) |
+/// | `min_data_per_group` | 100 | rows a group of categories must add before a many-vs-many split is scored |
 /// | `feature_names` | `None` | names stored in the model (`Column_0`, … otherwise) |
 /// | `enable_bundle` | true | bundle mutually exclusive sparse features (one-hot columns) into one histogram column; lossless |
 /// | `eval_train` | false | also record the training metric in the history (costs a pass per round) |
@@ -96,6 +99,14 @@ pub struct GbdtParams {
     pub(crate) metric: Option<Metric>,
     pub(crate) categorical_features: Vec<usize>,
     pub(crate) max_cat_to_onehot: usize,
+    #[serde(default = "default_max_cat_threshold")]
+    pub(crate) max_cat_threshold: usize,
+    #[serde(default = "default_cat_ten")]
+    pub(crate) cat_l2: f64,
+    #[serde(default = "default_cat_ten")]
+    pub(crate) cat_smooth: f64,
+    #[serde(default = "default_min_data_per_group")]
+    pub(crate) min_data_per_group: usize,
     pub(crate) feature_names: Option<Vec<String>>,
     pub(crate) eval_train: bool,
     #[serde(default = "enabled")]
@@ -104,6 +115,18 @@ pub struct GbdtParams {
 
 fn enabled() -> bool {
     true
+}
+
+fn default_max_cat_threshold() -> usize {
+    32
+}
+
+fn default_cat_ten() -> f64 {
+    10.0
+}
+
+fn default_min_data_per_group() -> usize {
+    100
 }
 
 impl Default for GbdtParams {
@@ -130,6 +153,10 @@ impl Default for GbdtParams {
             metric: None,
             categorical_features: Vec::new(),
             max_cat_to_onehot: 4,
+            max_cat_threshold: 32,
+            cat_l2: 10.0,
+            cat_smooth: 10.0,
+            min_data_per_group: 100,
             feature_names: None,
             eval_train: false,
             enable_bundle: true,
@@ -183,8 +210,20 @@ impl GbdtParams {
         metric: Option<Metric>);
     cartera_core::setter!(/// Features split as categories (non-negative integer codes; default none).
         categorical_features: Vec<usize>);
-    cartera_core::setter!(/// Categories up to which a split is one-vs-rest (default 4).
+    cartera_core::setter!(/// Bins of a categorical feature (its categories plus the missing bin) up to which
+        /// a split is one category against the rest (default 4, at least 1).
         max_cat_to_onehot: usize);
+    cartera_core::setter!(/// Most categories sent left by a many-vs-many split (default 32, at least 1).
+        max_cat_threshold: usize);
+    cartera_core::setter!(/// Extra L2 penalty of many-vs-many categorical splits (default 10, `>= 0`).
+        cat_l2: f64);
+    cartera_core::setter!(/// Smoothing of `Σgrad / (Σhess + cat_smooth)`, the order categories are tried in;
+        /// categories with fewer rows than this are left out of a many-vs-many split (default
+        /// 10, `>= 0`).
+        cat_smooth: f64);
+    cartera_core::setter!(/// Rows each further group of categories must bring before a many-vs-many
+        /// split is scored (default 100, at least 1).
+        min_data_per_group: usize);
     cartera_core::setter!(/// Feature names stored in the model (default `Column_0`, …).
         feature_names: Option<Vec<String>>);
     cartera_core::setter!(/// Bundle mutually exclusive sparse features into one histogram column (LightGBM's
@@ -284,6 +323,29 @@ impl GbdtParams {
         }
         if self.early_stopping_rounds == Some(0) {
             return bad("early_stopping_rounds", "0".into(), "must be at least 1");
+        }
+        for (name, v) in [
+            ("max_cat_to_onehot", self.max_cat_to_onehot),
+            ("max_cat_threshold", self.max_cat_threshold),
+            ("min_data_per_group", self.min_data_per_group),
+        ] {
+            if v == 0 {
+                return bad(name, "0".into(), "must be at least 1");
+            }
+        }
+        for (name, v) in [("cat_l2", self.cat_l2), ("cat_smooth", self.cat_smooth)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(name, v.to_string(), "must be finite and >= 0");
+            }
+        }
+        let mut seen = self.categorical_features.clone();
+        seen.sort_unstable();
+        if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
+            return bad(
+                "categorical_features",
+                format!("{:?}", self.categorical_features),
+                &format!("feature {} is listed twice", w[0]),
+            );
         }
         let metric = self.effective_metric();
         let ok = matches!(

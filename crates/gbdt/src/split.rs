@@ -26,10 +26,11 @@ impl SplitParams {
         if g < 0.0 { -r } else { r }
     }
 
-    /// Output of a leaf with sums `(g, h)` (before shrinkage).
+    /// Output of a leaf with sums `(g, h)` (before shrinkage), `extra_l2` added to the L2
+    /// penalty (leaves made by a many-vs-many categorical split, as LightGBM; 0 otherwise).
     #[inline]
-    pub fn leaf_output(&self, g: f64, h: f64) -> f64 {
-        let denom = h + self.lambda_l2;
+    pub fn leaf_output_with(&self, g: f64, h: f64, extra_l2: f64) -> f64 {
+        let denom = h + self.lambda_l2 + extra_l2;
         if denom <= 0.0 {
             return 0.0;
         }
@@ -39,7 +40,13 @@ impl SplitParams {
     /// Loss reduction of a leaf with sums `(g, h)` relative to no leaf.
     #[inline]
     pub fn leaf_gain(&self, g: f64, h: f64) -> f64 {
-        let denom = h + self.lambda_l2;
+        self.leaf_gain_with(g, h, 0.0)
+    }
+
+    /// [`leaf_gain`](Self::leaf_gain) with `extra_l2` added to the L2 penalty.
+    #[inline]
+    pub fn leaf_gain_with(&self, g: f64, h: f64, extra_l2: f64) -> f64 {
+        let denom = h + self.lambda_l2 + extra_l2;
         if denom <= 0.0 {
             return 0.0;
         }
@@ -63,6 +70,155 @@ pub(crate) struct SplitInfo {
     pub left: [f64; 2],
     /// `(Σ grad, Σ hess)` of the right side.
     pub right: [f64; 2],
+    /// Categorical split: the bins that go left (bit `b % 64` of word `b / 64`); the missing
+    /// bin never does. `None` for a numerical split.
+    pub left_bins: Option<[u64; 4]>,
+    /// L2 penalty added to both children's outputs (`cat_l2` for many-vs-many splits).
+    pub extra_l2: f64,
+}
+
+/// LightGBM's categorical split parameters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CatParams {
+    pub max_cat_to_onehot: usize,
+    pub max_cat_threshold: usize,
+    pub cat_l2: f64,
+    pub cat_smooth: f64,
+    pub min_data_per_group: usize,
+}
+
+/// LightGBM's `kEpsilon`, added to a side's hessian in categorical splits.
+const EPSILON: f64 = 1e-15;
+
+/// Best categorical split of `hist` (`n_cats` category bins, then the missing bin, which
+/// always goes right), LightGBM's `FindBestThresholdCategorical`: one category against the
+/// rest when the feature has at most `max_cat_to_onehot` bins; otherwise categories with at
+/// least `cat_smooth` rows are sorted by `Σgrad / (Σhess + cat_smooth)` and the best prefix
+/// from either end (at most `max_cat_threshold` categories, groups of `min_data_per_group`
+/// rows) goes left, scored with `cat_l2` added to the L2 penalty.
+pub(crate) fn best_categorical(
+    feature: usize,
+    hist: &[[f64; 2]],
+    n_cats: usize,
+    leaf: LeafSums,
+    p: &SplitParams,
+    c: &CatParams,
+) -> Option<SplitInfo> {
+    let min_gain_shift = p.leaf_gain(leaf.grad, leaf.hess) + p.min_gain_to_split;
+    let cnt_factor = leaf.count as f64 / leaf.hess;
+    let count = |h: f64| (h * cnt_factor + 0.5) as i64;
+    let min_data = p.min_data_in_leaf as i64;
+    let total = leaf.count as i64;
+    let mut best: Option<SplitInfo> = None;
+    let mut best_gain = min_gain_shift;
+    let set_of = |bins: &mut dyn Iterator<Item = usize>| {
+        let mut set = [0u64; 4];
+        for b in bins {
+            set[b / 64] |= 1 << (b % 64);
+        }
+        set
+    };
+    if n_cats < c.max_cat_to_onehot {
+        for t in (0..n_cats).rev() {
+            let [g, h] = hist[t];
+            let cnt = count(h);
+            if cnt < min_data || h < p.min_sum_hessian_in_leaf {
+                continue;
+            }
+            if total - cnt < min_data {
+                continue;
+            }
+            let other_h = leaf.hess - h - EPSILON;
+            if other_h < p.min_sum_hessian_in_leaf {
+                continue;
+            }
+            let other_g = leaf.grad - g;
+            let gain = p.leaf_gain(other_g, other_h) + p.leaf_gain(g, h + EPSILON);
+            if gain <= min_gain_shift || gain <= best_gain {
+                continue;
+            }
+            best_gain = gain;
+            best = Some(SplitInfo {
+                feature,
+                threshold_bin: t,
+                default_left: false,
+                gain: gain - min_gain_shift,
+                left: [g, h + EPSILON],
+                right: [other_g, other_h],
+                left_bins: Some(set_of(&mut std::iter::once(t))),
+                extra_l2: 0.0,
+            });
+        }
+        return best;
+    }
+    let mut sorted: Vec<usize> = (0..n_cats)
+        .filter(|&b| count(hist[b][1]) as f64 >= c.cat_smooth)
+        .collect();
+    let ctr = |b: usize| hist[b][0] / (hist[b][1] + c.cat_smooth);
+    sorted.sort_by(|&a, &b| ctr(a).total_cmp(&ctr(b)));
+    let used = sorted.len();
+    let max_num_cat = c.max_cat_threshold.min(used.div_ceil(2));
+    let mut best_run: Option<(bool, usize)> = None;
+    for forward in [true, false] {
+        let (mut lg, mut lh) = (0.0, EPSILON);
+        let (mut left_cnt, mut group_cnt) = (0i64, 0i64);
+        for i in 0..used.min(max_num_cat) {
+            let t = if forward {
+                sorted[i]
+            } else {
+                sorted[used - 1 - i]
+            };
+            let [g, h] = hist[t];
+            let cnt = count(h);
+            lg += g;
+            lh += h;
+            left_cnt += cnt;
+            group_cnt += cnt;
+            if left_cnt < min_data || lh < p.min_sum_hessian_in_leaf {
+                continue;
+            }
+            let right_cnt = total - left_cnt;
+            if right_cnt < min_data || right_cnt < c.min_data_per_group as i64 {
+                break;
+            }
+            let rh = leaf.hess - lh;
+            if rh < p.min_sum_hessian_in_leaf {
+                break;
+            }
+            if group_cnt < c.min_data_per_group as i64 {
+                continue;
+            }
+            group_cnt = 0;
+            let rg = leaf.grad - lg;
+            let gain = p.leaf_gain_with(lg, lh, c.cat_l2) + p.leaf_gain_with(rg, rh, c.cat_l2);
+            if gain <= min_gain_shift || gain <= best_gain {
+                continue;
+            }
+            best_gain = gain;
+            best_run = Some((forward, i));
+            best = Some(SplitInfo {
+                feature,
+                threshold_bin: i,
+                default_left: false,
+                gain: gain - min_gain_shift,
+                left: [lg, lh],
+                right: [rg, rh],
+                left_bins: None,
+                extra_l2: c.cat_l2,
+            });
+        }
+    }
+    if let (Some(b), Some((forward, last))) = (best.as_mut(), best_run) {
+        let mut bins = (0..=last).map(|i| {
+            if forward {
+                sorted[i]
+            } else {
+                sorted[used - 1 - i]
+            }
+        });
+        b.left_bins = Some(set_of(&mut bins));
+    }
+    best
 }
 
 /// The leaf being split: its sums and row count.
@@ -105,6 +261,8 @@ pub(crate) fn best_for_feature(
                     gain: gain - min_gain_shift,
                     left,
                     right,
+                    left_bins: None,
+                    extra_l2: 0.0,
                 });
             }
         };
@@ -246,12 +404,12 @@ mod tests {
     #[test]
     fn l1_l2_shrink_outputs() {
         let mut p = params();
-        assert_eq!(p.leaf_output(-4.0, 2.0), 2.0);
+        assert_eq!(p.leaf_output_with(-4.0, 2.0, 0.0), 2.0);
         p.lambda_l2 = 2.0;
-        assert_eq!(p.leaf_output(-4.0, 2.0), 1.0);
+        assert_eq!(p.leaf_output_with(-4.0, 2.0, 0.0), 1.0);
         p.lambda_l1 = 1.0;
-        assert_eq!(p.leaf_output(-4.0, 2.0), 0.75);
-        assert_eq!(p.leaf_output(0.5, 2.0), 0.0);
+        assert_eq!(p.leaf_output_with(-4.0, 2.0, 0.0), 0.75);
+        assert_eq!(p.leaf_output_with(0.5, 2.0, 0.0), 0.0);
     }
 
     #[test]
@@ -263,6 +421,8 @@ mod tests {
             gain,
             left: [0.0; 2],
             right: [0.0; 2],
+            left_bins: None,
+            extra_l2: 0.0,
         };
         assert_eq!(better(Some(s(3, 1.0)), Some(s(1, 1.0))).unwrap().feature, 1);
         assert_eq!(better(Some(s(1, 1.0)), Some(s(3, 1.0))).unwrap().feature, 1);

@@ -142,7 +142,7 @@ impl BinSampler {
         let d = self.d;
         let n = self.sample.len() / d;
         let sample = &self.sample;
-        let mappers = build_mappers(d, &self.has_nan, self.max_bin, |c| {
+        let mappers = build_mappers(d, &self.has_nan, &[], self.max_bin, |c| {
             (0..n).map(|r| sample[r * d + c]).collect()
         });
         let used = (0..d).filter(|&c| !mappers[c].is_trivial()).collect();
@@ -287,7 +287,10 @@ impl GbdtParams {
             return Err(Error::invalid_param(
                 "categorical_features",
                 format!("{:?}", self.categorical_features),
-                format!("categorical splits are not implemented yet (feature {f})"),
+                format!(
+                    "categorical features (feature {f}) need the in-memory fit; streamed \
+                     training bins every feature as numbers"
+                ),
             ));
         }
         if self.early_stopping_rounds.is_some() && valid.is_none() {

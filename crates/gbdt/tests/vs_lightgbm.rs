@@ -30,9 +30,12 @@ fn log_loss(p: &Array2<f64>, y: &Array1<f64>) -> f64 {
 }
 
 fn train(d: &DataSet, objective: Objective) -> (GbdtModel, Array2<f64>, Array1<f64>) {
+    train_with(d, GbdtParams::new().objective(objective))
+}
+
+fn train_with(d: &DataSet, params: GbdtParams) -> (GbdtModel, Array2<f64>, Array1<f64>) {
     let nt = d.n_train();
-    let m = GbdtParams::new()
-        .objective(objective)
+    let m = params
         .n_estimators(200)
         .fit(d.x.slice(s![..nt, ..]), d.y.slice(s![..nt]))
         .unwrap();
@@ -45,8 +48,12 @@ fn train(d: &DataSet, objective: Objective) -> (GbdtModel, Array2<f64>, Array1<f
 }
 
 fn check_binary(name: &str, d: &DataSet) {
+    check_binary_with(name, d, GbdtParams::new());
+}
+
+fn check_binary_with(name: &str, d: &DataSet, params: GbdtParams) -> GbdtModel {
     let fx = &fixture()["sets"][name];
-    let (_, p, yv) = train(d, Objective::Binary { sigmoid: 1.0 });
+    let (m, p, yv) = train_with(d, params);
     let a = auc(&p.column(1).to_vec(), yv.as_slice().unwrap(), None);
     let ll = log_loss(&p, &yv);
     let (ref_auc, ref_ll) = (
@@ -64,6 +71,33 @@ fn check_binary(name: &str, d: &DataSet) {
         ll <= ref_ll * 1.01,
         "{name}: log-loss {ll} vs LightGBM {ref_ll}"
     );
+    m
+}
+
+#[test]
+fn telco_with_categorical_splits_matches_lightgbm() {
+    // The 9 categorical columns as level codes, split by LightGBM's method on both sides.
+    let (d, cats) = data::telco_categorical(40_000, 7);
+    assert_eq!(
+        fixture()["sets"]["telco_cat_40000_seed7"]["categorical"]
+            .as_array()
+            .unwrap()
+            .len(),
+        cats.len()
+    );
+    let m = check_binary_with(
+        "telco_cat_40000_seed7",
+        &d,
+        GbdtParams::new().categorical_features(cats.clone()),
+    );
+    let cat_splits = m
+        .ensemble()
+        .trees
+        .iter()
+        .flat_map(|t| t.decision.iter())
+        .filter(|d| d.categorical)
+        .count();
+    assert!(cat_splits > 0, "no categorical split was made");
 }
 
 #[test]

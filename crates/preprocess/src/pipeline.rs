@@ -50,7 +50,7 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use crate::clean;
-use crate::encode::{FittedOneHot, OneHotEncoder, UnknownCategory};
+use crate::encode::{FittedOneHot, FittedOrdinal, OneHotEncoder, OrdinalEncoder, UnknownCategory};
 use crate::impute::{FittedImputer, ImputeStrategy, SimpleImputer};
 use crate::outliers::{FittedIqr, IqrOutliers};
 use crate::pca::{FittedPca, NComponents, Pca};
@@ -100,6 +100,8 @@ pub struct PrepConfig {
     iqr_factor: f64,
     scale: Option<ScalerKind>,
     one_hot: bool,
+    #[serde(default)]
+    codes: bool,
     unknown_categories: UnknownCategory,
     pca: Option<NComponents>,
     seed: u64,
@@ -119,6 +121,7 @@ impl Default for PrepConfig {
             iqr_factor: 1.5,
             scale: None,
             one_hot: false,
+            codes: false,
             unknown_categories: UnknownCategory::Error,
             pca: None,
             seed: 0,
@@ -206,6 +209,11 @@ impl PrepConfig {
         iqr_factor: f64);
     cartera_core::setter!(/// One-hot encode the categorical features.
         one_hot: bool);
+    cartera_core::setter!(/// Replace each categorical feature by its category code (0, 1, … in sorted order of
+        /// the categories seen at fit time; missing and unseen categories become NaN), for
+        /// models that split categories themselves (the GBDT's `categorical_features`).
+        /// Ignored when [`one_hot`](Self::one_hot) is on.
+        codes: bool);
     cartera_core::setter!(/// What one-hot encoding does with categories unseen at fit time.
         unknown_categories: UnknownCategory);
     cartera_core::setter!(/// Seed for randomized PCA.
@@ -269,6 +277,7 @@ impl PrepConfig {
             fences: None,
             scaler: None,
             one_hot: None,
+            codes: None,
             pca: None,
         };
         let mut s = PrepSummary {
@@ -351,11 +360,18 @@ impl PrepConfig {
         p.scale(&mut data, x, &mut s)?;
         s.lap("scale", &mut clock);
 
-        if self.one_hot && !p.categorical_features.is_empty() {
-            let names: Vec<&str> = p.categorical_features.iter().map(String::as_str).collect();
+        let names: Vec<&str> = p.categorical_features.iter().map(String::as_str).collect();
+        if self.one_hot && !names.is_empty() {
             p.one_hot = Some(
                 OneHotEncoder::new()
                     .unknown(self.unknown_categories)
+                    .fit(&data, &names)?,
+            );
+        } else if self.codes && !names.is_empty() {
+            // Unseen categories become missing: a tree sends them where missing values go.
+            p.codes = Some(
+                OrdinalEncoder::new()
+                    .unknown(UnknownCategory::Ignore)
                     .fit(&data, &names)?,
             );
         }
@@ -393,6 +409,9 @@ pub struct FittedPipeline {
     fences: Option<FittedIqr>,
     scaler: Option<FittedScaler<f64>>,
     one_hot: Option<FittedOneHot>,
+    /// Category codes (when the config asks for codes instead of one-hot).
+    #[serde(default)]
+    codes: Option<FittedOrdinal>,
     pca: Option<FittedPca<f64>>,
 }
 
@@ -471,6 +490,13 @@ impl FittedPipeline {
     /// Categorical feature columns.
     pub fn categorical_features(&self) -> &[String] {
         &self.categorical_features
+    }
+    /// The output columns holding category codes (when fitted with
+    /// [`PrepConfig::codes`]): what to pass as a GBDT's categorical features.
+    pub fn code_columns(&self) -> Vec<String> {
+        self.codes.as_ref().map_or_else(Vec::new, |c| {
+            c.columns().iter().map(|e| e.name.clone()).collect()
+        })
     }
     /// Columns dropped at fit time and why.
     pub fn dropped_columns(&self) -> &[DroppedColumn] {
@@ -737,6 +763,9 @@ impl FittedPipeline {
     }
 
     fn encode(&self, t: Table, s: &mut PrepSummary) -> Result<Table> {
+        if let Some(enc) = &self.codes {
+            return enc.transform(&t);
+        }
         let Some(enc) = &self.one_hot else {
             return Ok(t);
         };

@@ -277,3 +277,52 @@ fn same_result_with_one_and_four_threads() {
         }
     }
 }
+
+#[test]
+fn category_codes_for_trees_survive_next_months_file() {
+    let raw = telco_churn(5_000, 3).unwrap();
+    let config = PrepConfig::new().drop_id_columns(true).codes(true);
+    let (pipeline, out, _) = config.fit(&raw).unwrap();
+    let cats = pipeline.code_columns();
+    assert!(!cats.is_empty());
+    assert_eq!(&cats[..], pipeline.categorical_features());
+    // Every categorical column became numeric codes in 0..levels, missing as NaN.
+    for name in &cats {
+        let Column::Categorical(orig) = raw.column(name).unwrap() else {
+            panic!("{name} is categorical in the raw table")
+        };
+        let codes = numeric(&out, name);
+        let levels = orig.levels().len() as f64;
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.is_nan() || (0.0..levels).contains(c))
+        );
+        assert!(codes.iter().any(|c| !c.is_nan()));
+    }
+    // Next month's file lists its levels in another order and has a new one: codes follow the
+    // fitted categories, and the new level is missing.
+    let name = &cats[0];
+    let Column::Categorical(orig) = raw.column(name).unwrap() else {
+        unreachable!()
+    };
+    let first = orig.levels()[0].clone();
+    let mut values: Vec<Option<&str>> = (0..raw.n_rows()).map(|i| orig.get(i)).collect();
+    values[0] = Some("a level never seen");
+    values[1] = Some(first.as_str());
+    let mut next = raw.clone();
+    next.replace_column(
+        name,
+        Column::Categorical(cartera_preprocess::CategoricalColumn::from_options(&values)),
+    )
+    .unwrap();
+    let again = FittedPipeline::from_json(&pipeline.to_json().unwrap()).unwrap();
+    let (t, _) = again.transform(&next).unwrap();
+    let codes = numeric(&t, name);
+    assert!(codes[0].is_nan(), "an unseen category is missing");
+    assert_eq!(codes[1], 0.0, "codes index the fitted, sorted categories");
+    assert_eq!(codes[2..], numeric(&out, name)[2..]);
+    // One-hot wins when both are asked for.
+    let (p2, _, _) = config.one_hot(true).fit(&raw).unwrap();
+    assert!(p2.code_columns().is_empty());
+}

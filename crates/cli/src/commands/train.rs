@@ -28,6 +28,16 @@ pub enum ModelKind {
     Gbdt,
 }
 
+/// `--categorical` choices: how categorical feature columns reach the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CategoricalArg {
+    /// One 0/1 column per category (any model).
+    Onehot,
+    /// One column of category codes, split by the GBDT as categories (LightGBM's method;
+    /// `--model gbdt` only).
+    Native,
+}
+
 /// `--class-weight` choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ClassWeightArg {
@@ -128,6 +138,11 @@ pub struct Args {
     /// GBDT: resample rows every this many rounds (0: no bagging).
     #[arg(long, default_value_t = 0, help_heading = "Gradient-boosted trees")]
     bagging_freq: usize,
+
+    /// Categorical feature columns: one-hot encoded, or (`native`, GBDT only) kept as category
+    /// codes the trees split by category sets.
+    #[arg(long, value_enum, default_value_t = CategoricalArg::Onehot)]
+    categorical: CategoricalArg,
 
     /// GBDT: rows sampled (uniformly, seeded) to find the bin boundaries, as LightGBM's
     /// `bin_construct_sample_cnt`.
@@ -367,6 +382,13 @@ pub fn run(a: Args) -> Result<()> {
         ));
     }
     if let Some(chunk_rows) = a.chunk_rows {
+        if a.categorical == CategoricalArg::Native {
+            return Err(Error::invalid_param(
+                "--categorical",
+                "native",
+                "--chunk-rows trains on numeric columns only; drop one of the two flags",
+            ));
+        }
         return stream::run(&a, chunk_rows);
     }
     let opts = a.csv.options()?;
@@ -394,7 +416,17 @@ pub fn run(a: Args) -> Result<()> {
     let has_categorical = inputs
         .iter()
         .any(|n| features_table.column_type(n).ok() == Some(ColumnType::Categorical));
-    let mut config = PrepConfig::new().one_hot(has_categorical);
+    let native = a.categorical == CategoricalArg::Native;
+    if native && a.model != ModelKind::Gbdt {
+        return Err(Error::invalid_param(
+            "--categorical",
+            "native",
+            "native categorical splits need --model gbdt (a linear model needs one-hot columns)",
+        ));
+    }
+    let mut config = PrepConfig::new()
+        .one_hot(has_categorical && !native)
+        .codes(has_categorical && native);
     match (a.impute, a.model) {
         (Some(i), _) => config = config.impute(i.into()),
         // Trees route missing values themselves; a linear model needs them filled.
@@ -446,7 +478,15 @@ pub fn run(a: Args) -> Result<()> {
             Estimator::Logistic(m)
         }
         ModelKind::Gbdt => {
-            let params = gbdt_params(&a, objective_for(classes.len()), feature_names.clone());
+            let codes = pipeline.code_columns();
+            let categorical: Vec<usize> = feature_names
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| codes.contains(n))
+                .map(|(j, _)| j)
+                .collect();
+            let params = gbdt_params(&a, objective_for(classes.len()), feature_names.clone())
+                .categorical_features(categorical);
             let y = Array1::from_iter(y_train.iter().map(|&c| c as f64));
             let m = match &x_valid {
                 Some(xv) => {

@@ -42,6 +42,46 @@ pub fn telco(n: usize, seed: u64, groups: bool) -> DataSet {
     DataSet { x, y, names }
 }
 
+/// Generated telco churn table with its categorical columns as level codes (missing: NaN)
+/// after the numeric ones; the categorical columns are named `cat_<name>` (what
+/// `scripts/fixtures_gbdt.py` passes to LightGBM as `categorical_feature`). Returns the set and
+/// the indices of the categorical columns.
+pub fn telco_categorical(n: usize, seed: u64) -> (DataSet, Vec<usize>) {
+    use cartera_preprocess::table::{Column, ColumnType};
+    let base = telco(n, seed, false);
+    let (t, _) = datasets::telco_churn_with_groups(n, seed).unwrap();
+    let cats: Vec<String> = t
+        .names_of_type(ColumnType::Categorical)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let d0 = base.x.ncols();
+    let mut x = Array2::from_elem((n, d0 + cats.len()), f64::NAN);
+    x.slice_mut(ndarray::s![.., ..d0]).assign(&base.x);
+    let mut names = base.names;
+    for (k, c) in cats.iter().enumerate() {
+        let Column::Categorical(col) = t.column(c).unwrap() else {
+            unreachable!("listed as categorical")
+        };
+        let levels = col.levels().len() as u32;
+        for (i, &code) in col.codes().iter().enumerate() {
+            if code < levels {
+                x[[i, d0 + k]] = f64::from(code);
+            }
+        }
+        names.push(format!("cat_{c}"));
+    }
+    let idx = (d0..d0 + cats.len()).collect();
+    (
+        DataSet {
+            x,
+            y: base.y,
+            names,
+        },
+        idx,
+    )
+}
+
 /// scikit-learn-style `make_classification` with 42 features.
 pub fn classification(n: usize, seed: u64) -> DataSet {
     let (x, y) = Classification::new(n)
