@@ -10,7 +10,7 @@ use cartera_core::testkit::{Subject, assert_conforms};
 use cartera_gbdt::{
     Ensemble, GbdtModel, GbdtParams, ImportanceType, Metric, MissingType, Objective,
 };
-use common::data;
+use common::{data, is_invalid};
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 
 /// 2,000 rows of the generated classification set with some values knocked out.
@@ -192,13 +192,6 @@ fn missing_values_follow_the_learned_direction() {
     assert_eq!(raw[[0, 0]], raw[[1, 0]]);
 }
 
-fn is_invalid(r: Result<GbdtModel, Error>, name: &str) {
-    match r {
-        Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-        other => panic!("expected InvalidParameter({name}), got {other:?}"),
-    }
-}
-
 #[test]
 fn bad_input_gives_typed_errors() {
     let (x, y) = binary_with_nan();
@@ -267,9 +260,10 @@ fn bad_input_gives_typed_errors() {
     is_invalid(mc.fit(x.view(), y3.view()), "labels");
     let yh = Array1::from_shape_fn(2000, |i| (i % 3) as f64 + if i == 9 { 0.5 } else { 0.0 });
     is_invalid(mc.fit(x.view(), yh.view()), "labels");
+    // A categorical feature index beyond the columns (more cases in tests/categorical.rs).
     is_invalid(
         p.clone()
-            .categorical_features(vec![0])
+            .categorical_features(vec![x.ncols()])
             .fit(x.view(), y.view()),
         "categorical_features",
     );

@@ -3,12 +3,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use cartera_core::Error;
 use cartera_gbdt::lightgbm::{read_lightgbm_model, write_lightgbm_model};
 use cartera_gbdt::shap::TreeShap;
 use cartera_gbdt::{BinSampler, GbdtModel, GbdtParams, MAX_CATEGORY, Tree, auc};
+use common::is_invalid;
 use ndarray::{Array1, Array2, array};
 
 /// Column 0: a category code in 0..20 (every 50th row missing); column 1: noise. The label is
@@ -42,16 +45,17 @@ fn fit(params: GbdtParams, x: &Array2<f64>, y: &Array1<f64>) -> GbdtModel {
     params.fit(x.view(), y.view()).unwrap()
 }
 
+/// `rounds` rounds with column 0 categorical.
+fn cat(rounds: usize) -> GbdtParams {
+    GbdtParams::new()
+        .categorical_features(vec![0])
+        .n_estimators(rounds)
+}
+
 #[test]
 fn learns_the_category_set_in_one_split() {
     let (x, y) = table(6000);
-    let m = fit(
-        GbdtParams::new()
-            .categorical_features(vec![0])
-            .n_estimators(10),
-        &x,
-        &y,
-    );
+    let m = fit(cat(10), &x, &y);
     let root = &m.ensemble().trees[0];
     assert!(root.decision[0].categorical);
     assert_eq!(root.split_feature[0], 0);
@@ -83,13 +87,7 @@ fn few_categories_split_one_against_the_rest() {
     let n = 3000;
     let x = Array2::from_shape_fn((n, 1), |(i, _)| (i % 3) as f64);
     let y = Array1::from_shape_fn(n, |i| f64::from(i % 3 == 1 || i % 17 == 0));
-    let m = fit(
-        GbdtParams::new()
-            .categorical_features(vec![0])
-            .n_estimators(3),
-        &x,
-        &y,
-    );
+    let m = fit(cat(3), &x, &y);
     let t = &m.ensemble().trees[0];
     assert!(t.decision[0].categorical);
     assert_eq!(left_set(t, 0), BTreeSet::from([1]));
@@ -112,13 +110,7 @@ fn few_categories_split_one_against_the_rest() {
 #[test]
 fn unseen_and_missing_categories_go_right() {
     let (x, y) = table(4000);
-    let m = fit(
-        GbdtParams::new()
-            .categorical_features(vec![0])
-            .n_estimators(20),
-        &x,
-        &y,
-    );
+    let m = fit(cat(20), &x, &y);
     let rows = array![
         [f64::NAN, 0.5],
         [-1.0, 0.5],
@@ -143,13 +135,7 @@ fn unseen_and_missing_categories_go_right() {
 #[test]
 fn model_files_lightgbm_export_and_treeshap_keep_categorical_splits() {
     let (x, y) = table(3000);
-    let m = fit(
-        GbdtParams::new()
-            .categorical_features(vec![0])
-            .n_estimators(15),
-        &x,
-        &y,
-    );
+    let m = fit(cat(15), &x, &y);
     let raw = m.predict_raw(x.view()).unwrap();
     let back = GbdtModel::from_json(&m.to_json().unwrap()).unwrap();
     assert_eq!(back.predict_raw(x.view()).unwrap(), raw);
@@ -177,11 +163,7 @@ fn model_files_lightgbm_export_and_treeshap_keep_categorical_splits() {
 #[test]
 fn thread_count_does_not_change_the_model() {
     let (x, y) = table(5000);
-    let params = GbdtParams::new()
-        .categorical_features(vec![0])
-        .n_estimators(20)
-        .bagging_fraction(0.8)
-        .bagging_freq(1);
+    let params = cat(20).bagging_fraction(0.8).bagging_freq(1);
     let models: Vec<GbdtModel> = [1, 3]
         .iter()
         .map(|&t| {
@@ -195,37 +177,30 @@ fn thread_count_does_not_change_the_model() {
     assert_eq!(models[0], models[1]);
 }
 
-fn invalid(r: Result<GbdtModel, Error>, name: &str) {
-    match r {
-        Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
-        other => panic!("expected InvalidParameter {name}, got {other:?}"),
-    }
-}
-
 #[test]
 fn bad_categorical_input_is_a_typed_error() {
     let (mut x, y) = table(500);
     let p = GbdtParams::new().n_estimators(2);
-    invalid(
+    is_invalid(
         p.clone()
             .categorical_features(vec![2])
             .fit(x.view(), y.view()),
         "categorical_features",
     );
-    invalid(
+    is_invalid(
         p.clone()
             .categorical_features(vec![0, 0])
             .fit(x.view(), y.view()),
         "categorical_features",
     );
-    invalid(
+    is_invalid(
         p.clone()
             .categorical_features(vec![0])
             .cat_l2(-1.0)
             .fit(x.view(), y.view()),
         "cat_l2",
     );
-    invalid(
+    is_invalid(
         p.clone()
             .categorical_features(vec![0])
             .max_cat_threshold(0)
