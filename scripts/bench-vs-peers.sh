@@ -12,7 +12,8 @@
 #                   (default 3600)
 #   --only a,b      run only bench_a.sh, bench_b.sh (the section then lists only those)
 #   --no-write      print the section instead of writing docs/benchmarks.md
-#   --docs-only     rewrite the section's explanations without running anything
+#   --docs-only     rewrite the section's explanations without running anything (the
+#                   recorded "Latest run" tables are kept)
 #
 # Set-up on a fresh clone (Debian/Ubuntu):
 #   curl https://sh.rustup.rs -sSf | sh -s -- -y     # Rust (see rust-version in Cargo.toml)
@@ -73,8 +74,11 @@ still run. Both sides get the same threads (`RAYON_NUM_THREADS`, `OMP_NUM_THREAD
 * Times are **medians** over the alternating rounds, of the same work on the same file in the
   same run: a noisy machine slows both sides alike, but a ratio from a busy machine still carries
   more noise than one from a quiet machine (each table says how many rounds it used).
-* **peak RSS** is the largest resident memory of the process doing the task (`/usr/bin/time`'s
-  `%M` for cartera, `getrusage` of the child for the peers), including the data read.
+* **peak RSS** is the largest resident memory of the process doing the task, in MiB:
+  `/usr/bin/time`'s `%M` of the whole process (the Python interpreter and its imports included
+  for the peers; `scripts/peers.py`'s tasks use `getrusage` of the child), including the data
+  read. Each table says whether it is the maximum over rounds and, where one process runs
+  several tasks (scoring), that it is that process's peak.
 * The **memory floor** is one read pass over a matrix of the same shape: no kernel that must
   see every value once can beat it, so a kernel's time divided by the floor says how many
   passes' worth of time it spends (`cargo bench --bench memory_floor`).
@@ -204,7 +208,16 @@ PY
     fi
   done
 else
-  printf '\n### Latest run\n\nNot recorded here: run `scripts/bench-vs-peers.sh` on a quiet machine.\n' >> "$section"
+  # Keep the recorded run: only the explanations above are rewritten.
+  python3 - docs/benchmarks.md >> "$section" <<'PY'
+import sys
+doc = open(sys.argv[1], encoding="utf-8").read()
+start, end = doc.find("\n### Latest run"), doc.find("<!-- harness:end -->")
+if 0 <= start < end:
+    print(doc[start:end].rstrip("\n"))
+else:
+    print("\n### Latest run\n\nNot recorded here: run `scripts/bench-vs-peers.sh` on a quiet machine.")
+PY
 fi
 echo "<!-- harness:end -->" >> "$section"
 
