@@ -44,6 +44,21 @@ impl CategoryBins {
         CategoryBins { codes, lookup }
     }
 
+    /// The codes of the bins in `left_bins` (bit `b % 64` of word `b / 64`) as a bitset over
+    /// codes, LightGBM's layout of a category set (bit `c % 32` of word `c / 32`).
+    pub fn code_bitset(&self, left_bins: &[u64; 4]) -> Vec<u32> {
+        let codes: Vec<u32> = (0..self.codes.len())
+            .filter(|&b| left_bins[b / 64] >> (b % 64) & 1 == 1)
+            .map(|b| self.codes[b])
+            .collect();
+        let words = codes.iter().max().map_or(1, |&m| m as usize / 32 + 1);
+        let mut bits = vec![0u32; words];
+        for c in codes {
+            bits[c as usize / 32] |= 1 << (c % 32);
+        }
+        bits
+    }
+
     /// The bin of code `c`, if it was kept.
     #[inline]
     fn bin(&self, c: u32) -> Option<u8> {

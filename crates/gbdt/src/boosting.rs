@@ -209,11 +209,6 @@ pub(crate) fn train<F: Float>(
         }
         is_cat[f] = true;
         check_category_codes(x.column(f), f, FIT_WHAT)?;
-        if let Some((xv, _)) = &valid
-            && f < xv.ncols()
-        {
-            check_category_codes(xv.column(f), f, "validation data")?;
-        }
     }
     if params.early_stopping_rounds.is_some() && valid.is_none() {
         return Err(Error::invalid_param(
@@ -225,6 +220,9 @@ pub(crate) fn train<F: Float>(
     let has_nan = scan_input(x, FIT_WHAT)?;
     if let Some((xv, yv)) = &valid {
         validate::check_width(*xv, d, "validation data")?;
+        for &f in &params.categorical_features {
+            check_category_codes(xv.column(f), f, "validation data")?;
+        }
         validate::check_non_empty(*xv, "validation data")?;
         validate::check_len(yv.len(), xv.nrows(), "number of validation labels")?;
         check_labels(*yv, objective, "validation labels", false)?;

@@ -99,10 +99,6 @@ pub(crate) struct GrowParams {
 pub(crate) struct Learner<'a> {
     data: &'a BinnedData,
     params: GrowParams,
-    n_value_bins: Vec<usize>,
-    has_nan: Vec<bool>,
-    /// Whether each used feature is categorical.
-    categorical: Vec<bool>,
     groups: FeatureGroups,
     /// One group histogram set per leaf.
     hists: Vec<Vec<FeatureHist>>,
@@ -115,18 +111,11 @@ impl<'a> Learner<'a> {
     /// Allocate every buffer once for trees of at most `params.num_leaves` leaves; `bundle`
     /// turns Exclusive Feature Bundling on (see [`crate::bundle`]).
     pub fn new(data: &'a BinnedData, params: GrowParams, bundle: bool) -> Self {
-        let maps = data.used.iter().map(|&f| &data.mappers[f]);
-        let n_value_bins = maps.clone().map(|m| m.n_value_bins()).collect();
-        let has_nan = maps.clone().map(|m| m.has_nan).collect();
-        let categorical = maps.map(|m| m.categories.is_some()).collect();
         let groups = FeatureGroups::build(data, bundle);
         let ng = groups.n_groups();
         Learner {
             data,
             params,
-            n_value_bins,
-            has_nan,
-            categorical,
             groups,
             hists: (0..params.num_leaves)
                 .map(|_| histogram::new_hist(ng))
@@ -163,9 +152,10 @@ impl<'a> Learner<'a> {
                     // the default bin as the leaf's total minus the others.
                     let s = self.groups.slots[j];
                     let gh = &hist[s.group];
-                    let (nv, nan) = (self.n_value_bins[j], self.has_nan[j]);
+                    let m = &self.data.mappers[self.data.used[j]];
+                    let (nv, nan) = (m.n_value_bins(), m.has_nan);
                     let best = |h: &[[f64; 2]]| {
-                        if self.categorical[j] {
+                        if m.categories.is_some() {
                             best_categorical(j, h, nv, sums, p, &self.params.cat)
                         } else {
                             best_for_feature(j, h, nv, nan, sums, p)
@@ -267,16 +257,7 @@ impl<'a> Learner<'a> {
             tree.split_feature.push(f as u32);
             match (&mapper.categories, split.left_bins) {
                 (Some(cats), Some(set)) => {
-                    // The left bins as a bitset over category codes (LightGBM's layout).
-                    let codes: Vec<u32> = (0..cats.codes.len())
-                        .filter(|&b| set[b / 64] >> (b % 64) & 1 == 1)
-                        .map(|b| cats.codes[b])
-                        .collect();
-                    let words = codes.iter().max().map_or(1, |&m| m as usize / 32 + 1);
-                    let mut bits = vec![0u32; words];
-                    for c in codes {
-                        bits[c as usize / 32] |= 1 << (c % 32);
-                    }
+                    let bits = cats.code_bitset(&set);
                     if tree.cat_boundaries.is_empty() {
                         tree.cat_boundaries.push(0);
                     }
