@@ -107,6 +107,13 @@ fn f32_fit_matches_f64_and_json_names_the_precision() {
         };
         assert_eq!(sizes(&f32_run), sizes(&f64_run), "{algorithm}");
         assert_eq!(sizes(&f32_run).iter().sum::<u64>(), 3000);
+        // Mini-batch reports its steps (batches); full-batch fits do not.
+        for v in [&f64_run, &f32_run] {
+            match algorithm {
+                "minibatch" => assert!(v["n_steps"].as_u64().unwrap() >= 1, "{v}"),
+                _ => assert!(v.get("n_steps").is_none(), "{v}"),
+            }
+        }
         // JSON numbers stay f64 numbers: centroids are arrays of numbers either way.
         assert_eq!(f32_run["centroids"].as_array().unwrap().len(), 4);
         assert!(f32_run["centroids"][0][0].is_f64());

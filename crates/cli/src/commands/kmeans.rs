@@ -235,6 +235,8 @@ struct Fitted {
     inertia: f64,
     n_iter: usize,
     converged: bool,
+    /// Mini-batch only: the number of steps (batches) taken.
+    n_steps: Option<usize>,
     curve: Option<Curve>,
     /// Seconds of the whole fit: every k of a range with its silhouette, and the final model.
     fit_seconds: f64,
@@ -271,7 +273,7 @@ fn fit<F: Float>(x: ArrayView2<'_, F>, a: &Args, ks: &[usize]) -> Result<Fitted>
         },
     };
     let widen = |c: &Array2<F>| c.mapv(F::as_f64);
-    let (labels, centroids, inertia, n_iter, converged) = match a.algorithm {
+    let (labels, centroids, inertia, n_iter, converged, n_steps) = match a.algorithm {
         Algo::Minibatch => {
             let m = MiniBatchKMeansParams::new(k)
                 .batch_size(a.batch_size)
@@ -280,7 +282,14 @@ fn fit<F: Float>(x: ArrayView2<'_, F>, a: &Args, ks: &[usize]) -> Result<Fitted>
                 .fit(x)?;
             // The fit already assigned every row; no second pass.
             let labels = m.labels().to_vec();
-            (labels, widen(m.centroids()), m.inertia(), m.n_iter(), true)
+            (
+                labels,
+                widen(m.centroids()),
+                m.inertia(),
+                m.n_iter(),
+                true,
+                Some(m.n_steps()),
+            )
         }
         _ => {
             // The curve already fitted this k with these very parameters.
@@ -297,6 +306,7 @@ fn fit<F: Float>(x: ArrayView2<'_, F>, a: &Args, ks: &[usize]) -> Result<Fitted>
                 m.inertia(),
                 m.n_iter(),
                 m.converged(),
+                None,
             )
         }
     };
@@ -307,6 +317,7 @@ fn fit<F: Float>(x: ArrayView2<'_, F>, a: &Args, ks: &[usize]) -> Result<Fitted>
         inertia,
         n_iter,
         converged,
+        n_steps,
         curve,
         fit_seconds: t1.elapsed().as_secs_f64(),
     })
@@ -342,13 +353,18 @@ pub fn run(a: Args) -> Result<()> {
         .map(|s| ScalerKind::from(s).fit(raw.view()))
         .transpose()?;
     let x = match &scaler {
-        Some(s) => s.transform(raw.view())?,
+        Some(s) => {
+            let z = s.transform(raw.view())?;
+            // Only the scaled copy is clustered: free the raw one before the fit.
+            drop(raw);
+            z
+        }
         None => raw,
     };
     let scale_seconds = t_scale.elapsed().as_secs_f64();
 
-    // The conversion to f32 is part of reading, not of the timed fit; the f64 copy is
-    // dropped first so that only one copy of X is held during the fit.
+    // The conversion to f32 is preparation, not part of the timed fit; the f64 copy is
+    // dropped once converted, so that the fit holds one copy of X.
     let n_rows = x.nrows();
     let Fitted {
         k,
@@ -357,6 +373,7 @@ pub fn run(a: Args) -> Result<()> {
         inertia,
         n_iter,
         converged,
+        n_steps,
         curve,
         fit_seconds,
     } = match a.precision {
@@ -400,6 +417,9 @@ pub fn run(a: Args) -> Result<()> {
             "scale_seconds": scale_seconds,
             "fit_seconds": fit_seconds,
         });
+        if let (Some(steps), Some(obj)) = (n_steps, v.as_object_mut()) {
+            obj.insert("n_steps".into(), json!(steps));
+        }
         if let (Some(s), Some(obj)) = (&scaler, v.as_object_mut()) {
             obj.insert(
                 "centroids_original".into(),
