@@ -11,7 +11,8 @@ its peak resident memory can be read (getrusage of the child, KiB on Linux). Tas
 
   csv_read FILE.csv                       pandas.read_csv (timed in this module)
   scale FILE.csv | pca FILE.csv | prep FILE.csv               -> peers_prep.py
-  kmeans FILE.csv K N_INIT SEED lloyd|elkan                  -> peers_kmeans.py
+  kmeans FILE.csv K|A..B N_INIT SEED lloyd|elkan|minibatch   -> peers_kmeans.py
+         [--dtype float32] [--columns a,b,c] [--scale standard] [--batch-size N]
 
 Any other scripts/peers_<name>.py is a task called <name>: its arguments are passed through
 unchanged (the per-crate helpers document theirs in the script's docstring). Scripts time the
@@ -32,7 +33,11 @@ BUILT_IN = {
     "scale": ("peers_prep.py", "scale", "StandardScaler().fit_transform on x0..x41 (float64)"),
     "pca": ("peers_prep.py", "pca", "PCA(n_components=10).fit_transform on x0..x41"),
     "prep": ("peers_prep.py", "prep", "pandas + scikit-learn prep of the generated telco table"),
-    "kmeans": ("peers_kmeans.py", None, "KMeans(n_clusters=K, n_init, random_state).fit"),
+    "kmeans": (
+        "peers_kmeans.py",
+        None,
+        "KMeans(n_clusters=K, n_init, random_state).fit, MiniBatchKMeans, or a loop over k = A..B",
+    ),
 }
 
 
