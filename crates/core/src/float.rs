@@ -50,6 +50,14 @@ pub trait Float:
 
     /// Widen to `f64` (exact for both implementations).
     fn as_f64(self) -> f64;
+
+    /// `self * a + b` rounded once (a fused multiply-add).
+    ///
+    /// Always inlined, unlike `num_traits::Float::mul_add`: inside a function compiled with the
+    /// `fma` target feature the compiler can then vectorise a loop of them into packed FMA
+    /// instructions. Elsewhere it is a slow software routine, so kernels call it only from code
+    /// built for FMA.
+    fn fused_mul_add(self, a: Self, b: Self) -> Self;
 }
 
 impl Float for f32 {
@@ -62,6 +70,10 @@ impl Float for f32 {
     fn as_f64(self) -> f64 {
         f64::from(self)
     }
+    #[inline(always)]
+    fn fused_mul_add(self, a: Self, b: Self) -> Self {
+        self.mul_add(a, b)
+    }
 }
 
 impl Float for f64 {
@@ -73,6 +85,10 @@ impl Float for f64 {
     #[inline(always)]
     fn as_f64(self) -> f64 {
         self
+    }
+    #[inline(always)]
+    fn fused_mul_add(self, a: Self, b: Self) -> Self {
+        self.mul_add(a, b)
     }
 }
 

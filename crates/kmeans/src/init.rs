@@ -3,7 +3,7 @@
 use cartera_core::{CarteraRng, Float};
 use rayon::prelude::*;
 
-use crate::kernel::{BLOCK_ROWS, Prepared, n_blocks, sq_dist};
+use crate::kernel::{BLOCK_ROWS, CentreTable, Prepared, n_blocks, sq_dist};
 
 /// Greedy k-means++ (Arthur and Vassilvitskii 2007, with scikit-learn's greedy variant): the
 /// first centre is a row drawn with probability proportional to its weight; each next centre is
@@ -39,54 +39,59 @@ pub(crate) fn kmeans_plusplus<F: Float>(p: &Prepared<F>, k: usize, rng: &mut Car
             *pot = s;
         });
     let mut current: f64 = block_pot.iter().sum();
-    // Which chosen centre each row is closest to (for pruning).
-    let mut owner = vec![0u32; n];
+
+    // Squared norms of the rows, for `‖x − c‖² = ‖x‖² + ‖c‖² − 2x·c` (as scikit-learn's
+    // `_kmeans_plusplus`, which calls `euclidean_distances` with the norms precomputed).
+    let norms: Vec<F> = p.data.par_chunks(d.max(1)).map(|x| dot(x, x)).collect();
 
     // Distances of every row to every candidate (n x trials), reused for the winner.
     let mut cand_dist = vec![F::zero(); n * trials];
     let mut cand_pot = vec![0.0f64; n_blocks(n) * trials];
     let mut cand = vec![0usize; trials];
+    let mut cand_rows = vec![F::zero(); trials * d];
     for _ in 1..k {
-        for c in cand.iter_mut() {
+        for (t, c) in cand.iter_mut().enumerate() {
             *c = sample(&closest, &weights, &block_pot, rng.uniform() * current);
+            cand_rows[t * d..(t + 1) * d].copy_from_slice(row(*c));
         }
-        // Squared distances from every chosen centre to every candidate, for pruning: when
-        // `‖x − a‖ <= ‖a − c‖ / 2` for the centre `a` closest to `x`, the triangle inequality
-        // gives `‖x − c‖ >= ‖x − a‖`, so candidate `c` cannot bring `x` closer and its row is
-        // not even read. On segmented data most rows are skipped after the first centres.
-        let m = centres.len() / d;
-        let dcc: Vec<F> = (0..m)
-            .flat_map(|a| {
-                let ca = &centres[a * d..(a + 1) * d];
-                cand.iter().map(move |&ci| sq_dist(ca, row(ci)))
-            })
-            .collect();
-        let four = F::cast_from_f64(4.0);
+        // All candidates against a block of rows at once with the register-tiled dot-product
+        // kernel of the Lloyd step: the candidates play the centres.
+        let table = CentreTable::new(&cand_rows, trials, d);
+        let two = F::cast_from_f64(2.0);
         cand_dist
             .par_chunks_mut(BLOCK_ROWS * trials)
             .zip(cand_pot.par_chunks_mut(trials))
             .enumerate()
-            .for_each(|(b, (cd, pot))| {
-                pot.fill(0.0);
-                for (i, out) in cd.chunks_exact_mut(trials).enumerate() {
-                    let r = b * BLOCK_ROWS + i;
-                    let (cl, wr) = (closest[r], weights[r]);
-                    let o = owner[r] as usize;
-                    let near = &dcc[o * trials..(o + 1) * trials];
-                    let bound = four * cl;
-                    for (((o, &ci), pt), &dc) in
-                        out.iter_mut().zip(&cand).zip(pot.iter_mut()).zip(near)
+            .for_each_init(
+                || vec![F::zero(); BLOCK_ROWS * trials],
+                |dots, (b, (cd, pot))| {
+                    let start = b * BLOCK_ROWS;
+                    let m = cd.len() / trials;
+                    table.dots(
+                        &p.data[start * d..(start + m) * d],
+                        d,
+                        &mut dots[..m * trials],
+                    );
+                    pot.fill(0.0);
+                    for (i, (out, dx)) in cd
+                        .chunks_exact_mut(trials)
+                        .zip(dots.chunks_exact(trials))
+                        .enumerate()
                     {
-                        *o = if bound <= dc {
-                            cl
-                        } else {
-                            let dist = sq_dist(row(r), row(ci));
-                            if dist < cl { dist } else { cl }
-                        };
-                        *pt += o.as_f64() * wr;
+                        let r = start + i;
+                        let (cl, wr, nx) = (closest[r], weights[r], norms[r]);
+                        for (((o, &dt), &nc), pt) in
+                            out.iter_mut().zip(dx).zip(&table.norms).zip(pot.iter_mut())
+                        {
+                            // Rounding can make the expansion slightly negative for a row
+                            // that is itself the candidate.
+                            let dist = (nx + nc - two * dt).max(F::zero());
+                            *o = if dist < cl { dist } else { cl };
+                            *pt += o.as_f64() * wr;
+                        }
                     }
-                }
-            });
+                },
+            );
         let mut totals = vec![0.0f64; trials];
         for pot in cand_pot.chunks_exact(trials) {
             for (t, v) in totals.iter_mut().zip(pot) {
@@ -102,16 +107,11 @@ pub(crate) fn kmeans_plusplus<F: Float>(p: &Prepared<F>, k: usize, rng: &mut Car
         current = totals[best];
         closest
             .par_chunks_mut(BLOCK_ROWS)
-            .zip(owner.par_chunks_mut(BLOCK_ROWS))
             .zip(block_pot.par_iter_mut())
             .enumerate()
-            .for_each(|(b, ((cl, ow), pot))| {
-                for (i, (c, o)) in cl.iter_mut().zip(ow).enumerate() {
-                    let new = cand_dist[(b * BLOCK_ROWS + i) * trials + best];
-                    if new < *c {
-                        *o = m as u32;
-                    }
-                    *c = new;
+            .for_each(|(b, (cl, pot))| {
+                for (i, c) in cl.iter_mut().enumerate() {
+                    *c = cand_dist[(b * BLOCK_ROWS + i) * trials + best];
                 }
                 *pot = cand_pot[b * trials + best];
             });
@@ -157,4 +157,14 @@ pub(crate) fn random_rows<F: Float>(p: &Prepared<F>, k: usize, rng: &mut Cartera
         centres.extend_from_slice(&p.data[i * d..(i + 1) * d]);
     }
     centres
+}
+
+/// `a·b`, summed in order.
+#[inline]
+fn dot<F: Float>(a: &[F], b: &[F]) -> F {
+    let mut s = F::zero();
+    for (&x, &y) in a.iter().zip(b) {
+        s += x * y;
+    }
+    s
 }
