@@ -141,9 +141,9 @@ pub(crate) struct CentreTable<F> {
     pub norms: Vec<F>,
     /// Number of centres.
     pub k: usize,
-    /// Centres per register tile: 32 bytes' worth (4 `f64` or 8 `f32`), 64 bytes' worth with
-    /// AVX2 (two 256-bit registers per row, enough independent sums to keep both FMA units
-    /// busy).
+    /// Centres per register tile: 32 bytes' worth (4 `f64` or 8 `f32`); with AVX2, 64 bytes'
+    /// worth when there are more centres than one register holds (two 256-bit registers per
+    /// row: 8 independent sums keep both FMA units busy).
     tile: usize,
     /// Whether the CPU has AVX2 and FMA (the kernel is then run in its AVX2 build).
     fma: bool,
@@ -208,41 +208,39 @@ impl<F: Float> CentreTable<F> {
     /// results stay the same whatever the thread count.
     #[inline]
     pub fn dots(&self, rows: &[F], d: usize, dots: &mut [F]) {
-        #[cfg(target_arch = "x86_64")]
         if self.fma {
-            // SAFETY: `fma` is true only when the CPU reported AVX2 and FMA (see `with_fma`),
-            // which is all `dots_avx2_fma` requires.
-            #[allow(unsafe_code)]
-            unsafe {
-                self.dots_avx2_fma(rows, d, dots);
-            }
-            return;
+            self.dots_with::<true>(rows, d, dots);
+        } else {
+            self.dots_with::<false>(rows, d, dots);
         }
-        self.dots_with::<false>(rows, d, dots);
     }
 
-    /// [`dots`](Self::dots) for a caller that already knows which build it is in: `FMA` only
-    /// from code compiled with the `avx2` and `fma` target features (and `self.fma` true).
+    /// [`dots`](Self::dots) with the build chosen by the caller: `FMA` asks for the AVX2 + FMA
+    /// kernels, used only if the CPU has them (`self.fma`).
     #[inline(always)]
     pub fn dots_with<const FMA: bool>(&self, rows: &[F], d: usize, dots: &mut [F]) {
         if d == 0 {
             dots.fill(F::zero());
             return;
         }
-        if FMA {
-            match self.tile {
-                // Tile widths are whole registers: (16 f32 or 8 f64 per row) x 4 rows, or one
-                // register per row x 8 rows; 8 registers of sums either way.
-                16 => self.dots_tiled::<4, 16, true>(rows, d, dots),
-                8 if std::mem::size_of::<F>() == 8 => self.dots_tiled::<4, 8, true>(rows, d, dots),
-                8 => self.dots_tiled::<8, 8, true>(rows, d, dots),
-                _ => self.dots_tiled::<8, 4, true>(rows, d, dots),
+        #[cfg(target_arch = "x86_64")]
+        if FMA && self.fma {
+            // SAFETY: `self.fma` is true only when the CPU reported AVX2 and FMA (see
+            // `with_fma`), which is all `tiled_fma` requires.
+            #[allow(unsafe_code)]
+            unsafe {
+                // Tile widths are whole registers: one or two per row.
+                match self.tile {
+                    16 => self.tiled_fma::<16>(rows, d, dots),
+                    8 => self.tiled_fma::<8>(rows, d, dots),
+                    _ => self.tiled_fma::<4>(rows, d, dots),
+                }
             }
-        } else {
-            match self.tile {
-                8 => self.dots_tiled::<4, 8, false>(rows, d, dots),
-                _ => self.dots_tiled::<4, 4, false>(rows, d, dots),
-            }
+            return;
+        }
+        match self.tile {
+            8 => self.dots_tiled::<8, false>(rows, d, dots),
+            _ => self.dots_tiled::<4, false>(rows, d, dots),
         }
     }
 
@@ -251,25 +249,23 @@ impl<F: Float> CentreTable<F> {
         self.fma
     }
 
-    /// [`dots`](Self::dots) compiled for AVX2 + FMA.
+    /// The tiled kernel compiled for AVX2 + FMA, one function per tile shape: compiled on its
+    /// own, each shape vectorises into packed FMAs (inlined together into one caller, the
+    /// larger shapes fell back to scalar code).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn dots_avx2_fma(&self, rows: &[F], d: usize, dots: &mut [F]) {
-        self.dots_with::<true>(rows, d, dots);
+    #[inline(never)]
+    fn tiled_fma<const W: usize>(&self, rows: &[F], d: usize, dots: &mut [F]) {
+        self.dots_tiled::<W, true>(rows, d, dots);
     }
 
-    /// The tiled kernel: `R` rows against a tile of `W` centres at a time; `FMA` selects fused
+    /// The tiled kernel: 4 rows against a tile of `W` centres at a time; `FMA` selects fused
     /// multiply-adds (only ever true inside a function compiled with the `fma` target feature:
-    /// elsewhere `mul_add` would be a slow library call). `R x W` is chosen so that the
-    /// accumulators fill about eight vector registers: enough independent sums to hide the
-    /// latency of an add, few enough that none spills.
+    /// elsewhere `mul_add` would be a slow library call). The four rows are walked by four
+    /// zipped iterators, which compiles to packed multiply-adds without bounds checks (taller
+    /// groups, or indexing the rows, fell back to scalar code with spills).
     #[inline(always)]
-    fn dots_tiled<const R: usize, const W: usize, const FMA: bool>(
-        &self,
-        rows: &[F],
-        d: usize,
-        dots: &mut [F],
-    ) {
+    fn dots_tiled<const W: usize, const FMA: bool>(&self, rows: &[F], d: usize, dots: &mut [F]) {
         let k = self.k;
         let madd = |acc: F, a: F, b: F| {
             if FMA {
@@ -281,25 +277,29 @@ impl<F: Float> CentreTable<F> {
         for (ch, t) in self.tiles.chunks_exact(W * d).enumerate() {
             let c0 = ch * W;
             let width = (k - c0).min(W);
-            let mut groups = rows.chunks_exact(R * d);
+            let mut quads = rows.chunks_exact(4 * d);
             let mut r = 0;
-            for group in groups.by_ref() {
-                let xs: [&[F]; R] = std::array::from_fn(|i| &group[i * d..(i + 1) * d]);
-                let mut a = [[F::zero(); W]; R];
-                for (j, tj) in t.chunks_exact(W).enumerate() {
-                    for (acc, x) in a.iter_mut().zip(&xs) {
-                        let v = x[j];
-                        for l in 0..W {
-                            acc[l] = madd(acc[l], v, tj[l]);
-                        }
+            for quad in quads.by_ref() {
+                let (x0, rest) = quad.split_at(d);
+                let (x1, rest) = rest.split_at(d);
+                let (x2, x3) = rest.split_at(d);
+                let mut a = [[F::zero(); W]; 4];
+                for ((((tj, &v0), &v1), &v2), &v3) in
+                    t.chunks_exact(W).zip(x0).zip(x1).zip(x2).zip(x3)
+                {
+                    for l in 0..W {
+                        a[0][l] = madd(a[0][l], v0, tj[l]);
+                        a[1][l] = madd(a[1][l], v1, tj[l]);
+                        a[2][l] = madd(a[2][l], v2, tj[l]);
+                        a[3][l] = madd(a[3][l], v3, tj[l]);
                     }
                 }
                 for (rr, acc) in a.iter().enumerate() {
                     store(&mut dots[(r + rr) * k + c0..], acc, width);
                 }
-                r += R;
+                r += 4;
             }
-            for x in groups.remainder().chunks_exact(d) {
+            for x in quads.remainder().chunks_exact(d) {
                 let mut a = [F::zero(); W];
                 for (tj, &v) in t.chunks_exact(W).zip(x) {
                     for l in 0..W {
