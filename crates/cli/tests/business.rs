@@ -3,20 +3,10 @@
 //! tables that add up, pandas' describe figures, and one-line errors for bad input.
 
 mod common;
-use common::{assert_one_line_error, cartera, repo, tmp};
+use common::{assert_one_line_error, cartera, ok_json, repo, tmp};
 use std::path::PathBuf;
 
 use serde_json::Value;
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = cartera(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 /// 2,000 scored customers: id, score (ties at 2 decimals), churn probability, two product
 /// scores, a 0/1 outcome that follows the score, a store (4 levels) and a region (text).

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
 mod common;
-use common::{assert_one_line_error, cartera, s, tmp};
+use common::{assert_one_line_error, cartera, ok_json, s, tmp};
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -41,16 +41,6 @@ fn blobs_csv(name: &str) -> PathBuf {
 
 const COLUMNS: &str = "x0,x1,x2,x3,x4";
 
-fn kmeans_json(args: &[&str]) -> Value {
-    let out = cartera(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn relative(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs()
 }
@@ -77,7 +67,7 @@ fn f32_fit_matches_f64_and_json_names_the_precision() {
             if let Some(precision) = precision {
                 args.extend(["--precision", precision]);
             }
-            kmeans_json(&args)
+            ok_json(&args)
         };
         let default = run(None);
         let f64_run = run(Some("f64"));
@@ -124,7 +114,7 @@ fn f32_fit_matches_f64_and_json_names_the_precision() {
 fn elbow_json_splits_fit_time_into_kmeans_and_silhouettes() {
     let p = blobs_csv("elbow.csv");
     let run = |precision: &str| {
-        kmeans_json(&[
+        ok_json(&[
             "kmeans",
             s(&p),
             "--columns",
@@ -166,7 +156,7 @@ fn elbow_json_splits_fit_time_into_kmeans_and_silhouettes() {
         assert!(relative(a, b) < 1e-3, "k = {}: {a} vs {b}", v64["k"]);
     }
     // A single k has no elbow and so no elbow timings.
-    let single = kmeans_json(&[
+    let single = ok_json(&[
         "kmeans",
         s(&p),
         "--columns",
@@ -191,25 +181,7 @@ fn bad_precision_requests_are_clear_errors() {
     assert!(err.contains("f64") && err.contains("f32"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     // The streamed path runs in f64 only: refused, naming both flags.
-    assert_one_line_error(
-        &cartera(&[
-            "kmeans",
-            s(&p),
-            "--columns",
-            COLUMNS,
-            "--k",
-            "3",
-            "--algorithm",
-            "minibatch",
-            "--chunk-rows",
-            "500",
-            "--precision",
-            "f32",
-        ]),
-        "--chunk-rows",
-    );
-    // f64 with --chunk-rows stays allowed.
-    assert!(
+    let streamed = |precision: &str| {
         cartera(&[
             "kmeans",
             s(&p),
@@ -222,9 +194,10 @@ fn bad_precision_requests_are_clear_errors() {
             "--chunk-rows",
             "500",
             "--precision",
-            "f64",
+            precision,
         ])
-        .status
-        .success()
-    );
+    };
+    assert_one_line_error(&streamed("f32"), "--chunk-rows");
+    // f64 with --chunk-rows stays allowed.
+    assert!(streamed("f64").status.success());
 }

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
 mod common;
-use common::{assert_one_line_error, cartera, s, tmp};
+use common::{assert_one_line_error, cartera, ok_json, s, tmp};
 use std::path::{Path, PathBuf};
 
 use cartera_core::datasets::Blobs;
@@ -14,16 +14,6 @@ use cartera_preprocess::scale::StandardScaler;
 use cartera_preprocess::{CsvOptions, Table};
 use ndarray::{Array2, s as sl};
 use serde_json::Value;
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = cartera(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 /// 200 rows of 3 blobs in 2 columns, plus a text column, as CSV.
 fn blobs_csv(name: &str) -> (PathBuf, Array2<f64>) {

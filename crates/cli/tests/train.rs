@@ -4,20 +4,10 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
 mod common;
-use common::{cartera, one_line_error, repo, s, tmp};
+use common::{cartera, ok_json, one_line_error, repo, s, tmp};
 use std::path::PathBuf;
 
 use serde_json::Value;
-
-fn ok_json(args: &[&str]) -> Value {
-    let out = cartera(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 fn telco(rows: usize, seed: u64, name: &str) -> PathBuf {
     let p = tmp(name);

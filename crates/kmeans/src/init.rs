@@ -3,7 +3,7 @@
 use cartera_core::{CarteraRng, Float};
 use rayon::prelude::*;
 
-use crate::kernel::{BLOCK_ROWS, CentreTable, Prepared, n_blocks, sq_dist};
+use crate::kernel::{BLOCK_ROWS, CentreTable, Prepared, n_blocks, sq_dist, sq_norm};
 
 /// Greedy k-means++ (Arthur and Vassilvitskii 2007, with scikit-learn's greedy variant): the
 /// first centre is a row drawn with probability proportional to its weight; each next centre is
@@ -42,7 +42,7 @@ pub(crate) fn kmeans_plusplus<F: Float>(p: &Prepared<F>, k: usize, rng: &mut Car
 
     // Squared norms of the rows, for `‖x − c‖² = ‖x‖² + ‖c‖² − 2x·c` (as scikit-learn's
     // `_kmeans_plusplus`, which calls `euclidean_distances` with the norms precomputed).
-    let norms: Vec<F> = p.data.par_chunks(d.max(1)).map(|x| dot(x, x)).collect();
+    let norms: Vec<F> = p.data.par_chunks(d.max(1)).map(sq_norm).collect();
 
     // Distances of every row to every candidate (n x trials), reused for the winner.
     let mut cand_dist = vec![F::zero(); n * trials];
@@ -157,14 +157,4 @@ pub(crate) fn random_rows<F: Float>(p: &Prepared<F>, k: usize, rng: &mut Cartera
         centres.extend_from_slice(&p.data[i * d..(i + 1) * d]);
     }
     centres
-}
-
-/// `a·b`, summed in order.
-#[inline]
-fn dot<F: Float>(a: &[F], b: &[F]) -> F {
-    let mut s = F::zero();
-    for (&x, &y) in a.iter().zip(b) {
-        s += x * y;
-    }
-    s
 }

@@ -161,15 +161,9 @@ impl<F: Float> CentreTable<F> {
     /// [`new`](Self::new) with the AVX2 + FMA build of the kernel allowed or not (used only
     /// when the CPU has both; the tests compare the two builds).
     fn with_fma(centres: &[F], k: usize, d: usize, fma: bool) -> Self {
-        let mut norms = vec![F::zero(); k];
-        for c in 0..k {
-            let row = &centres[c * d..(c + 1) * d];
-            let mut s = F::zero();
-            for &v in row {
-                s += v * v;
-            }
-            norms[c] = s;
-        }
+        let norms: Vec<F> = (0..k)
+            .map(|c| sq_norm(&centres[c * d..(c + 1) * d]))
+            .collect();
         let fma = fma && has_avx2_fma();
         let lanes = if std::mem::size_of::<F>() == 4 { 8 } else { 4 };
         // Two registers per row only pay when there are centres to fill them (k-means++ scores
@@ -208,11 +202,8 @@ impl<F: Float> CentreTable<F> {
     /// results stay the same whatever the thread count.
     #[inline]
     pub fn dots(&self, rows: &[F], d: usize, dots: &mut [F]) {
-        if self.fma {
-            self.dots_with::<true>(rows, d, dots);
-        } else {
-            self.dots_with::<false>(rows, d, dots);
-        }
+        // `dots_with` falls back to the portable build itself when the CPU lacks AVX2 + FMA.
+        self.dots_with::<true>(rows, d, dots);
     }
 
     /// [`dots`](Self::dots) with the build chosen by the caller: `FMA` asks for the AVX2 + FMA
@@ -341,6 +332,17 @@ fn store<F: Float, const W: usize>(out: &mut [F], acc: &[F; W], width: usize) {
         return;
     }
     out[..width].copy_from_slice(&acc[..width]);
+}
+
+/// `‖x‖²`, summed in order (the centres' norms of the distance kernel, the rows' norms of
+/// k-means++).
+#[inline]
+pub(crate) fn sq_norm<F: Float>(x: &[F]) -> F {
+    let mut s = F::zero();
+    for &v in x {
+        s += v * v;
+    }
+    s
 }
 
 /// Squared Euclidean distance, summed as scikit-learn's `_euclidean_dense_dense` (groups of

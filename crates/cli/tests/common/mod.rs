@@ -7,6 +7,18 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Run `cartera ARGS…`, require success (the failure shows its stderr) and parse the JSON it
+/// printed on stdout.
+pub fn ok_json(args: &[&str]) -> serde_json::Value {
+    let out = cartera(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Run `cartera ARGS…` and capture its output.
 pub fn cartera(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cartera"))
