@@ -8,6 +8,8 @@
 //! * [`rng`]: seeded, platform- and release-stable randomness with per-block streams, so parallel
 //!   code gives the same result with 1 or N threads;
 //! * [`datasets`]: `make_blobs` and `make_classification` generators;
+//! * [`dots`]: the register-tiled `X · Vᵀ` kernel of K-Means distances and PCA projections;
+//! * [`memory`]: large output buffers that are cheap to fill the first time;
 //! * `testkit` (feature `testkit`): the conformance checks every estimator runs.
 //!
 //! ```
@@ -26,8 +28,10 @@
 //! ```
 
 pub mod datasets;
+pub mod dots;
 mod error;
 mod float;
+pub mod memory;
 pub mod rng;
 #[cfg(feature = "testkit")]
 pub mod testkit;

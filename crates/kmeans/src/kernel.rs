@@ -5,6 +5,7 @@
 //! in block order (in `f64`), so results are the same bits with 1 or 64 threads.
 
 use cartera_core::Float;
+use cartera_core::dots::DotTable;
 use rayon::prelude::*;
 
 /// Rows per block: small enough that a block of a few dozen columns stays in L1/L2 cache, large
@@ -122,185 +123,45 @@ impl<F: Float> Prepared<F> {
     }
 }
 
-/// Whether the CPU running us has AVX2 and FMA (`std` caches the answer after the first call).
-fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// Centres laid out for the distance kernel: transposed in register tiles (so the inner loop
-/// runs over centres and vectorises), with their squared norms.
+/// Centres laid out for the distance kernel ([`DotTable`], shared with PCA's projection), with
+/// their squared norms.
 pub(crate) struct CentreTable<F> {
     /// `‖c‖²` per centre.
     pub norms: Vec<F>,
     /// Number of centres.
     pub k: usize,
-    /// Centres per register tile: 32 bytes' worth (4 `f64` or 8 `f32`); with AVX2, 64 bytes'
-    /// worth when there are more centres than one register holds (two 256-bit registers per
-    /// row: 8 independent sums keep both FMA units busy).
-    tile: usize,
-    /// Whether the CPU has AVX2 and FMA (the kernel is then run in its AVX2 build).
-    fma: bool,
-    /// The centres in tiles: tile `t` holds `d x tile` values, entry `j * tile + l` is
-    /// feature `j` of centre `t * tile + l` (0 past the last centre).
-    tiles: Vec<F>,
+    table: DotTable<F>,
 }
 
 impl<F: Float> CentreTable<F> {
     /// Builds the table from row-major centres (`k * d`).
     pub fn new(centres: &[F], k: usize, d: usize) -> Self {
-        Self::with_fma(centres, k, d, true)
-    }
-
-    /// [`new`](Self::new) with the AVX2 + FMA build of the kernel allowed or not (used only
-    /// when the CPU has both; the tests compare the two builds).
-    fn with_fma(centres: &[F], k: usize, d: usize, fma: bool) -> Self {
         let norms: Vec<F> = (0..k)
             .map(|c| sq_norm(&centres[c * d..(c + 1) * d]))
             .collect();
-        let fma = fma && has_avx2_fma();
-        let lanes = if std::mem::size_of::<F>() == 4 { 8 } else { 4 };
-        // Two registers per row only pay when there are centres to fill them (k-means++ scores
-        // 2-5 candidates at a time).
-        let tile = if fma && k > lanes { 2 * lanes } else { lanes };
-        let n_tiles = k.div_ceil(tile);
-        let mut tiles = vec![F::zero(); n_tiles * d * tile];
-        for c in 0..k {
-            let (tt, l) = (c / tile, c % tile);
-            for j in 0..d {
-                tiles[(tt * d + j) * tile + l] = centres[c * d + j];
-            }
-        }
         CentreTable {
             norms,
             k,
-            tile,
-            fma,
-            tiles,
+            table: DotTable::new(centres, k, d),
         }
     }
 
     /// Dot products of every row of `rows` (`m * d`, row-major) with every centre into `dots`
-    /// (`m * k`, row-major).
-    ///
-    /// Register-tiled: 4 rows against a tile of centres at a time, with fixed-size
-    /// accumulators that the compiler keeps in vector registers without spilling. Each `x·c` is
-    /// still summed over features in order, so the result does not depend on the tiling or the
-    /// threads. (A BLAS-style `general_mat_mul` spends more time packing a block than
-    /// multiplying it when `k` is small.)
-    ///
-    /// On x86-64 CPUs with AVX2 and FMA (detected at run time, so the same binary runs on older
-    /// CPUs) the same loop is compiled for 256-bit registers with fused multiply-adds: about
-    /// twice the throughput. Fused products round once instead of twice, so the last bits of a
-    /// distance can differ between a machine with FMA and one without; on one machine the
-    /// results stay the same whatever the thread count.
+    /// (`m * k`, row-major): [`DotTable::dots`].
     #[inline]
     pub fn dots(&self, rows: &[F], d: usize, dots: &mut [F]) {
-        // `dots_with` falls back to the portable build itself when the CPU lacks AVX2 + FMA.
-        self.dots_with::<true>(rows, d, dots);
+        self.table.dots(rows, d, dots);
     }
 
-    /// [`dots`](Self::dots) with the build chosen by the caller: `FMA` asks for the AVX2 + FMA
-    /// kernels, used only if the CPU has them (`self.fma`).
+    /// [`dots`](Self::dots) with the build chosen by the caller ([`DotTable::dots_with`]).
     #[inline(always)]
     pub fn dots_with<const FMA: bool>(&self, rows: &[F], d: usize, dots: &mut [F]) {
-        if d == 0 {
-            dots.fill(F::zero());
-            return;
-        }
-        #[cfg(target_arch = "x86_64")]
-        if FMA && self.fma {
-            // SAFETY: `self.fma` is true only when the CPU reported AVX2 and FMA (see
-            // `with_fma`), which is all `tiled_fma` requires.
-            #[allow(unsafe_code)]
-            unsafe {
-                // Tile widths are whole registers: one or two per row.
-                match self.tile {
-                    16 => self.tiled_fma::<16>(rows, d, dots),
-                    8 => self.tiled_fma::<8>(rows, d, dots),
-                    _ => self.tiled_fma::<4>(rows, d, dots),
-                }
-            }
-            return;
-        }
-        match self.tile {
-            8 => self.dots_tiled::<8, false>(rows, d, dots),
-            _ => self.dots_tiled::<4, false>(rows, d, dots),
-        }
+        self.table.dots_with::<FMA>(rows, d, dots);
     }
 
     /// Whether [`dots`](Self::dots) runs its AVX2 + FMA build.
     pub fn uses_fma(&self) -> bool {
-        self.fma
-    }
-
-    /// The tiled kernel compiled for AVX2 + FMA, one function per tile shape: compiled on its
-    /// own, each shape vectorises into packed FMAs (inlined together into one caller, the
-    /// larger shapes fell back to scalar code).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    #[inline(never)]
-    fn tiled_fma<const W: usize>(&self, rows: &[F], d: usize, dots: &mut [F]) {
-        self.dots_tiled::<W, true>(rows, d, dots);
-    }
-
-    /// The tiled kernel: 4 rows against a tile of `W` centres at a time; `FMA` selects fused
-    /// multiply-adds (only ever true inside a function compiled with the `fma` target feature:
-    /// elsewhere `mul_add` would be a slow library call). The four rows are walked by four
-    /// zipped iterators, which compiles to packed multiply-adds without bounds checks (taller
-    /// groups, or indexing the rows, fell back to scalar code with spills).
-    #[inline(always)]
-    fn dots_tiled<const W: usize, const FMA: bool>(&self, rows: &[F], d: usize, dots: &mut [F]) {
-        let k = self.k;
-        let madd = |acc: F, a: F, b: F| {
-            if FMA {
-                a.fused_mul_add(b, acc)
-            } else {
-                acc + a * b
-            }
-        };
-        for (ch, t) in self.tiles.chunks_exact(W * d).enumerate() {
-            let c0 = ch * W;
-            let width = (k - c0).min(W);
-            let mut quads = rows.chunks_exact(4 * d);
-            let mut r = 0;
-            for quad in quads.by_ref() {
-                let (x0, rest) = quad.split_at(d);
-                let (x1, rest) = rest.split_at(d);
-                let (x2, x3) = rest.split_at(d);
-                let mut a = [[F::zero(); W]; 4];
-                for ((((tj, &v0), &v1), &v2), &v3) in
-                    t.chunks_exact(W).zip(x0).zip(x1).zip(x2).zip(x3)
-                {
-                    for l in 0..W {
-                        a[0][l] = madd(a[0][l], v0, tj[l]);
-                        a[1][l] = madd(a[1][l], v1, tj[l]);
-                        a[2][l] = madd(a[2][l], v2, tj[l]);
-                        a[3][l] = madd(a[3][l], v3, tj[l]);
-                    }
-                }
-                for (rr, acc) in a.iter().enumerate() {
-                    store(&mut dots[(r + rr) * k + c0..], acc, width);
-                }
-                r += 4;
-            }
-            for x in quads.remainder().chunks_exact(d) {
-                let mut a = [F::zero(); W];
-                for (tj, &v) in t.chunks_exact(W).zip(x) {
-                    for l in 0..W {
-                        a[l] = madd(a[l], v, tj[l]);
-                    }
-                }
-                store(&mut dots[r * k + c0..], &a, width);
-                r += 1;
-            }
-        }
+        self.table.uses_fma()
     }
 
     /// Arg-min over centres of `‖c‖² − 2x·c` given the dot products `x·c` (first on ties).
@@ -318,20 +179,6 @@ impl<F: Float> CentreTable<F> {
         }
         best
     }
-}
-
-/// Writes the first `width` accumulators of a tile to `out`. A full tile is copied as a
-/// fixed-size array (a few vector stores); a `copy_from_slice` of a run-time length would call
-/// `memmove` once per row.
-#[inline(always)]
-fn store<F: Float, const W: usize>(out: &mut [F], acc: &[F; W], width: usize) {
-    if width == W
-        && let Some(o) = out.first_chunk_mut::<W>()
-    {
-        *o = *acc;
-        return;
-    }
-    out[..width].copy_from_slice(&acc[..width]);
 }
 
 /// `‖x‖²`, summed in order (the centres' norms of the distance kernel, the rows' norms of
@@ -582,52 +429,4 @@ pub(crate) fn inertia<F: Float>(
         })
         .collect();
     parts.iter().sum()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use cartera_core::CarteraRng;
-
-    /// The AVX2 + FMA build and the portable build compute the same dot products up to the
-    /// rounding of fused products, for every tile width and a ragged last tile and quad.
-    fn builds_agree<F: Float>(tol: f64) {
-        let mut rng = CarteraRng::seed_from_u64(7);
-        for (m, k, d) in [(13, 3, 5), (9, 8, 20), (31, 11, 7), (4, 17, 1), (6, 5, 33)] {
-            let rows: Vec<F> = (0..m * d)
-                .map(|_| F::cast_from_f64(rng.uniform() * 4.0 - 2.0))
-                .collect();
-            let centres: Vec<F> = (0..k * d)
-                .map(|_| F::cast_from_f64(rng.uniform() * 4.0 - 2.0))
-                .collect();
-            let mut fast = vec![F::zero(); m * k];
-            let mut plain = vec![F::zero(); m * k];
-            CentreTable::with_fma(&centres, k, d, true).dots(&rows, d, &mut fast);
-            CentreTable::with_fma(&centres, k, d, false).dots(&rows, d, &mut plain);
-            for i in 0..m {
-                for c in 0..k {
-                    let exact: f64 = (0..d)
-                        .map(|j| rows[i * d + j].as_f64() * centres[c * d + j].as_f64())
-                        .sum();
-                    let scale = d as f64 * 4.0;
-                    for got in [fast[i * k + c], plain[i * k + c]] {
-                        assert!(
-                            (got.as_f64() - exact).abs() <= tol * scale,
-                            "row {i} centre {c} (m {m} k {k} d {d}): {got} vs {exact}"
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn fused_and_portable_dot_products_agree_f64() {
-        builds_agree::<f64>(1e-14);
-    }
-
-    #[test]
-    fn fused_and_portable_dot_products_agree_f32() {
-        builds_agree::<f32>(1e-6);
-    }
 }

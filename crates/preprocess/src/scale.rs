@@ -921,9 +921,9 @@ pub(crate) mod blocks {
         d: usize,
         kernel: impl Fn(&[F], &mut [F]) -> T + Sync,
     ) -> Result<(Array2<F>, Vec<T>)> {
-        // `vec![0; len]` of floats is a zeroed allocation: pages are mapped lazily and first
-        // touched by the worker that writes them.
-        let mut out = vec![F::zero(); n * d];
+        // A zeroed allocation: pages are mapped lazily, first touched by the worker that writes
+        // them, and (large outputs on Linux) 2 MiB at a time, see `cartera_core::memory`.
+        let mut out = cartera_core::memory::zeroed::<F>(n * d);
         let chunk = block_rows(d) * d.max(1);
         let results = out
             .par_chunks_mut(chunk)
