@@ -59,7 +59,7 @@ pub(crate) struct FlatForest {
 struct LaneNode {
     threshold: f64,
     feature: u32,
-    nan_right: u32,
+    nan_right: bool,
     child: [u32; 2],
 }
 
@@ -104,7 +104,7 @@ impl LaneForest {
                 f.nodes.push(LaneNode {
                     threshold: t.threshold[i],
                     feature: t.split_feature[i],
-                    nan_right: u32::from(nan_right),
+                    nan_right,
                     child: [map(t.left_child[i]), map(t.right_child[i])],
                 });
             }
@@ -113,7 +113,7 @@ impl LaneForest {
                 f.nodes.push(LaneNode {
                     threshold: v,
                     feature: 0,
-                    nan_right: 0,
+                    nan_right: false,
                     child: [me, me],
                 });
             }
@@ -128,25 +128,36 @@ impl LaneForest {
     /// never guesses a direction (a per-row walk mispredicts about every other split), and the
     /// rows' walks are independent, so their loads overlap. The only branch is the end of the
     /// walk, when every row has reached a leaf: the group takes as many steps as its deepest
-    /// row.
+    /// row (rounded up to even).
     #[inline(always)]
     fn walk(&self, (root, leaf0): (u32, u32), rows: &[f64], d: usize) -> [u32; LANES] {
         let m = rows.len() / d;
         let mut at = [root; LANES];
         loop {
-            let mut done = true;
-            for (j, p) in at.iter_mut().enumerate().take(m) {
-                let n = &self.nodes[*p as usize];
-                let x = rows[j * d + n.feature as usize];
-                let right =
-                    (x > n.threshold) as usize | (x.is_nan() as usize & n.nan_right as usize);
-                *p = n.child[right];
-                done &= *p >= leaf0;
-            }
-            if done {
+            // Two steps per test of the end: a row on a leaf stays there, so an extra step is
+            // harmless, and half the tests means half the loop branches (12 % faster on 200
+            // trees of 31 leaves; three steps gained nothing more).
+            self.step(&mut at, leaf0, rows, d, m);
+            if self.step(&mut at, leaf0, rows, d, m) {
                 return at;
             }
         }
+    }
+
+    /// One step of [`walk`](Self::walk) for the first `m` lanes; whether they all stand on a
+    /// leaf afterwards.
+    #[inline(always)]
+    fn step(&self, at: &mut [u32; LANES], leaf0: u32, rows: &[f64], d: usize, m: usize) -> bool {
+        let mut done = true;
+        for (j, p) in at.iter_mut().enumerate().take(m) {
+            let n = &self.nodes[*p as usize];
+            let x = rows[j * d + n.feature as usize];
+            // `|` and `&` on bools, not `||`/`&&`: no branch.
+            let right = (x > n.threshold) | (x.is_nan() & n.nan_right);
+            *p = n.child[usize::from(right)];
+            done &= *p >= leaf0;
+        }
+        done
     }
 }
 
