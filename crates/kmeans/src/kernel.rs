@@ -57,7 +57,8 @@ impl<F: Float> Prepared<F> {
             }
         }
         let mean: Vec<F> = sum.iter().map(|s| F::cast_from_f64(s / n as f64)).collect();
-        let mut data = vec![F::zero(); n * d];
+        // A fresh copy of the data: on huge pages when large (see `cartera_core::memory`).
+        let mut data = cartera_core::memory::zeroed::<F>(n * d);
         data.par_chunks_mut(BLOCK_ROWS * d)
             .enumerate()
             .for_each(|(b, chunk)| {
