@@ -45,7 +45,8 @@ export RAYON_NUM_THREADS=${RAYON_NUM_THREADS:-2} OMP_NUM_THREADS=${OMP_NUM_THREA
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cargo build --release -q -p cartera-cli
-(cd peers/linfa && cargo build --release -q)
+# peers/linfa keeps its own target dir (its binary path below), whatever CARGO_TARGET_DIR says.
+(cd peers/linfa && env -u CARGO_TARGET_DIR cargo build --release -q)
 bin=${CARGO_TARGET_DIR:-target}/release/cartera
 linfa=peers/linfa/target/release/cartera-peer-linfa
 cols=$(python3 -c "print(','.join(f'x{j}' for j in range(20)))")
