@@ -77,8 +77,12 @@ const LANES: usize = 8;
 
 impl LaneForest {
     /// The lock-step layout of `e`, or `None` when a split needs the general rule
-    /// (categorical, or zero-as-missing).
+    /// (categorical, or zero-as-missing), or when there are no features (a forest of constant
+    /// trees: the rows are empty, and the general walk never reads them).
     fn new(e: &Ensemble) -> Option<Self> {
+        if e.n_features == 0 {
+            return None;
+        }
         let mut f = LaneForest::default();
         for t in &e.trees {
             let base = f.nodes.len() as u32;
@@ -426,5 +430,27 @@ mod tests {
         );
         e.trees[3].decision[0].missing = MissingType::Zero;
         assert!(FlatForest::new(&e).lanes.is_none());
+    }
+
+    /// A model of constant trees over no features scores rows of width 0 without panicking.
+    #[test]
+    fn forests_without_features_score_empty_rows() {
+        use crate::tree::Tree;
+        let e = Ensemble {
+            trees: vec![
+                Tree::constant(0.5, 1.0, 1.0),
+                Tree::constant(-0.25, 1.0, 1.0),
+            ],
+            n_features: 0,
+            feature_names: vec![],
+            objective: crate::Objective::Regression,
+            init_score: vec![1.0],
+        };
+        e.validate().unwrap();
+        let f = FlatForest::new(&e);
+        assert!(f.lanes.is_none());
+        let x = ndarray::Array2::<f64>::zeros((70, 0));
+        assert_eq!(f.predict_raw(x.view()), vec![1.25; 70]);
+        assert_eq!(f.predict_leaf(x.view()), vec![0; 140]);
     }
 }
