@@ -59,7 +59,7 @@ impl<F: Float> DotTable<F> {
 
     /// [`new`](Self::new) with the AVX2 + FMA build allowed or not (it is used only when the
     /// CPU has both; tests compare the two builds).
-    pub fn with_fma(vectors: &[F], k: usize, d: usize, allow_fma: bool) -> Self {
+    fn with_fma(vectors: &[F], k: usize, d: usize, allow_fma: bool) -> Self {
         let fma = allow_fma && has_avx2_fma();
         let lanes = if std::mem::size_of::<F>() == 4 { 8 } else { 4 };
         // Two registers per row only pay when there are vectors to fill them (k-means++ scores

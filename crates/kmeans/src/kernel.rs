@@ -129,8 +129,6 @@ impl<F: Float> Prepared<F> {
 pub(crate) struct CentreTable<F> {
     /// `‖c‖²` per centre.
     pub norms: Vec<F>,
-    /// Number of centres.
-    pub k: usize,
     table: DotTable<F>,
 }
 
@@ -142,9 +140,14 @@ impl<F: Float> CentreTable<F> {
             .collect();
         CentreTable {
             norms,
-            k,
             table: DotTable::new(centres, k, d),
         }
+    }
+
+    /// Number of centres.
+    #[inline]
+    pub fn k(&self) -> usize {
+        self.table.k()
     }
 
     /// Dot products of every row of `rows` (`m * d`, row-major) with every centre into `dots`
@@ -230,7 +233,7 @@ pub(crate) fn assign<F: Float>(
     labels: &mut [u32],
     partial: Option<&mut [F]>,
 ) -> usize {
-    let (d, k) = (p.d, table.k);
+    let (d, k) = (p.d, table.k());
     let plen = partial_len(k, d);
     // Per-thread scratch for a block's dot products (only scratch: results do not depend on
     // which thread used which buffer).
@@ -286,7 +289,7 @@ fn assign_block<F: Float, const FMA: bool>(
     lab: &mut [u32],
     mut part: Option<&mut [F]>,
 ) -> usize {
-    let (d, k) = (p.d, table.k);
+    let (d, k) = (p.d, table.k());
     let start = b * BLOCK_ROWS;
     let rows = &p.data[start * d..(start + lab.len()) * d];
     let w = &p.weights[start..start + lab.len()];

@@ -193,7 +193,7 @@ pub(crate) fn predict_with<F: Float>(
     x: ArrayView2<'_, F>,
 ) -> Array1<usize> {
     let (n, d) = x.dim();
-    let k = table.k;
+    let k = table.k();
     let contiguous = x.as_slice();
     let mut labels = vec![0usize; n];
     labels.par_chunks_mut(BLOCK_ROWS).enumerate().for_each_init(

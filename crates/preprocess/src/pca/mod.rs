@@ -87,7 +87,7 @@ mod randomized;
 use cartera_core::dots::DotTable;
 use cartera_core::{Error, Float, Result, validate};
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -710,8 +710,8 @@ impl<F: Float> FittedPca<F> {
         // `cartera_core::memory`).
         let mut out = cartera_core::memory::zeroed::<F>(n * k);
         let basis = self.components.as_standard_layout();
-        // `as_standard_layout` is contiguous, so the slice always exists.
-        let table = DotTable::new(basis.as_slice().unwrap_or(&[]), k, p);
+        // `as_standard_layout` is contiguous by construction.
+        let table = DotTable::new(basis.as_slice().expect("standard layout"), k, p);
         let mean = self.mean.to_vec();
         let scales = self.whiten.then(|| self.whitening_scales());
         let task_rows = PROJECT_BLOCK_ROWS * PROJECT_TASK_BLOCKS;
@@ -730,7 +730,7 @@ impl<F: Float> FittedPca<F> {
                     // most of the digits.
                     let centred = &mut scratch[..xb.nrows() * p];
                     for (dst, src) in centred.chunks_exact_mut(p.max(1)).zip(xb.rows()) {
-                        centre_slice(dst, src, &mean);
+                        centre_row(ArrayViewMut1::from(dst), src, &mean, |v| v);
                     }
                     table.dots(centred, p, o);
                     if let Some(scales) = &scales {
@@ -745,27 +745,9 @@ impl<F: Float> FittedPca<F> {
                 non_finite
             })
             .reduce(|| false, |a, b| a || b);
-        // n * k elements for an n x k matrix: the shape always matches.
-        let out = Array2::from_shape_vec((n, k), out).unwrap_or_else(|_| Array2::zeros((n, k)));
+        // `out` was allocated with n * k elements.
+        let out = Array2::from_shape_vec((n, k), out).expect("n * k elements");
         (out, non_finite)
-    }
-}
-
-/// `dst = src - mean` element-wise (through slices when the row is contiguous, which the
-/// compiler vectorises).
-#[inline]
-fn centre_slice<F: Float>(dst: &mut [F], src: ArrayView1<'_, F>, mean: &[F]) {
-    match src.to_slice() {
-        Some(s) => {
-            for ((d, s), m) in dst.iter_mut().zip(s).zip(mean) {
-                *d = *s - *m;
-            }
-        }
-        None => {
-            for ((d, s), m) in dst.iter_mut().zip(src.iter()).zip(mean) {
-                *d = *s - *m;
-            }
-        }
     }
 }
 
