@@ -148,18 +148,6 @@ impl LaneForest {
         }
     }
 
-    /// Walks every group of rows of the row-major block `buf` (`d` wide) through every tree and
-    /// calls `f(tree, first_row, leaf_nodes)` with the leaf node each row of the group reached.
-    #[inline(always)]
-    fn each_group(&self, buf: &[f64], d: usize, mut f: impl FnMut(usize, usize, &[u32])) {
-        for (t, &tree) in self.roots.iter().enumerate() {
-            for (g, group) in buf.chunks(LANES * d).enumerate() {
-                let at = self.walk(tree, group, d);
-                f(t, g * LANES, &at[..group.len() / d]);
-            }
-        }
-    }
-
     /// One step of [`walk`](Self::walk) for the first `m` lanes; whether they all stand on a
     /// leaf afterwards.
     #[inline(always)]
@@ -297,13 +285,15 @@ impl FlatForest {
                     o.copy_from_slice(&self.init);
                 }
                 if let Some(lanes) = &self.lanes {
-                    // A leaf node keeps its value in `threshold`.
-                    lanes.each_group(&buf, d, |t, first, leaves| {
+                    for (t, &tree) in lanes.roots.iter().enumerate() {
                         let c = t % k;
-                        for (i, &node) in (first..).zip(leaves) {
-                            out[i * k + c] += lanes.nodes[node as usize].threshold;
+                        for (g, group) in buf.chunks(LANES * d).enumerate() {
+                            let at = lanes.walk(tree, group, d);
+                            for (j, &p) in at.iter().enumerate().take(group.len() / d) {
+                                out[(g * LANES + j) * k + c] += lanes.nodes[p as usize].threshold;
+                            }
                         }
-                    });
+                    }
                     return;
                 }
                 for (t, &(root, _)) in self.roots.iter().enumerate() {
@@ -332,13 +322,14 @@ impl FlatForest {
                 let mut buf = Vec::with_capacity(rows * d);
                 Self::load(&x, b * ROW_BLOCK, rows, &mut buf);
                 if let Some(lanes) = &self.lanes {
-                    // Leaf index within the tree: the node's offset from the tree's first leaf.
-                    lanes.each_group(&buf, d, |t, first, leaves| {
-                        let leaf0 = lanes.roots[t].1;
-                        for (i, &node) in (first..).zip(leaves) {
-                            out[i * nt + t] = node - leaf0;
+                    for (t, &tree) in lanes.roots.iter().enumerate() {
+                        for (g, group) in buf.chunks(LANES * d).enumerate() {
+                            let at = lanes.walk(tree, group, d);
+                            for (j, &p) in at.iter().enumerate().take(group.len() / d) {
+                                out[(g * LANES + j) * nt + t] = p - tree.1;
+                            }
                         }
-                    });
+                    }
                     return;
                 }
                 for (t, &(root, leaf0)) in self.roots.iter().enumerate() {
