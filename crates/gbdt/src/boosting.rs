@@ -264,6 +264,22 @@ pub(crate) fn train_binned(
     valid_bins: Option<(&[u8], &[f64])>,
     d: usize,
 ) -> Result<GbdtModel> {
+    // The loop runs on a worker of rayon's pool: its many short parallel steps (a histogram,
+    // a split search, a partition per split: thousands per fit) are then forks inside the pool
+    // rather than jobs injected from outside, each of which costs the calling thread a sleep
+    // and a wake-up.
+    rayon::scope(|_| boost(params, data, yv, wv, valid_bins, d))
+}
+
+/// [`train_binned`]'s body, run on a worker thread of the pool.
+fn boost(
+    params: &GbdtParams,
+    data: &BinnedData,
+    yv: &[f64],
+    wv: Option<&[f64]>,
+    valid_bins: Option<(&[u8], &[f64])>,
+    d: usize,
+) -> Result<GbdtModel> {
     let n = data.n_rows;
     let objective = params.objective;
     let nu = data.n_used();

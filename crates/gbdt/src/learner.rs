@@ -137,47 +137,71 @@ impl<'a> Learner<'a> {
             && s.sums.hess >= 2.0 * p.min_sum_hessian_in_leaf
     }
 
-    fn find_best(&self, leaf: usize, sums: LeafSums, features: &[bool]) -> Option<SplitInfo> {
-        let hist = &self.hists[leaf];
+    /// The best split of leaf `leaf` (sums `sums`) on used feature `j`; `fh` is scratch for
+    /// a bundled feature's own histogram.
+    fn best_on(
+        &self,
+        leaf: usize,
+        sums: LeafSums,
+        j: usize,
+        fh: &mut FeatureHist,
+    ) -> Option<SplitInfo> {
         let p = &self.params.split;
-        let found: Vec<Option<SplitInfo>> = (0..self.data.n_used())
+        // The feature's histogram from its group's: its own bins at its offset, the default
+        // bin as the leaf's total minus the others.
+        let s = self.groups.slots[j];
+        let gh = &self.hists[leaf][s.group];
+        let m = &self.data.mappers[self.data.used[j]];
+        let (nv, nan) = (m.n_value_bins(), m.has_nan);
+        let best = |h: &[[f64; 2]]| {
+            if m.categories.is_some() {
+                best_categorical(j, h, nv, sums, p, &self.params.cat)
+            } else {
+                best_for_feature(j, h, nv, nan, sums, p)
+            }
+        };
+        if s.direct {
+            return best(&gh[..s.n_bins]);
+        }
+        let mut rest = [sums.grad, sums.hess];
+        for b in (0..s.n_bins).filter(|&b| b != s.default_bin) {
+            let e = gh[s.group_bin(b)];
+            fh[b] = e;
+            rest[0] -= e[0];
+            rest[1] -= e[1];
+        }
+        fh[s.default_bin] = rest;
+        best(&fh[..s.n_bins])
+    }
+
+    /// The best split of each leaf of `leaves` (`None` entries are not searched), searched
+    /// in one parallel pass over (leaf, feature) pairs: one fork-join per split of the tree
+    /// rather than one per child, which matters when a fork costs as much as a small leaf's
+    /// search.
+    fn find_best(
+        &self,
+        leaves: [Option<(usize, LeafSums)>; 2],
+        features: &[bool],
+    ) -> [Option<SplitInfo>; 2] {
+        let nu = self.data.n_used();
+        let found: Vec<Option<SplitInfo>> = (0..2 * nu)
             .into_par_iter()
             .map_init(
                 || [[0.0f64; 2]; 256],
-                |fh, j| {
+                |fh, i| {
+                    let (side, j) = (i / nu, i % nu);
+                    let (leaf, sums) = leaves[side]?;
                     if !features[j] {
                         return None;
                     }
-                    // The feature's histogram from its group's: its own bins at its offset,
-                    // the default bin as the leaf's total minus the others.
-                    let s = self.groups.slots[j];
-                    let gh = &hist[s.group];
-                    let m = &self.data.mappers[self.data.used[j]];
-                    let (nv, nan) = (m.n_value_bins(), m.has_nan);
-                    let best = |h: &[[f64; 2]]| {
-                        if m.categories.is_some() {
-                            best_categorical(j, h, nv, sums, p, &self.params.cat)
-                        } else {
-                            best_for_feature(j, h, nv, nan, sums, p)
-                        }
-                    };
-                    if s.direct {
-                        return best(&gh[..s.n_bins]);
-                    }
-                    let mut rest = [sums.grad, sums.hess];
-                    for b in (0..s.n_bins).filter(|&b| b != s.default_bin) {
-                        let e = gh[s.group_bin(b)];
-                        fh[b] = e;
-                        rest[0] -= e[0];
-                        rest[1] -= e[1];
-                    }
-                    fh[s.default_bin] = rest;
-                    best(&fh[..s.n_bins])
+                    self.best_on(leaf, sums, j, fh)
                 },
             )
             .collect();
         // Reduce in feature order so ties go to the smaller feature index.
-        found.into_iter().fold(None, better)
+        let (left, right) = found.split_at(nu);
+        let pick = |h: &[Option<SplitInfo>]| h.iter().copied().fold(None, better);
+        [pick(left), pick(right)]
     }
 
     /// Build the histograms of the rows of partition leaf `leaf` into `hists[slot]`.
@@ -225,7 +249,7 @@ impl<'a> Learner<'a> {
             extra_l2: 0.0,
         }];
         if nu > 0 && self.can_split(&leaves[0]) {
-            leaves[0].best = self.find_best(0, root_sums, features);
+            leaves[0].best = self.find_best([Some((0, root_sums)), None], features)[0];
         }
 
         let mut tree = Tree::constant(0.0, 0.0, 0.0);
@@ -365,12 +389,15 @@ impl<'a> Learner<'a> {
                 if small_is_left {
                     std::mem::swap(parent_hist, child_hist);
                 }
-                if split_left {
-                    leaves[leaf].best = self.find_best(leaf, left.sums, features);
-                }
-                if split_right {
-                    leaves[new_leaf].best = self.find_best(new_leaf, right.sums, features);
-                }
+                let [l, r] = self.find_best(
+                    [
+                        split_left.then_some((leaf, left.sums)),
+                        split_right.then_some((new_leaf, right.sums)),
+                    ],
+                    features,
+                );
+                leaves[leaf].best = l;
+                leaves[new_leaf].best = r;
             }
         }
         for s in &leaves {
