@@ -255,6 +255,17 @@ impl MiniBatchKMeansParams {
         x: ArrayView2<'_, F>,
         sample_weight: Option<ArrayView1<'_, F>>,
     ) -> Result<MiniBatchKMeans<F>> {
+        // On a worker of rayon's pool, as `KMeansParams::fit_weighted`: every batch step is a
+        // short parallel pass, a fork inside the pool rather than a job injected from outside.
+        rayon::scope(|_| self.fit_in_pool(x, sample_weight))
+    }
+
+    /// [`fit_weighted`](Self::fit_weighted)'s body, run on a worker thread of the pool.
+    fn fit_in_pool<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        sample_weight: Option<ArrayView1<'_, F>>,
+    ) -> Result<MiniBatchKMeans<F>> {
         let w = self.check_data(x, sample_weight)?;
         let (n, d) = x.dim();
         let k = self.n_clusters;

@@ -186,6 +186,19 @@ impl KMeansParams {
         x: ArrayView2<'_, F>,
         sample_weight: Option<ArrayView1<'_, F>>,
     ) -> Result<KMeans<F>> {
+        // Run on a worker of rayon's pool: the seeding steps and Lloyd iterations are short
+        // parallel passes (hundreds per fit with n_init restarts), which are then forks inside
+        // the pool rather than jobs injected from outside, each costing the calling thread a
+        // sleep and a wake-up.
+        rayon::scope(|_| self.fit_in_pool(x, sample_weight))
+    }
+
+    /// [`fit_weighted`](Self::fit_weighted)'s body, run on a worker thread of the pool.
+    fn fit_in_pool<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        sample_weight: Option<ArrayView1<'_, F>>,
+    ) -> Result<KMeans<F>> {
         self.check()?;
         validate::check_non_empty(x, FIT_WHAT)?;
         validate::check_finite(x, FIT_WHAT)?;
