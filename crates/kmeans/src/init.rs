@@ -14,123 +14,201 @@ use crate::kernel::{BLOCK_ROWS, CentreTable, Prepared, n_blocks, sq_dist, sq_nor
 /// parallel and potentials reduced in block order, so the result does not depend on threads.
 /// Returns `k * d` row-major centres (in the centred coordinates of `p`).
 pub(crate) fn kmeans_plusplus<F: Float>(p: &Prepared<F>, k: usize, rng: &mut CarteraRng) -> Vec<F> {
-    let (n, d) = (p.n, p.d);
-    let trials = 2 + (k as f64).ln().floor() as usize;
-    let weights: Vec<f64> = p.weights.iter().map(|w| w.as_f64()).collect();
-    let mut centres = Vec::with_capacity(k * d);
-    let first = rng.weighted_index(&weights);
-    centres.extend_from_slice(&p.data[first * d..(first + 1) * d]);
-    let row = |i: usize| &p.data[i * d..(i + 1) * d];
+    let mut out = kmeans_plusplus_many(p, k, std::slice::from_mut(rng));
+    // One random stream in, one set of centres out.
+    out.pop().expect("one restart")
+}
 
-    // Squared distance of each row to its closest chosen centre, and per-block potentials.
-    let mut closest = vec![F::zero(); n];
-    let mut block_pot = vec![0.0f64; n_blocks(n)];
+/// [`kmeans_plusplus`] for several restarts at once, one random stream each, in lock step:
+/// every step draws each restart's candidates from its own stream, then one pass over the rows
+/// scores all restarts' candidates together (and a second updates each restart's distances to
+/// its winner). The rows are read twice per step instead of twice per step and restart, and
+/// the dot-product kernel gets `restarts x (2 + ⌊ln k⌋)` vectors at a time rather than 2-5,
+/// which it multiplies far more efficiently. Each restart's centres are exactly those of
+/// [`kmeans_plusplus`] with its stream (a dot product does not depend on the other vectors of
+/// the table, and every sum keeps its order). Costs `restarts x n` extra distances of memory.
+pub(crate) fn kmeans_plusplus_many<F: Float>(
+    p: &Prepared<F>,
+    k: usize,
+    rngs: &mut [CarteraRng],
+) -> Vec<Vec<F>> {
+    let (n, d) = (p.n, p.d);
+    let nr = rngs.len();
+    let nb = n_blocks(n);
+    let trials = 2 + (k as f64).ln().floor() as usize;
+    let nc = nr * trials;
+    let weights: Vec<f64> = p.weights.iter().map(|w| w.as_f64()).collect();
+    let row = |i: usize| &p.data[i * d..(i + 1) * d];
+    let firsts: Vec<usize> = rngs
+        .iter_mut()
+        .map(|rng| rng.weighted_index(&weights))
+        .collect();
+    let mut centres: Vec<Vec<F>> = firsts
+        .iter()
+        .map(|&f| {
+            let mut c = Vec::with_capacity(k * d);
+            c.extend_from_slice(row(f));
+            c
+        })
+        .collect();
+
+    // Squared distance of each row to each restart's closest chosen centre (`closest[i * nr +
+    // r]`) and per-block potentials (`block_pot[b * nr + r]`): a block's values are contiguous.
+    let mut closest = vec![F::zero(); n * nr];
+    let mut block_pot = vec![0.0f64; nb * nr];
     closest
-        .par_chunks_mut(BLOCK_ROWS)
-        .zip(block_pot.par_iter_mut())
+        .par_chunks_mut(BLOCK_ROWS * nr)
+        .zip(block_pot.par_chunks_mut(nr))
         .enumerate()
         .for_each(|(b, (cl, pot))| {
-            let mut s = 0.0;
-            for (i, c) in cl.iter_mut().enumerate() {
+            pot.fill(0.0);
+            for (i, c) in cl.chunks_exact_mut(nr).enumerate() {
                 let r = b * BLOCK_ROWS + i;
-                *c = sq_dist(row(r), row(first));
-                s += c.as_f64() * weights[r];
+                for ((c, &f), pt) in c.iter_mut().zip(&firsts).zip(pot.iter_mut()) {
+                    *c = sq_dist(row(r), row(f));
+                    *pt += c.as_f64() * weights[r];
+                }
             }
-            *pot = s;
         });
-    let mut current: f64 = block_pot.iter().sum();
+    let mut current = vec![0.0f64; nr];
+    for pot in block_pot.chunks_exact(nr) {
+        for (c, v) in current.iter_mut().zip(pot) {
+            *c += v;
+        }
+    }
 
     // Squared norms of the rows, for `‖x − c‖² = ‖x‖² + ‖c‖² − 2x·c` (as scikit-learn's
     // `_kmeans_plusplus`, which calls `euclidean_distances` with the norms precomputed).
     let norms: Vec<F> = p.data.par_chunks(d.max(1)).map(sq_norm).collect();
+    let two = F::cast_from_f64(2.0);
+    // The candidate distance of row `i` to vector `j` of `table`, given its current closest.
+    let clipped = |nx: F, nc: F, dt: F, cl: F| {
+        // Rounding can make the expansion slightly negative for a row that is itself the
+        // candidate.
+        let dist = (nx + nc - two * dt).max(F::zero());
+        if dist < cl { dist } else { cl }
+    };
 
-    // Distances of every row to every candidate (n x trials), reused for the winner.
-    let mut cand_dist = vec![F::zero(); n * trials];
-    let mut cand_pot = vec![0.0f64; n_blocks(n) * trials];
-    let mut cand = vec![0usize; trials];
-    let mut cand_rows = vec![F::zero(); trials * d];
+    // Potential of every (restart, candidate) per block: `cand_pot[b * nc + r * trials + t]`.
+    let mut cand_pot = vec![0.0f64; nb * nc];
+    let mut cand = vec![0usize; nc];
+    let mut cand_rows = vec![F::zero(); nc * d];
+    let mut win_rows = vec![F::zero(); nr * d];
+    let mut best = vec![0usize; nr];
     for _ in 1..k {
-        for (t, c) in cand.iter_mut().enumerate() {
-            *c = sample(&closest, &weights, &block_pot, rng.uniform() * current);
-            cand_rows[t * d..(t + 1) * d].copy_from_slice(row(*c));
+        for (r, rng) in rngs.iter_mut().enumerate() {
+            for t in 0..trials {
+                let target = rng.uniform() * current[r];
+                let c = sample(&closest, nr, r, &weights, &block_pot, target);
+                cand[r * trials + t] = c;
+                cand_rows[(r * trials + t) * d..(r * trials + t + 1) * d].copy_from_slice(row(c));
+            }
         }
         // All candidates against a block of rows at once with the register-tiled dot-product
         // kernel of the Lloyd step: the candidates play the centres.
-        let table = CentreTable::new(&cand_rows, trials, d);
-        let two = F::cast_from_f64(2.0);
-        cand_dist
-            .par_chunks_mut(BLOCK_ROWS * trials)
-            .zip(cand_pot.par_chunks_mut(trials))
+        let table = CentreTable::new(&cand_rows, nc, d);
+        cand_pot
+            .par_chunks_mut(nc)
+            .zip(closest.par_chunks(BLOCK_ROWS * nr))
             .enumerate()
             .for_each_init(
-                || vec![F::zero(); BLOCK_ROWS * trials],
-                |dots, (b, (cd, pot))| {
+                || vec![F::zero(); BLOCK_ROWS * nc],
+                |dots, (b, (pot, cl))| {
                     let start = b * BLOCK_ROWS;
-                    let m = cd.len() / trials;
-                    table.dots(
-                        &p.data[start * d..(start + m) * d],
-                        d,
-                        &mut dots[..m * trials],
-                    );
+                    let m = cl.len() / nr;
+                    table.dots(&p.data[start * d..(start + m) * d], d, &mut dots[..m * nc]);
                     pot.fill(0.0);
-                    for (i, (out, dx)) in cd
-                        .chunks_exact_mut(trials)
-                        .zip(dots.chunks_exact(trials))
-                        .enumerate()
+                    for (i, (dx, cl)) in dots.chunks_exact(nc).zip(cl.chunks_exact(nr)).enumerate()
                     {
-                        let r = start + i;
-                        let (cl, wr, nx) = (closest[r], weights[r], norms[r]);
-                        for (((o, &dt), &nc), pt) in
-                            out.iter_mut().zip(dx).zip(&table.norms).zip(pot.iter_mut())
+                        let (wr, nx) = (weights[start + i], norms[start + i]);
+                        // One restart's candidates at a time, against that restart's closest.
+                        for (((pt, dx), nc), &cl) in pot
+                            .chunks_exact_mut(trials)
+                            .zip(dx.chunks_exact(trials))
+                            .zip(table.norms.chunks_exact(trials))
+                            .zip(cl)
                         {
-                            // Rounding can make the expansion slightly negative for a row
-                            // that is itself the candidate.
-                            let dist = (nx + nc - two * dt).max(F::zero());
-                            *o = if dist < cl { dist } else { cl };
-                            *pt += o.as_f64() * wr;
+                            for ((pt, &dt), &nc) in pt.iter_mut().zip(dx).zip(nc) {
+                                *pt += clipped(nx, nc, dt, cl).as_f64() * wr;
+                            }
                         }
                     }
                 },
             );
-        let mut totals = vec![0.0f64; trials];
-        for pot in cand_pot.chunks_exact(trials) {
-            for (t, v) in totals.iter_mut().zip(pot) {
-                *t += v;
-            }
-        }
-        let mut best = 0;
-        for t in 1..trials {
-            if totals[t] < totals[best] {
-                best = t;
-            }
-        }
-        current = totals[best];
-        closest
-            .par_chunks_mut(BLOCK_ROWS)
-            .zip(block_pot.par_iter_mut())
-            .enumerate()
-            .for_each(|(b, (cl, pot))| {
-                for (i, c) in cl.iter_mut().enumerate() {
-                    *c = cand_dist[(b * BLOCK_ROWS + i) * trials + best];
+        for r in 0..nr {
+            let mut totals = vec![0.0f64; trials];
+            for pot in cand_pot.chunks_exact(nc) {
+                for (t, v) in totals.iter_mut().zip(&pot[r * trials..(r + 1) * trials]) {
+                    *t += v;
                 }
-                *pot = cand_pot[b * trials + best];
-            });
-        centres.extend_from_slice(row(cand[best]));
+            }
+            let mut b = 0;
+            for t in 1..trials {
+                if totals[t] < totals[b] {
+                    b = t;
+                }
+            }
+            best[r] = b;
+            current[r] = totals[b];
+            let w = cand[r * trials + b];
+            centres[r].extend_from_slice(row(w));
+            win_rows[r * d..(r + 1) * d].copy_from_slice(row(w));
+        }
+        // Each restart's distances to its winner again (bit for bit those scored above), and
+        // its block potentials from the scoring pass.
+        let winners = CentreTable::new(&win_rows, nr, d);
+        closest
+            .par_chunks_mut(BLOCK_ROWS * nr)
+            .zip(block_pot.par_chunks_mut(nr))
+            .zip(cand_pot.par_chunks(nc))
+            .enumerate()
+            .for_each_init(
+                || vec![F::zero(); BLOCK_ROWS * nr],
+                |dots, (b, ((cl, pot), cpot))| {
+                    let start = b * BLOCK_ROWS;
+                    let m = cl.len() / nr;
+                    winners.dots(&p.data[start * d..(start + m) * d], d, &mut dots[..m * nr]);
+                    for (i, (cl, dx)) in cl
+                        .chunks_exact_mut(nr)
+                        .zip(dots.chunks_exact(nr))
+                        .enumerate()
+                    {
+                        let nx = norms[start + i];
+                        for ((c, &dt), &nc) in cl.iter_mut().zip(dx).zip(&winners.norms) {
+                            *c = clipped(nx, nc, dt, *c);
+                        }
+                    }
+                    for (r, pt) in pot.iter_mut().enumerate() {
+                        *pt = cpot[r * trials + best[r]];
+                    }
+                },
+            );
     }
     centres
 }
 
 /// The first row whose running sum of `w · D²` reaches `target` (scikit-learn's
-/// `searchsorted` on the cumulative sum), found block by block. Falls back to the last row with
-/// a positive contribution when rounding leaves `target` above the total.
-fn sample<F: Float>(closest: &[F], weights: &[f64], block_pot: &[f64], target: f64) -> usize {
+/// `searchsorted` on the cumulative sum), found block by block, for restart `r` of `nr` whose
+/// values are interleaved (`closest[i * nr + r]`, `block_pot[b * nr + r]`). Falls back to the
+/// last row with a positive contribution when rounding leaves `target` above the total.
+fn sample<F: Float>(
+    closest: &[F],
+    nr: usize,
+    r: usize,
+    weights: &[f64],
+    block_pot: &[f64],
+    target: f64,
+) -> usize {
+    let n = weights.len();
+    let contribution = |i: usize| closest[i * nr + r].as_f64() * weights[i];
     let mut acc = 0.0f64;
-    for (b, &pot) in block_pot.iter().enumerate() {
+    for b in 0..block_pot.len() / nr {
+        let pot = block_pot[b * nr + r];
         if acc + pot >= target && pot > 0.0 {
             let start = b * BLOCK_ROWS;
-            let end = (start + BLOCK_ROWS).min(closest.len());
+            let end = (start + BLOCK_ROWS).min(n);
             for i in start..end {
-                acc += closest[i].as_f64() * weights[i];
+                acc += contribution(i);
                 if acc >= target {
                     return i;
                 }
@@ -139,10 +217,10 @@ fn sample<F: Float>(closest: &[F], weights: &[f64], block_pot: &[f64], target: f
         }
         acc += pot;
     }
-    (0..closest.len())
+    (0..n)
         .rev()
-        .find(|&i| closest[i].as_f64() * weights[i] > 0.0)
-        .unwrap_or(closest.len() - 1)
+        .find(|&i| contribution(i) > 0.0)
+        .unwrap_or(n - 1)
 }
 
 /// `k` distinct rows drawn without replacement with probability proportional to their weight
@@ -157,4 +235,55 @@ pub(crate) fn random_rows<F: Float>(p: &Prepared<F>, k: usize, rng: &mut Cartera
         centres.extend_from_slice(&p.data[i * d..(i + 1) * d]);
     }
     centres
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cartera_core::datasets::Blobs;
+    use ndarray::Array2;
+
+    /// Seeding restarts in lock step must give each restart exactly the centres it gets alone:
+    /// `fit` relies on it to keep results independent of how restarts are grouped.
+    fn lock_step_equals_one_at_a_time<F: Float>() {
+        // 1,000 rows: not a multiple of BLOCK_ROWS, so the last block is short.
+        let x: Array2<f64> = Blobs::new(1000)
+            .n_features(5)
+            .centers(6)
+            .seed(11)
+            .generate()
+            .map(|(x, _)| x)
+            .expect("valid blob parameters");
+        let x = x.mapv(F::cast_from_f64);
+        // Uneven weights, some zero, so sampling must skip rows.
+        let weights: Vec<F> = (0..1000)
+            .map(|i| F::cast_from_f64([0.0, 1.0, 2.5][i % 3]))
+            .collect();
+        let p = Prepared::new(x.view(), weights);
+        for k in [1, 2, 8] {
+            let mut rngs: Vec<CarteraRng> = (0..5).map(|r| CarteraRng::stream(7, r)).collect();
+            let together = kmeans_plusplus_many(&p, k, &mut rngs);
+            assert_eq!(together.len(), 5);
+            for (r, centres) in together.iter().enumerate() {
+                let alone = kmeans_plusplus(&p, k, &mut CarteraRng::stream(7, r as u64));
+                assert_eq!(centres.len(), k * 5);
+                // Centres are copies of rows, so equal means bit for bit.
+                assert_eq!(centres, &alone, "restart {r}, k = {k}");
+            }
+            // The restarts' centres differ (the test would pass trivially otherwise).
+            if k > 1 {
+                assert_ne!(together[0], together[1]);
+            }
+        }
+    }
+
+    #[test]
+    fn lock_step_restarts_equal_one_at_a_time_f64() {
+        lock_step_equals_one_at_a_time::<f64>();
+    }
+
+    #[test]
+    fn lock_step_restarts_equal_one_at_a_time_f32() {
+        lock_step_equals_one_at_a_time::<f32>();
+    }
 }

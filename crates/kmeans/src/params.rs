@@ -7,7 +7,10 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::elkan::elkan;
-use crate::init::{kmeans_plusplus, random_rows};
+use crate::init::{kmeans_plusplus_many, random_rows};
+
+/// Restarts seeded together by k-means++ (each costs one distance per row of extra memory).
+const LOCKSTEP_RESTARTS: usize = 16;
 use crate::kernel::Prepared;
 use crate::lloyd::{Run, lloyd};
 use crate::model::KMeans;
@@ -226,9 +229,20 @@ impl KMeansParams {
             Algorithm::Elkan if k > 1 => Algorithm::Elkan,
             _ => Algorithm::Lloyd,
         };
+        let n_init = self.effective_n_init();
+        let mut rngs: Vec<CarteraRng> = (0..n_init)
+            .map(|restart| CarteraRng::stream(self.seed, restart as u64))
+            .collect();
+        // k-means++ seeds the restarts in lock step, a group at a time (see
+        // `kmeans_plusplus_many`); each restart's centres are those it would get on its own.
+        let mut seeded: Vec<Vec<F>> = Vec::new();
+        if given.is_none() && !matches!(self.init, Init::Random) {
+            for group in rngs.chunks_mut(LOCKSTEP_RESTARTS) {
+                seeded.extend(kmeans_plusplus_many(&p, k, group));
+            }
+        }
         let mut best: Option<Run<F>> = None;
-        for restart in 0..self.effective_n_init() {
-            let mut rng = CarteraRng::stream(self.seed, restart as u64);
+        for (restart, rng) in rngs.iter_mut().enumerate() {
             let init = match (&self.init, &given) {
                 (_, Some(c)) => c
                     .rows()
@@ -240,8 +254,8 @@ impl KMeansParams {
                             .collect::<Vec<F>>()
                     })
                     .collect(),
-                (Init::Random, None) => random_rows(&p, k, &mut rng),
-                _ => kmeans_plusplus(&p, k, &mut rng),
+                (Init::Random, None) => random_rows(&p, k, rng),
+                _ => std::mem::take(&mut seeded[restart]),
             };
             let run = match algorithm {
                 Algorithm::Elkan => elkan(&p, init, k, self.max_iter, tol),
