@@ -14,9 +14,117 @@ use crate::kernel::{BLOCK_ROWS, CentreTable, Prepared, n_blocks, sq_dist, sq_nor
 /// parallel and potentials reduced in block order, so the result does not depend on threads.
 /// Returns `k * d` row-major centres (in the centred coordinates of `p`).
 pub(crate) fn kmeans_plusplus<F: Float>(p: &Prepared<F>, k: usize, rng: &mut CarteraRng) -> Vec<F> {
-    let mut out = kmeans_plusplus_many(p, k, std::slice::from_mut(rng));
-    // One random stream in, one set of centres out.
-    out.pop().expect("one restart")
+    let (n, d) = (p.n, p.d);
+    let trials = 2 + (k as f64).ln().floor() as usize;
+    let weights: Vec<f64> = p.weights.iter().map(|w| w.as_f64()).collect();
+    let mut centres = Vec::with_capacity(k * d);
+    let first = rng.weighted_index(&weights);
+    centres.extend_from_slice(&p.data[first * d..(first + 1) * d]);
+    let row = |i: usize| &p.data[i * d..(i + 1) * d];
+
+    // Squared distance of each row to its closest chosen centre, and per-block potentials.
+    let mut closest = vec![F::zero(); n];
+    let mut block_pot = vec![0.0f64; n_blocks(n)];
+    closest
+        .par_chunks_mut(BLOCK_ROWS)
+        .zip(block_pot.par_iter_mut())
+        .enumerate()
+        .for_each(|(b, (cl, pot))| {
+            let mut s = 0.0;
+            for (i, c) in cl.iter_mut().enumerate() {
+                let r = b * BLOCK_ROWS + i;
+                *c = sq_dist(row(r), row(first));
+                s += c.as_f64() * weights[r];
+            }
+            *pot = s;
+        });
+    let mut current: f64 = block_pot.iter().sum();
+
+    // Squared norms of the rows, for `‖x − c‖² = ‖x‖² + ‖c‖² − 2x·c` (as scikit-learn's
+    // `_kmeans_plusplus`, which calls `euclidean_distances` with the norms precomputed).
+    let norms: Vec<F> = p.data.par_chunks(d.max(1)).map(sq_norm).collect();
+
+    // Distances of every row to every candidate (n x trials), reused for the winner.
+    let mut cand_dist = vec![F::zero(); n * trials];
+    let mut cand_pot = vec![0.0f64; n_blocks(n) * trials];
+    let mut cand = vec![0usize; trials];
+    let mut cand_rows = vec![F::zero(); trials * d];
+    for _ in 1..k {
+        for (t, c) in cand.iter_mut().enumerate() {
+            *c = sample(
+                &closest,
+                1,
+                0,
+                &weights,
+                &block_pot,
+                rng.uniform() * current,
+            );
+            cand_rows[t * d..(t + 1) * d].copy_from_slice(row(*c));
+        }
+        // All candidates against a block of rows at once with the register-tiled dot-product
+        // kernel of the Lloyd step: the candidates play the centres.
+        let table = CentreTable::new(&cand_rows, trials, d);
+        let two = F::cast_from_f64(2.0);
+        cand_dist
+            .par_chunks_mut(BLOCK_ROWS * trials)
+            .zip(cand_pot.par_chunks_mut(trials))
+            .enumerate()
+            .for_each_init(
+                || vec![F::zero(); BLOCK_ROWS * trials],
+                |dots, (b, (cd, pot))| {
+                    let start = b * BLOCK_ROWS;
+                    let m = cd.len() / trials;
+                    table.dots(
+                        &p.data[start * d..(start + m) * d],
+                        d,
+                        &mut dots[..m * trials],
+                    );
+                    pot.fill(0.0);
+                    for (i, (out, dx)) in cd
+                        .chunks_exact_mut(trials)
+                        .zip(dots.chunks_exact(trials))
+                        .enumerate()
+                    {
+                        let r = start + i;
+                        let (cl, wr, nx) = (closest[r], weights[r], norms[r]);
+                        for (((o, &dt), &nc), pt) in
+                            out.iter_mut().zip(dx).zip(&table.norms).zip(pot.iter_mut())
+                        {
+                            // Rounding can make the expansion slightly negative for a row
+                            // that is itself the candidate.
+                            let dist = (nx + nc - two * dt).max(F::zero());
+                            *o = if dist < cl { dist } else { cl };
+                            *pt += o.as_f64() * wr;
+                        }
+                    }
+                },
+            );
+        let mut totals = vec![0.0f64; trials];
+        for pot in cand_pot.chunks_exact(trials) {
+            for (t, v) in totals.iter_mut().zip(pot) {
+                *t += v;
+            }
+        }
+        let mut best = 0;
+        for t in 1..trials {
+            if totals[t] < totals[best] {
+                best = t;
+            }
+        }
+        current = totals[best];
+        closest
+            .par_chunks_mut(BLOCK_ROWS)
+            .zip(block_pot.par_iter_mut())
+            .enumerate()
+            .for_each(|(b, (cl, pot))| {
+                for (i, c) in cl.iter_mut().enumerate() {
+                    *c = cand_dist[(b * BLOCK_ROWS + i) * trials + best];
+                }
+                *pot = cand_pot[b * trials + best];
+            });
+        centres.extend_from_slice(row(cand[best]));
+    }
+    centres
 }
 
 /// [`kmeans_plusplus`] for several restarts at once, one random stream each, in lock step:
@@ -31,6 +139,27 @@ pub(crate) fn kmeans_plusplus_many<F: Float>(
     p: &Prepared<F>,
     k: usize,
     rngs: &mut [CarteraRng],
+) -> Vec<Vec<F>> {
+    if let [rng] = rngs {
+        // One restart: its own loop, which keeps its candidates' distances in place.
+        return vec![kmeans_plusplus(p, k, rng)];
+    }
+    let trials = 2 + (k as f64).ln().floor() as usize;
+    let keep = p.n * rngs.len() * trials <= KEEP_MAX;
+    seed_in_lock_step(p, k, rngs, keep)
+}
+
+/// Candidate distances (rows x candidates) small enough to keep between the scoring pass and
+/// the update (32 MB of `f64`); beyond, the update recomputes the winners' distances instead.
+const KEEP_MAX: usize = 1 << 22;
+
+/// [`kmeans_plusplus_many`] with the choice made: `keep` stores every candidate's distances
+/// during scoring and copies the winner's, otherwise they are recomputed (the same bits).
+fn seed_in_lock_step<F: Float>(
+    p: &Prepared<F>,
+    k: usize,
+    rngs: &mut [CarteraRng],
+    keep: bool,
 ) -> Vec<Vec<F>> {
     let (n, d) = (p.n, p.d);
     let nr = rngs.len();
@@ -95,6 +224,8 @@ pub(crate) fn kmeans_plusplus_many<F: Float>(
     let mut cand_rows = vec![F::zero(); nc * d];
     let mut win_rows = vec![F::zero(); nr * d];
     let mut best = vec![0usize; nr];
+    // The scored distances of every (row, candidate), `kept[i * nc + j]`, when kept.
+    let mut kept = vec![F::zero(); if keep { n * nc } else { 0 }];
     for _ in 1..k {
         for (r, rng) in rngs.iter_mut().enumerate() {
             for t in 0..trials {
@@ -107,31 +238,48 @@ pub(crate) fn kmeans_plusplus_many<F: Float>(
         // All candidates against a block of rows at once with the register-tiled dot-product
         // kernel of the Lloyd step: the candidates play the centres.
         let table = CentreTable::new(&cand_rows, nc, d);
+        let kept_blocks: Vec<Option<&mut [F]>> = if keep {
+            kept.chunks_mut(BLOCK_ROWS * nc).map(Some).collect()
+        } else {
+            (0..nb).map(|_| None).collect()
+        };
         cand_pot
             .par_chunks_mut(nc)
             .zip(closest.par_chunks(BLOCK_ROWS * nr))
+            .zip(kept_blocks)
             .enumerate()
             .for_each_init(
                 || vec![F::zero(); BLOCK_ROWS * nc],
-                |dots, (b, (pot, cl))| {
+                |dots, (b, ((pot, cl), mut kept))| {
                     let start = b * BLOCK_ROWS;
                     let m = cl.len() / nr;
-                    table.dots(&p.data[start * d..(start + m) * d], d, &mut dots[..m * nc]);
+                    let dots = &mut dots[..m * nc];
+                    table.dots(&p.data[start * d..(start + m) * d], d, dots);
                     pot.fill(0.0);
-                    for (i, (dx, cl)) in dots.chunks_exact(nc).zip(cl.chunks_exact(nr)).enumerate()
+                    let pot = &mut pot[..nc];
+                    let cnorms = &table.norms[..nc];
+                    for (i, (dx, cl)) in dots
+                        .chunks_exact_mut(nc)
+                        .zip(cl.chunks_exact(nr))
+                        .enumerate()
                     {
                         let (wr, nx) = (weights[start + i], norms[start + i]);
-                        // One restart's candidates at a time, against that restart's closest.
-                        for (((pt, dx), nc), &cl) in pot
-                            .chunks_exact_mut(trials)
-                            .zip(dx.chunks_exact(trials))
-                            .zip(table.norms.chunks_exact(trials))
-                            .zip(cl)
-                        {
-                            for ((pt, &dt), &nc) in pt.iter_mut().zip(dx).zip(nc) {
-                                *pt += clipped(nx, nc, dt, cl).as_f64() * wr;
+                        // Candidate `j` belongs to restart `j / trials`; the dot products are
+                        // overwritten by the distances.
+                        let (mut j, mut next, mut r) = (0, trials, 0);
+                        while j < nc {
+                            if j == next {
+                                r += 1;
+                                next += trials;
                             }
+                            let dt = clipped(nx, cnorms[j], dx[j], cl[r]);
+                            dx[j] = dt;
+                            pot[j] += dt.as_f64() * wr;
+                            j += 1;
                         }
+                    }
+                    if let Some(out) = kept.as_deref_mut() {
+                        out.copy_from_slice(dots);
                     }
                 },
             );
@@ -153,6 +301,24 @@ pub(crate) fn kmeans_plusplus_many<F: Float>(
             let w = cand[r * trials + b];
             centres[r].extend_from_slice(row(w));
             win_rows[r * d..(r + 1) * d].copy_from_slice(row(w));
+        }
+        if keep {
+            closest
+                .par_chunks_mut(BLOCK_ROWS * nr)
+                .zip(block_pot.par_chunks_mut(nr))
+                .zip(cand_pot.par_chunks(nc))
+                .zip(kept.par_chunks(BLOCK_ROWS * nc))
+                .for_each(|(((cl, pot), cpot), kd)| {
+                    for (cl, kd) in cl.chunks_exact_mut(nr).zip(kd.chunks_exact(nc)) {
+                        for (r, c) in cl.iter_mut().enumerate() {
+                            *c = kd[r * trials + best[r]];
+                        }
+                    }
+                    for (r, pt) in pot.iter_mut().enumerate() {
+                        *pt = cpot[r * trials + best[r]];
+                    }
+                });
+            continue;
         }
         // Each restart's distances to its winner again (bit for bit those scored above), and
         // its block potentials from the scoring pass.
@@ -261,18 +427,21 @@ mod tests {
             .collect();
         let p = Prepared::new(x.view(), weights);
         for k in [1, 2, 8] {
-            let mut rngs: Vec<CarteraRng> = (0..5).map(|r| CarteraRng::stream(7, r)).collect();
-            let together = kmeans_plusplus_many(&p, k, &mut rngs);
-            assert_eq!(together.len(), 5);
-            for (r, centres) in together.iter().enumerate() {
-                let alone = kmeans_plusplus(&p, k, &mut CarteraRng::stream(7, r as u64));
-                assert_eq!(centres.len(), k * 5);
-                // Centres are copies of rows, so equal means bit for bit.
-                assert_eq!(centres, &alone, "restart {r}, k = {k}");
-            }
-            // The restarts' centres differ (the test would pass trivially otherwise).
-            if k > 1 {
-                assert_ne!(together[0], together[1]);
+            // Kept distances and recomputed ones, against the one-restart loop.
+            for keep in [true, false] {
+                let mut rngs: Vec<CarteraRng> = (0..5).map(|r| CarteraRng::stream(7, r)).collect();
+                let together = seed_in_lock_step(&p, k, &mut rngs, keep);
+                assert_eq!(together.len(), 5);
+                for (r, centres) in together.iter().enumerate() {
+                    let alone = kmeans_plusplus(&p, k, &mut CarteraRng::stream(7, r as u64));
+                    assert_eq!(centres.len(), k * 5);
+                    // Centres are copies of rows, so equal means bit for bit.
+                    assert_eq!(centres, &alone, "restart {r}, k = {k}, keep {keep}");
+                }
+                // The restarts' centres differ (the test would pass trivially otherwise).
+                if k > 1 {
+                    assert_ne!(together[0], together[1]);
+                }
             }
         }
     }
