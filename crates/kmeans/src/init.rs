@@ -130,8 +130,8 @@ pub(crate) fn kmeans_plusplus<F: Float>(p: &Prepared<F>, k: usize, rng: &mut Car
 /// [`kmeans_plusplus`] for several restarts at once, one random stream each, in lock step:
 /// every step draws each restart's candidates from its own stream, then one pass over the rows
 /// scores all restarts' candidates together (and a second updates each restart's distances to
-/// its winner). The rows are read twice per step instead of twice per step and restart, and
-/// the dot-product kernel gets `restarts x (2 + ⌊ln k⌋)` vectors at a time rather than 2-5,
+/// its winner). The rows are read once or twice per step instead of once per step and
+/// restart, and the dot-product kernel gets `restarts x (2 + ⌊ln k⌋)` vectors at a time rather than 2-5,
 /// which it multiplies far more efficiently. Each restart's centres are exactly those of
 /// [`kmeans_plusplus`] with its stream (a dot product does not depend on the other vectors of
 /// the table, and every sum keeps its order). Costs `restarts x n` extra distances of memory.
