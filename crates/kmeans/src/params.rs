@@ -8,9 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::elkan::elkan;
 use crate::init::{kmeans_plusplus_many, random_rows};
-
-/// Restarts seeded together by k-means++ (each costs one distance per row of extra memory).
-const LOCKSTEP_RESTARTS: usize = 16;
 use crate::kernel::Prepared;
 use crate::lloyd::{Run, lloyd};
 use crate::model::KMeans;
@@ -233,21 +230,11 @@ impl KMeansParams {
         let mut rngs: Vec<CarteraRng> = (0..n_init)
             .map(|restart| CarteraRng::stream(self.seed, restart as u64))
             .collect();
-        // k-means++ seeds the restarts in lock step, a group at a time (see
+        // k-means++ seeds all restarts up front (in lock step where that pays, see
         // `kmeans_plusplus_many`); each restart's centres are those it would get on its own.
         let mut seeded: Vec<Vec<F>> = Vec::new();
         if given.is_none() && !matches!(self.init, Init::Random) {
-            // f32 seeds one restart at a time: its lock-step passes measured 3x slower than
-            // the one-restart loop (1.75-1.91 s against 0.59-0.68 s for the whole fit on
-            // 371,589 x 20, k = 8, n_init = 10), not yet understood.
-            let group = if std::mem::size_of::<F>() == 8 {
-                LOCKSTEP_RESTARTS
-            } else {
-                1
-            };
-            for group in rngs.chunks_mut(group) {
-                seeded.extend(kmeans_plusplus_many(&p, k, group));
-            }
+            seeded = kmeans_plusplus_many(&p, k, &mut rngs);
         }
         let mut best: Option<Run<F>> = None;
         for (restart, rng) in rngs.iter_mut().enumerate() {
