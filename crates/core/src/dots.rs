@@ -127,45 +127,74 @@ impl<F: Float> DotTable<F> {
             #[allow(unsafe_code)]
             unsafe {
                 // Tile widths are whole registers: one or two per row.
-                match self.tile {
-                    16 => self.tiled_fma::<16>(rows, d, out),
-                    8 => self.tiled_fma::<8>(rows, d, out),
-                    _ => self.tiled_fma::<4>(rows, d, out),
+                let lanes = 32 / std::mem::size_of::<F>();
+                if self.tile == 2 * lanes {
+                    self.wide_fma(rows, d, out);
+                } else {
+                    self.tall_fma(rows, d, out);
                 }
             }
             return;
         }
         match self.tile {
-            8 => self.dots_tiled::<8, false>(rows, d, out),
-            _ => self.dots_tiled::<4, false>(rows, d, out),
+            8 => self.dots_tiled::<8>(rows, d, out),
+            _ => self.dots_tiled::<4>(rows, d, out),
         }
     }
 
-    /// The tiled kernel compiled for AVX2 + FMA, one function per tile shape: compiled on its
-    /// own, each shape vectorises into packed FMAs (inlined together into one caller, the
-    /// larger shapes fell back to scalar code).
+    /// The two-registers-per-row tile (16 `f32` or 8 `f64` vectors) in explicit AVX2
+    /// intrinsics. Written generically, this shape compiled to scalar fused multiply-adds with
+    /// about 400 stack spills for `f32` in the release build (the one-register shapes vectorise
+    /// fine), which made f32 k-means++ with many candidates 3x slower than f64. Each product is
+    /// still summed over features in order, one fused multiply-add per feature, so the results
+    /// are bit for bit those of the generic loop.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    #[inline(never)]
-    fn tiled_fma<const W: usize>(&self, rows: &[F], d: usize, out: &mut [F]) {
-        self.dots_tiled::<W, true>(rows, d, out);
+    fn wide_fma(&self, rows: &[F], d: usize, out: &mut [F]) {
+        use std::any::TypeId;
+        if TypeId::of::<F>() == TypeId::of::<f32>() {
+            // SAFETY: `F` is `f32` (same TypeId), so the slices are reinterpreted as themselves.
+            #[allow(unsafe_code)]
+            let (t, x, o) = unsafe { (cast::<F, f32>(&self.tiles), cast(rows), cast_mut(out)) };
+            avx::wide_f32(t, self.k, x, d, o);
+        } else {
+            // SAFETY: `Float` is implemented only for `f32` and `f64`, and `F` is not `f32`.
+            #[allow(unsafe_code)]
+            let (t, x, o) = unsafe { (cast::<F, f64>(&self.tiles), cast(rows), cast_mut(out)) };
+            avx::wide_f64(t, self.k, x, d, o);
+        }
     }
 
-    /// The tiled kernel: 4 rows against a tile of `W` vectors at a time; `FMA` selects fused
-    /// multiply-adds (only ever true inside a function compiled with the `fma` target feature:
-    /// elsewhere `mul_add` would be a slow library call). The four rows are walked by four
-    /// zipped iterators, which compiles to packed multiply-adds without bounds checks (taller
+    /// The one-register tile (8 `f32` or 4 `f64` vectors, for up to that many vectors) in
+    /// explicit AVX2 intrinsics, 8 rows at a time: 8 independent sums, where the generic loop's
+    /// 4 rows left one of the two FMA units idle waiting on the previous sum (f32 K-Means with
+    /// k = 8 ran no faster than f64 for it). Bit for bit the generic loop's results, as
+    /// [`wide_fma`](Self::wide_fma).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn tall_fma(&self, rows: &[F], d: usize, out: &mut [F]) {
+        use std::any::TypeId;
+        if TypeId::of::<F>() == TypeId::of::<f32>() {
+            // SAFETY: `F` is `f32` (same TypeId), so the slices are reinterpreted as themselves.
+            #[allow(unsafe_code)]
+            let (t, x, o) = unsafe { (cast::<F, f32>(&self.tiles), cast(rows), cast_mut(out)) };
+            avx::tall_f32(t, self.k, x, d, o);
+        } else {
+            // SAFETY: `Float` is implemented only for `f32` and `f64`, and `F` is not `f32`.
+            #[allow(unsafe_code)]
+            let (t, x, o) = unsafe { (cast::<F, f64>(&self.tiles), cast(rows), cast_mut(out)) };
+            avx::tall_f64(t, self.k, x, d, o);
+        }
+    }
+
+    /// The portable tiled kernel (CPUs without AVX2 + FMA): 4 rows against a tile of `W`
+    /// vectors at a time, separate multiply and add. The four rows are walked by four zipped
+    /// iterators, which compiles to packed SSE2 arithmetic without bounds checks (taller
     /// groups, or indexing the rows, fell back to scalar code with spills).
     #[inline(always)]
-    fn dots_tiled<const W: usize, const FMA: bool>(&self, rows: &[F], d: usize, out: &mut [F]) {
+    fn dots_tiled<const W: usize>(&self, rows: &[F], d: usize, out: &mut [F]) {
         let k = self.k;
-        let madd = |acc: F, a: F, b: F| {
-            if FMA {
-                a.fused_mul_add(b, acc)
-            } else {
-                acc + a * b
-            }
-        };
+        let madd = |acc: F, a: F, b: F| acc + a * b;
         for (ch, t) in self.tiles.chunks_exact(W * d).enumerate() {
             let c0 = ch * W;
             let width = (k - c0).min(W);
@@ -203,6 +232,206 @@ impl<F: Float> DotTable<F> {
             }
         }
     }
+}
+
+/// `&[A]` as `&[B]`.
+///
+/// # Safety
+/// `A` and `B` must be the same type.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+unsafe fn cast<A, B>(s: &[A]) -> &[B] {
+    // SAFETY: the caller guarantees `A == B`, so layout, length and lifetime carry over.
+    unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<B>(), s.len()) }
+}
+
+/// `&mut [A]` as `&mut [B]`.
+///
+/// # Safety
+/// `A` and `B` must be the same type.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+unsafe fn cast_mut<A, B>(s: &mut [A]) -> &mut [B] {
+    // SAFETY: as in `cast`.
+    unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<B>(), s.len()) }
+}
+
+/// The two-registers-per-row kernels, one per element type (`DotTable::wide_fma`).
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use std::arch::x86_64::*;
+
+    /// Generates `$name(tiles, k, rows, d, out)`: 4 rows at a time against tiles of
+    /// `2 * $lanes` vectors, 8 independent accumulators (enough to keep both FMA units busy).
+    /// Loads go through `chunks_exact` slices of known length, so they are bounds-checked
+    /// once per feature and never read past the table or the rows.
+    macro_rules! wide {
+        ($name:ident, $t:ty, $v:ty, $lanes:expr, $zero:ident, $set1:ident, $load:ident, $store:ident, $fmadd:ident) => {
+            #[target_feature(enable = "avx2,fma")]
+            pub(super) fn $name(tiles: &[$t], k: usize, rows: &[$t], d: usize, out: &mut [$t]) {
+                const W: usize = 2 * $lanes;
+                let load = |s: &[$t; W]| -> ($v, $v) {
+                    // SAFETY: `s` holds `2 * $lanes` values; unaligned loads of the two halves.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        ($load(s.as_ptr()), $load(s.as_ptr().add($lanes)))
+                    }
+                };
+                let spill = |a: ($v, $v)| -> [$t; W] {
+                    let mut buf = [0.0; W];
+                    // SAFETY: `buf` holds `2 * $lanes` values; unaligned stores of two halves.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        $store(buf.as_mut_ptr(), a.0);
+                        $store(buf.as_mut_ptr().add($lanes), a.1);
+                    }
+                    buf
+                };
+                for (ch, t) in tiles.chunks_exact(W * d).enumerate() {
+                    let c0 = ch * W;
+                    let width = (k - c0).min(W);
+                    let mut quads = rows.chunks_exact(4 * d);
+                    let mut r = 0;
+                    for quad in quads.by_ref() {
+                        let (x0, rest) = quad.split_at(d);
+                        let (x1, rest) = rest.split_at(d);
+                        let (x2, x3) = rest.split_at(d);
+                        let mut a = [($zero(), $zero()); 4];
+                        for ((((tj, &v0), &v1), &v2), &v3) in
+                            t.chunks_exact(W).zip(x0).zip(x1).zip(x2).zip(x3)
+                        {
+                            // The chunk has exactly `W` values (chunks_exact).
+                            let (t0, t1) = load(tj.try_into().expect("chunk of W"));
+                            for (acc, v) in a.iter_mut().zip([v0, v1, v2, v3]) {
+                                let b = $set1(v);
+                                *acc = ($fmadd(b, t0, acc.0), $fmadd(b, t1, acc.1));
+                            }
+                        }
+                        for (rr, acc) in a.into_iter().enumerate() {
+                            super::store(&mut out[(r + rr) * k + c0..], &spill(acc), width);
+                        }
+                        r += 4;
+                    }
+                    for x in quads.remainder().chunks_exact(d) {
+                        let mut acc = ($zero(), $zero());
+                        for (tj, &v) in t.chunks_exact(W).zip(x) {
+                            let (t0, t1) = load(tj.try_into().expect("chunk of W"));
+                            let b = $set1(v);
+                            acc = ($fmadd(b, t0, acc.0), $fmadd(b, t1, acc.1));
+                        }
+                        super::store(&mut out[r * k + c0..], &spill(acc), width);
+                        r += 1;
+                    }
+                }
+            }
+        };
+    }
+
+    /// Generates `$name(tiles, k, rows, d, out)`: 8 rows at a time against a tile of `$lanes`
+    /// vectors (one register), 8 independent accumulators; the last rows one at a time.
+    macro_rules! tall {
+        ($name:ident, $t:ty, $v:ty, $lanes:expr, $zero:ident, $set1:ident, $load:ident, $store:ident, $fmadd:ident) => {
+            #[target_feature(enable = "avx2,fma")]
+            pub(super) fn $name(tiles: &[$t], k: usize, rows: &[$t], d: usize, out: &mut [$t]) {
+                const W: usize = $lanes;
+                const H: usize = 8;
+                let load = |s: &[$t; W]| -> $v {
+                    // SAFETY: `s` holds `$lanes` values; an unaligned load.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        $load(s.as_ptr())
+                    }
+                };
+                let spill = |a: $v| -> [$t; W] {
+                    let mut buf = [0.0; W];
+                    // SAFETY: `buf` holds `$lanes` values; an unaligned store.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        $store(buf.as_mut_ptr(), a)
+                    };
+                    buf
+                };
+                for (ch, t) in tiles.chunks_exact(W * d).enumerate() {
+                    let c0 = ch * W;
+                    let width = (k - c0).min(W);
+                    let mut groups = rows.chunks_exact(H * d);
+                    let mut r = 0;
+                    for group in groups.by_ref() {
+                        let mut a = [$zero(); H];
+                        for (j, tj) in t.chunks_exact(W).enumerate() {
+                            // The chunk has exactly `W` values (chunks_exact).
+                            let tv = load(tj.try_into().expect("chunk of W"));
+                            for (h, acc) in a.iter_mut().enumerate() {
+                                // SAFETY: `t` holds `W * d` values, so `j < d`, and `group`
+                                // holds `H * d` (chunks_exact), so `h * d + j < H * d`. Checked
+                                // indexing cost 7 compares per feature in the f64 build.
+                                #[allow(unsafe_code)]
+                                let v = unsafe { *group.get_unchecked(h * d + j) };
+                                *acc = $fmadd($set1(v), tv, *acc);
+                            }
+                        }
+                        for (h, acc) in a.into_iter().enumerate() {
+                            super::store(&mut out[(r + h) * k + c0..], &spill(acc), width);
+                        }
+                        r += H;
+                    }
+                    for x in groups.remainder().chunks_exact(d) {
+                        let mut acc = $zero();
+                        for (tj, &v) in t.chunks_exact(W).zip(x) {
+                            acc = $fmadd($set1(v), load(tj.try_into().expect("chunk of W")), acc);
+                        }
+                        super::store(&mut out[r * k + c0..], &spill(acc), width);
+                        r += 1;
+                    }
+                }
+            }
+        };
+    }
+
+    tall!(
+        tall_f32,
+        f32,
+        __m256,
+        8,
+        _mm256_setzero_ps,
+        _mm256_set1_ps,
+        _mm256_loadu_ps,
+        _mm256_storeu_ps,
+        _mm256_fmadd_ps
+    );
+    tall!(
+        tall_f64,
+        f64,
+        __m256d,
+        4,
+        _mm256_setzero_pd,
+        _mm256_set1_pd,
+        _mm256_loadu_pd,
+        _mm256_storeu_pd,
+        _mm256_fmadd_pd
+    );
+    wide!(
+        wide_f32,
+        f32,
+        __m256,
+        8,
+        _mm256_setzero_ps,
+        _mm256_set1_ps,
+        _mm256_loadu_ps,
+        _mm256_storeu_ps,
+        _mm256_fmadd_ps
+    );
+    wide!(
+        wide_f64,
+        f64,
+        __m256d,
+        4,
+        _mm256_setzero_pd,
+        _mm256_set1_pd,
+        _mm256_loadu_pd,
+        _mm256_storeu_pd,
+        _mm256_fmadd_pd
+    );
 }
 
 /// Writes the first `width` accumulators of a tile to `out`. A full tile is copied as a
@@ -264,6 +493,54 @@ mod tests {
     #[test]
     fn fused_and_portable_dot_products_agree_f32() {
         builds_agree::<f32>(1e-6);
+    }
+
+    /// With AVX2 + FMA, every tile shape (one and two registers per row, full and ragged
+    /// tiles, whole quads of rows and the remainder) gives exactly the in-order fused sum.
+    fn fused_build_is_the_in_order_fused_sum<F: Float>() {
+        if !has_avx2_fma() {
+            return;
+        }
+        let mut rng = CarteraRng::seed_from_u64(11);
+        for (m, k, d) in [
+            (9, 3, 6),
+            (7, 8, 20),
+            (10, 9, 5),
+            (13, 16, 7),
+            (6, 21, 3),
+            (5, 40, 11),
+        ] {
+            let rows: Vec<F> = (0..m * d)
+                .map(|_| F::cast_from_f64(rng.uniform() * 4.0 - 2.0))
+                .collect();
+            let vectors: Vec<F> = (0..k * d)
+                .map(|_| F::cast_from_f64(rng.uniform() * 4.0 - 2.0))
+                .collect();
+            let mut out = vec![F::zero(); m * k];
+            DotTable::new(&vectors, k, d).dots(&rows, d, &mut out);
+            for i in 0..m {
+                for c in 0..k {
+                    let want = (0..d).fold(F::zero(), |acc, j| {
+                        num_traits::Float::mul_add(rows[i * d + j], vectors[c * d + j], acc)
+                    });
+                    assert_eq!(
+                        out[i * k + c],
+                        want,
+                        "row {i} vector {c} (m {m} k {k} d {d})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fused_build_is_exact_f64() {
+        fused_build_is_the_in_order_fused_sum::<f64>();
+    }
+
+    #[test]
+    fn fused_build_is_exact_f32() {
+        fused_build_is_the_in_order_fused_sum::<f32>();
     }
 
     #[test]
