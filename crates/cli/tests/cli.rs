@@ -567,6 +567,69 @@ fn kmeans_segments_atm_customers_as_study_002() {
     assert_eq!(s["elbow"].as_array().unwrap().len(), 7);
 }
 
+/// A file that already has a `cluster` column (the truth written by `generate blobs`, or an
+/// earlier run's labels): the default features leave it out, and `--out` replaces it instead
+/// of failing, so a labelled file can be clustered again.
+#[test]
+fn kmeans_leaves_out_and_replaces_an_existing_cluster_column() {
+    let input = tmp("labelled-blobs.csv");
+    let out = cartera(&[
+        "generate",
+        "blobs",
+        "--rows",
+        "600",
+        "--features",
+        "3",
+        "--centers",
+        "3",
+        "--seed",
+        "4",
+        "--out",
+        input.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let first = tmp("labelled-blobs-out.csv");
+    let args = |inp: &Path, out: &Path| -> Vec<String> {
+        [
+            "kmeans",
+            inp.to_str().unwrap(),
+            "--k",
+            "3",
+            "--seed",
+            "0",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+            "-",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect()
+    };
+    let run = |inp: &Path, out: &Path| -> (Value, String) {
+        let a = args(inp, out);
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = cartera(&refs);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (
+            serde_json::from_slice(&o.stdout).unwrap(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (v, err) = run(&input, &first);
+    assert_eq!(v["columns"], serde_json::json!(["x0", "x1", "x2"]));
+    assert!(err.contains("`cluster` column is replaced"), "{err}");
+    let text = std::fs::read_to_string(&first).unwrap();
+    let header = text.lines().next().unwrap();
+    assert_eq!(header, "x0,x1,x2,cluster");
+    assert_eq!(text.lines().count(), 601);
+    // Clustering the output again gives the same segments (its labels are not a feature).
+    let second = tmp("labelled-blobs-out2.csv");
+    let (v2, _) = run(&first, &second);
+    assert_eq!(v2["inertia"], v["inertia"]);
+    assert_eq!(std::fs::read_to_string(&second).unwrap(), text);
+}
+
 #[test]
 fn bad_kmeans_requests_are_one_line_errors() {
     let telco = tmp("km-telco.csv");

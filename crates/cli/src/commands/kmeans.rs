@@ -61,12 +61,37 @@ const EXACT_SILHOUETTE_ROWS: usize = 20_000;
 /// Rows drawn for the estimate (about 5·10⁷ distances per k).
 const SILHOUETTE_SAMPLE: usize = 10_000;
 
+/// The column `--out` appends, and which the default feature set leaves out.
+const LABEL_COLUMN: &str = "cluster";
+
+/// `t` with the labels as its last column, [`LABEL_COLUMN`]; an existing column of that name
+/// (the truth of `cartera generate blobs`, or an earlier run's labels) is replaced, with a
+/// note on stderr when `note` is set.
+fn with_labels(t: &Table, labels: impl IntoIterator<Item = usize>, note: bool) -> Result<Table> {
+    let mut t = if t.names().iter().any(|n| n == LABEL_COLUMN) {
+        if note {
+            eprintln!(
+                "note: the input's `{LABEL_COLUMN}` column is replaced by the new labels in --out"
+            );
+        }
+        t.drop(&[LABEL_COLUMN])?
+    } else {
+        t.clone()
+    };
+    t.push_column(
+        LABEL_COLUMN,
+        Column::Numeric(labels.into_iter().map(|l| l as f64).collect()),
+    )?;
+    Ok(t)
+}
+
 /// Flags of `cartera kmeans`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Input CSV with a header row.
     input: PathBuf,
-    /// Columns to cluster on (comma-separated; default: every numeric column).
+    /// Columns to cluster on (comma-separated; default: every numeric column except `cluster`,
+    /// the column --out writes, so that a labelled file can be clustered again).
     #[arg(long, value_delimiter = ',')]
     columns: Option<Vec<String>>,
     /// Number of clusters, or a range `2..10` to fit each k, report its inertia and silhouette,
@@ -89,7 +114,8 @@ pub struct Args {
     /// Scale the columns before clustering (centroids are reported in both spaces).
     #[arg(long, value_enum)]
     scale: Option<super::ScaleArg>,
-    /// Write the input rows with a `cluster` column appended.
+    /// Write the input rows with a `cluster` column appended (replacing the input's own
+    /// `cluster` column, if it has one, with a note on stderr).
     #[arg(long, value_name = "LABELS.csv")]
     out: Option<PathBuf>,
     /// Write a summary as JSON to FILE (`-` for stdout).
@@ -344,7 +370,7 @@ pub fn run(a: Args) -> Result<()> {
     let table = Table::read_csv(&a.input, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();
 
-    let names = super::numeric_features(&table, &a.columns, &[], "cluster on")?;
+    let names = super::numeric_features(&table, &a.columns, &[LABEL_COLUMN], "cluster on")?;
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let raw = table.to_array::<f64>(&refs)?;
     let t_scale = Instant::now();
@@ -390,12 +416,7 @@ pub fn run(a: Args) -> Result<()> {
     }
 
     if let Some(out) = &a.out {
-        let mut t = table.clone();
-        t.push_column(
-            "cluster",
-            Column::Numeric(labels.iter().map(|&l| l as f64).collect()),
-        )?;
-        t.write_csv(out)?;
+        with_labels(&table, labels.iter().copied(), true)?.write_csv(out)?;
     }
     eprintln!(
         "{}: {} rows, k = {k}, inertia {inertia:.6e}, sizes {sizes:?} (read {read_seconds:.2} s, fit {fit_seconds:.2} s)",

@@ -24,7 +24,7 @@ use cartera_core::{Error, Result};
 use cartera_kmeans::{MiniBatchKMeans, MiniBatchKMeansParams};
 use cartera_preprocess::scale::{FittedScaler, ScalerKind};
 use cartera_preprocess::table::{CsvChunks, RowSample};
-use cartera_preprocess::{Column, ColumnType, CsvOptions, Table};
+use cartera_preprocess::{ColumnType, CsvOptions, Table};
 use ndarray::{Array2, ArrayView2};
 use serde_json::json;
 
@@ -176,7 +176,8 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
     params.check()?;
     let t0 = Instant::now();
     let (first, opts) = probe(&a.input, &a.csv.options()?, chunk_rows)?;
-    let names = super::super::numeric_features(&first, &a.columns, &[], "cluster on")?;
+    let names =
+        super::super::numeric_features(&first, &a.columns, &[super::LABEL_COLUMN], "cluster on")?;
     drop(first);
     let d = names.len();
 
@@ -238,7 +239,7 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
     let mut inertia = 0.0f64;
     let mut n_rows = 0u64;
     let mut it = chunks(a, &opts, chunk_rows)?;
-    while let Some(mut t) = it.next().transpose()? {
+    while let Some(t) = it.next().transpose()? {
         let first_row = it.rows_read() - t.n_rows() as u64;
         let x = scale(chunk_matrix(&t, &names, first_row)?)?;
         let labels = model.predict(x.view())?;
@@ -253,10 +254,7 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
                 .sum::<f64>();
         }
         if let Some(w) = &mut out {
-            t.push_column(
-                "cluster",
-                Column::Numeric(labels.iter().map(|&l| l as f64).collect()),
-            )?;
+            let t = super::with_labels(&t, labels.iter().copied(), n_rows == 0)?;
             let mut bytes = Vec::new();
             t.write_csv_to(&mut bytes)?;
             // The header once: later chunks are written without theirs.
