@@ -256,10 +256,36 @@ unsafe fn cast_mut<A, B>(s: &mut [A]) -> &mut [B] {
     unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<B>(), s.len()) }
 }
 
-/// The two-registers-per-row kernels, one per element type (`DotTable::wide_fma`).
+/// Asks the CPU to start loading `rows[from..from + len]` into L1 (nothing past the end of
+/// `rows`). The AVX2 kernels call it for the rows 16 ahead of the ones they multiply: on the
+/// 2-core VMs we measure on, the hardware prefetcher alone left the fused multiply-adds
+/// waiting on row loads (K-Means on 371,589 x 28 standard-scaled telco: 3.39 s without,
+/// 2.84 s with, medians of 3 alternating runs).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn prefetch_rows<T>(rows: &[T], from: usize, len: usize) {
+    use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+    let Some(ahead) = rows.get(from..from.saturating_add(len)) else {
+        return;
+    };
+    let bytes = std::mem::size_of_val(ahead);
+    let p = ahead.as_ptr().cast::<i8>();
+    for off in (0..bytes).step_by(64) {
+        // SAFETY: `p + off` lies inside `ahead`, a live slice; a prefetch never faults anyway.
+        #[allow(unsafe_code)]
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(p.add(off))
+        };
+    }
+}
+
+/// The AVX2 kernels, one per shape and element type (`DotTable::wide_fma`, `tall_fma`).
 #[cfg(target_arch = "x86_64")]
 mod avx {
     use std::arch::x86_64::*;
+
+    /// Rows ahead of the current group whose cache lines are prefetched.
+    const AHEAD: usize = 16;
 
     /// Generates `$name(tiles, k, rows, d, out)`: 4 rows at a time against tiles of
     /// `2 * $lanes` vectors, 8 independent accumulators (enough to keep both FMA units busy).
@@ -293,6 +319,7 @@ mod avx {
                     let mut quads = rows.chunks_exact(4 * d);
                     let mut r = 0;
                     for quad in quads.by_ref() {
+                        super::prefetch_rows(rows, (r + AHEAD) * d, 4 * d);
                         let (x0, rest) = quad.split_at(d);
                         let (x1, rest) = rest.split_at(d);
                         let (x2, x3) = rest.split_at(d);
@@ -357,6 +384,7 @@ mod avx {
                     let mut groups = rows.chunks_exact(H * d);
                     let mut r = 0;
                     for group in groups.by_ref() {
+                        super::prefetch_rows(rows, (r + AHEAD) * d, H * d);
                         let mut a = [$zero(); H];
                         for (j, tj) in t.chunks_exact(W).enumerate() {
                             // The chunk has exactly `W` values (chunks_exact).
