@@ -123,16 +123,12 @@ impl<F: Float> DotTable<F> {
         #[cfg(target_arch = "x86_64")]
         if FMA && self.fma {
             // SAFETY: `self.fma` is true only when the CPU reported AVX2 and FMA (see
-            // `with_fma`), which is all `tiled_fma` requires.
+            // `with_fma`), which is all `dots_avx` requires.
             #[allow(unsafe_code)]
             unsafe {
                 // Tile widths are whole registers: one or two per row.
                 let lanes = 32 / std::mem::size_of::<F>();
-                if self.tile == 2 * lanes {
-                    self.wide_fma(rows, d, out);
-                } else {
-                    self.tall_fma(rows, d, out);
-                }
+                self.dots_avx(self.tile == 2 * lanes, rows, d, out);
             }
             return;
         }
@@ -142,48 +138,36 @@ impl<F: Float> DotTable<F> {
         }
     }
 
-    /// The two-registers-per-row tile (16 `f32` or 8 `f64` vectors) in explicit AVX2
-    /// intrinsics. Written generically, this shape compiled to scalar fused multiply-adds with
-    /// about 400 stack spills for `f32` in the release build (the one-register shapes vectorise
-    /// fine), which made f32 k-means++ with many candidates 3x slower than f64. Each product is
-    /// still summed over features in order, one fused multiply-add per feature, so the results
-    /// are bit for bit those of the generic loop.
+    /// The AVX2 kernels, written with explicit intrinsics (module `avx`): `wide` selects two
+    /// registers of vectors by 4 rows (16 `f32` or 8 `f64` vectors), otherwise one register by
+    /// 8 rows (8 independent sums, where a generic 4-row loop left one of the two FMA units
+    /// waiting on the previous sum). Written generically, the wide shape compiled to scalar
+    /// fused multiply-adds with about 400 stack spills for `f32` in the release build, which
+    /// made f32 k-means++ with many candidates 3x slower than f64. Each product is still
+    /// summed over features in order, one fused multiply-add per feature, so the results are
+    /// bit for bit the in-order fused sums (tested for every shape).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn wide_fma(&self, rows: &[F], d: usize, out: &mut [F]) {
+    fn dots_avx(&self, wide: bool, rows: &[F], d: usize, out: &mut [F]) {
         use std::any::TypeId;
         if TypeId::of::<F>() == TypeId::of::<f32>() {
             // SAFETY: `F` is `f32` (same TypeId), so the slices are reinterpreted as themselves.
             #[allow(unsafe_code)]
             let (t, x, o) = unsafe { (cast::<F, f32>(&self.tiles), cast(rows), cast_mut(out)) };
-            avx::wide_f32(t, self.k, x, d, o);
+            if wide {
+                avx::wide_f32(t, self.k, x, d, o);
+            } else {
+                avx::tall_f32(t, self.k, x, d, o);
+            }
         } else {
             // SAFETY: `Float` is implemented only for `f32` and `f64`, and `F` is not `f32`.
             #[allow(unsafe_code)]
             let (t, x, o) = unsafe { (cast::<F, f64>(&self.tiles), cast(rows), cast_mut(out)) };
-            avx::wide_f64(t, self.k, x, d, o);
-        }
-    }
-
-    /// The one-register tile (8 `f32` or 4 `f64` vectors, for up to that many vectors) in
-    /// explicit AVX2 intrinsics, 8 rows at a time: 8 independent sums, where the generic loop's
-    /// 4 rows left one of the two FMA units idle waiting on the previous sum (f32 K-Means with
-    /// k = 8 ran no faster than f64 for it). Bit for bit the generic loop's results, as
-    /// [`wide_fma`](Self::wide_fma).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn tall_fma(&self, rows: &[F], d: usize, out: &mut [F]) {
-        use std::any::TypeId;
-        if TypeId::of::<F>() == TypeId::of::<f32>() {
-            // SAFETY: `F` is `f32` (same TypeId), so the slices are reinterpreted as themselves.
-            #[allow(unsafe_code)]
-            let (t, x, o) = unsafe { (cast::<F, f32>(&self.tiles), cast(rows), cast_mut(out)) };
-            avx::tall_f32(t, self.k, x, d, o);
-        } else {
-            // SAFETY: `Float` is implemented only for `f32` and `f64`, and `F` is not `f32`.
-            #[allow(unsafe_code)]
-            let (t, x, o) = unsafe { (cast::<F, f64>(&self.tiles), cast(rows), cast_mut(out)) };
-            avx::tall_f64(t, self.k, x, d, o);
+            if wide {
+                avx::wide_f64(t, self.k, x, d, o);
+            } else {
+                avx::tall_f64(t, self.k, x, d, o);
+            }
         }
     }
 
@@ -279,7 +263,7 @@ fn prefetch_rows<T>(rows: &[T], from: usize, len: usize) {
     }
 }
 
-/// The AVX2 kernels, one per shape and element type (`DotTable::wide_fma`, `tall_fma`).
+/// The AVX2 kernels, one per shape and element type (`DotTable::dots_avx`).
 #[cfg(target_arch = "x86_64")]
 mod avx {
     use std::arch::x86_64::*;
