@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
 mod common;
-use common::{cartera, repo, tmp};
+use common::{cartera, repo, s, tmp};
 use std::path::Path;
 use std::process::Output;
 
@@ -589,27 +589,19 @@ fn kmeans_leaves_out_and_replaces_an_existing_cluster_column() {
     ]);
     assert!(out.status.success());
     let first = tmp("labelled-blobs-out.csv");
-    let args = |inp: &Path, out: &Path| -> Vec<String> {
-        [
+    let run = |inp: &Path, out: &Path| -> (Value, String) {
+        let o = cartera(&[
             "kmeans",
-            inp.to_str().unwrap(),
+            s(inp),
             "--k",
             "3",
             "--seed",
             "0",
             "--out",
-            out.to_str().unwrap(),
+            s(out),
             "--json",
             "-",
-        ]
-        .iter()
-        .map(|a| a.to_string())
-        .collect()
-    };
-    let run = |inp: &Path, out: &Path| -> (Value, String) {
-        let a = args(inp, out);
-        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
-        let o = cartera(&refs);
+        ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         (
             serde_json::from_slice(&o.stdout).unwrap(),

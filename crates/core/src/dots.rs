@@ -400,29 +400,16 @@ mod avx {
         };
     }
 
-    tall!(
+    /// Both shapes for one element type, from its vector type and intrinsics.
+    macro_rules! kernels {
+        ($tall:ident, $wide:ident, $($spec:tt)*) => {
+            tall!($tall, $($spec)*);
+            wide!($wide, $($spec)*);
+        };
+    }
+
+    kernels!(
         tall_f32,
-        f32,
-        __m256,
-        8,
-        _mm256_setzero_ps,
-        _mm256_set1_ps,
-        _mm256_loadu_ps,
-        _mm256_storeu_ps,
-        _mm256_fmadd_ps
-    );
-    tall!(
-        tall_f64,
-        f64,
-        __m256d,
-        4,
-        _mm256_setzero_pd,
-        _mm256_set1_pd,
-        _mm256_loadu_pd,
-        _mm256_storeu_pd,
-        _mm256_fmadd_pd
-    );
-    wide!(
         wide_f32,
         f32,
         __m256,
@@ -433,7 +420,8 @@ mod avx {
         _mm256_storeu_ps,
         _mm256_fmadd_ps
     );
-    wide!(
+    kernels!(
+        tall_f64,
         wide_f64,
         f64,
         __m256d,

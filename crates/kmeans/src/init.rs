@@ -238,6 +238,8 @@ fn seed_in_lock_step<F: Float>(
     let mut cand_rows = vec![F::zero(); nc * d];
     let mut win_rows = vec![F::zero(); nr * d];
     let mut best = vec![0usize; nr];
+    // One restart's candidate potentials summed over blocks.
+    let mut totals = vec![0.0f64; trials];
     // The scored distances of every (row, candidate), `kept[i * nc + j]`, when kept.
     let mut kept = vec![F::zero(); if keep { n * nc } else { 0 }];
     for _ in 1..k {
@@ -282,7 +284,7 @@ fn seed_in_lock_step<F: Float>(
                 },
             );
         for r in 0..nr {
-            let mut totals = vec![0.0f64; trials];
+            totals.fill(0.0);
             for pot in cand_pot.chunks_exact(nc) {
                 for (t, v) in totals.iter_mut().zip(pot[r..].iter().step_by(nr)) {
                     *t += v;

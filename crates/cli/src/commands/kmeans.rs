@@ -66,18 +66,17 @@ const LABEL_COLUMN: &str = "cluster";
 
 /// `t` with the labels as its last column, [`LABEL_COLUMN`]; an existing column of that name
 /// (the truth of `cartera generate blobs`, or an earlier run's labels) is replaced, with a
-/// note on stderr when `note` is set.
-fn with_labels(t: &Table, labels: impl IntoIterator<Item = usize>, note: bool) -> Result<Table> {
-    let mut t = if t.names().iter().any(|n| n == LABEL_COLUMN) {
+/// note on stderr when `note` is set. Takes the table by value so that the usual case, no such
+/// column, appends in place without a copy (the streamed path calls it once per chunk).
+fn with_labels(mut t: Table, labels: impl IntoIterator<Item = usize>, note: bool) -> Result<Table> {
+    if t.names().iter().any(|n| n == LABEL_COLUMN) {
         if note {
             eprintln!(
                 "note: the input's `{LABEL_COLUMN}` column is replaced by the new labels in --out"
             );
         }
-        t.drop(&[LABEL_COLUMN])?
-    } else {
-        t.clone()
-    };
+        t = t.drop(&[LABEL_COLUMN])?;
+    }
     t.push_column(
         LABEL_COLUMN,
         Column::Numeric(labels.into_iter().map(|l| l as f64).collect()),
@@ -416,7 +415,7 @@ pub fn run(a: Args) -> Result<()> {
     }
 
     if let Some(out) = &a.out {
-        with_labels(&table, labels.iter().copied(), true)?.write_csv(out)?;
+        with_labels(table.clone(), labels.iter().copied(), true)?.write_csv(out)?;
     }
     eprintln!(
         "{}: {} rows, k = {k}, inertia {inertia:.6e}, sizes {sizes:?} (read {read_seconds:.2} s, fit {fit_seconds:.2} s)",

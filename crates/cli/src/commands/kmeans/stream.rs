@@ -189,7 +189,8 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
             let mut sample = RowSample::new(d, a.sample_rows, a.seed)?;
             let mut it = chunks(a, &opts, chunk_rows)?;
             while let Some(t) = it.next().transpose()? {
-                let first_row = it.rows_read() - t.n_rows() as u64;
+                let rows = t.n_rows() as u64;
+                let first_row = it.rows_read() - rows;
                 sample.push(chunk_matrix(&t, &names, first_row)?.view())?;
             }
             let x = sample.into_array();
@@ -216,7 +217,8 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
     let mut n_chunks = 0usize;
     let mut it = chunks(a, &opts, chunk_rows)?;
     while let Some(t) = it.next().transpose()? {
-        let first_row = it.rows_read() - t.n_rows() as u64;
+        let rows = t.n_rows() as u64;
+        let first_row = it.rows_read() - rows;
         batcher.push(scale(chunk_matrix(&t, &names, first_row)?)?.view())?;
         n_chunks += 1;
     }
@@ -240,7 +242,8 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
     let mut n_rows = 0u64;
     let mut it = chunks(a, &opts, chunk_rows)?;
     while let Some(t) = it.next().transpose()? {
-        let first_row = it.rows_read() - t.n_rows() as u64;
+        let rows = t.n_rows() as u64;
+        let first_row = it.rows_read() - rows;
         let x = scale(chunk_matrix(&t, &names, first_row)?)?;
         let labels = model.predict(x.view())?;
         // Summed row by row in file order, so the total does not depend on the chunking.
@@ -254,7 +257,7 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
                 .sum::<f64>();
         }
         if let Some(w) = &mut out {
-            let t = super::with_labels(&t, labels.iter().copied(), n_rows == 0)?;
+            let t = super::with_labels(t, labels.iter().copied(), n_rows == 0)?;
             let mut bytes = Vec::new();
             t.write_csv_to(&mut bytes)?;
             // The header once: later chunks are written without theirs.
@@ -268,7 +271,7 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
             w.write_all(&bytes[skip..])
                 .map_err(|e| Error::io("writing the labelled rows", e))?;
         }
-        n_rows += t.n_rows() as u64;
+        n_rows += rows;
     }
     if let Some(mut w) = out {
         w.flush()
