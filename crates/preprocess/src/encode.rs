@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 
 use cartera_core::{Error, Result};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::table::{Column, FastHash, Table};
@@ -106,63 +107,98 @@ fn fit_categories(t: &Table, columns: &[&str]) -> Result<Vec<EncodedColumn>> {
         .collect()
 }
 
-/// Codes of a column's values in `col.categories`, `None` for missing; unknown values follow
-/// `policy`.
-fn codes_for(
-    t: &Table,
-    col: &EncodedColumn,
-    policy: UnknownCategory,
-) -> Result<Vec<Option<usize>>> {
-    let index: HashMap<&str, usize, FastHash> = col
+/// Code `codes_for` gives a row with no category: missing, or unknown and ignored.
+const NO_CATEGORY: u32 = u32::MAX;
+
+/// Codes of a column's values in `col.categories` ([`NO_CATEGORY`] for missing); unknown
+/// values follow `policy`.
+fn codes_for(t: &Table, col: &EncodedColumn, policy: UnknownCategory) -> Result<Vec<u32>> {
+    let index: HashMap<&str, u32, FastHash> = col
         .categories
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.as_str(), i))
+        .map(|(i, c)| (c.as_str(), i as u32))
         .collect();
-    string_values(t, &col.name)?
-        .into_iter()
-        .enumerate()
-        .map(|(row, v)| match v {
-            None => Ok(None),
-            Some(s) => match (index.get(s), policy) {
-                (Some(&k), _) => Ok(Some(k)),
-                (None, UnknownCategory::Ignore) => Ok(None),
-                (None, UnknownCategory::Error) => Err(Error::invalid_param(
-                    "category",
-                    format!("{s:?}"),
-                    format!(
-                        "column `{}` row {row} has a category not seen at fit time (known: {})",
-                        col.name,
-                        col.categories.join(", ")
-                    ),
-                )),
-            },
-        })
-        .collect()
+    let unknown = |row: usize, s: &str| match policy {
+        UnknownCategory::Ignore => Ok(NO_CATEGORY),
+        UnknownCategory::Error => Err(Error::invalid_param(
+            "category",
+            format!("{s:?}"),
+            format!(
+                "column `{}` row {row} has a category not seen at fit time (known: {})",
+                col.name,
+                col.categories.join(", ")
+            ),
+        )),
+    };
+    match t.column(&col.name)? {
+        Column::Categorical(c) => {
+            // A dictionary column has few levels and many rows: look each level up once.
+            let by_level: Vec<Option<u32>> = c
+                .levels()
+                .iter()
+                .map(|l| index.get(l.as_str()).copied())
+                .collect();
+            c.codes()
+                .iter()
+                .enumerate()
+                .map(|(row, &k)| match by_level.get(k as usize) {
+                    // Out of range is the missing code.
+                    None => Ok(NO_CATEGORY),
+                    Some(Some(v)) => Ok(*v),
+                    Some(None) => unknown(row, &c.levels()[k as usize]),
+                })
+                .collect()
+        }
+        Column::Text(tc) => tc
+            .iter()
+            .enumerate()
+            .map(|(row, v)| match v {
+                None => Ok(NO_CATEGORY),
+                Some(s) => index.get(s).copied().map_or_else(|| unknown(row, s), Ok),
+            })
+            .collect(),
+        Column::Numeric(_) => Err(Error::ColumnType {
+            name: col.name.clone(),
+            expected: "categorical or text".into(),
+            found: "numeric".into(),
+        }),
+    }
 }
 
-/// Replace each encoded column of `t`, at its position, by `make(column)`'s columns.
+/// Replace each encoded column of `t`, at its position, by `make(column)`'s columns. `t` is
+/// taken by value so the columns that pass through are moved, not copied.
 fn splice(
-    t: &Table,
+    t: Table,
     encoded: &[EncodedColumn],
-    mut make: impl FnMut(&EncodedColumn) -> Result<Vec<(String, Column)>>,
+    make: impl Fn(&Table, &EncodedColumn) -> Result<Vec<(String, Column)>> + Sync,
 ) -> Result<Table> {
+    // Encode first (columns in parallel: each is independent), then move the rest in.
+    let mut made: Vec<Option<Vec<(String, Column)>>> = encoded
+        .par_iter()
+        .map(|e| {
+            t.index_of(&e.name)?;
+            make(&t, e).map(Some)
+        })
+        .collect::<Result<_>>()?;
+    for (n, _) in made.iter().flatten().flatten() {
+        if !encoded.iter().any(|e| &e.name == n) && t.names().contains(n) {
+            return Err(Error::invalid_param(
+                "column name",
+                n,
+                "the encoded column's name is already taken in the table",
+            ));
+        }
+    }
     let mut out = Table::new();
-    for (name, col) in t.names().iter().zip(t.columns()) {
-        match encoded.iter().find(|e| &e.name == name) {
-            Some(e) => {
-                for (n, c) in make(e)? {
-                    if n != e.name && t.names().contains(&n) {
-                        return Err(Error::invalid_param(
-                            "column name",
-                            &n,
-                            "the encoded column's name is already taken in the table",
-                        ));
-                    }
+    for (name, col) in t.into_columns() {
+        match encoded.iter().position(|e| e.name == name) {
+            Some(i) => {
+                for (n, c) in made[i].take().into_iter().flatten() {
                     out.push_column(&n, c)?;
                 }
             }
-            None => out.push_column(name, col.clone())?,
+            None => out.push_column(&name, col)?,
         }
     }
     Ok(out)
@@ -235,19 +271,22 @@ impl FittedOneHot {
     /// `t` with each encoded column replaced, at its position, by its indicator columns
     /// (numeric 0/1). Other columns pass through unchanged.
     pub fn transform(&self, t: &Table) -> Result<Table> {
+        self.transform_owned(t.clone())
+    }
+
+    /// [`transform`](Self::transform) of a table the caller no longer needs: the columns that
+    /// pass through are moved instead of copied.
+    pub fn transform_owned(&self, t: Table) -> Result<Table> {
         let offset = usize::from(self.drop_first);
-        splice(t, &self.columns, |e| {
+        splice(t, &self.columns, |t, e| {
             let codes = codes_for(t, e, self.unknown)?;
             Ok(self
                 .kept(e)
-                .iter()
+                .par_iter()
                 .enumerate()
                 .map(|(i, cat)| {
-                    let k = i + offset;
-                    let v = codes
-                        .iter()
-                        .map(|c| f64::from(u8::from(*c == Some(k))))
-                        .collect();
+                    let k = (i + offset) as u32;
+                    let v = codes.iter().map(|&c| f64::from(u8::from(c == k))).collect();
                     (format!("{}_{cat}", e.name), Column::Numeric(v))
                 })
                 .collect())
@@ -296,11 +335,23 @@ impl FittedOrdinal {
 
     /// `t` with each encoded column replaced by a numeric column of codes (NaN for missing).
     pub fn transform(&self, t: &Table) -> Result<Table> {
-        splice(t, &self.columns, |e| {
+        self.transform_owned(t.clone())
+    }
+
+    /// [`transform`](Self::transform) of a table the caller no longer needs: the columns that
+    /// pass through are moved instead of copied.
+    pub fn transform_owned(&self, t: Table) -> Result<Table> {
+        splice(t, &self.columns, |t, e| {
             let codes = codes_for(t, e, self.unknown)?;
             let v = codes
                 .iter()
-                .map(|c| c.map_or(f64::NAN, |k| k as f64))
+                .map(|&c| {
+                    if c == NO_CATEGORY {
+                        f64::NAN
+                    } else {
+                        f64::from(c)
+                    }
+                })
                 .collect();
             Ok(vec![(e.name.clone(), Column::Numeric(v))])
         })
@@ -382,6 +433,59 @@ mod tests {
                 .unwrap()[0]
                 .is_nan()
         );
+    }
+
+    /// Dictionary (categorical) and text columns take different lookup paths: same values,
+    /// same output, and an unknown value is reported at its row either way.
+    #[test]
+    fn categorical_and_text_columns_encode_alike() {
+        use crate::table::{CategoricalColumn, TextColumn};
+        let values = [Some("b"), None, Some("a"), Some("c"), Some("b")];
+        let fit_on = Table::from_columns(vec![(
+            "k".into(),
+            Column::Categorical(CategoricalColumn::from_options(&values[..3])),
+        )])
+        .unwrap();
+        let as_cat = Table::from_columns(vec![(
+            "k".into(),
+            Column::Categorical(CategoricalColumn::from_options(&values)),
+        )])
+        .unwrap();
+        let as_text = Table::from_columns(vec![(
+            "k".into(),
+            Column::Text(TextColumn::from_options(&values)),
+        )])
+        .unwrap();
+        let strict = OneHotEncoder::new().fit(&fit_on, &["k"]).unwrap();
+        for t in [&as_cat, &as_text] {
+            let e = strict.transform(t).unwrap_err().to_string();
+            assert!(e.contains("column `k` row 3") && e.contains("\"c\""), "{e}");
+        }
+        let lenient = OneHotEncoder::new()
+            .unknown(UnknownCategory::Ignore)
+            .fit(&fit_on, &["k"])
+            .unwrap();
+        let a = lenient.transform(&as_cat).unwrap();
+        assert_eq!(a, lenient.transform_owned(as_text.clone()).unwrap());
+        assert_eq!(
+            a.column("k_a").unwrap().as_numeric().unwrap(),
+            &[0.0, 0.0, 1.0, 0.0, 0.0]
+        );
+        assert_eq!(
+            a.column("k_b").unwrap().as_numeric().unwrap(),
+            &[1.0, 0.0, 0.0, 0.0, 1.0]
+        );
+        let ord = OrdinalEncoder::new()
+            .unknown(UnknownCategory::Ignore)
+            .fit(&fit_on, &["k"])
+            .unwrap();
+        for t in [&as_cat, &as_text] {
+            let out = ord.transform(t).unwrap();
+            let v = out.column("k").unwrap().as_numeric().unwrap();
+            assert_eq!(&v[..1], &[1.0]);
+            assert!(v[1].is_nan() && v[3].is_nan(), "{v:?}");
+            assert_eq!((v[2], v[4]), (0.0, 1.0));
+        }
     }
 
     #[test]

@@ -47,6 +47,7 @@ use std::time::Instant;
 
 use cartera_core::{Error, Result};
 use ndarray::Array2;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::clean;
@@ -313,7 +314,14 @@ impl PrepConfig {
 
         // The numeric steps work on one row-major matrix of the numeric features, written back
         // to the table once, after scaling.
-        let mut x = numeric_matrix(&data, &p.numeric_features)?;
+        // Without a numeric step the numeric columns pass through untouched: skip the matrix.
+        let numeric_steps =
+            self.impute.is_some() || self.outliers.is_some() || self.scale.is_some();
+        let mut x = if numeric_steps {
+            numeric_matrix(&data, &p.numeric_features)?
+        } else {
+            Array2::zeros((0, 0))
+        };
         let has_numeric = x.ncols() > 0;
 
         if let Some(strategy) = self.impute {
@@ -357,7 +365,9 @@ impl PrepConfig {
             check_no_missing(&x, &p.numeric_features, "scaling")?;
             p.scaler = Some(kind.fit(x.view())?);
         }
-        p.scale(&mut data, x, &mut s)?;
+        if numeric_steps {
+            p.scale(&mut data, x, &mut s)?;
+        }
         s.lap("scale", &mut clock);
 
         let names: Vec<&str> = p.categorical_features.iter().map(String::as_str).collect();
@@ -422,8 +432,13 @@ fn numeric_matrix(t: &Table, names: &[String]) -> Result<Array2<f64>> {
 
 /// Write the columns of `x` back into `t` under `names` (same positions).
 fn put_numeric(t: &mut Table, names: &[String], x: &Array2<f64>) -> Result<()> {
-    for (j, name) in names.iter().enumerate() {
-        t.replace_column(name, Column::Numeric(x.column(j).to_vec()))?;
+    // Each column is a strided gather over the whole matrix: do them in parallel.
+    let cols: Vec<Vec<f64>> = (0..names.len())
+        .into_par_iter()
+        .map(|j| x.column(j).to_vec())
+        .collect();
+    for (name, col) in names.iter().zip(cols) {
+        t.replace_column(name, Column::Numeric(col))?;
     }
     Ok(())
 }
@@ -521,12 +536,20 @@ impl FittedPipeline {
         let data = self.drop_columns(data, &mut s)?;
         s.lap("drop_columns", &mut clock);
         let mut data = data;
-        let mut x = numeric_matrix(&data, &self.numeric_features)?;
-        self.impute(&mut data, &mut x, &mut s)?;
-        s.lap("impute", &mut clock);
-        self.treat_outliers(&mut data, &mut x, &mut s)?;
-        s.lap("treat_outliers", &mut clock);
-        self.scale(&mut data, x, &mut s)?;
+        if self.imputer.is_some() || self.fences.is_some() || self.scaler.is_some() {
+            let mut x = numeric_matrix(&data, &self.numeric_features)?;
+            self.impute(&mut data, &mut x, &mut s)?;
+            s.lap("impute", &mut clock);
+            self.treat_outliers(&mut data, &mut x, &mut s)?;
+            s.lap("treat_outliers", &mut clock);
+            self.scale(&mut data, x, &mut s)?;
+        } else {
+            // No numeric step: the numeric columns pass through as they are, and only the
+            // categorical fill (if any) applies.
+            self.impute(&mut data, &mut Array2::zeros((0, 0)), &mut s)?;
+            s.lap("impute", &mut clock);
+            s.lap("treat_outliers", &mut clock);
+        }
         s.lap("scale", &mut clock);
         let data = self.encode(data, &mut s)?;
         s.lap("encode", &mut clock);
@@ -764,7 +787,7 @@ impl FittedPipeline {
 
     fn encode(&self, t: Table, s: &mut PrepSummary) -> Result<Table> {
         if let Some(enc) = &self.codes {
-            return enc.transform(&t);
+            return enc.transform_owned(t);
         }
         let Some(enc) = &self.one_hot else {
             return Ok(t);
@@ -774,7 +797,7 @@ impl FittedPipeline {
             .iter()
             .map(|c| (c.name.clone(), c.categories.len()))
             .collect();
-        enc.transform(&t)
+        enc.transform_owned(t)
     }
 
     /// Numeric columns PCA works on: the numeric features plus the one-hot indicators.

@@ -326,3 +326,34 @@ fn category_codes_for_trees_survive_next_months_file() {
     let (p2, _, _) = config.one_hot(true).fit(&raw).unwrap();
     assert!(p2.code_columns().is_empty());
 }
+
+/// A pipeline with no numeric step (one-hot only, as for trees) leaves the numeric columns
+/// bit for bit as they were, at fit and at transform, missing values included.
+#[test]
+fn one_hot_only_passes_numeric_columns_through() {
+    let raw = telco_churn(3_000, 5).unwrap();
+    let config = PrepConfig::new()
+        .drop_id_columns(true)
+        .sentinel("DIAS_FRECUENCIA_RECARGA", "9999")
+        .one_hot(true);
+    let (pipeline, fitted, _) = config.fit(&raw).unwrap();
+    let (again, _) = pipeline.transform(&raw).unwrap();
+    assert_eq!(fitted, again);
+    let mut cleaned = raw.clone();
+    cartera_preprocess::clean::replace_sentinel(&mut cleaned, "DIAS_FRECUENCIA_RECARGA", "9999")
+        .unwrap();
+    assert!(!pipeline.numeric_features().is_empty());
+    for name in pipeline.numeric_features() {
+        let want = numeric(&cleaned, name);
+        let got = numeric(&fitted, name);
+        assert_eq!(want.len(), got.len());
+        for (a, b) in want.iter().zip(&got) {
+            assert_eq!(a.to_bits(), b.to_bits(), "{name}");
+        }
+    }
+    let sentinel = numeric(&fitted, "DIAS_FRECUENCIA_RECARGA");
+    assert!(
+        sentinel.iter().any(|v| v.is_nan()),
+        "the sentinel became missing"
+    );
+}

@@ -75,6 +75,12 @@ impl Table {
         Ok(t)
     }
 
+    /// The `(name, column)` pairs, in order: the inverse of [`Table::from_columns`], moving
+    /// the columns out without copying them.
+    pub fn into_columns(self) -> Vec<(String, Column)> {
+        self.names.into_iter().zip(self.columns).collect()
+    }
+
     /// A numeric table from a matrix, one column per matrix column.
     pub fn from_array<F: Float>(names: &[&str], x: ArrayView2<'_, F>) -> Result<Self> {
         cartera_core::validate::check_len(names.len(), x.ncols(), "number of column names")?;
