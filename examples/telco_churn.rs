@@ -298,10 +298,6 @@ pub fn run(opts: &Options) -> Result<Summary> {
     let cols: Vec<String> = trees_train.names().to_vec();
     let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let x_train = trees_train.to_array::<f64>(&col_refs)?;
-    let x_valid = trees_prep
-        .transform(&valid_t)?
-        .0
-        .to_array::<f64>(&col_refs)?;
     let x_every = trees_prep
         .transform(&features)?
         .0
@@ -318,8 +314,9 @@ pub fn run(opts: &Options) -> Result<Summary> {
         .seed(opts.seed)
         .feature_names(Some(cols.clone()))
         .fit(x_train.view(), y_train_f.view())?;
-    let p_valid = gbdt.predict_proba(x_valid.view())?.column(1).to_vec();
+    // Every row is scored once; the validation rows' scores are picked out of those.
     let p_every = gbdt.predict_proba(x_every.view())?.column(1).to_vec();
+    let p_valid: Vec<f64> = split.valid.iter().map(|&i| p_every[i]).collect();
     let gbdt_quality = quality(&y_valid, &p_valid)?;
     clock.lap("churn_gbdt");
 

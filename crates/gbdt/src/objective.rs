@@ -89,26 +89,42 @@ impl Loss {
             }
             Objective::Multiclass { .. } => {
                 let factor = k as f64 / (k as f64 - 1.0);
-                for (c, g) in gh.iter_mut().enumerate() {
-                    g.par_chunks_mut(BLOCK).enumerate().for_each(|(b, out)| {
-                        for (i, o) in out.iter_mut().enumerate() {
+                // One softmax per row serves all k outputs (k + 1 exponentials per output
+                // otherwise): hand each block of rows its slice of every output.
+                let mut blocks: Vec<Vec<&mut [[f64; 2]]>> = Vec::new();
+                for g in gh.iter_mut() {
+                    for (b, chunk) in g.chunks_mut(BLOCK).enumerate() {
+                        if b == blocks.len() {
+                            blocks.push(Vec::with_capacity(k));
+                        }
+                        blocks[b].push(chunk);
+                    }
+                }
+                blocks
+                    .into_par_iter()
+                    .enumerate()
+                    .for_each(|(b, mut outs)| {
+                        let mut p = vec![0.0; k];
+                        let rows = outs.first().map_or(0, |o| o.len());
+                        for i in 0..rows {
                             let r = b * BLOCK + i;
-                            let s = &score[r * k..(r + 1) * k];
-                            let p = softmax_one(s, c);
+                            softmax(&score[r * k..(r + 1) * k], &mut p);
                             let wr = w.map_or(1.0, |w| w[r]);
-                            let t = if y[r] as usize == c { 1.0 } else { 0.0 };
-                            *o = [(p - t) * wr, factor * p * (1.0 - p) * wr];
+                            for (c, (out, &pc)) in outs.iter_mut().zip(&p).enumerate() {
+                                let t = if y[r] as usize == c { 1.0 } else { 0.0 };
+                                out[i] = [(pc - t) * wr, factor * pc * (1.0 - pc) * wr];
+                            }
                         }
                     });
-                }
             }
         }
     }
 }
 
-/// Softmax probability of class `c` for raw scores `s`.
-#[inline]
-pub(crate) fn softmax_one(s: &[f64], c: usize) -> f64 {
+/// Softmax probability of class `c` for raw scores `s` (the per-output formula the gradient
+/// loop used before it shared one softmax per row; kept to test that they agree).
+#[cfg(test)]
+fn softmax_one(s: &[f64], c: usize) -> f64 {
     let m = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let den: f64 = s.iter().map(|v| (v - m).exp()).sum();
     (s[c] - m).exp() / den
@@ -169,6 +185,33 @@ mod tests {
         loss.gradients(&[0.0, 0.0, 0.0], &[2.0], None, &mut gh);
         assert!((gh[2][0][0] - (1.0 / 3.0 - 1.0)).abs() < 1e-12);
         assert!((gh[0][0][1] - 1.5 * (2.0 / 9.0)).abs() < 1e-12);
+        // Several blocks, weights: every gradient and hessian has the bits of the per-output
+        // formula.
+        let (n, k) = (2 * BLOCK + 37, 4);
+        let score: Vec<f64> = (0..n * k)
+            .map(|i| ((i * 37) % 101) as f64 / 17.0 - 3.0)
+            .collect();
+        let y: Vec<f64> = (0..n).map(|i| (i % k) as f64).collect();
+        let w: Vec<f64> = (0..n).map(|i| 0.5 + (i % 3) as f64).collect();
+        let loss4 = Loss {
+            objective: Objective::Multiclass { n_classes: k },
+            scale_pos_weight: 1.0,
+        };
+        let mut gh = vec![vec![[0.0; 2]; n]; k];
+        loss4.gradients(&score, &y, Some(&w), &mut gh);
+        let factor = k as f64 / (k as f64 - 1.0);
+        for c in 0..k {
+            for r in 0..n {
+                let p = softmax_one(&score[r * k..(r + 1) * k], c);
+                let t = if y[r] as usize == c { 1.0 } else { 0.0 };
+                let want = [(p - t) * w[r], factor * p * (1.0 - p) * w[r]];
+                assert_eq!(
+                    gh[c][r].map(f64::to_bits),
+                    want.map(f64::to_bits),
+                    "{c} {r}"
+                );
+            }
+        }
         let loss = Loss {
             objective: Objective::Regression,
             scale_pos_weight: 1.0,
