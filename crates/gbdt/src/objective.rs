@@ -200,7 +200,7 @@ mod tests {
         let mut gh = vec![vec![[0.0; 2]; n]; k];
         loss4.gradients(&score, &y, Some(&w), &mut gh);
         let factor = k as f64 / (k as f64 - 1.0);
-        for c in 0..k {
+        for (c, ghc) in gh.iter().enumerate() {
             for r in 0..n {
                 let p = softmax_one(&score[r * k..(r + 1) * k], c);
                 let t = if y[r] as usize == c { 1.0 } else { 0.0 };
