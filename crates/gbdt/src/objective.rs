@@ -206,7 +206,7 @@ mod tests {
                 let t = if y[r] as usize == c { 1.0 } else { 0.0 };
                 let want = [(p - t) * w[r], factor * p * (1.0 - p) * w[r]];
                 assert_eq!(
-                    gh[c][r].map(f64::to_bits),
+                    ghc[r].map(f64::to_bits),
                     want.map(f64::to_bits),
                     "{c} {r}"
                 );
