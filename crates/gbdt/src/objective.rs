@@ -205,11 +205,7 @@ mod tests {
                 let p = softmax_one(&score[r * k..(r + 1) * k], c);
                 let t = if y[r] as usize == c { 1.0 } else { 0.0 };
                 let want = [(p - t) * w[r], factor * p * (1.0 - p) * w[r]];
-                assert_eq!(
-                    ghc[r].map(f64::to_bits),
-                    want.map(f64::to_bits),
-                    "{c} {r}"
-                );
+                assert_eq!(ghc[r].map(f64::to_bits), want.map(f64::to_bits), "{c} {r}");
             }
         }
         let loss = Loss {

@@ -89,15 +89,7 @@ fn rows_equal(t: &Table, a: usize, b: usize) -> bool {
 /// missing), keeping the first occurrence as pandas' `drop_duplicates()` does.
 pub fn drop_duplicates(t: &Table) -> Result<(Table, DuplicatesReport)> {
     let hashes = row_hashes(t);
-    let mut first_by_hash: HashMap<u64, Vec<usize>, FastHash> = HashMap::default();
-    let mut kept = Vec::with_capacity(t.n_rows());
-    for (i, h) in hashes.iter().enumerate() {
-        let bucket = first_by_hash.entry(*h).or_default();
-        if !bucket.iter().any(|&j| rows_equal(t, i, j)) {
-            bucket.push(i);
-            kept.push(i);
-        }
-    }
+    let kept = first_occurrences(&hashes, |i, j| rows_equal(t, i, j));
     let removed = t.n_rows() - kept.len();
     let out = if removed == 0 {
         t.clone()
@@ -111,6 +103,33 @@ pub fn drop_duplicates(t: &Table) -> Result<(Table, DuplicatesReport)> {
             kept_rows: kept,
         },
     ))
+}
+
+/// Indices of the rows that are the first of their kind, in order: rows with different hashes
+/// differ, rows with the same hash are compared with `equal`.
+fn first_occurrences(hashes: &[u64], equal: impl Fn(usize, usize) -> bool) -> Vec<usize> {
+    // The first row seen with each hash; the other distinct rows sharing a hash (true
+    // collisions, rare) go to a second map, so the common case allocates nothing per row.
+    let mut first: HashMap<u64, usize, FastHash> =
+        HashMap::with_capacity_and_hasher(hashes.len(), FastHash::default());
+    let mut others: HashMap<u64, Vec<usize>, FastHash> = HashMap::default();
+    let mut kept = Vec::with_capacity(hashes.len());
+    for (i, &h) in hashes.iter().enumerate() {
+        let j = *first.entry(h).or_insert(i);
+        if j == i {
+            kept.push(i);
+            continue;
+        }
+        if equal(i, j) {
+            continue;
+        }
+        let same_hash = others.entry(h).or_default();
+        if !same_hash.iter().any(|&j| equal(i, j)) {
+            same_hash.push(i);
+            kept.push(i);
+        }
+    }
+    kept
 }
 
 /// Turn every occurrence of `value` in column `name` into a missing value and return how many
@@ -315,6 +334,19 @@ mod tests {
 
     fn read(s: &str) -> Table {
         Table::read_csv_bytes(s.as_bytes(), "t.csv", &CsvOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn hash_collisions_are_told_apart_by_the_rows() {
+        // Values 0..4 all hash to 7: equal values are duplicates, different ones are not.
+        let values = [3, 1, 3, 2, 1, 1, 0, 2];
+        let hashes = vec![7u64; values.len()];
+        let kept = first_occurrences(&hashes, |i, j| values[i] == values[j]);
+        assert_eq!(kept, vec![0, 1, 3, 6]);
+        // Different hashes are never compared.
+        let hashes: Vec<u64> = (0..values.len() as u64).collect();
+        let kept = first_occurrences(&hashes, |_, _| panic!("compared rows with other hashes"));
+        assert_eq!(kept, (0..values.len()).collect::<Vec<_>>());
     }
 
     #[test]
