@@ -236,15 +236,11 @@ pub fn run(opts: &Options) -> Result<Summary> {
     let z = scaler.transform(x_in.view())?;
     clock.lap("cluster_prep");
 
-    let mut models: Vec<KMeans<f64>> = Vec::with_capacity(KS.len());
-    for &k in &KS {
-        models.push(
-            KMeansParams::new(k)
-                .n_init(N_INIT)
-                .seed(opts.seed)
-                .fit(z.view())?,
-        );
-    }
+    // One model per k, the data checked and prepared once for all of them.
+    let models: Vec<KMeans<f64>> = KMeansParams::default()
+        .n_init(N_INIT)
+        .seed(opts.seed)
+        .fit_each_k(z.view(), &KS)?;
     let ks_f: Vec<f64> = KS.iter().map(|&k| k as f64).collect();
     let inertias: Vec<f64> = models.iter().map(KMeans::inertia).collect();
     let knee = kneedle_decreasing_convex(&ks_f, &inertias, DEFAULT_SENSITIVITY).unwrap_or(2);

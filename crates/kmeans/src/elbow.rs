@@ -53,10 +53,11 @@ pub fn elbow_with_sensitivity<F: Float>(
             "must be a non-empty, strictly increasing list of cluster counts >= 1",
         ));
     }
-    let mut inertias = Vec::with_capacity(ks.len());
-    for &k in ks {
-        inertias.push(params.clone().n_clusters(k).fit(x)?.inertia());
-    }
+    let inertias: Vec<f64> = params
+        .fit_each_k(x, ks)?
+        .iter()
+        .map(|m| m.inertia())
+        .collect();
     let xs: Vec<f64> = ks.iter().map(|&k| k as f64).collect();
     let knee = kneedle_decreasing_convex(&xs, &inertias, sensitivity).map(|i| ks[i]);
     Ok(ElbowCurve {

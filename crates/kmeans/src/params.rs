@@ -193,6 +193,94 @@ impl KMeansParams {
         rayon::scope(|_| self.fit_in_pool(x, sample_weight))
     }
 
+    /// Fits one model per number of clusters in `ks` (every other parameter, the seed included,
+    /// as set here): the same models as calling [`fit`](Self::fit) once per `k`, but the data
+    /// are checked and prepared (centred, their norms computed) once instead of once per `k`.
+    /// This is what an elbow curve needs.
+    ///
+    /// ```
+    /// use cartera_core::datasets::Blobs;
+    /// use cartera_kmeans::KMeansParams;
+    ///
+    /// let (x, _) = Blobs::new(300).centers(3).seed(1).generate()?;
+    /// let params = KMeansParams::new(1).n_init(2).seed(0);
+    /// let models = params.fit_each_k(x.view(), &[2, 3, 4])?;
+    /// assert_eq!(models.len(), 3);
+    /// assert_eq!(models[1], params.clone().n_clusters(3).fit(x.view())?);
+    /// # Ok::<(), cartera_core::Error>(())
+    /// ```
+    ///
+    /// Errors: those of [`fit`](Self::fit) for each `k` (the first failing `k` in order), and
+    /// [`Error::EmptyInput`] when `ks` is empty.
+    pub fn fit_each_k<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        ks: &[usize],
+    ) -> Result<Vec<KMeans<F>>> {
+        if ks.is_empty() {
+            return Err(Error::empty("list of cluster counts"));
+        }
+        let params: Vec<KMeansParams> = ks.iter().map(|&k| self.clone().n_clusters(k)).collect();
+        rayon::scope(|_| {
+            for p in &params {
+                p.check()?;
+            }
+            let mut models = Vec::with_capacity(params.len());
+            // `ks` is not empty (checked above).
+            let max_k = ks.iter().copied().max().unwrap_or(1);
+            let (prepared, given) = self.prepare(x, None, max_k)?;
+            for p in &params {
+                p.check_counts(x.nrows(), &prepared)?;
+                models.push(p.fit_prepared(&prepared, given.clone())?);
+            }
+            Ok(models)
+        })
+    }
+
+    /// Given initial centres (as `F`), checked against the data's width.
+    fn given_centres<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<Option<Array2<F>>> {
+        match &self.init {
+            Init::Given(c) => {
+                validate::check_width(c.view(), x.ncols(), "initial centres")?;
+                Ok(Some(c.mapv(F::cast_from_f64)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Checks and prepares `x` for fits with up to `max_k` clusters: the input checks, the
+    /// weights, and the count of distinct rows (up to `max_k`) kept in the result.
+    fn prepare<F: Float>(
+        &self,
+        x: ArrayView2<'_, F>,
+        sample_weight: Option<ArrayView1<'_, F>>,
+        max_k: usize,
+    ) -> Result<(PreparedFit<F>, Option<Array2<F>>)> {
+        validate::check_non_empty(x, FIT_WHAT)?;
+        validate::check_finite(x, FIT_WHAT)?;
+        let weights = check_weights(sample_weight, x.nrows())?;
+        let given = self.given_centres(x)?;
+        let distinct = count_distinct(x, &weights, max_k);
+        Ok((
+            PreparedFit {
+                p: Prepared::new(x, weights),
+                distinct,
+            },
+            given,
+        ))
+    }
+
+    /// The row-count checks of a fit with `self.n_clusters` clusters.
+    fn check_counts<F: Float>(&self, n: usize, prepared: &PreparedFit<F>) -> Result<()> {
+        let k = self.n_clusters;
+        validate::check_min_samples(n, k, &format!("samples for n_clusters = {k}"))?;
+        validate::check_min_samples(
+            prepared.distinct.min(k),
+            k,
+            &format!("distinct samples (of positive weight) for n_clusters = {k}"),
+        )
+    }
+
     /// [`fit_weighted`](Self::fit_weighted)'s body, run on a worker thread of the pool.
     fn fit_in_pool<F: Float>(
         &self,
@@ -200,27 +288,19 @@ impl KMeansParams {
         sample_weight: Option<ArrayView1<'_, F>>,
     ) -> Result<KMeans<F>> {
         self.check()?;
-        validate::check_non_empty(x, FIT_WHAT)?;
-        validate::check_finite(x, FIT_WHAT)?;
-        let (n, d) = x.dim();
-        let k = self.n_clusters;
-        let weights = check_weights(sample_weight, n)?;
-        let given = match &self.init {
-            Init::Given(c) => {
-                validate::check_width(c.view(), d, "initial centres")?;
-                Some(c.mapv(F::cast_from_f64))
-            }
-            _ => None,
-        };
-        validate::check_min_samples(n, k, &format!("samples for n_clusters = {k}"))?;
-        let distinct = count_distinct(x, &weights, k);
-        validate::check_min_samples(
-            distinct,
-            k,
-            &format!("distinct samples (of positive weight) for n_clusters = {k}"),
-        )?;
+        let (prepared, given) = self.prepare(x, sample_weight, self.n_clusters)?;
+        self.check_counts(x.nrows(), &prepared)?;
+        self.fit_prepared(&prepared, given)
+    }
 
-        let p = Prepared::new(x, weights);
+    /// The restarts on prepared, checked data.
+    fn fit_prepared<F: Float>(
+        &self,
+        prepared: &PreparedFit<F>,
+        given: Option<Array2<F>>,
+    ) -> Result<KMeans<F>> {
+        let p = &prepared.p;
+        let k = self.n_clusters;
         let tol = p.mean_variance() * self.tol;
         let algorithm = match self.algorithm {
             Algorithm::Elkan if k > 1 => Algorithm::Elkan,
@@ -234,7 +314,7 @@ impl KMeansParams {
         // `kmeans_plusplus_many`); each restart's centres are those it would get on its own.
         let mut seeded: Vec<Vec<F>> = Vec::new();
         if given.is_none() && !matches!(self.init, Init::Random) {
-            seeded = kmeans_plusplus_many(&p, k, &mut rngs);
+            seeded = kmeans_plusplus_many(p, k, &mut rngs);
         }
         let mut best: Option<Run<F>> = None;
         for (restart, rng) in rngs.iter_mut().enumerate() {
@@ -249,12 +329,12 @@ impl KMeansParams {
                             .collect::<Vec<F>>()
                     })
                     .collect(),
-                (Init::Random, None) => random_rows(&p, k, rng),
+                (Init::Random, None) => random_rows(p, k, rng),
                 _ => std::mem::take(&mut seeded[restart]),
             };
             let run = match algorithm {
-                Algorithm::Elkan => elkan(&p, init, k, self.max_iter, tol),
-                _ => lloyd(&p, init, k, self.max_iter, tol),
+                Algorithm::Elkan => elkan(p, init, k, self.max_iter, tol),
+                _ => lloyd(p, init, k, self.max_iter, tol),
             };
             // Strictly lower inertia wins, so ties keep the earlier restart.
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
@@ -264,6 +344,13 @@ impl KMeansParams {
         let run = best.ok_or_else(|| Error::invalid_param("n_init", 0, "must be at least 1"))?;
         Ok(KMeans::from_run(run, &p.mean, k, algorithm))
     }
+}
+
+/// Data checked and prepared once for one or more fits.
+struct PreparedFit<F: Float> {
+    p: Prepared<F>,
+    /// Distinct rows of positive weight, counted up to the largest `k` to fit.
+    distinct: usize,
 }
 
 /// Validates weights; `None` means all ones.
@@ -328,6 +415,61 @@ mod tests {
             Err(Error::InvalidParameter { name: n, .. }) => assert_eq!(n, name),
             other => panic!("expected InvalidParameter({name}), got {other:?}"),
         }
+    }
+
+    /// `fit_each_k` gives each `k` the model a fit of its own gives (f32 and f64, Lloyd and
+    /// Elkan), and the errors of that `k` in order.
+    #[test]
+    fn fit_each_k_matches_separate_fits() {
+        let x = blobs(600, 4);
+        for algorithm in [Algorithm::Lloyd, Algorithm::Elkan] {
+            let params = KMeansParams::new(1).n_init(3).seed(9).algorithm(algorithm);
+            let ks = [1, 2, 4, 7];
+            let all = params.fit_each_k(x.view(), &ks).unwrap();
+            for (m, &k) in all.iter().zip(&ks) {
+                assert_eq!(*m, params.clone().n_clusters(k).fit(x.view()).unwrap());
+            }
+            let x32 = x.mapv(|v| v as f32);
+            let all32 = params.fit_each_k(x32.view(), &ks).unwrap();
+            assert_eq!(
+                all32[2],
+                params.clone().n_clusters(4).fit(x32.view()).unwrap()
+            );
+        }
+        // Three distinct rows: k = 2 fits, k = 4 is refused as a fit of its own would be.
+        let few = array![[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [1.0, 1.0], [0.0, 0.0]];
+        let r = KMeansParams::new(1).fit_each_k(few.view(), &[2, 4]);
+        assert!(
+            matches!(
+                r,
+                Err(Error::TooFewSamples {
+                    needed: 4,
+                    found: 3,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        assert!(matches!(
+            KMeansParams::new(1).fit_each_k(few.view(), &[]),
+            Err(Error::EmptyInput { .. })
+        ));
+        invalid(
+            KMeansParams::new(1)
+                .fit_each_k(few.view(), &[2, 0])
+                .map(|mut v| v.remove(0)),
+            "n_clusters",
+        );
+        let mut bad = x.clone();
+        bad[[3, 1]] = f64::NAN;
+        assert!(matches!(
+            KMeansParams::new(1).fit_each_k(bad.view(), &[2, 3]),
+            Err(Error::NonFinite {
+                row: 3,
+                column: 1,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -214,13 +214,13 @@ fn curve<F: Float>(
     let sil = SilhouetteParams::new()
         .sample_size(sampled.then_some(SILHOUETTE_SAMPLE))
         .seed(seed);
-    let mut models = Vec::with_capacity(ks.len());
     let mut silhouettes = Vec::with_capacity(ks.len());
-    let (mut elbow_seconds, mut silhouette_seconds) = (0.0, 0.0);
-    for &k in ks {
-        let t = Instant::now();
-        let m = params.clone().n_clusters(k).fit(x)?;
-        elbow_seconds += t.elapsed().as_secs_f64();
+    // One fit per k on data checked and prepared once.
+    let t = Instant::now();
+    let models = params.fit_each_k(x, ks)?;
+    let elbow_seconds = t.elapsed().as_secs_f64();
+    let mut silhouette_seconds = 0.0;
+    for (&k, m) in ks.iter().zip(&models) {
         let t = Instant::now();
         let s = if k >= 2 && k < n {
             match sil.evaluate(x, m.labels()) {
@@ -234,7 +234,6 @@ fn curve<F: Float>(
             None
         };
         silhouette_seconds += t.elapsed().as_secs_f64();
-        models.push(m);
         silhouettes.push(s);
     }
     let xs: Vec<f64> = ks.iter().map(|&k| k as f64).collect();
