@@ -228,46 +228,40 @@ impl KMeansParams {
             let mut models = Vec::with_capacity(params.len());
             // `ks` is not empty (checked above).
             let max_k = ks.iter().copied().max().unwrap_or(1);
-            let (prepared, given) = self.prepare(x, None, max_k)?;
+            let prepared = self.prepare(x, None, max_k)?;
             for p in &params {
                 p.check_counts(x.nrows(), &prepared)?;
-                models.push(p.fit_prepared(&prepared, given.clone())?);
+                models.push(p.fit_prepared(&prepared)?);
             }
             Ok(models)
         })
     }
 
-    /// Given initial centres (as `F`), checked against the data's width.
-    fn given_centres<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<Option<Array2<F>>> {
-        match &self.init {
-            Init::Given(c) => {
-                validate::check_width(c.view(), x.ncols(), "initial centres")?;
-                Ok(Some(c.mapv(F::cast_from_f64)))
-            }
-            _ => Ok(None),
-        }
-    }
-
     /// Checks and prepares `x` for fits with up to `max_k` clusters: the input checks, the
-    /// weights, and the count of distinct rows (up to `max_k`) kept in the result.
+    /// weights, given centres against the width, and the count of distinct rows (up to
+    /// `max_k`) kept in the result.
     fn prepare<F: Float>(
         &self,
         x: ArrayView2<'_, F>,
         sample_weight: Option<ArrayView1<'_, F>>,
         max_k: usize,
-    ) -> Result<(PreparedFit<F>, Option<Array2<F>>)> {
+    ) -> Result<PreparedFit<F>> {
         validate::check_non_empty(x, FIT_WHAT)?;
         validate::check_finite(x, FIT_WHAT)?;
         let weights = check_weights(sample_weight, x.nrows())?;
-        let given = self.given_centres(x)?;
+        let given = match &self.init {
+            Init::Given(c) => {
+                validate::check_width(c.view(), x.ncols(), "initial centres")?;
+                Some(c.mapv(F::cast_from_f64))
+            }
+            _ => None,
+        };
         let distinct = count_distinct(x, &weights, max_k);
-        Ok((
-            PreparedFit {
-                p: Prepared::new(x, weights),
-                distinct,
-            },
+        Ok(PreparedFit {
+            p: Prepared::new(x, weights),
+            distinct,
             given,
-        ))
+        })
     }
 
     /// The row-count checks of a fit with `self.n_clusters` clusters.
@@ -288,18 +282,14 @@ impl KMeansParams {
         sample_weight: Option<ArrayView1<'_, F>>,
     ) -> Result<KMeans<F>> {
         self.check()?;
-        let (prepared, given) = self.prepare(x, sample_weight, self.n_clusters)?;
+        let prepared = self.prepare(x, sample_weight, self.n_clusters)?;
         self.check_counts(x.nrows(), &prepared)?;
-        self.fit_prepared(&prepared, given)
+        self.fit_prepared(&prepared)
     }
 
     /// The restarts on prepared, checked data.
-    fn fit_prepared<F: Float>(
-        &self,
-        prepared: &PreparedFit<F>,
-        given: Option<Array2<F>>,
-    ) -> Result<KMeans<F>> {
-        let p = &prepared.p;
+    fn fit_prepared<F: Float>(&self, prepared: &PreparedFit<F>) -> Result<KMeans<F>> {
+        let (p, given) = (&prepared.p, &prepared.given);
         let k = self.n_clusters;
         let tol = p.mean_variance() * self.tol;
         let algorithm = match self.algorithm {
@@ -318,7 +308,7 @@ impl KMeansParams {
         }
         let mut best: Option<Run<F>> = None;
         for (restart, rng) in rngs.iter_mut().enumerate() {
-            let init = match (&self.init, &given) {
+            let init = match (&self.init, given) {
                 (_, Some(c)) => c
                     .rows()
                     .into_iter()
@@ -351,6 +341,8 @@ struct PreparedFit<F: Float> {
     p: Prepared<F>,
     /// Distinct rows of positive weight, counted up to the largest `k` to fit.
     distinct: usize,
+    /// The given initial centres, as `F` (`Init::Given`).
+    given: Option<Array2<F>>,
 }
 
 /// Validates weights; `None` means all ones.

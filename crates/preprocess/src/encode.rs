@@ -176,10 +176,7 @@ fn splice(
     // Encode first (columns in parallel: each is independent), then move the rest in.
     let mut made: Vec<Option<Vec<(String, Column)>>> = encoded
         .par_iter()
-        .map(|e| {
-            t.index_of(&e.name)?;
-            make(&t, e).map(Some)
-        })
+        .map(|e| make(&t, e).map(Some))
         .collect::<Result<_>>()?;
     for (n, _) in made.iter().flatten().flatten() {
         if !encoded.iter().any(|e| &e.name == n) && t.names().contains(n) {

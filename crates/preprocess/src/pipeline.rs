@@ -536,19 +536,20 @@ impl FittedPipeline {
         let data = self.drop_columns(data, &mut s)?;
         s.lap("drop_columns", &mut clock);
         let mut data = data;
-        if self.imputer.is_some() || self.fences.is_some() || self.scaler.is_some() {
-            let mut x = numeric_matrix(&data, &self.numeric_features)?;
-            self.impute(&mut data, &mut x, &mut s)?;
-            s.lap("impute", &mut clock);
-            self.treat_outliers(&mut data, &mut x, &mut s)?;
-            s.lap("treat_outliers", &mut clock);
-            self.scale(&mut data, x, &mut s)?;
+        // As in `fit`: without a numeric step the numeric columns pass through untouched.
+        let numeric_steps =
+            self.imputer.is_some() || self.fences.is_some() || self.scaler.is_some();
+        let mut x = if numeric_steps {
+            numeric_matrix(&data, &self.numeric_features)?
         } else {
-            // No numeric step: the numeric columns pass through as they are, and only the
-            // categorical fill (if any) applies.
-            self.impute(&mut data, &mut Array2::zeros((0, 0)), &mut s)?;
-            s.lap("impute", &mut clock);
-            s.lap("treat_outliers", &mut clock);
+            Array2::zeros((0, 0))
+        };
+        self.impute(&mut data, &mut x, &mut s)?;
+        s.lap("impute", &mut clock);
+        self.treat_outliers(&mut data, &mut x, &mut s)?;
+        s.lap("treat_outliers", &mut clock);
+        if numeric_steps {
+            self.scale(&mut data, x, &mut s)?;
         }
         s.lap("scale", &mut clock);
         let data = self.encode(data, &mut s)?;

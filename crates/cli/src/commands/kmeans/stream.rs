@@ -189,8 +189,7 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
             let mut sample = RowSample::new(d, a.sample_rows, a.seed)?;
             let mut it = chunks(a, &opts, chunk_rows)?;
             while let Some(t) = it.next().transpose()? {
-                let rows = t.n_rows() as u64;
-                let first_row = it.rows_read() - rows;
+                let first_row = it.rows_read() - t.n_rows() as u64;
                 sample.push(chunk_matrix(&t, &names, first_row)?.view())?;
             }
             let x = sample.into_array();
@@ -217,8 +216,7 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
     let mut n_chunks = 0usize;
     let mut it = chunks(a, &opts, chunk_rows)?;
     while let Some(t) = it.next().transpose()? {
-        let rows = t.n_rows() as u64;
-        let first_row = it.rows_read() - rows;
+        let first_row = it.rows_read() - t.n_rows() as u64;
         batcher.push(scale(chunk_matrix(&t, &names, first_row)?)?.view())?;
         n_chunks += 1;
     }
