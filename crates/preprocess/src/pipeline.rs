@@ -317,11 +317,7 @@ impl PrepConfig {
         // Without a numeric step the numeric columns pass through untouched: skip the matrix.
         let numeric_steps =
             self.impute.is_some() || self.outliers.is_some() || self.scale.is_some();
-        let mut x = if numeric_steps {
-            numeric_matrix(&data, &p.numeric_features)?
-        } else {
-            Array2::zeros((0, 0))
-        };
+        let mut x = numeric_matrix_if(numeric_steps, &data, &p.numeric_features)?;
         let has_numeric = x.ncols() > 0;
 
         if let Some(strategy) = self.impute {
@@ -428,6 +424,16 @@ pub struct FittedPipeline {
 fn numeric_matrix(t: &Table, names: &[String]) -> Result<Array2<f64>> {
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     t.to_array::<f64>(&refs)
+}
+
+/// [`numeric_matrix`] when a numeric step needs it, else an empty placeholder that the steps
+/// leave alone (no imputer, fences or scaler) and that is never written back.
+fn numeric_matrix_if(needed: bool, t: &Table, names: &[String]) -> Result<Array2<f64>> {
+    if needed {
+        numeric_matrix(t, names)
+    } else {
+        Ok(Array2::zeros((0, 0)))
+    }
 }
 
 /// Write the columns of `x` back into `t` under `names` (same positions).
@@ -539,11 +545,7 @@ impl FittedPipeline {
         // As in `fit`: without a numeric step the numeric columns pass through untouched.
         let numeric_steps =
             self.imputer.is_some() || self.fences.is_some() || self.scaler.is_some();
-        let mut x = if numeric_steps {
-            numeric_matrix(&data, &self.numeric_features)?
-        } else {
-            Array2::zeros((0, 0))
-        };
+        let mut x = numeric_matrix_if(numeric_steps, &data, &self.numeric_features)?;
         self.impute(&mut data, &mut x, &mut s)?;
         s.lap("impute", &mut clock);
         self.treat_outliers(&mut data, &mut x, &mut s)?;
