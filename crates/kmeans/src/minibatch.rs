@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::init::{kmeans_plusplus, random_rows};
 use crate::kernel::{CentreTable, Prepared, assign, inertia, n_blocks, partial_len};
 use crate::model;
-use crate::params::{FIT_WHAT, Init, check_weights};
+use crate::params::{FIT_WHAT, Init, check_fit_input};
 
 /// Stream index offset for the mini-batch draws, so they never reuse the initialisation's
 /// streams (which use the restart index).
@@ -181,12 +181,7 @@ impl MiniBatchKMeansParams {
         w: Option<ArrayView1<'_, F>>,
     ) -> Result<Vec<F>> {
         self.check()?;
-        validate::check_non_empty(x, FIT_WHAT)?;
-        validate::check_finite(x, FIT_WHAT)?;
-        let weights = check_weights(w, x.nrows())?;
-        if let Init::Given(c) = &self.init {
-            validate::check_width(c.view(), x.ncols(), "initial centres")?;
-        }
+        let weights = check_fit_input(x, w, &self.init)?;
         validate::check_min_samples(
             x.nrows(),
             self.n_clusters,

@@ -225,15 +225,16 @@ impl KMeansParams {
             for p in &params {
                 p.check()?;
             }
-            let mut models = Vec::with_capacity(params.len());
             // `ks` is not empty (checked above).
             let max_k = ks.iter().copied().max().unwrap_or(1);
             let prepared = self.prepare(x, None, max_k)?;
-            for p in &params {
-                p.check_counts(x.nrows(), &prepared)?;
-                models.push(p.fit_prepared(&prepared)?);
-            }
-            Ok(models)
+            params
+                .iter()
+                .map(|p| {
+                    p.check_counts(x.nrows(), &prepared)?;
+                    p.fit_prepared(&prepared)
+                })
+                .collect()
         })
     }
 
@@ -246,19 +247,17 @@ impl KMeansParams {
         sample_weight: Option<ArrayView1<'_, F>>,
         max_k: usize,
     ) -> Result<PreparedFit<F>> {
-        validate::check_non_empty(x, FIT_WHAT)?;
-        validate::check_finite(x, FIT_WHAT)?;
-        let weights = check_weights(sample_weight, x.nrows())?;
+        let weights = check_fit_input(x, sample_weight, &self.init)?;
         let given = match &self.init {
-            Init::Given(c) => {
-                validate::check_width(c.view(), x.ncols(), "initial centres")?;
-                Some(c.mapv(F::cast_from_f64))
-            }
+            Init::Given(c) => Some(c.mapv(F::cast_from_f64)),
             _ => None,
         };
         let distinct = count_distinct(x, &weights, max_k);
+        let p = Prepared::new(x, weights);
         Ok(PreparedFit {
-            p: Prepared::new(x, weights),
+            // Depends on the data only: computed once however many `k` are fitted.
+            mean_variance: p.mean_variance(),
+            p,
             distinct,
             given,
         })
@@ -291,7 +290,7 @@ impl KMeansParams {
     fn fit_prepared<F: Float>(&self, prepared: &PreparedFit<F>) -> Result<KMeans<F>> {
         let (p, given) = (&prepared.p, &prepared.given);
         let k = self.n_clusters;
-        let tol = p.mean_variance() * self.tol;
+        let tol = prepared.mean_variance * self.tol;
         let algorithm = match self.algorithm {
             Algorithm::Elkan if k > 1 => Algorithm::Elkan,
             _ => Algorithm::Lloyd,
@@ -339,10 +338,30 @@ impl KMeansParams {
 /// Data checked and prepared once for one or more fits.
 struct PreparedFit<F: Float> {
     p: Prepared<F>,
+    /// Mean over columns of the column variances ([`Prepared::mean_variance`]): the scale of
+    /// `tol`.
+    mean_variance: f64,
     /// Distinct rows of positive weight, counted up to the largest `k` to fit.
     distinct: usize,
     /// The given initial centres, as `F` (`Init::Given`).
     given: Option<Array2<F>>,
+}
+
+/// The input checks of every K-Means fit (full and mini-batch), in order: `x` non-empty and
+/// finite, the weights, and given initial centres as wide as `x`. Returns the weights (all
+/// one when none were given).
+pub(crate) fn check_fit_input<F: Float>(
+    x: ArrayView2<'_, F>,
+    sample_weight: Option<ArrayView1<'_, F>>,
+    init: &Init,
+) -> Result<Vec<F>> {
+    validate::check_non_empty(x, FIT_WHAT)?;
+    validate::check_finite(x, FIT_WHAT)?;
+    let weights = check_weights(sample_weight, x.nrows())?;
+    if let Init::Given(c) = init {
+        validate::check_width(c.view(), x.ncols(), "initial centres")?;
+    }
+    Ok(weights)
 }
 
 /// Validates weights; `None` means all ones.
