@@ -380,6 +380,10 @@ pub(crate) fn partial_len(k: usize, d: usize) -> usize {
 ///
 /// Writes each row's nearest centre into `labels` and, when `partial` is given, each block's
 /// weighted sums into its slot. Returns how many labels changed.
+///
+/// A block none of whose labels changed keeps its slot as it is (its sums would be the same
+/// bits). So `partial` must hold the previous call's slots for the same rows and labels, or
+/// `labels` must start as `u32::MAX` (no label yet), which makes every block write its slot.
 pub(crate) fn assign<F: Float>(
     p: &Prepared<F>,
     table: &CentreTable<F>,
@@ -440,34 +444,32 @@ fn assign_block<F: Float, const FMA: bool>(
     dots: &mut [F],
     b: usize,
     lab: &mut [u32],
-    mut part: Option<&mut [F]>,
+    part: Option<&mut [F]>,
 ) -> usize {
     let (d, k) = (p.d, table.k());
     let start = b * BLOCK_ROWS;
     let rows = &p.data[start * d..(start + lab.len()) * d];
     let w = &p.weights[start..start + lab.len()];
-    if let Some(part) = part.as_deref_mut() {
-        part.fill(F::zero());
-    }
     table.dots_with::<FMA>(rows, d, dots);
     let mut changed = 0;
-    for (((x, l), &wi), dx) in rows
-        .chunks_exact(d)
-        .zip(lab.iter_mut())
-        .zip(w)
-        .zip(dots.chunks_exact(k))
-    {
+    for (l, dx) in lab.iter_mut().zip(dots.chunks_exact(k)) {
         let c = if FMA {
             table.argmin_avx(dx)
         } else {
             table.argmin(dx)
         };
-        if *l != c as u32 {
-            changed += 1;
-            *l = c as u32;
-        }
-        if let Some(part) = part.as_deref_mut() {
-            let (sums, weights) = part.split_at_mut(k * d);
+        changed += usize::from(*l != c as u32);
+        *l = c as u32;
+    }
+    // The sums of a block whose labels did not change are the ones already in its slot (the
+    // same rows, labels and order): late iterations, where few rows move, skip most blocks.
+    if let Some(part) = part
+        && changed > 0
+    {
+        part.fill(F::zero());
+        let (sums, weights) = part.split_at_mut(k * d);
+        for ((x, &l), &wi) in rows.chunks_exact(d).zip(lab.iter()).zip(w) {
+            let c = l as usize;
             add_scaled(&mut sums[c * d..(c + 1) * d], x, wi);
             weights[c] += wi;
         }
@@ -594,6 +596,56 @@ pub(crate) fn inertia<F: Float>(
 mod tests {
     use super::*;
     use cartera_core::CarteraRng;
+
+    /// A block whose labels did not change keeps its slot, and the slots then hold exactly
+    /// what a call from scratch writes: labels and sums, bit for bit.
+    #[test]
+    fn unchanged_blocks_keep_their_sums() {
+        let (n, d, k) = (10 * BLOCK_ROWS + 37, 5, 4);
+        let mut rng = CarteraRng::seed_from_u64(11);
+        let x = ndarray::Array2::from_shape_fn((n, d), |_| rng.uniform() * 10.0);
+        let weights: Vec<f64> = (0..n).map(|i| 0.5 + (i % 3) as f64).collect();
+        let p = Prepared::new(x.view(), weights);
+        let mut centres: Vec<f64> = p.data[..k * d].to_vec();
+        let mut labels = vec![u32::MAX; n];
+        let mut partial = vec![0.0; n_blocks(n) * partial_len(k, d)];
+        let first = assign(
+            &p,
+            &CentreTable::new(&centres, k, d),
+            &mut labels,
+            Some(&mut partial),
+        );
+        assert_eq!(first, n);
+        // Small moves of the centres: some blocks change labels, others do not.
+        let mut moved_blocks = 0;
+        for step in 0..4 {
+            centres[step % (k * d)] += 0.3;
+            let table = CentreTable::new(&centres, k, d);
+            let before = labels.clone();
+            let changed = assign(&p, &table, &mut labels, Some(&mut partial));
+            let mut fresh_labels = vec![u32::MAX; n];
+            let mut fresh = vec![0.0; partial.len()];
+            assign(&p, &table, &mut fresh_labels, Some(&mut fresh));
+            assert_eq!(labels, fresh_labels, "step {step}");
+            assert_eq!(
+                partial.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                fresh.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "step {step}"
+            );
+            let diff = before.iter().zip(&labels).filter(|(a, b)| a != b).count();
+            assert_eq!(changed, diff);
+            moved_blocks += before
+                .chunks(BLOCK_ROWS)
+                .zip(labels.chunks(BLOCK_ROWS))
+                .filter(|(a, b)| a != b)
+                .count();
+        }
+        // The test means something only if some blocks kept their slot and others did not.
+        assert!(
+            moved_blocks > 0 && moved_blocks < 4 * n_blocks(n),
+            "{moved_blocks}"
+        );
+    }
 
     /// The AVX2 arg-min picks the scalar one's centre for every `k` around the register widths,
     /// with ties (equal distances, many of them exactly zero) going to the first centre.
