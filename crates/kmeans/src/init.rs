@@ -84,29 +84,34 @@ pub(crate) fn kmeans_plusplus<F: Float>(p: &Prepared<F>, k: usize, rng: &mut Car
             .zip(cand_pot.par_chunks_mut(trials))
             .enumerate()
             .for_each_init(
-                || vec![F::zero(); BLOCK_ROWS * trials],
-                |dots, (b, (cd, pot))| {
+                || vec![F::zero(); BLOCK_ROWS * trials + trials],
+                |scratch, (b, (cd, pot))| {
                     let start = b * BLOCK_ROWS;
                     let m = cd.len() / trials;
+                    let (dots, acc) = scratch.split_at_mut(BLOCK_ROWS * trials);
                     table.dots(
                         &p.data[start * d..(start + m) * d],
                         d,
                         &mut dots[..m * trials],
                     );
-                    pot.fill(0.0);
+                    // Summed in `F` within the block (see `ScoreBlock::score`).
+                    acc.fill(F::zero());
                     for (i, (out, dx)) in cd
                         .chunks_exact_mut(trials)
                         .zip(dots.chunks_exact(trials))
                         .enumerate()
                     {
                         let r = start + i;
-                        let (cl, wr, nx) = (closest[r], weights[r], norms[r]);
-                        for (((o, &dt), &nc), pt) in
-                            out.iter_mut().zip(dx).zip(&table.norms).zip(pot.iter_mut())
+                        let (cl, wr, nx) = (closest[r], p.weights[r], norms[r]);
+                        for (((o, &dt), &nc), a) in
+                            out.iter_mut().zip(dx).zip(&table.norms).zip(acc.iter_mut())
                         {
                             *o = nearer(nx, nc, dt, cl);
-                            *pt += o.as_f64() * wr;
+                            *a += *o * wr;
                         }
+                    }
+                    for (pt, a) in pot.iter_mut().zip(acc.iter()) {
+                        *pt = a.as_f64();
                     }
                 },
             );
@@ -266,18 +271,19 @@ fn seed_in_lock_step<F: Float>(
             .zip(kept_blocks)
             .enumerate()
             .for_each_init(
-                || vec![F::zero(); BLOCK_ROWS * nc],
-                |dots, (b, ((pot, cl), kept))| {
+                || vec![F::zero(); BLOCK_ROWS * nc + nc],
+                |scratch, (b, ((pot, cl), kept))| {
                     let start = b * BLOCK_ROWS;
                     let m = cl.len() / nr;
+                    let (dots, acc) = scratch.split_at_mut(BLOCK_ROWS * nc);
                     let block = ScoreBlock {
                         rows: &p.data[start * d..(start + m) * d],
                         d,
                         norms: &norms[start..start + m],
-                        weights: &weights[start..start + m],
+                        weights: &p.weights[start..start + m],
                         closest: cl,
                     };
-                    block.score(&table, &mut dots[..m * nc], pot);
+                    block.score(&table, &mut dots[..m * nc], acc, pot);
                     if let Some(out) = kept {
                         out.copy_from_slice(&dots[..m * nc]);
                     }
@@ -361,7 +367,7 @@ struct ScoreBlock<'a, F> {
     /// `‖x‖²` per row.
     norms: &'a [F],
     /// Weight per row.
-    weights: &'a [f64],
+    weights: &'a [F],
     /// Each row's squared distance to each restart's closest centre (`m * nr`).
     closest: &'a [F],
 }
@@ -370,30 +376,42 @@ impl<F: Float> ScoreBlock<'_, F> {
     /// Fills `dx` (`m * nc`) with every row's squared distance to each candidate, or to its
     /// restart's closest centre when that is nearer, and `pot` (`nc`) with their weighted sums
     /// over the block's rows (in row order). Candidate `j` belongs to restart `j % nr`.
-    fn score(&self, table: &CentreTable<F>, dx: &mut [F], pot: &mut [f64]) {
+    ///
+    /// The sums run in `F` (in `acc`, `nc` values of scratch) and are widened once per block:
+    /// in `f32`, widening every term would run the loop at `f64`'s 4 lanes instead of 8, which
+    /// made f32 seeding barely faster than f64. A block has 256 rows, so an `f32` block sum
+    /// is good to about 1e-5 relative, enough to rank candidates (scikit-learn sums these
+    /// potentials in the data's own precision too); the blocks are combined in `f64`.
+    fn score(&self, table: &CentreTable<F>, dx: &mut [F], acc: &mut [F], pot: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
         if table.uses_fma() {
             // SAFETY: the table uses its FMA build only when the CPU reported AVX2 and FMA,
             // which is all `score_avx2_fma` requires.
             #[allow(unsafe_code)]
-            return unsafe { self.score_avx2_fma(table, dx, pot) };
+            return unsafe { self.score_avx2_fma(table, dx, acc, pot) };
         }
-        self.score_with::<false>(table, dx, pot);
+        self.score_with::<false>(table, dx, acc, pot);
     }
 
     /// [`score`](Self::score) compiled for AVX2 + FMA: the distance loop then runs 4 `f64`
     /// (8 `f32`) lanes wide instead of SSE2's 2 (4).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn score_avx2_fma(&self, table: &CentreTable<F>, dx: &mut [F], pot: &mut [f64]) {
-        self.score_with::<true>(table, dx, pot);
+    fn score_avx2_fma(&self, table: &CentreTable<F>, dx: &mut [F], acc: &mut [F], pot: &mut [f64]) {
+        self.score_with::<true>(table, dx, acc, pot);
     }
 
     #[inline(always)]
-    fn score_with<const FMA: bool>(&self, table: &CentreTable<F>, dx: &mut [F], pot: &mut [f64]) {
+    fn score_with<const FMA: bool>(
+        &self,
+        table: &CentreTable<F>,
+        dx: &mut [F],
+        acc: &mut [F],
+        pot: &mut [f64],
+    ) {
         let nr = self.closest.len() / self.norms.len().max(1);
         table.dots_with::<FMA>(self.rows, self.d, dx);
-        pot.fill(0.0);
+        acc.fill(F::zero());
         let nc = pot.len();
         for (((dx, cl), &nx), &wr) in dx
             .chunks_exact_mut(nc)
@@ -402,16 +420,19 @@ impl<F: Float> ScoreBlock<'_, F> {
             .zip(self.weights)
         {
             // One trial of every restart at a time: its `nr` candidates line up with `cl`.
-            for ((dx, cn), pot) in dx
+            for ((dx, cn), acc) in dx
                 .chunks_exact_mut(nr)
                 .zip(table.norms.chunks_exact(nr))
-                .zip(pot.chunks_exact_mut(nr))
+                .zip(acc.chunks_exact_mut(nr))
             {
-                for (((dt, &cn), &c), pt) in dx.iter_mut().zip(cn).zip(cl).zip(pot.iter_mut()) {
+                for (((dt, &cn), &c), a) in dx.iter_mut().zip(cn).zip(cl).zip(acc.iter_mut()) {
                     *dt = nearer(nx, cn, *dt, c);
-                    *pt += dt.as_f64() * wr;
+                    *a += *dt * wr;
                 }
             }
+        }
+        for (pt, a) in pot.iter_mut().zip(acc.iter()) {
+            *pt = a.as_f64();
         }
     }
 }
