@@ -452,29 +452,48 @@ fn assign_block<F: Float, const FMA: bool>(
     let w = &p.weights[start..start + lab.len()];
     table.dots_with::<FMA>(rows, d, dots);
     let mut changed = 0;
+    // Clusters that gained or lost a row of this block (bit `c`; all of them past 64 centres or
+    // when a row had no label yet).
+    let mut touched = 0u64;
     for (l, dx) in lab.iter_mut().zip(dots.chunks_exact(k)) {
         let c = if FMA {
             table.argmin_avx(dx)
         } else {
             table.argmin(dx)
         };
-        changed += usize::from(*l != c as u32);
-        *l = c as u32;
+        if *l != c as u32 {
+            changed += 1;
+            touched |= cluster_bit(*l) | cluster_bit(c as u32);
+            *l = c as u32;
+        }
     }
-    // The sums of a block whose labels did not change are the ones already in its slot (the
-    // same rows, labels and order): late iterations, where few rows move, skip most blocks.
+    // A cluster none of whose rows in this block moved has the sums already in the block's
+    // slot (the same rows, in the same order): only the touched clusters are summed again, and
+    // a block where no label changed (most blocks in late iterations) is not read at all.
     if let Some(part) = part
         && changed > 0
     {
-        part.fill(F::zero());
+        let all = k > 64 || touched == u64::MAX;
         let (sums, weights) = part.split_at_mut(k * d);
+        for c in (0..k).filter(|&c| all || touched & (1 << c) != 0) {
+            sums[c * d..(c + 1) * d].fill(F::zero());
+            weights[c] = F::zero();
+        }
         for ((x, &l), &wi) in rows.chunks_exact(d).zip(lab.iter()).zip(w) {
             let c = l as usize;
-            add_scaled(&mut sums[c * d..(c + 1) * d], x, wi);
-            weights[c] += wi;
+            if all || touched & (1 << c) != 0 {
+                add_scaled(&mut sums[c * d..(c + 1) * d], x, wi);
+                weights[c] += wi;
+            }
         }
     }
     changed
+}
+
+/// Bit `label` of a cluster mask, or every bit for "no label yet" and labels past 63.
+#[inline(always)]
+fn cluster_bit(label: u32) -> u64 {
+    if label < 64 { 1 << label } else { u64::MAX }
 }
 
 /// The M-step: combines block sums in block order (in `f64`), relocates empty clusters and
