@@ -616,8 +616,9 @@ mod tests {
     use super::*;
     use cartera_core::CarteraRng;
 
-    /// A block whose labels did not change keeps its slot, and the slots then hold exactly
-    /// what a call from scratch writes: labels and sums, bit for bit.
+    /// A block whose labels did not change keeps its slot, a block where some did re-sums only
+    /// the clusters that gained or lost a row, and the slots then hold exactly what a call from
+    /// scratch writes: labels and sums, bit for bit.
     #[test]
     fn unchanged_blocks_keep_their_sums() {
         let (n, d, k) = (10 * BLOCK_ROWS + 37, 5, 4);
