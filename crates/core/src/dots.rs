@@ -307,9 +307,7 @@ mod avx {
                         $store(buf.as_mut_ptr(), a.0);
                         $store(buf.as_mut_ptr().add($lanes), a.1);
                     }
-                    for (d, v) in o.iter_mut().zip(&buf[..width]) {
-                        *d = *v;
-                    }
+                    super::store(o, &buf, width);
                 };
                 for (ch, t) in tiles.chunks_exact(W * d).enumerate() {
                     let c0 = ch * W;
@@ -383,9 +381,7 @@ mod avx {
                     unsafe {
                         $store(buf.as_mut_ptr(), a)
                     };
-                    for (d, v) in o.iter_mut().zip(&buf[..width]) {
-                        *d = *v;
-                    }
+                    super::store(o, &buf, width);
                 };
                 for (ch, t) in tiles.chunks_exact(W * d).enumerate() {
                     let c0 = ch * W;

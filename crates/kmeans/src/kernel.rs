@@ -452,8 +452,7 @@ fn assign_block<F: Float, const FMA: bool>(
     let w = &p.weights[start..start + lab.len()];
     table.dots_with::<FMA>(rows, d, dots);
     let mut changed = 0;
-    // Clusters that gained or lost a row of this block (bit `c`; all of them past 64 centres or
-    // when a row had no label yet).
+    // Clusters that gained or lost a row of this block, as bits of `cluster_bit`.
     let mut touched = 0u64;
     for (l, dx) in lab.iter_mut().zip(dots.chunks_exact(k)) {
         let c = if FMA {
@@ -473,15 +472,15 @@ fn assign_block<F: Float, const FMA: bool>(
     if let Some(part) = part
         && changed > 0
     {
-        let all = k > 64 || touched == u64::MAX;
+        let redo = |c: u32| touched & cluster_bit(c) != 0;
         let (sums, weights) = part.split_at_mut(k * d);
-        for c in (0..k).filter(|&c| all || touched & (1 << c) != 0) {
+        for c in (0..k).filter(|&c| redo(c as u32)) {
             sums[c * d..(c + 1) * d].fill(F::zero());
             weights[c] = F::zero();
         }
         for ((x, &l), &wi) in rows.chunks_exact(d).zip(lab.iter()).zip(w) {
             let c = l as usize;
-            if all || touched & (1 << c) != 0 {
+            if redo(l) {
                 add_scaled(&mut sums[c * d..(c + 1) * d], x, wi);
                 weights[c] += wi;
             }
@@ -490,7 +489,9 @@ fn assign_block<F: Float, const FMA: bool>(
     changed
 }
 
-/// Bit `label` of a cluster mask, or every bit for "no label yet" and labels past 63.
+/// Bit `label` of a cluster mask, or every bit for "no label yet" and labels past 63: a
+/// cluster past 63 is then summed again whenever any label of its block changed (the same bits,
+/// only more work), and a row without a previous label makes every cluster be summed again.
 #[inline(always)]
 fn cluster_bit(label: u32) -> u64 {
     if label < 64 { 1 << label } else { u64::MAX }
@@ -618,10 +619,17 @@ mod tests {
 
     /// A block whose labels did not change keeps its slot, a block where some did re-sums only
     /// the clusters that gained or lost a row, and the slots then hold exactly what a call from
-    /// scratch writes: labels and sums, bit for bit.
+    /// scratch writes: labels and sums, bit for bit. 70 centres cover the clusters past the
+    /// 64 bits of the mask.
     #[test]
     fn unchanged_blocks_keep_their_sums() {
-        let (n, d, k) = (10 * BLOCK_ROWS + 37, 5, 4);
+        for k in [4, 70] {
+            blocks_keep_their_sums(k);
+        }
+    }
+
+    fn blocks_keep_their_sums(k: usize) {
+        let (n, d) = (10 * BLOCK_ROWS + 37, 5);
         let mut rng = CarteraRng::seed_from_u64(11);
         let x = ndarray::Array2::from_shape_fn((n, d), |_| rng.uniform() * 10.0);
         let weights: Vec<f64> = (0..n).map(|i| 0.5 + (i % 3) as f64).collect();
@@ -640,12 +648,26 @@ mod tests {
         let mut moved_blocks = 0;
         for step in 0..4 {
             centres[step % (k * d)] += 0.3;
+            // And the last centre, past the mask's 64 bits when k = 70.
+            centres[(k - 1) * d + step % d] -= 0.3;
             let table = CentreTable::new(&centres, k, d);
             let before = labels.clone();
             let changed = assign(&p, &table, &mut labels, Some(&mut partial));
             let mut fresh_labels = vec![u32::MAX; n];
             let mut fresh = vec![0.0; partial.len()];
             assign(&p, &table, &mut fresh_labels, Some(&mut fresh));
+            // The call from scratch against sums written out here, row by row.
+            let mut direct = vec![0.0; partial.len()];
+            let plen = partial_len(k, d);
+            for (r, (x, &l)) in p.data.chunks_exact(d).zip(&fresh_labels).enumerate() {
+                let slot = &mut direct[r / BLOCK_ROWS * plen..][..plen];
+                let c = l as usize;
+                for (s, &v) in slot[c * d..(c + 1) * d].iter_mut().zip(x) {
+                    *s += v * p.weights[r];
+                }
+                slot[k * d + c] += p.weights[r];
+            }
+            assert_eq!(fresh, direct, "step {step}");
             assert_eq!(labels, fresh_labels, "step {step}");
             assert_eq!(
                 partial.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
