@@ -32,6 +32,18 @@ pub fn has_avx2_fma() -> bool {
     }
 }
 
+/// Whether the CPU running us has AVX-512F besides AVX2 and FMA (cached by `std` as above).
+pub fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        has_avx2_fma() && std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// `k` vectors of `d` features laid out for [`dots`](Self::dots): transposed in register tiles,
 /// so the inner loop runs over vectors and vectorises.
 #[derive(Debug, Clone)]
@@ -43,6 +55,9 @@ pub struct DotTable<F> {
     tile: usize,
     /// Whether the CPU has AVX2 and FMA (the kernel then runs in its AVX2 build).
     fma: bool,
+    /// Whether tiles are one 512-bit register (AVX-512 CPUs, more vectors than a 256-bit
+    /// register holds): then the kernel runs in its AVX-512 build.
+    zmm: bool,
     /// Tile `t` holds `d x tile` values, entry `j * tile + l` is feature `j` of vector
     /// `t * tile + l` (0 past the last vector).
     tiles: Vec<F>,
@@ -54,14 +69,17 @@ impl<F: Float> DotTable<F> {
     /// # Panics
     /// If `vectors` holds fewer than `k * d` values (a programming error, not user input).
     pub fn new(vectors: &[F], k: usize, d: usize) -> Self {
-        Self::with_fma(vectors, k, d, true)
+        Self::with_fma(vectors, k, d, true, true)
     }
 
     /// [`new`](Self::new) with the AVX2 + FMA build allowed or not (it is used only when the
     /// CPU has both; tests compare the two builds).
-    fn with_fma(vectors: &[F], k: usize, d: usize, allow_fma: bool) -> Self {
+    fn with_fma(vectors: &[F], k: usize, d: usize, allow_fma: bool, allow_zmm: bool) -> Self {
         let fma = allow_fma && has_avx2_fma();
         let lanes = if std::mem::size_of::<F>() == 4 { 8 } else { 4 };
+        // A 512-bit register holds twice the lanes: one register per row replaces two
+        // 256-bit ones, half the fused multiply-adds for the same sums.
+        let zmm = fma && allow_zmm && k > lanes && has_avx512();
         // Two registers per row only pay when there are vectors to fill them (k-means++ scores
         // 2-5 candidates at a time).
         let tile = if fma && k > lanes { 2 * lanes } else { lanes };
@@ -77,6 +95,7 @@ impl<F: Float> DotTable<F> {
             k,
             tile,
             fma,
+            zmm,
             tiles,
         }
     }
@@ -118,6 +137,15 @@ impl<F: Float> DotTable<F> {
     pub fn dots_with<const FMA: bool>(&self, rows: &[F], d: usize, out: &mut [F]) {
         if d == 0 {
             out.fill(F::zero());
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if FMA && self.zmm {
+            // SAFETY: `self.zmm` is true only when the CPU reported AVX-512F, AVX2 and FMA.
+            #[allow(unsafe_code)]
+            unsafe {
+                self.dots_avx512(rows, d, out);
+            }
             return;
         }
         #[cfg(target_arch = "x86_64")]
@@ -168,6 +196,26 @@ impl<F: Float> DotTable<F> {
             } else {
                 avx::tall_f64(t, self.k, x, d, o);
             }
+        }
+    }
+
+    /// The AVX-512 kernels: one 512-bit register of vectors (8 `f64` or 16 `f32`) by 8 rows,
+    /// each product summed over features in order with one fused multiply-add per feature,
+    /// so the sums are the same bits as the AVX2 kernels'.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    fn dots_avx512(&self, rows: &[F], d: usize, out: &mut [F]) {
+        use std::any::TypeId;
+        if TypeId::of::<F>() == TypeId::of::<f32>() {
+            // SAFETY: `F` is `f32` (same TypeId), so the slices are reinterpreted as themselves.
+            #[allow(unsafe_code)]
+            let (t, x, o) = unsafe { (cast::<F, f32>(&self.tiles), cast(rows), cast_mut(out)) };
+            avx512::tall_f32(t, self.k, x, d, o);
+        } else {
+            // SAFETY: `Float` is implemented only for `f32` and `f64`, and `F` is not `f32`.
+            #[allow(unsafe_code)]
+            let (t, x, o) = unsafe { (cast::<F, f64>(&self.tiles), cast(rows), cast_mut(out)) };
+            avx512::tall_f64(t, self.k, x, d, o);
         }
     }
 
@@ -241,13 +289,13 @@ unsafe fn cast_mut<A, B>(s: &mut [A]) -> &mut [B] {
 }
 
 /// Asks the CPU to start loading `rows[from..from + len]` into L1 (nothing past the end of
-/// `rows`). The AVX2 kernels call it for the rows 16 ahead of the ones they multiply: on the
+/// `rows`; a no-op off x86-64). The AVX2 kernels call it for the rows 16 ahead of the ones they multiply: on the
 /// 2-core VMs we measure on, the hardware prefetcher alone left the fused multiply-adds
 /// waiting on row loads (K-Means on 371,589 x 28 standard-scaled telco: 3.39 s without,
 /// 2.84 s with, medians of 3 alternating runs).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn prefetch_rows<T>(rows: &[T], from: usize, len: usize) {
+pub fn prefetch_rows<T>(rows: &[T], from: usize, len: usize) {
     use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
     let Some(ahead) = rows.get(from..from.saturating_add(len)) else {
         return;
@@ -455,6 +503,116 @@ mod avx {
     );
 }
 
+/// The AVX-512 kernel (`DotTable::dots_avx512`): the AVX2 `tall` shape with 512-bit registers.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    /// Rows ahead of the current group whose cache lines are prefetched.
+    const AHEAD: usize = 16;
+
+    /// Generates `$name(tiles, k, rows, d, out)`: `H` rows at a time against a tile of `$lanes`
+    /// vectors (one register), `H` independent accumulators; the last rows one at a time. A
+    /// ragged last tile is written with a masked store.
+    macro_rules! tall {
+        ($name:ident, $t:ty, $v:ty, $lanes:expr, $zero:ident, $set1:ident, $load:ident,
+         $store:ident, $mstore:ident, $fmadd:ident) => {
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            pub(super) fn $name(tiles: &[$t], k: usize, rows: &[$t], d: usize, out: &mut [$t]) {
+                const W: usize = $lanes;
+                const H: usize = 8;
+                let load = |s: &[$t; W]| -> $v {
+                    // SAFETY: `s` holds `$lanes` values; an unaligned load.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        $load(s.as_ptr())
+                    }
+                };
+                let put = |o: &mut [$t], a: $v, width: usize| {
+                    let o = &mut o[..width];
+                    if width == W {
+                        // SAFETY: `o` holds `$lanes` values.
+                        #[allow(unsafe_code)]
+                        unsafe {
+                            $store(o.as_mut_ptr(), a)
+                        };
+                    } else {
+                        // SAFETY: the mask has the low `width` bits, and `o` holds `width`
+                        // values: only those lanes are written.
+                        #[allow(unsafe_code)]
+                        unsafe {
+                            $mstore(o.as_mut_ptr(), ((1u32 << width) - 1) as _, a)
+                        };
+                    }
+                };
+                for (ch, t) in tiles.chunks_exact(W * d).enumerate() {
+                    let c0 = ch * W;
+                    let width = (k - c0).min(W);
+                    let mut groups = rows.chunks_exact(H * d);
+                    let mut r = 0;
+                    // Each row's offset from the group's start, kept in its own register: the
+                    // compiler otherwise walked from row to row adding `d` each time, a chain
+                    // of 8 dependent adds per feature that bounded the loop.
+                    let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
+                    for group in groups.by_ref() {
+                        super::prefetch_rows(rows, (r + AHEAD) * d, H * d);
+                        let mut a = [$zero(); H];
+                        let g = group.as_ptr();
+                        for (j, tj) in t.chunks_exact(W).enumerate() {
+                            // The chunk has exactly `W` values (chunks_exact).
+                            let tv = load(tj.try_into().expect("chunk of W"));
+                            for (acc, &o) in a.iter_mut().zip(&offs) {
+                                // SAFETY: `t` holds `W * d` values, so `j < d`, and `group`
+                                // holds `H * d` (chunks_exact), so `o + j < H * d`.
+                                #[allow(unsafe_code)]
+                                let v = unsafe { *g.add(o + j) };
+                                *acc = $fmadd($set1(v), tv, *acc);
+                            }
+                        }
+                        for (h, acc) in a.into_iter().enumerate() {
+                            put(&mut out[(r + h) * k + c0..], acc, width);
+                        }
+                        r += H;
+                    }
+                    for x in groups.remainder().chunks_exact(d) {
+                        let mut acc = $zero();
+                        for (tj, &v) in t.chunks_exact(W).zip(x) {
+                            acc = $fmadd($set1(v), load(tj.try_into().expect("chunk of W")), acc);
+                        }
+                        put(&mut out[r * k + c0..], acc, width);
+                        r += 1;
+                    }
+                }
+            }
+        };
+    }
+
+    tall!(
+        tall_f32,
+        f32,
+        __m512,
+        16,
+        _mm512_setzero_ps,
+        _mm512_set1_ps,
+        _mm512_loadu_ps,
+        _mm512_storeu_ps,
+        _mm512_mask_storeu_ps,
+        _mm512_fmadd_ps
+    );
+    tall!(
+        tall_f64,
+        f64,
+        __m512d,
+        8,
+        _mm512_setzero_pd,
+        _mm512_set1_pd,
+        _mm512_loadu_pd,
+        _mm512_storeu_pd,
+        _mm512_mask_storeu_pd,
+        _mm512_fmadd_pd
+    );
+}
+
 /// Writes the first `width` accumulators of a tile to `out`. A full tile is copied as a
 /// fixed-size array (a few vector stores); a `copy_from_slice` of a run-time length would call
 /// `memmove` once per row.
@@ -487,8 +645,8 @@ mod tests {
                 .collect();
             let mut fast = vec![F::zero(); m * k];
             let mut plain = vec![F::zero(); m * k];
-            DotTable::with_fma(&vectors, k, d, true).dots(&rows, d, &mut fast);
-            DotTable::with_fma(&vectors, k, d, false).dots(&rows, d, &mut plain);
+            DotTable::with_fma(&vectors, k, d, true, true).dots(&rows, d, &mut fast);
+            DotTable::with_fma(&vectors, k, d, false, false).dots(&rows, d, &mut plain);
             for i in 0..m {
                 for c in 0..k {
                     let exact: f64 = (0..d)

@@ -4,9 +4,20 @@
 //! number of rows only, each block writes its own partial sums, and partial sums are combined
 //! in block order (in `f64`), so results are the same bits with 1 or 64 threads.
 
+use crate::nearest::{self, Moves, NearestTable};
 use cartera_core::Float;
 use cartera_core::dots::DotTable;
 use rayon::prelude::*;
+
+/// Whether [`nearest`]'s kernel runs for `F` on this CPU: the `f64` one needs AVX-512F, the
+/// `f32` one AVX2 and FMA.
+fn nearest_kernel_runs<F: Float>() -> bool {
+    if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>() {
+        cartera_core::dots::has_avx512()
+    } else {
+        cartera_core::dots::has_avx2_fma()
+    }
+}
 
 /// Rows per block: small enough that a block of a few dozen columns stays in L1/L2 cache, large
 /// enough that per-block bookkeeping is negligible.
@@ -130,6 +141,9 @@ pub(crate) struct CentreTable<F> {
     /// `‖c‖²` per centre.
     pub norms: Vec<F>,
     table: DotTable<F>,
+    /// The same centres for the E-step's nearest-centre kernel, when it applies: at most
+    /// [`nearest::LANES`] centres, `f64` on a CPU with AVX-512 or `f32` on one with AVX2 + FMA.
+    nearest: Option<NearestTable<F>>,
 }
 
 impl<F: Float> CentreTable<F> {
@@ -138,10 +152,19 @@ impl<F: Float> CentreTable<F> {
         let norms: Vec<F> = (0..k)
             .map(|c| sq_norm(&centres[c * d..(c + 1) * d]))
             .collect();
+        let nearest = (k <= nearest::LANES && nearest_kernel_runs::<F>())
+            .then(|| NearestTable::new(centres, &norms, k, d));
         CentreTable {
             norms,
             table: DotTable::new(centres, k, d),
+            nearest,
         }
+    }
+
+    /// The centres laid out for the nearest-centre kernel, when it runs on this CPU.
+    #[inline]
+    pub fn nearest(&self) -> Option<&NearestTable<F>> {
+        self.nearest.as_ref()
     }
 
     /// Number of centres.
@@ -397,6 +420,13 @@ pub(crate) fn assign<F: Float>(
     let scratch = || vec![F::zero(); BLOCK_ROWS * k];
     let work = |dots: &mut Vec<F>, (b, lab): (usize, &mut [u32]), part: Option<&mut [F]>| {
         #[cfg(target_arch = "x86_64")]
+        if let Some(near) = table.nearest() {
+            // SAFETY: the table has a nearest-centre layout only when the CPU has what its
+            // kernel for `F` needs (`nearest_kernel_runs`), AVX2 and FMA included.
+            #[allow(unsafe_code)]
+            return unsafe { assign_block_nearest(p, near, b, lab, part) };
+        }
+        #[cfg(target_arch = "x86_64")]
         if table.uses_fma() {
             // SAFETY: the table uses its FMA build only when the CPU reported AVX2 and FMA,
             // which is all `assign_block_avx2_fma` requires.
@@ -435,6 +465,46 @@ fn assign_block_avx2_fma<F: Float>(
     assign_block::<F, true>(p, table, dots, b, lab, part)
 }
 
+/// [`assign_block`] through the nearest-centre kernel (`k <= 8`): labels and moves from
+/// [`NearestTable`], then the same sums.
+///
+/// # Safety
+/// The CPU must have what the kernel for `F` needs: AVX-512F for `f64`; AVX2 and FMA for both.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(unsafe_code)]
+unsafe fn assign_block_nearest<F: Float>(
+    p: &Prepared<F>,
+    near: &NearestTable<F>,
+    b: usize,
+    lab: &mut [u32],
+    part: Option<&mut [F]>,
+) -> usize {
+    use std::any::TypeId;
+    let d = p.d;
+    let start = b * BLOCK_ROWS;
+    let rows = &p.data[start * d..(start + lab.len()) * d];
+    let moves = if TypeId::of::<F>() == TypeId::of::<f64>() {
+        // SAFETY: `F` is `f64` (same TypeId), so the table and slice are reinterpreted as
+        // themselves; the caller guarantees AVX-512F, AVX2 and FMA.
+        unsafe {
+            let near = &*(near as *const NearestTable<F>).cast::<NearestTable<f64>>();
+            near.assign_avx512(cast(rows), d, lab)
+        }
+    } else {
+        // SAFETY: `Float` is implemented only for `f32` and `f64`, and `F` is not `f64`; the
+        // caller guarantees AVX2 and FMA.
+        unsafe {
+            let near = &*(near as *const NearestTable<F>).cast::<NearestTable<f32>>();
+            near.assign_avx2(cast(rows), d, lab)
+        }
+    };
+    if let Some(part) = part {
+        block_sums(p, b, lab, part, moves);
+    }
+    moves.changed
+}
+
 /// One block of the E-step: labels of rows `b * BLOCK_ROWS ..` and, with `part`, the block's
 /// weighted sums per cluster. Returns how many labels changed.
 #[inline(always)]
@@ -449,51 +519,61 @@ fn assign_block<F: Float, const FMA: bool>(
     let (d, k) = (p.d, table.k());
     let start = b * BLOCK_ROWS;
     let rows = &p.data[start * d..(start + lab.len()) * d];
-    let w = &p.weights[start..start + lab.len()];
     table.dots_with::<FMA>(rows, d, dots);
-    let mut changed = 0;
-    // Clusters that gained or lost a row of this block, as bits of `cluster_bit`.
-    let mut touched = 0u64;
+    let mut moves = Moves::default();
     for (l, dx) in lab.iter_mut().zip(dots.chunks_exact(k)) {
         let c = if FMA {
             table.argmin_avx(dx)
         } else {
             table.argmin(dx)
-        };
-        if *l != c as u32 {
-            changed += 1;
-            touched |= cluster_bit(*l) | cluster_bit(c as u32);
-            *l = c as u32;
+        } as u32;
+        if *l != c {
+            moves.record(*l, c);
+            *l = c;
         }
     }
-    // A cluster none of whose rows in this block moved has the sums already in the block's
-    // slot (the same rows, in the same order): only the touched clusters are summed again, and
-    // a block where no label changed (most blocks in late iterations) is not read at all.
-    if let Some(part) = part
-        && changed > 0
-    {
-        let redo = |c: u32| touched & cluster_bit(c) != 0;
-        let (sums, weights) = part.split_at_mut(k * d);
-        for c in (0..k).filter(|&c| redo(c as u32)) {
-            sums[c * d..(c + 1) * d].fill(F::zero());
-            weights[c] = F::zero();
-        }
-        for ((x, &l), &wi) in rows.chunks_exact(d).zip(lab.iter()).zip(w) {
-            let c = l as usize;
-            if redo(l) {
-                add_scaled(&mut sums[c * d..(c + 1) * d], x, wi);
-                weights[c] += wi;
-            }
+    if let Some(part) = part {
+        block_sums(p, b, lab, part, moves);
+    }
+    moves.changed
+}
+
+/// The block's weighted sums per cluster into its slot `part`, given the labels just written
+/// and the `moves` that led to them.
+///
+/// A cluster none of whose rows in this block moved has the sums already in the block's slot
+/// (the same rows, in the same order): only the touched clusters are summed again, and a block
+/// where no label changed (most blocks in late iterations) is not read at all.
+#[inline(always)]
+fn block_sums<F: Float>(p: &Prepared<F>, b: usize, lab: &[u32], part: &mut [F], moves: Moves) {
+    if moves.changed == 0 {
+        return;
+    }
+    let d = p.d;
+    let k = part.len() / (d + 1);
+    let start = b * BLOCK_ROWS;
+    let rows = &p.data[start * d..(start + lab.len()) * d];
+    let w = &p.weights[start..start + lab.len()];
+    let redo = |c: u32| moves.touched & cluster_bit(c) != 0;
+    let (sums, weights) = part.split_at_mut(k * d);
+    for c in (0..k).filter(|&c| redo(c as u32)) {
+        sums[c * d..(c + 1) * d].fill(F::zero());
+        weights[c] = F::zero();
+    }
+    for ((x, &l), &wi) in rows.chunks_exact(d).zip(lab.iter()).zip(w) {
+        let c = l as usize;
+        if redo(l) {
+            add_scaled(&mut sums[c * d..(c + 1) * d], x, wi);
+            weights[c] += wi;
         }
     }
-    changed
 }
 
 /// Bit `label` of a cluster mask, or every bit for "no label yet" and labels past 63: a
 /// cluster past 63 is then summed again whenever any label of its block changed (the same bits,
 /// only more work), and a row without a previous label makes every cluster be summed again.
 #[inline(always)]
-fn cluster_bit(label: u32) -> u64 {
+pub(crate) fn cluster_bit(label: u32) -> u64 {
     if label < 64 { 1 << label } else { u64::MAX }
 }
 

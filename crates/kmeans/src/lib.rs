@@ -79,6 +79,7 @@ mod kernel;
 mod lloyd;
 mod minibatch;
 mod model;
+mod nearest;
 mod params;
 
 pub use elbow::{

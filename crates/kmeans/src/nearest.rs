@@ -1,0 +1,448 @@
+//! The E-step's nearest-centre kernel for up to 8 centres: dot products, distances and arg-min
+//! of 8 rows at a time without leaving the registers.
+//!
+//! The general path ([`CentreTable::dots`](crate::kernel::CentreTable::dots) then an arg-min
+//! per row) writes every row's dot products to memory and reads them back, and its arg-min runs
+//! along one row at a time, a chain of compares across the centres. Here 8 rows' dot products
+//! stay in 8 registers (one register holds a row's 8 centres: 512 bits of `f64` with AVX-512,
+//! 256 bits of `f32` with AVX2), become distances there, and an 8 x 8 transpose turns them
+//! into one register per centre holding the 8 rows. The arg-min is then 8 vertical compares,
+//! each deciding 8 rows at once.
+//!
+//! The arithmetic is the general path's, operation for operation: each dot product is the
+//! in-order fused sum over features, the distance is `‖c‖² − (x·c + x·c)`, and the compare is
+//! "strictly less" against a running best that starts at `+∞`, centre by centre in order. So
+//! the labels are the same, ties (first centre wins) and NaN distances (never chosen) included;
+//! a test compares the two on data built to tie.
+
+use cartera_core::Float;
+#[cfg(target_arch = "x86_64")]
+use cartera_core::dots::prefetch_rows;
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64::*;
+
+/// Centres per register: the kernel handles `k <= LANES`.
+pub(crate) const LANES: usize = 8;
+
+/// Rows per group: one register of dot products each.
+const H: usize = 8;
+
+/// Rows ahead of the current group whose cache lines are prefetched (as the dot kernels).
+#[cfg(target_arch = "x86_64")]
+const AHEAD: usize = 16;
+
+/// Centres laid out for the kernel: `d x LANES` values, entry `j * LANES + c` is feature `j` of
+/// centre `c` (0 past the last centre), and the squared norms (`+∞` past the last centre, so
+/// padding is never nearer than a real centre).
+#[derive(Debug, Clone)]
+pub(crate) struct NearestTable<F> {
+    tab: Vec<F>,
+    norms: [F; LANES],
+}
+
+/// What one call did to a block's labels: how many changed, and the clusters that gained or
+/// lost a row (bits of [`cluster_bit`](crate::kernel::cluster_bit)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Moves {
+    pub changed: usize,
+    pub touched: u64,
+}
+
+impl Moves {
+    /// Records that a row went from cluster `old` to `new` (a different one).
+    #[inline(always)]
+    pub(crate) fn record(&mut self, old: u32, new: u32) {
+        self.changed += 1;
+        self.touched |= crate::kernel::cluster_bit(old) | crate::kernel::cluster_bit(new);
+    }
+}
+
+impl<F: Float> NearestTable<F> {
+    /// Lays out `k <= LANES` row-major centres of `d` features with their squared norms.
+    ///
+    /// # Panics
+    /// If `k > LANES` or the slices are shorter than `k * d` and `k` (programming errors).
+    pub(crate) fn new(centres: &[F], norms: &[F], k: usize, d: usize) -> Self {
+        assert!(k <= LANES && norms.len() == k && centres.len() >= k * d);
+        let mut tab = vec![F::zero(); d * LANES];
+        for c in 0..k {
+            for j in 0..d {
+                tab[j * LANES + c] = centres[c * d + j];
+            }
+        }
+        let mut n = [F::infinity(); LANES];
+        n[..k].copy_from_slice(norms);
+        NearestTable { tab, norms: n }
+    }
+
+    /// The rows that do not fill a group: the same operations one row at a time (fused
+    /// multiply-adds in feature order, then the strict compare from `+∞`).
+    #[inline(always)]
+    fn rest(&self, rows: &[F], d: usize, lab: &mut [u32], moves: &mut Moves) {
+        for (x, l) in rows.chunks_exact(d).zip(lab.iter_mut()) {
+            let mut best = 0u32;
+            let mut best_d = F::infinity();
+            for c in 0..LANES {
+                let mut a = F::zero();
+                for (j, &v) in x.iter().enumerate() {
+                    a = v.mul_add(self.tab[j * LANES + c], a);
+                }
+                let dist = self.norms[c] - (a + a);
+                if dist < best_d {
+                    best = c as u32;
+                    best_d = dist;
+                }
+            }
+            if *l != best {
+                moves.record(*l, best);
+                *l = best;
+            }
+        }
+    }
+}
+
+/// Compares 8 new labels with the old ones, records and writes the changes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn update_labels(new: __m256i, lab: &mut [u32; H], moves: &mut Moves) {
+    // SAFETY: `lab` holds 8 `u32`, one unaligned 256-bit load.
+    #[allow(unsafe_code)]
+    let old = unsafe { _mm256_loadu_si256(lab.as_ptr().cast()) };
+    let same = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(old, new))) as u32;
+    let mut diff = !same & 0xff;
+    if diff == 0 {
+        return;
+    }
+    let mut fresh = [0u32; H];
+    // SAFETY: `fresh` holds 8 `u32`, one unaligned 256-bit store.
+    #[allow(unsafe_code)]
+    unsafe {
+        _mm256_storeu_si256(fresh.as_mut_ptr().cast(), new)
+    };
+    while diff != 0 {
+        let h = diff.trailing_zeros() as usize;
+        moves.record(lab[h], fresh[h]);
+        diff &= diff - 1;
+    }
+    *lab = fresh;
+}
+
+impl NearestTable<f64> {
+    /// Nearest centre of every row of `rows` (`lab.len()` rows of `d` features) into `lab`,
+    /// with the moves against the labels `lab` held before. AVX-512 build: the caller checked
+    /// that the CPU has AVX-512F, AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(crate) fn assign_avx512(&self, rows: &[f64], d: usize, lab: &mut [u32]) -> Moves {
+        let mut moves = Moves::default();
+        let tab = &self.tab[..d * LANES];
+        // SAFETY (all loads below): `norms` holds 8 values; `tab` chunks hold 8.
+        #[allow(unsafe_code)]
+        let norms = unsafe { _mm512_loadu_pd(self.norms.as_ptr()) };
+        // Each row's offset in its own register (black_box keeps the compiler from walking
+        // from row to row with a chain of dependent adds).
+        let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
+        let mut groups = rows.chunks_exact(H * d);
+        let mut labs = lab.chunks_exact_mut(H);
+        let mut r = 0;
+        for (group, lab8) in groups.by_ref().zip(labs.by_ref()) {
+            prefetch_rows(rows, (r + AHEAD) * d, H * d);
+            let g = group.as_ptr();
+            let mut a = [_mm512_setzero_pd(); H];
+            for (j, tj) in tab.chunks_exact(LANES).enumerate() {
+                #[allow(unsafe_code)]
+                let tv = unsafe { _mm512_loadu_pd(tj.as_ptr()) };
+                for (acc, &o) in a.iter_mut().zip(&offs) {
+                    // SAFETY: `j < d` (tab holds d chunks) and `o <= 7 d`, so `o + j` lies in
+                    // `group` (H * d values).
+                    #[allow(unsafe_code)]
+                    let v = unsafe { *g.add(o + j) };
+                    *acc = _mm512_fmadd_pd(_mm512_set1_pd(v), tv, *acc);
+                }
+            }
+            let dist = a.map(|acc| _mm512_sub_pd(norms, _mm512_add_pd(acc, acc)));
+            let col = transpose_f64(dist);
+            let mut best = _mm512_set1_pd(f64::INFINITY);
+            let mut idx = _mm512_setzero_si512();
+            for (c, &v) in col.iter().enumerate() {
+                let m = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(v, best);
+                best = _mm512_mask_mov_pd(best, m, v);
+                idx = _mm512_mask_mov_epi64(idx, m, _mm512_set1_epi64(c as i64));
+            }
+            let lab8: &mut [u32; H] = lab8.try_into().expect("chunk of H labels");
+            update_labels(_mm512_cvtepi64_epi32(idx), lab8, &mut moves);
+            r += H;
+        }
+        self.rest(groups.remainder(), d, labs.into_remainder(), &mut moves);
+        moves
+    }
+}
+
+/// 8 x 8 transpose of `f64`: `out[c]` lane `h` is `rows[h]` lane `c`. Pairs, then 256-bit
+/// halves, then 512-bit halves (24 shuffles).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn transpose_f64(r: [__m512d; 8]) -> [__m512d; 8] {
+    // a0 = (r0, r1) at columns 0 2 4 6, a1 at columns 1 3 5 7; the same for rows 2-3, 4-5, 6-7.
+    let a = [
+        _mm512_unpacklo_pd(r[0], r[1]),
+        _mm512_unpackhi_pd(r[0], r[1]),
+        _mm512_unpacklo_pd(r[2], r[3]),
+        _mm512_unpackhi_pd(r[2], r[3]),
+        _mm512_unpacklo_pd(r[4], r[5]),
+        _mm512_unpackhi_pd(r[4], r[5]),
+        _mm512_unpacklo_pd(r[6], r[7]),
+        _mm512_unpackhi_pd(r[6], r[7]),
+    ];
+    // 128-bit lane i of a0 is column 2i of rows 0-1. Even lanes (columns 0, 4 / 1, 5) and odd
+    // lanes (columns 2, 6 / 3, 7) of rows 0-3, then of rows 4-7.
+    const EVEN: i32 = 0b10_00_10_00;
+    const ODD: i32 = 0b11_01_11_01;
+    let b = [
+        _mm512_shuffle_f64x2::<EVEN>(a[0], a[2]), // cols 0, 4 of rows 0-1, 2-3
+        _mm512_shuffle_f64x2::<ODD>(a[0], a[2]),  // cols 2, 6
+        _mm512_shuffle_f64x2::<EVEN>(a[1], a[3]), // cols 1, 5
+        _mm512_shuffle_f64x2::<ODD>(a[1], a[3]),  // cols 3, 7
+        _mm512_shuffle_f64x2::<EVEN>(a[4], a[6]), // the same for rows 4-7
+        _mm512_shuffle_f64x2::<ODD>(a[4], a[6]),
+        _mm512_shuffle_f64x2::<EVEN>(a[5], a[7]),
+        _mm512_shuffle_f64x2::<ODD>(a[5], a[7]),
+    ];
+    [
+        _mm512_shuffle_f64x2::<EVEN>(b[0], b[4]), // col 0
+        _mm512_shuffle_f64x2::<EVEN>(b[2], b[6]), // col 1
+        _mm512_shuffle_f64x2::<EVEN>(b[1], b[5]), // col 2
+        _mm512_shuffle_f64x2::<EVEN>(b[3], b[7]), // col 3
+        _mm512_shuffle_f64x2::<ODD>(b[0], b[4]),  // col 4
+        _mm512_shuffle_f64x2::<ODD>(b[2], b[6]),  // col 5
+        _mm512_shuffle_f64x2::<ODD>(b[1], b[5]),  // col 6
+        _mm512_shuffle_f64x2::<ODD>(b[3], b[7]),  // col 7
+    ]
+}
+
+impl NearestTable<f32> {
+    /// As the `f64` kernel, with 256-bit registers of 8 `f32`: AVX2 build, the caller checked
+    /// that the CPU has AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    pub(crate) fn assign_avx2(&self, rows: &[f32], d: usize, lab: &mut [u32]) -> Moves {
+        let mut moves = Moves::default();
+        let tab = &self.tab[..d * LANES];
+        // SAFETY (all loads below): `norms` holds 8 values; `tab` chunks hold 8.
+        #[allow(unsafe_code)]
+        let norms = unsafe { _mm256_loadu_ps(self.norms.as_ptr()) };
+        let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
+        let mut groups = rows.chunks_exact(H * d);
+        let mut labs = lab.chunks_exact_mut(H);
+        let mut r = 0;
+        for (group, lab8) in groups.by_ref().zip(labs.by_ref()) {
+            prefetch_rows(rows, (r + AHEAD) * d, H * d);
+            let g = group.as_ptr();
+            let mut a = [_mm256_setzero_ps(); H];
+            for (j, tj) in tab.chunks_exact(LANES).enumerate() {
+                #[allow(unsafe_code)]
+                let tv = unsafe { _mm256_loadu_ps(tj.as_ptr()) };
+                for (acc, &o) in a.iter_mut().zip(&offs) {
+                    // SAFETY: as in the `f64` kernel.
+                    #[allow(unsafe_code)]
+                    let v = unsafe { *g.add(o + j) };
+                    *acc = _mm256_fmadd_ps(_mm256_set1_ps(v), tv, *acc);
+                }
+            }
+            let dist = a.map(|acc| _mm256_sub_ps(norms, _mm256_add_ps(acc, acc)));
+            let col = transpose_f32(dist);
+            let mut best = _mm256_set1_ps(f32::INFINITY);
+            let mut idx = _mm256_setzero_ps();
+            for (c, &v) in col.iter().enumerate() {
+                let m = _mm256_cmp_ps::<_CMP_LT_OQ>(v, best);
+                best = _mm256_blendv_ps(best, v, m);
+                idx = _mm256_blendv_ps(idx, _mm256_castsi256_ps(_mm256_set1_epi32(c as i32)), m);
+            }
+            let lab8: &mut [u32; H] = lab8.try_into().expect("chunk of H labels");
+            update_labels(_mm256_castps_si256(idx), lab8, &mut moves);
+            r += H;
+        }
+        self.rest(groups.remainder(), d, labs.into_remainder(), &mut moves);
+        moves
+    }
+}
+
+/// 8 x 8 transpose of `f32` in 256-bit registers: `out[c]` lane `h` is `rows[h]` lane `c`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn transpose_f32(r: [__m256; 8]) -> [__m256; 8] {
+    let t = [
+        _mm256_unpacklo_ps(r[0], r[1]),
+        _mm256_unpackhi_ps(r[0], r[1]),
+        _mm256_unpacklo_ps(r[2], r[3]),
+        _mm256_unpackhi_ps(r[2], r[3]),
+        _mm256_unpacklo_ps(r[4], r[5]),
+        _mm256_unpackhi_ps(r[4], r[5]),
+        _mm256_unpacklo_ps(r[6], r[7]),
+        _mm256_unpackhi_ps(r[6], r[7]),
+    ];
+    const LO: i32 = 0b01_00_01_00;
+    const HI: i32 = 0b11_10_11_10;
+    let u = [
+        _mm256_shuffle_ps::<LO>(t[0], t[2]), // cols 0, 4 of rows 0-3
+        _mm256_shuffle_ps::<HI>(t[0], t[2]), // cols 1, 5
+        _mm256_shuffle_ps::<LO>(t[1], t[3]), // cols 2, 6
+        _mm256_shuffle_ps::<HI>(t[1], t[3]), // cols 3, 7
+        _mm256_shuffle_ps::<LO>(t[4], t[6]), // the same for rows 4-7
+        _mm256_shuffle_ps::<HI>(t[4], t[6]),
+        _mm256_shuffle_ps::<LO>(t[5], t[7]),
+        _mm256_shuffle_ps::<HI>(t[5], t[7]),
+    ];
+    [
+        _mm256_permute2f128_ps::<0x20>(u[0], u[4]),
+        _mm256_permute2f128_ps::<0x20>(u[1], u[5]),
+        _mm256_permute2f128_ps::<0x20>(u[2], u[6]),
+        _mm256_permute2f128_ps::<0x20>(u[3], u[7]),
+        _mm256_permute2f128_ps::<0x31>(u[0], u[4]),
+        _mm256_permute2f128_ps::<0x31>(u[1], u[5]),
+        _mm256_permute2f128_ps::<0x31>(u[2], u[6]),
+        _mm256_permute2f128_ps::<0x31>(u[3], u[7]),
+    ]
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use crate::kernel::CentreTable;
+    use cartera_core::CarteraRng;
+
+    /// Labels and moves of the general path: the dot-product table, then the scalar arg-min.
+    fn reference<F: cartera_core::Float>(
+        table: &CentreTable<F>,
+        rows: &[F],
+        d: usize,
+        lab: &mut [u32],
+    ) -> Moves {
+        let k = table.k();
+        let mut dots = vec![F::zero(); lab.len() * k];
+        table.dots(rows, d, &mut dots);
+        let mut moves = Moves::default();
+        for (l, dx) in lab.iter_mut().zip(dots.chunks_exact(k)) {
+            let c = table.argmin(dx) as u32;
+            if *l != c {
+                moves.record(*l, c);
+                *l = c;
+            }
+        }
+        moves
+    }
+
+    /// Values from a few levels, so that distances tie often (many exactly).
+    fn coarse(rng: &mut CarteraRng) -> f64 {
+        (rng.uniform() * 5.0).floor() - 2.0
+    }
+
+    fn agrees<F: cartera_core::Float>(
+        run: impl Fn(&CentreTable<F>, &[F], usize, &mut [u32]) -> Moves,
+    ) {
+        let mut rng = CarteraRng::seed_from_u64(5);
+        for k in 1..=LANES {
+            for (m, d) in [(8, 1), (19, 3), (64, 7), (37, 20), (3, 28)] {
+                for trial in 0..20 {
+                    let centres: Vec<F> = (0..k * d)
+                        .map(|_| F::cast_from_f64(coarse(&mut rng)))
+                        .collect();
+                    let mut rows: Vec<F> = (0..m * d)
+                        .map(|_| F::cast_from_f64(coarse(&mut rng)))
+                        .collect();
+                    if trial == 7 {
+                        // A NaN and an infinity in some rows: NaN distances are never chosen
+                        // by either path.
+                        rows[0] = F::nan();
+                        rows[(m - 1) * d] = F::infinity();
+                    }
+                    let table = CentreTable::new(&centres, k, d);
+                    let start: Vec<u32> = (0..m)
+                        .map(|i| match i % 3 {
+                            0 => u32::MAX,
+                            _ => (rng.uniform() * k as f64) as u32,
+                        })
+                        .collect();
+                    let (mut want, mut got) = (start.clone(), start.clone());
+                    let mw = reference(&table, &rows, d, &mut want);
+                    let mg = run(&table, &rows, d, &mut got);
+                    assert_eq!(got, want, "k {k} m {m} d {d} trial {trial}");
+                    assert_eq!(mg, mw, "k {k} m {m} d {d} trial {trial}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn f64_kernel_gives_the_general_labels() {
+        if !cartera_core::dots::has_avx512() {
+            return;
+        }
+        agrees::<f64>(|table, rows, d, lab| {
+            let near = table.nearest().expect("k <= 8 on an AVX-512 CPU");
+            // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
+            #[allow(unsafe_code)]
+            unsafe {
+                near.assign_avx512(rows, d, lab)
+            }
+        });
+    }
+
+    #[test]
+    fn f32_kernel_gives_the_general_labels() {
+        if !cartera_core::dots::has_avx2_fma() {
+            return;
+        }
+        agrees::<f32>(|table, rows, d, lab| {
+            let near = table.nearest().expect("k <= 8 on an AVX2 CPU");
+            // SAFETY: the CPU has AVX2 and FMA (checked above).
+            #[allow(unsafe_code)]
+            unsafe {
+                near.assign_avx2(rows, d, lab)
+            }
+        });
+    }
+
+    /// The transposes put row `h`, lane `c` at register `c`, lane `h`.
+    #[test]
+    fn transposes_are_transposes() {
+        if cartera_core::dots::has_avx512() {
+            let m: Vec<f64> = (0..64).map(f64::from).collect();
+            #[allow(unsafe_code)]
+            let out: Vec<f64> = unsafe {
+                let r: [__m512d; 8] = std::array::from_fn(|h| _mm512_loadu_pd(m[h * 8..].as_ptr()));
+                let t = transpose_f64(r);
+                let mut o = vec![0.0; 64];
+                for (c, v) in t.iter().enumerate() {
+                    _mm512_storeu_pd(o[c * 8..].as_mut_ptr(), *v);
+                }
+                o
+            };
+            for h in 0..8 {
+                for c in 0..8 {
+                    assert_eq!(out[c * 8 + h], m[h * 8 + c], "f64 row {h} col {c}");
+                }
+            }
+        }
+        if cartera_core::dots::has_avx2_fma() {
+            let m: Vec<f32> = (0..64u16).map(f32::from).collect();
+            #[allow(unsafe_code)]
+            let out: Vec<f32> = unsafe {
+                let r: [__m256; 8] = std::array::from_fn(|h| _mm256_loadu_ps(m[h * 8..].as_ptr()));
+                let t = transpose_f32(r);
+                let mut o = vec![0.0; 64];
+                for (c, v) in t.iter().enumerate() {
+                    _mm256_storeu_ps(o[c * 8..].as_mut_ptr(), *v);
+                }
+                o
+            };
+            for h in 0..8 {
+                for c in 0..8 {
+                    assert_eq!(out[c * 8 + h], m[h * 8 + c], "f32 row {h} col {c}");
+                }
+            }
+        }
+    }
+}
