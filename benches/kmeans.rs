@@ -5,8 +5,10 @@
 //! keeps a sample short; the peers' figures use n_init = 10.
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use cartera::core::datasets::Blobs;
+use cartera::kmeans::bench_support::LloydIteration;
 use cartera::kmeans::{Algorithm, KMeansParams, MiniBatchKMeansParams, elbow};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -61,5 +63,50 @@ fn elbow_curve(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, full_batch, elbow_curve);
+/// One Lloyd iteration on the full table, every row assigned and summed (labels forgotten
+/// before each, outside the timing): the figure that `benches/memory_floor.rs`'s read pass over
+/// the same 371,589 x 20 f64 matrix bounds from below. Centres: those of a 2-iteration fit.
+fn lloyd_iteration(c: &mut Criterion) {
+    let x = cartera::core::datasets::Blobs::new(ROWS)
+        .n_features(20)
+        .centers(8)
+        .cluster_std(5.0)
+        .seed(1)
+        .generate()
+        .expect("fixed, valid generator parameters")
+        .0;
+    let start = KMeansParams::new(8)
+        .n_init(1)
+        .max_iter(2)
+        .seed(0)
+        .fit(x.view())
+        .expect("valid");
+    let mut g = c.benchmark_group("kmeans_iteration");
+    g.sample_size(30);
+    let mut it64 = LloydIteration::new(x.view(), start.centroids().view());
+    g.bench_function("lloyd_f64_371589x20_k8", |b| {
+        b.iter_custom(|iters| time_steps(&mut it64, iters))
+    });
+    let x32 = x.mapv(|v| v as f32);
+    let c32 = start.centroids().mapv(|v| v as f32);
+    let mut it32 = LloydIteration::new(x32.view(), c32.view());
+    g.bench_function("lloyd_f32_371589x20_k8", |b| {
+        b.iter_custom(|iters| time_steps(&mut it32, iters))
+    });
+    g.finish();
+}
+
+/// `iters` full iterations, each timed alone (forgetting the labels is not timed).
+fn time_steps<F: cartera::core::Float>(it: &mut LloydIteration<F>, iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        it.forget_labels();
+        let t = Instant::now();
+        black_box(it.step());
+        total += t.elapsed();
+    }
+    total
+}
+
+criterion_group!(benches, full_batch, elbow_curve, lloyd_iteration);
 criterion_main!(benches);

@@ -5,6 +5,8 @@
 //! in block order (in `f64`), so results are the same bits with 1 or 64 threads.
 
 use crate::nearest::{self, Moves, NearestTable};
+#[cfg(target_arch = "x86_64")]
+use crate::sums;
 use cartera_core::Float;
 use cartera_core::dots::DotTable;
 use rayon::prelude::*;
@@ -36,6 +38,8 @@ pub(crate) struct Prepared<F> {
     pub data: Vec<F>,
     /// Sample weights (all one when none were given).
     pub weights: Vec<F>,
+    /// Whether every weight is exactly one (the sums then skip the product `x * 1 = x`).
+    pub unit: bool,
     /// Column means that were subtracted (as `F`, the values actually subtracted).
     pub mean: Vec<F>,
     /// Rows.
@@ -81,6 +85,7 @@ impl<F: Float> Prepared<F> {
             });
         Prepared {
             data,
+            unit: all_one(&weights),
             weights,
             mean,
             n,
@@ -94,6 +99,7 @@ impl<F: Float> Prepared<F> {
         let n = weights.len();
         Prepared {
             data,
+            unit: all_one(&weights),
             weights,
             mean: vec![F::zero(); d],
             n,
@@ -133,6 +139,11 @@ impl<F: Float> Prepared<F> {
             .sum::<f64>()
             / d as f64
     }
+}
+
+/// Whether every weight is exactly one.
+fn all_one<F: Float>(weights: &[F]) -> bool {
+    weights.iter().all(|&w| w == F::one())
 }
 
 /// Centres laid out for the distance kernel ([`DotTable`], shared with PCA's projection), with
@@ -554,8 +565,18 @@ fn block_sums<F: Float>(p: &Prepared<F>, b: usize, lab: &[u32], part: &mut [F], 
     let start = b * BLOCK_ROWS;
     let rows = &p.data[start * d..(start + lab.len()) * d];
     let w = &p.weights[start..start + lab.len()];
-    let redo = |c: u32| moves.touched & cluster_bit(c) != 0;
     let (sums, weights) = part.split_at_mut(k * d);
+    #[cfg(target_arch = "x86_64")]
+    if let Some(run) = sums_kernel::<F>(k, d) {
+        // SAFETY: `sums_kernel` answers only on a CPU with AVX-512F, for `k <= MAX_K` and
+        // `d` within its registers; labels are `< k` (written by the E-step).
+        #[allow(unsafe_code)]
+        unsafe {
+            run(rows, lab, w, d, moves.touched, p.unit, sums, weights)
+        };
+        return;
+    }
+    let redo = |c: u32| moves.touched & cluster_bit(c) != 0;
     for c in (0..k).filter(|&c| redo(c as u32)) {
         sums[c * d..(c + 1) * d].fill(F::zero());
         weights[c] = F::zero();
@@ -567,6 +588,31 @@ fn block_sums<F: Float>(p: &Prepared<F>, b: usize, lab: &[u32], part: &mut [F], 
             weights[c] += wi;
         }
     }
+}
+
+/// The signature of [`sums::sums_f64`] and [`sums::sums_f32`], over `F`.
+#[cfg(target_arch = "x86_64")]
+type SumsKernel<F> = unsafe fn(&[F], &[u32], &[F], usize, u64, bool, &mut [F], &mut [F]);
+
+/// The AVX-512 sums kernel for `F`, when the CPU has AVX-512F and the shape fits it (`k <=
+/// 64` clusters, at most four 512-bit registers of features).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn sums_kernel<F: Float>(k: usize, d: usize) -> Option<SumsKernel<F>> {
+    use std::any::{Any, TypeId};
+    let lanes = 64 / std::mem::size_of::<F>();
+    if k > sums::MAX_K || d > sums::MAX_VECTORS * lanes || !cartera_core::dots::has_avx512() {
+        return None;
+    }
+    let f64_kernel: SumsKernel<f64> = sums::sums_f64;
+    let f32_kernel: SumsKernel<f32> = sums::sums_f32;
+    // The kernel for `F` itself (`Float` is implemented for `f32` and `f64` only).
+    let any: &dyn Any = if TypeId::of::<F>() == TypeId::of::<f64>() {
+        &f64_kernel
+    } else {
+        &f32_kernel
+    };
+    any.downcast_ref::<SumsKernel<F>>().copied()
 }
 
 /// Bit `label` of a cluster mask, or every bit for "no label yet" and labels past 63: a

@@ -72,6 +72,8 @@
 //! `CarteraRng::stream(seed, r)`; the restart with the lowest inertia wins (ties: the lower
 //! restart index). The same seed gives the same model with 1 or 64 threads.
 
+#[doc(hidden)]
+pub mod bench_support;
 mod elbow;
 mod elkan;
 mod init;
@@ -81,6 +83,7 @@ mod minibatch;
 mod model;
 mod nearest;
 mod params;
+mod sums;
 
 pub use elbow::{
     DEFAULT_SENSITIVITY, ElbowCurve, elbow, elbow_with_sensitivity, kneedle_decreasing_convex,

@@ -1,0 +1,266 @@
+//! The E-step's per-cluster sums of a block, cluster by cluster in registers (AVX-512).
+//!
+//! The general loop adds each row into its cluster's sums in memory: per row, a load, an add
+//! and a store of every feature, and the next row of the same cluster waits for that store.
+//! Here the block's rows are first ordered by cluster (a counting sort of at most 256 labels),
+//! then each touched cluster's rows are added into at most four 512-bit registers (up to 32
+//! `f64` or 64 `f32` features) and stored once.
+//!
+//! Each sum gets the general loop's operations in the general loop's order: it starts at zero,
+//! and the cluster's rows are added in row order, each as `s + x * w` (a product rounded, then
+//! the sum; with unit weights `x * 1 = x` exactly, so the product is skipped). The sums are
+//! therefore the same bits (tested).
+
+use crate::kernel::BLOCK_ROWS;
+
+/// Most clusters the kernel handles (touched clusters are bits of a `u64`).
+pub(crate) const MAX_K: usize = 64;
+
+/// Most 512-bit registers of features per row.
+pub(crate) const MAX_VECTORS: usize = 4;
+
+/// Rows of a block in cluster order: `order[start[c]..start[c + 1]]` are the rows labelled `c`,
+/// in row order.
+struct ByCluster {
+    order: [u16; BLOCK_ROWS],
+    start: [u16; MAX_K + 1],
+}
+
+impl ByCluster {
+    /// Counting sort of `lab` (`lab.len() <= BLOCK_ROWS`, labels `< k <= MAX_K`).
+    #[inline(always)]
+    fn new(lab: &[u32], k: usize) -> Self {
+        let mut start = [0u16; MAX_K + 1];
+        for &l in lab {
+            start[l as usize + 1] += 1;
+        }
+        for c in 0..k {
+            start[c + 1] += start[c];
+        }
+        let mut next = start;
+        let mut order = [0u16; BLOCK_ROWS];
+        for (i, &l) in lab.iter().enumerate() {
+            let slot = &mut next[l as usize];
+            order[*slot as usize] = i as u16;
+            *slot += 1;
+        }
+        ByCluster { order, start }
+    }
+
+    /// Rows labelled `c`.
+    #[inline(always)]
+    fn rows(&self, c: usize) -> &[u16] {
+        &self.order[self.start[c] as usize..self.start[c + 1] as usize]
+    }
+}
+
+/// Generates the kernel for one element type: `$name(rows, lab, w, d, touched, unit, sums,
+/// weights)` writes, for every cluster `c < weights.len()` whose bit is set in `touched`,
+/// `sums[c * d..(c + 1) * d]` and `weights[c]`. Callers check `weights.len() <= MAX_K`, `d <=
+/// MAX_VECTORS * $lanes`, labels `< weights.len()`, and the CPU's AVX-512F.
+macro_rules! sums_kernel {
+    ($name:ident, $body:ident, $t:ty, $v:ty, $lanes:expr, $mask:ty, $zero:ident, $set1:ident,
+     $mload:ident, $mstore:ident, $mul:ident, $add:ident) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
+        pub(crate) fn $name(
+            rows: &[$t],
+            lab: &[u32],
+            w: &[$t],
+            d: usize,
+            touched: u64,
+            unit: bool,
+            sums: &mut [$t],
+            weights: &mut [$t],
+        ) {
+            match (d.div_ceil($lanes), unit) {
+                (0 | 1, true) => $body::<1, true>(rows, lab, w, d, touched, sums, weights),
+                (0 | 1, false) => $body::<1, false>(rows, lab, w, d, touched, sums, weights),
+                (2, true) => $body::<2, true>(rows, lab, w, d, touched, sums, weights),
+                (2, false) => $body::<2, false>(rows, lab, w, d, touched, sums, weights),
+                (3, true) => $body::<3, true>(rows, lab, w, d, touched, sums, weights),
+                (3, false) => $body::<3, false>(rows, lab, w, d, touched, sums, weights),
+                (_, true) => $body::<4, true>(rows, lab, w, d, touched, sums, weights),
+                (_, false) => $body::<4, false>(rows, lab, w, d, touched, sums, weights),
+            }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        #[inline]
+        fn $body<const NV: usize, const UNIT: bool>(
+            rows: &[$t],
+            lab: &[u32],
+            w: &[$t],
+            d: usize,
+            touched: u64,
+            sums: &mut [$t],
+            weights: &mut [$t],
+        ) {
+            use std::arch::x86_64::*;
+            let k = weights.len();
+            assert!(
+                k <= MAX_K
+                    && d <= NV * $lanes
+                    && rows.len() == lab.len() * d
+                    && w.len() == lab.len()
+                    && sums.len() == k * d
+            );
+            let by = ByCluster::new(lab, k);
+            // Lanes of register `q` that hold features (`d` may end inside a register).
+            let masks: [$mask; NV] = std::array::from_fn(|q| {
+                let left = d.saturating_sub(q * $lanes).min($lanes);
+                ((1u64 << left) - 1) as $mask
+            });
+            for c in (0..k).filter(|&c| touched & (1u64 << c) != 0) {
+                let mut acc = [$zero(); NV];
+                let mine = by.rows(c);
+                // Unit weights add up to the count exactly (integers below 2^24).
+                let mut ws: $t = if UNIT { mine.len() as $t } else { 0.0 };
+                for &i in mine {
+                    let i = i as usize;
+                    // `i < lab.len()` (ByCluster orders the rows of `lab`), so row `i` lies in
+                    // `rows` (asserted above: `lab.len() * d` values) and `w[i]` exists.
+                    let x = rows[i * d..].as_ptr();
+                    let wi = if UNIT { 1.0 } else { w[i] };
+                    if !UNIT {
+                        ws += wi;
+                    }
+                    for (q, a) in acc.iter_mut().enumerate() {
+                        // SAFETY: the mask selects the lanes `q * $lanes + l < d` only, all
+                        // inside row `i` (masked-off lanes are not read and cannot fault).
+                        #[allow(unsafe_code)]
+                        let v = unsafe { $mload(masks[q], x.add(q * $lanes)) };
+                        let v = if UNIT { v } else { $mul(v, $set1(wi)) };
+                        *a = $add(*a, v);
+                    }
+                }
+                let out = sums[c * d..(c + 1) * d].as_mut_ptr();
+                for (q, a) in acc.into_iter().enumerate() {
+                    // SAFETY: as for the loads, the mask keeps the stores inside the cluster's
+                    // `d` sums.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        $mstore(out.add(q * $lanes), masks[q], a)
+                    };
+                }
+                weights[c] = ws;
+            }
+        }
+    };
+}
+
+sums_kernel!(
+    sums_f64,
+    sums_f64_body,
+    f64,
+    __m512d,
+    8,
+    u8,
+    _mm512_setzero_pd,
+    _mm512_set1_pd,
+    _mm512_maskz_loadu_pd,
+    _mm512_mask_storeu_pd,
+    _mm512_mul_pd,
+    _mm512_add_pd
+);
+sums_kernel!(
+    sums_f32,
+    sums_f32_body,
+    f32,
+    __m512,
+    16,
+    u16,
+    _mm512_setzero_ps,
+    _mm512_set1_ps,
+    _mm512_maskz_loadu_ps,
+    _mm512_mask_storeu_ps,
+    _mm512_mul_ps,
+    _mm512_add_ps
+);
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use cartera_core::CarteraRng;
+
+    /// The general loop: rows in order, `s += x * w` into zeroed sums of touched clusters.
+    fn reference<T>(
+        rows: &[T],
+        lab: &[u32],
+        w: &[T],
+        d: usize,
+        touched: u64,
+        k: usize,
+    ) -> (Vec<T>, Vec<T>)
+    where
+        T: Copy + Default + std::ops::Add<Output = T> + std::ops::Mul<Output = T>,
+    {
+        let mut sums = vec![T::default(); k * d];
+        let mut weights = vec![T::default(); k];
+        for ((x, &l), &wi) in rows.chunks_exact(d).zip(lab).zip(w) {
+            let c = l as usize;
+            if touched & (1u64 << c) != 0 {
+                for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(x) {
+                    *s = *s + v * wi;
+                }
+                weights[c] = weights[c] + wi;
+            }
+        }
+        (sums, weights)
+    }
+
+    macro_rules! agrees {
+        ($test:ident, $t:ty, $kernel:ident, $lanes:expr) => {
+            /// Same bits as the general loop for every width up to four registers, unit and
+            /// other weights, all and some clusters touched, full and short blocks.
+            #[test]
+            fn $test() {
+                if !cartera_core::dots::has_avx512() {
+                    return;
+                }
+                let mut rng = CarteraRng::seed_from_u64(17);
+                for d in 1..=MAX_VECTORS * $lanes {
+                    for (m, k) in [(BLOCK_ROWS, 8), (37, 3), (BLOCK_ROWS, MAX_K), (5, 1)] {
+                        for unit in [true, false] {
+                            let rows: Vec<$t> = (0..m * d)
+                                .map(|_| (rng.uniform() * 20.0 - 10.0) as $t)
+                                .collect();
+                            let lab: Vec<u32> =
+                                (0..m).map(|_| (rng.uniform() * k as f64) as u32).collect();
+                            let w: Vec<$t> = (0..m)
+                                .map(|_| {
+                                    if unit {
+                                        1.0
+                                    } else {
+                                        (0.1 + rng.uniform() * 3.0) as $t
+                                    }
+                                })
+                                .collect();
+                            let touched = if m == 37 { 0b101 } else { u64::MAX };
+                            let (want_s, want_w) = reference(&rows, &lab, &w, d, touched, k);
+                            let mut sums = vec![0.0; k * d];
+                            let mut weights = vec![0.0; k];
+                            // SAFETY: the CPU has AVX-512F (checked above).
+                            #[allow(unsafe_code)]
+                            unsafe {
+                                $kernel(&rows, &lab, &w, d, touched, unit, &mut sums, &mut weights)
+                            };
+                            let bits = |v: &[$t]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                            assert_eq!(bits(&sums), bits(&want_s), "d {d} m {m} k {k} unit {unit}");
+                            assert_eq!(
+                                bits(&weights),
+                                bits(&want_w),
+                                "d {d} m {m} k {k} unit {unit}"
+                            );
+                        }
+                    }
+                }
+            }
+        };
+    }
+
+    agrees!(f64_sums_are_the_general_bits, f64, sums_f64, 8);
+    agrees!(f32_sums_are_the_general_bits, f32, sums_f32, 16);
+}
