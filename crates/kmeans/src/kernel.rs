@@ -435,7 +435,7 @@ pub(crate) fn assign<F: Float>(
             // SAFETY: the table has a nearest-centre layout only when the CPU has what its
             // kernel for `F` needs (`nearest_kernel_runs`), AVX2 and FMA included.
             #[allow(unsafe_code)]
-            return unsafe { assign_block_nearest(p, near, b, lab, part) };
+            return unsafe { assign_block_nearest(p, near, dots, b, lab, part) };
         }
         #[cfg(target_arch = "x86_64")]
         if table.uses_fma() {
@@ -487,6 +487,7 @@ fn assign_block_avx2_fma<F: Float>(
 unsafe fn assign_block_nearest<F: Float>(
     p: &Prepared<F>,
     near: &NearestTable<F>,
+    scratch: &mut Vec<F>,
     b: usize,
     lab: &mut [u32],
     part: Option<&mut [F]>,
@@ -507,7 +508,13 @@ unsafe fn assign_block_nearest<F: Float>(
         // caller guarantees AVX2 and FMA.
         unsafe {
             let near = &*(near as *const NearestTable<F>).cast::<NearestTable<f32>>();
-            near.assign_avx2(cast(rows), d, lab)
+            if cartera_core::dots::has_avx512() {
+                // The same reinterpretation for the scratch buffer (`Vec<f32>` itself).
+                let buf = &mut *(scratch as *mut Vec<F>).cast::<Vec<f32>>();
+                near.assign_avx512(cast(rows), d, lab, buf)
+            } else {
+                near.assign_avx2(cast(rows), d, lab)
+            }
         }
     };
     if let Some(part) = part {
