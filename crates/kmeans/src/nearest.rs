@@ -55,6 +55,19 @@ pub(crate) struct Moves {
 }
 
 impl Moves {
+    /// Records the rows whose bits are set in `diff` as moved from `old[h]` to `new[h]`. Once
+    /// every cluster is marked (a row without a previous label marks them all: the first
+    /// E-step of a run), only the count is kept up.
+    #[inline(always)]
+    fn record_rows(&mut self, mut diff: u32, old: &[u32], new: &[u32]) {
+        self.changed += diff.count_ones() as usize;
+        while diff != 0 && self.touched != u64::MAX {
+            let h = diff.trailing_zeros() as usize;
+            self.touched |= crate::kernel::cluster_bit(old[h]) | crate::kernel::cluster_bit(new[h]);
+            diff &= diff - 1;
+        }
+    }
+
     /// Records that a row went from cluster `old` to `new` (a different one).
     #[inline(always)]
     pub(crate) fn record(&mut self, old: u32, new: u32) {
@@ -122,7 +135,7 @@ fn update_labels(new: __m256i, lab: &mut [u32; H], moves: &mut Moves) {
     #[allow(unsafe_code)]
     let old = unsafe { _mm256_loadu_si256(lab.as_ptr().cast()) };
     let same = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(old, new))) as u32;
-    let mut diff = !same & 0xff;
+    let diff = !same & 0xff;
     if diff == 0 {
         return;
     }
@@ -132,11 +145,7 @@ fn update_labels(new: __m256i, lab: &mut [u32; H], moves: &mut Moves) {
     unsafe {
         _mm256_storeu_si256(fresh.as_mut_ptr().cast(), new)
     };
-    while diff != 0 {
-        let h = diff.trailing_zeros() as usize;
-        moves.record(lab[h], fresh[h]);
-        diff &= diff - 1;
-    }
+    moves.record_rows(diff, lab, &fresh);
     *lab = fresh;
 }
 
@@ -377,7 +386,7 @@ fn update_labels16(new: __m512i, lab: &mut [u32; 2 * H], moves: &mut Moves) {
     // SAFETY: `lab` holds 16 `u32`, one unaligned 512-bit load.
     #[allow(unsafe_code)]
     let old = unsafe { _mm512_loadu_si512(lab.as_ptr().cast()) };
-    let mut diff = u32::from(_mm512_cmpneq_epi32_mask(old, new));
+    let diff = u32::from(_mm512_cmpneq_epi32_mask(old, new));
     if diff == 0 {
         return;
     }
@@ -387,11 +396,7 @@ fn update_labels16(new: __m512i, lab: &mut [u32; 2 * H], moves: &mut Moves) {
     unsafe {
         _mm512_storeu_si512(fresh.as_mut_ptr().cast(), new)
     };
-    while diff != 0 {
-        let h = diff.trailing_zeros() as usize;
-        moves.record(lab[h], fresh[h]);
-        diff &= diff - 1;
-    }
+    moves.record_rows(diff, lab, &fresh);
     *lab = fresh;
 }
 
