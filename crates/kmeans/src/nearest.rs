@@ -323,6 +323,10 @@ impl NearestTable<f32> {
         }
         // Lane 2i takes lane i of the first row, lane 2i + 1 lane i of the second (16 + i).
         let interleave = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+        // The features past the last whole chunk of 8, and their load and store masks.
+        let tail = d % 8;
+        let tail_in = ((1u32 << tail) - 1) as u16;
+        let tail_out = ((1u64 << (2 * tail)) - 1) as u16;
         // Each pair's offset in `buf`, in its own register (see the `f64` kernel).
         let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|p| p * 2 * d));
         let mut groups = rows.chunks_exact(G * d);
@@ -332,19 +336,25 @@ impl NearestTable<f32> {
             prefetch_rows(rows, (r + AHEAD) * d, G * d);
             for (pair, out) in group.chunks_exact(2 * d).zip(buf.chunks_exact_mut(2 * d)) {
                 let (a, b) = pair.split_at(d);
-                for j0 in (0..d).step_by(8) {
-                    let len = (d - j0).min(8);
-                    // SAFETY: the masks keep the loads to `a[j0..j0 + len]` and
-                    // `b[j0..j0 + len]` and the store to `out[2 j0..2 (j0 + len)]`, inside
-                    // the slices (`len <= d - j0`; `out` holds `2 d`).
-                    #[allow(unsafe_code)]
-                    unsafe {
-                        let m = ((1u32 << len) - 1) as u16;
-                        let va = _mm512_maskz_loadu_ps(m, a.as_ptr().add(j0));
-                        let vb = _mm512_maskz_loadu_ps(m, b.as_ptr().add(j0));
+                let (a, b, o) = (a.as_ptr(), b.as_ptr(), out.as_mut_ptr());
+                // SAFETY: whole chunks read `a[8q..8q + 8]`, `b[8q..8q + 8]` (`8q + 8 <= d`)
+                // and write `out[16q..16q + 16]` (`out` holds `2 d`); the last, partial chunk
+                // is masked to the same bounds. Only the low 8 lanes of the widened loads are
+                // read by the permutation.
+                #[allow(unsafe_code)]
+                unsafe {
+                    for q in 0..d / 8 {
+                        let va = _mm512_castps256_ps512(_mm256_loadu_ps(a.add(8 * q)));
+                        let vb = _mm512_castps256_ps512(_mm256_loadu_ps(b.add(8 * q)));
                         let v = _mm512_permutex2var_ps(va, interleave, vb);
-                        let m2 = ((1u64 << (2 * len)) - 1) as u16;
-                        _mm512_mask_storeu_ps(out.as_mut_ptr().add(2 * j0), m2, v);
+                        _mm512_storeu_ps(o.add(16 * q), v);
+                    }
+                    if tail > 0 {
+                        let j0 = d - tail;
+                        let va = _mm512_maskz_loadu_ps(tail_in, a.add(j0));
+                        let vb = _mm512_maskz_loadu_ps(tail_in, b.add(j0));
+                        let v = _mm512_permutex2var_ps(va, interleave, vb);
+                        _mm512_mask_storeu_ps(o.add(2 * j0), tail_out, v);
                     }
                 }
             }
