@@ -163,7 +163,9 @@ impl<F: Float> CentreTable<F> {
         let norms: Vec<F> = (0..k)
             .map(|c| sq_norm(&centres[c * d..(c + 1) * d]))
             .collect();
-        let nearest = (k <= nearest::LANES && nearest_kernel_runs::<F>())
+        // Zero features (never reaches a fit, which rejects empty data) stay on the general
+        // path.
+        let nearest = (k <= nearest::LANES && d > 0 && nearest_kernel_runs::<F>())
             .then(|| NearestTable::new(centres, &norms, k, d));
         CentreTable {
             norms,
@@ -868,6 +870,24 @@ mod tests {
     #[test]
     fn avx2_argmin_matches_scalar_f64() {
         argmin_builds_agree::<f64>();
+    }
+
+    /// Centres of zero features build a table (on the general path), and up to 8 centres of
+    /// some features get the nearest-centre layout where the CPU runs its kernel.
+    #[test]
+    fn nearest_layout_only_where_it_applies() {
+        assert!(CentreTable::<f64>::new(&[], 3, 0).nearest().is_none());
+        let centres = vec![1.0f64; 9 * 2];
+        assert!(CentreTable::new(&centres, 9, 2).nearest().is_none());
+        assert_eq!(
+            CentreTable::new(&centres, 8, 2).nearest().is_some(),
+            cartera_core::dots::has_avx512()
+        );
+        let centres32 = vec![1.0f32; 8 * 2];
+        assert_eq!(
+            CentreTable::new(&centres32, 8, 2).nearest().is_some(),
+            cartera_core::dots::has_avx2_fma()
+        );
     }
 
     /// `add_scaled` adds every element once, whatever the length's remainder by 8 and 4.

@@ -80,9 +80,10 @@ impl<F: Float> NearestTable<F> {
     /// Lays out `k <= LANES` row-major centres of `d` features with their squared norms.
     ///
     /// # Panics
-    /// If `k > LANES` or the slices are shorter than `k * d` and `k` (programming errors).
+    /// If `k > LANES`, `d == 0` (the kernels walk rows in chunks of `d`) or the slices are
+    /// shorter than `k * d` and `k` (programming errors: fits reject empty data first).
     pub(crate) fn new(centres: &[F], norms: &[F], k: usize, d: usize) -> Self {
-        assert!(k <= LANES && norms.len() == k && centres.len() >= k * d);
+        assert!(k <= LANES && d > 0 && norms.len() == k && centres.len() >= k * d);
         let mut tab = vec![F::zero(); d * LANES];
         for c in 0..k {
             for j in 0..d {
@@ -310,10 +311,6 @@ impl NearestTable<f32> {
         /// Rows per group: 8 pairs.
         const G: usize = 2 * H;
         let mut moves = Moves::default();
-        if d == 0 {
-            self.rest(rows, d, lab, &mut moves);
-            return moves;
-        }
         let tab = &self.tab2[..d * 2 * LANES];
         // SAFETY (loads of `norms2` and of `tab` chunks): both hold 16 values.
         #[allow(unsafe_code)]
