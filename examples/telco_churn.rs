@@ -57,6 +57,9 @@ use cartera::scoring::tiers::{TierBounds, TierTable, risk_tiers};
 use cartera::silhouette::SilhouetteParams;
 use ndarray::{Array1, Array2, Axis};
 
+/// Rows scored at a time by the churn model (see where every row is scored).
+const SCORE_CHUNK: usize = 1 << 16;
+
 /// The unique-ID column, the label, and the text columns that are neither features nor groups.
 const ID: &str = "IMEI";
 const LABEL: &str = "CHURN";
@@ -294,10 +297,6 @@ pub fn run(opts: &Options) -> Result<Summary> {
     let cols: Vec<String> = trees_train.names().to_vec();
     let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let x_train = trees_train.to_array::<f64>(&col_refs)?;
-    let x_every = trees_prep
-        .transform(&features)?
-        .0
-        .to_array::<f64>(&col_refs)?;
     let y_train: Vec<usize> = split.train.iter().map(|&i| churn[i]).collect();
     let y_valid: Vec<usize> = split.valid.iter().map(|&i| churn[i]).collect();
     clock.lap("churn_prep");
@@ -310,8 +309,19 @@ pub fn run(opts: &Options) -> Result<Summary> {
         .seed(opts.seed)
         .feature_names(Some(cols.clone()))
         .fit(x_train.view(), y_train_f.view())?;
-    // Every row is scored once; the validation rows' scores are picked out of those.
-    let p_every = gbdt.predict_proba(x_every.view())?.column(1).to_vec();
+    // Every row is scored once; the validation rows' scores are picked out of those. Rows go
+    // through the fitted one-hot step and the model in chunks: the matrix of all rows (350 MB
+    // of f64 on the full table) is never held at once, and on the VMs we measure on, fresh
+    // memory costs more than the copies (docs/benchmarks.md, the studies).
+    let mut p_every = Vec::with_capacity(features.n_rows());
+    let every: Vec<usize> = (0..features.n_rows()).collect();
+    for rows in every.chunks(SCORE_CHUNK) {
+        let x = trees_prep
+            .transform(&features.take_rows(rows)?)?
+            .0
+            .to_array::<f64>(&col_refs)?;
+        p_every.extend(gbdt.predict_proba(x.view())?.column(1).iter());
+    }
     let p_valid: Vec<f64> = split.valid.iter().map(|&i| p_every[i]).collect();
     let gbdt_quality = quality(&y_valid, &p_valid)?;
     clock.lap("churn_gbdt");
@@ -424,6 +434,10 @@ pub fn run(opts: &Options) -> Result<Summary> {
         files.push(write_csv(&raw, &opts.out, "telco.csv")?);
     }
     if opts.write_features {
+        let x_every = trees_prep
+            .transform(&features)?
+            .0
+            .to_array::<f64>(&col_refs)?;
         let mut t = Table::from_array(&col_refs, x_every.view())?;
         t.push_column(
             LABEL,
