@@ -311,6 +311,67 @@ pub fn prefetch_rows<T>(rows: &[T], from: usize, len: usize) {
     }
 }
 
+/// Generates the one-register kernel `$name(tiles, k, rows, d, out)` of a build (`$features`):
+/// `H` rows at a time against a tile of `$lanes` vectors, `H` independent accumulators; the
+/// last rows one at a time. `$put(out, acc, width)` writes the first `width` sums of a row.
+/// Each row's offset from its group's start is kept in its own register: the compiler
+/// otherwise walked from row to row adding `d` each time, a chain of 8 dependent adds per
+/// feature that bounded the loop.
+#[cfg(target_arch = "x86_64")]
+macro_rules! tall {
+    ($name:ident, $features:literal, $t:ty, $v:ty, $lanes:expr, $zero:ident, $set1:ident,
+     $load:ident, $put:ident, $fmadd:ident) => {
+        #[target_feature(enable = $features)]
+        pub(super) fn $name(tiles: &[$t], k: usize, rows: &[$t], d: usize, out: &mut [$t]) {
+            const W: usize = $lanes;
+            const H: usize = 8;
+            let load = |s: &[$t; W]| -> $v {
+                // SAFETY: `s` holds `$lanes` values; an unaligned load.
+                #[allow(unsafe_code)]
+                unsafe {
+                    $load(s.as_ptr())
+                }
+            };
+            let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
+            for (ch, t) in tiles.chunks_exact(W * d).enumerate() {
+                let c0 = ch * W;
+                let width = (k - c0).min(W);
+                let mut groups = rows.chunks_exact(H * d);
+                let mut r = 0;
+                for group in groups.by_ref() {
+                    super::prefetch_rows(rows, (r + AHEAD) * d, H * d);
+                    let mut a = [$zero(); H];
+                    let g = group.as_ptr();
+                    for (j, tj) in t.chunks_exact(W).enumerate() {
+                        // The chunk has exactly `W` values (chunks_exact).
+                        let tv = load(tj.try_into().expect("chunk of W"));
+                        for (acc, &o) in a.iter_mut().zip(&offs) {
+                            // SAFETY: `t` holds `W * d` values, so `j < d`, and `group` holds
+                            // `H * d` (chunks_exact), so `o + j < H * d`. Checked indexing
+                            // cost 7 compares per feature in the f64 build.
+                            #[allow(unsafe_code)]
+                            let v = unsafe { *g.add(o + j) };
+                            *acc = $fmadd($set1(v), tv, *acc);
+                        }
+                    }
+                    for (h, acc) in a.into_iter().enumerate() {
+                        $put(&mut out[(r + h) * k + c0..], acc, width);
+                    }
+                    r += H;
+                }
+                for x in groups.remainder().chunks_exact(d) {
+                    let mut acc = $zero();
+                    for (tj, &v) in t.chunks_exact(W).zip(x) {
+                        acc = $fmadd($set1(v), load(tj.try_into().expect("chunk of W")), acc);
+                    }
+                    $put(&mut out[r * k + c0..], acc, width);
+                    r += 1;
+                }
+            }
+        }
+    };
+}
+
 /// The AVX2 kernels, one per shape and element type (`DotTable::dots_avx`).
 #[cfg(target_arch = "x86_64")]
 mod avx {
@@ -398,87 +459,60 @@ mod avx {
         };
     }
 
-    /// Generates `$name(tiles, k, rows, d, out)`: 8 rows at a time against a tile of `$lanes`
-    /// vectors (one register), 8 independent accumulators; the last rows one at a time.
-    macro_rules! tall {
-        ($name:ident, $t:ty, $v:ty, $lanes:expr, $zero:ident, $set1:ident, $load:ident, $store:ident, $fmadd:ident) => {
+    /// Generates `$name(o, a, width)`: the first `width` sums of a 256-bit register into `o`.
+    /// A full tile is one register store; going through a buffer and a slice copy compiled to a
+    /// call to `memcpy` (with a `vzeroupper`) per row.
+    macro_rules! put {
+        ($name:ident, $t:ty, $v:ty, $lanes:expr, $store:ident) => {
             #[target_feature(enable = "avx2,fma")]
-            pub(super) fn $name(tiles: &[$t], k: usize, rows: &[$t], d: usize, out: &mut [$t]) {
-                const W: usize = $lanes;
-                const H: usize = 8;
-                let load = |s: &[$t; W]| -> $v {
-                    // SAFETY: `s` holds `$lanes` values; an unaligned load.
+            #[inline]
+            fn $name(o: &mut [$t], a: $v, width: usize) {
+                if width == $lanes && o.len() >= $lanes {
+                    // SAFETY: `o` holds at least `$lanes` values (checked just above).
                     #[allow(unsafe_code)]
                     unsafe {
-                        $load(s.as_ptr())
-                    }
-                };
-                // As in `wide!`: a full tile is one register store, never a `memcpy` call.
-                let put = |o: &mut [$t], a: $v, width: usize| {
-                    if width == W && o.len() >= W {
-                        // SAFETY: `o` holds at least `$lanes` values (checked just above).
-                        #[allow(unsafe_code)]
-                        unsafe {
-                            $store(o.as_mut_ptr(), a)
-                        };
-                        return;
-                    }
-                    let mut buf = [0.0; W];
-                    // SAFETY: `buf` holds `$lanes` values; an unaligned store.
-                    #[allow(unsafe_code)]
-                    unsafe {
-                        $store(buf.as_mut_ptr(), a)
+                        $store(o.as_mut_ptr(), a)
                     };
-                    super::store(o, &buf, width);
-                };
-                for (ch, t) in tiles.chunks_exact(W * d).enumerate() {
-                    let c0 = ch * W;
-                    let width = (k - c0).min(W);
-                    let mut groups = rows.chunks_exact(H * d);
-                    let mut r = 0;
-                    for group in groups.by_ref() {
-                        super::prefetch_rows(rows, (r + AHEAD) * d, H * d);
-                        let mut a = [$zero(); H];
-                        for (j, tj) in t.chunks_exact(W).enumerate() {
-                            // The chunk has exactly `W` values (chunks_exact).
-                            let tv = load(tj.try_into().expect("chunk of W"));
-                            for (h, acc) in a.iter_mut().enumerate() {
-                                // SAFETY: `t` holds `W * d` values, so `j < d`, and `group`
-                                // holds `H * d` (chunks_exact), so `h * d + j < H * d`. Checked
-                                // indexing cost 7 compares per feature in the f64 build.
-                                #[allow(unsafe_code)]
-                                let v = unsafe { *group.get_unchecked(h * d + j) };
-                                *acc = $fmadd($set1(v), tv, *acc);
-                            }
-                        }
-                        for (h, acc) in a.into_iter().enumerate() {
-                            put(&mut out[(r + h) * k + c0..], acc, width);
-                        }
-                        r += H;
-                    }
-                    for x in groups.remainder().chunks_exact(d) {
-                        let mut acc = $zero();
-                        for (tj, &v) in t.chunks_exact(W).zip(x) {
-                            acc = $fmadd($set1(v), load(tj.try_into().expect("chunk of W")), acc);
-                        }
-                        put(&mut out[r * k + c0..], acc, width);
-                        r += 1;
-                    }
+                    return;
                 }
+                let mut buf = [0.0; $lanes];
+                // SAFETY: `buf` holds `$lanes` values; an unaligned store.
+                #[allow(unsafe_code)]
+                unsafe {
+                    $store(buf.as_mut_ptr(), a)
+                };
+                super::store(o, &buf, width);
             }
         };
     }
 
-    /// Both shapes for one element type, from its vector type and intrinsics.
-    macro_rules! kernels {
-        ($tall:ident, $wide:ident, $($spec:tt)*) => {
-            tall!($tall, $($spec)*);
-            wide!($wide, $($spec)*);
-        };
-    }
-
-    kernels!(
+    put!(put_f32, f32, __m256, 8, _mm256_storeu_ps);
+    put!(put_f64, f64, __m256d, 4, _mm256_storeu_pd);
+    tall!(
         tall_f32,
+        "avx2,fma",
+        f32,
+        __m256,
+        8,
+        _mm256_setzero_ps,
+        _mm256_set1_ps,
+        _mm256_loadu_ps,
+        put_f32,
+        _mm256_fmadd_ps
+    );
+    tall!(
+        tall_f64,
+        "avx2,fma",
+        f64,
+        __m256d,
+        4,
+        _mm256_setzero_pd,
+        _mm256_set1_pd,
+        _mm256_loadu_pd,
+        put_f64,
+        _mm256_fmadd_pd
+    );
+    wide!(
         wide_f32,
         f32,
         __m256,
@@ -489,8 +523,7 @@ mod avx {
         _mm256_storeu_ps,
         _mm256_fmadd_ps
     );
-    kernels!(
-        tall_f64,
+    wide!(
         wide_f64,
         f64,
         __m256d,
@@ -511,104 +544,70 @@ mod avx512 {
     /// Rows ahead of the current group whose cache lines are prefetched.
     const AHEAD: usize = 16;
 
-    /// Generates `$name(tiles, k, rows, d, out)`: `H` rows at a time against a tile of `$lanes`
-    /// vectors (one register), `H` independent accumulators; the last rows one at a time. A
-    /// ragged last tile is written with a masked store.
-    macro_rules! tall {
-        ($name:ident, $t:ty, $v:ty, $lanes:expr, $zero:ident, $set1:ident, $load:ident,
-         $store:ident, $mstore:ident, $fmadd:ident) => {
+    /// Generates `$name(o, a, width)`: the first `width` sums of a 512-bit register into `o`,
+    /// with a masked store for a ragged tile.
+    macro_rules! put {
+        ($name:ident, $t:ty, $v:ty, $lanes:expr, $store:ident, $mstore:ident) => {
             #[target_feature(enable = "avx512f,avx2,fma")]
-            pub(super) fn $name(tiles: &[$t], k: usize, rows: &[$t], d: usize, out: &mut [$t]) {
-                const W: usize = $lanes;
-                const H: usize = 8;
-                let load = |s: &[$t; W]| -> $v {
-                    // SAFETY: `s` holds `$lanes` values; an unaligned load.
+            #[inline]
+            fn $name(o: &mut [$t], a: $v, width: usize) {
+                let o = &mut o[..width];
+                if width == $lanes {
+                    // SAFETY: `o` holds `$lanes` values.
                     #[allow(unsafe_code)]
                     unsafe {
-                        $load(s.as_ptr())
-                    }
-                };
-                let put = |o: &mut [$t], a: $v, width: usize| {
-                    let o = &mut o[..width];
-                    if width == W {
-                        // SAFETY: `o` holds `$lanes` values.
-                        #[allow(unsafe_code)]
-                        unsafe {
-                            $store(o.as_mut_ptr(), a)
-                        };
-                    } else {
-                        // SAFETY: the mask has the low `width` bits, and `o` holds `width`
-                        // values: only those lanes are written.
-                        #[allow(unsafe_code)]
-                        unsafe {
-                            $mstore(o.as_mut_ptr(), ((1u32 << width) - 1) as _, a)
-                        };
-                    }
-                };
-                for (ch, t) in tiles.chunks_exact(W * d).enumerate() {
-                    let c0 = ch * W;
-                    let width = (k - c0).min(W);
-                    let mut groups = rows.chunks_exact(H * d);
-                    let mut r = 0;
-                    // Each row's offset from the group's start, kept in its own register: the
-                    // compiler otherwise walked from row to row adding `d` each time, a chain
-                    // of 8 dependent adds per feature that bounded the loop.
-                    let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
-                    for group in groups.by_ref() {
-                        super::prefetch_rows(rows, (r + AHEAD) * d, H * d);
-                        let mut a = [$zero(); H];
-                        let g = group.as_ptr();
-                        for (j, tj) in t.chunks_exact(W).enumerate() {
-                            // The chunk has exactly `W` values (chunks_exact).
-                            let tv = load(tj.try_into().expect("chunk of W"));
-                            for (acc, &o) in a.iter_mut().zip(&offs) {
-                                // SAFETY: `t` holds `W * d` values, so `j < d`, and `group`
-                                // holds `H * d` (chunks_exact), so `o + j < H * d`.
-                                #[allow(unsafe_code)]
-                                let v = unsafe { *g.add(o + j) };
-                                *acc = $fmadd($set1(v), tv, *acc);
-                            }
-                        }
-                        for (h, acc) in a.into_iter().enumerate() {
-                            put(&mut out[(r + h) * k + c0..], acc, width);
-                        }
-                        r += H;
-                    }
-                    for x in groups.remainder().chunks_exact(d) {
-                        let mut acc = $zero();
-                        for (tj, &v) in t.chunks_exact(W).zip(x) {
-                            acc = $fmadd($set1(v), load(tj.try_into().expect("chunk of W")), acc);
-                        }
-                        put(&mut out[r * k + c0..], acc, width);
-                        r += 1;
-                    }
+                        $store(o.as_mut_ptr(), a)
+                    };
+                } else {
+                    // SAFETY: the mask has the low `width` bits, and `o` holds `width` values:
+                    // only those lanes are written.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        $mstore(o.as_mut_ptr(), ((1u32 << width) - 1) as _, a)
+                    };
                 }
             }
         };
     }
 
+    put!(
+        put_f32,
+        f32,
+        __m512,
+        16,
+        _mm512_storeu_ps,
+        _mm512_mask_storeu_ps
+    );
+    put!(
+        put_f64,
+        f64,
+        __m512d,
+        8,
+        _mm512_storeu_pd,
+        _mm512_mask_storeu_pd
+    );
     tall!(
         tall_f32,
+        "avx512f,avx2,fma",
         f32,
         __m512,
         16,
         _mm512_setzero_ps,
         _mm512_set1_ps,
         _mm512_loadu_ps,
-        _mm512_storeu_ps,
-        _mm512_mask_storeu_ps,
+        put_f32,
         _mm512_fmadd_ps
     );
     tall!(
         tall_f64,
+        "avx512f,avx2,fma",
         f64,
         __m512d,
         8,
         _mm512_setzero_pd,
         _mm512_set1_pd,
         _mm512_loadu_pd,
-        _mm512_storeu_pd,
-        _mm512_mask_storeu_pd,
+        put_f64,
         _mm512_fmadd_pd
     );
 }

@@ -150,55 +150,120 @@ fn update_labels(new: __m256i, lab: &mut [u32; H], moves: &mut Moves) {
     *lab = fresh;
 }
 
-impl NearestTable<f64> {
-    /// Nearest centre of every row of `rows` (`lab.len()` rows of `d` features) into `lab`,
-    /// with the moves against the labels `lab` held before. AVX-512 build: the caller checked
-    /// that the CPU has AVX-512F, AVX2 and FMA.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(crate) fn assign_avx512(&self, rows: &[f64], d: usize, lab: &mut [u32]) -> Moves {
-        let mut moves = Moves::default();
-        let tab = &self.tab[..d * LANES];
-        // SAFETY (all loads below): `norms` holds 8 values; `tab` chunks hold 8.
-        #[allow(unsafe_code)]
-        let norms = unsafe { _mm512_loadu_pd(self.norms.as_ptr()) };
-        // Each row's offset in its own register (black_box keeps the compiler from walking
-        // from row to row with a chain of dependent adds).
-        let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
-        let mut groups = rows.chunks_exact(H * d);
-        let mut labs = lab.chunks_exact_mut(H);
-        let mut r = 0;
-        for (group, lab8) in groups.by_ref().zip(labs.by_ref()) {
-            prefetch_rows(rows, (r + AHEAD) * d, H * d);
-            let g = group.as_ptr();
-            let mut a = [_mm512_setzero_pd(); H];
-            for (j, tj) in tab.chunks_exact(LANES).enumerate() {
+/// Generates the 8-row kernel `$name(rows, d, lab) -> Moves` for one element type: the dot
+/// products of 8 rows against one register of centres (one fused multiply-add per feature, in
+/// order), the distances `‖c‖² − (a + a)`, the 8 x 8 `$transpose`, then `$pick` (the first
+/// strictly nearest centre of each of the 8 rows, as eight 32-bit lanes) and the labels'
+/// update. The last rows that do not fill a group go through `rest`.
+macro_rules! eight_rows {
+    ($(#[$doc:meta])* $name:ident, $features:literal, $t:ty, $zero:ident, $set1:ident,
+     $load:ident, $fmadd:ident, $add:ident, $sub:ident, $transpose:ident, $pick:ident) => {
+        impl NearestTable<$t> {
+            $(#[$doc])*
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = $features)]
+            pub(crate) fn $name(&self, rows: &[$t], d: usize, lab: &mut [u32]) -> Moves {
+                let mut moves = Moves::default();
+                let tab = &self.tab[..d * LANES];
+                // SAFETY (all loads below): `norms` holds 8 values; `tab` chunks hold 8.
                 #[allow(unsafe_code)]
-                let tv = unsafe { _mm512_loadu_pd(tj.as_ptr()) };
-                for (acc, &o) in a.iter_mut().zip(&offs) {
-                    // SAFETY: `j < d` (tab holds d chunks) and `o <= 7 d`, so `o + j` lies in
-                    // `group` (H * d values).
-                    #[allow(unsafe_code)]
-                    let v = unsafe { *g.add(o + j) };
-                    *acc = _mm512_fmadd_pd(_mm512_set1_pd(v), tv, *acc);
+                let norms = unsafe { $load(self.norms.as_ptr()) };
+                // Each row's offset in its own register (black_box keeps the compiler from
+                // walking from row to row with a chain of dependent adds).
+                let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
+                let mut groups = rows.chunks_exact(H * d);
+                let mut labs = lab.chunks_exact_mut(H);
+                let mut r = 0;
+                for (group, lab8) in groups.by_ref().zip(labs.by_ref()) {
+                    prefetch_rows(rows, (r + AHEAD) * d, H * d);
+                    let g = group.as_ptr();
+                    let mut a = [$zero(); H];
+                    for (j, tj) in tab.chunks_exact(LANES).enumerate() {
+                        #[allow(unsafe_code)]
+                        let tv = unsafe { $load(tj.as_ptr()) };
+                        for (acc, &o) in a.iter_mut().zip(&offs) {
+                            // SAFETY: `j < d` (tab holds d chunks) and `o <= 7 d`, so `o + j`
+                            // lies in `group` (H * d values).
+                            #[allow(unsafe_code)]
+                            let v = unsafe { *g.add(o + j) };
+                            *acc = $fmadd($set1(v), tv, *acc);
+                        }
+                    }
+                    let dist = a.map(|acc| $sub(norms, $add(acc, acc)));
+                    let lab8: &mut [u32; H] = lab8.try_into().expect("chunk of H labels");
+                    update_labels($pick($transpose(dist)), lab8, &mut moves);
+                    r += H;
                 }
+                self.rest(groups.remainder(), d, labs.into_remainder(), &mut moves);
+                moves
             }
-            let dist = a.map(|acc| _mm512_sub_pd(norms, _mm512_add_pd(acc, acc)));
-            let col = transpose_f64(dist);
-            let mut best = _mm512_set1_pd(f64::INFINITY);
-            let mut idx = _mm512_setzero_si512();
-            for (c, &v) in col.iter().enumerate() {
-                let m = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(v, best);
-                best = _mm512_mask_mov_pd(best, m, v);
-                idx = _mm512_mask_mov_epi64(idx, m, _mm512_set1_epi64(c as i64));
-            }
-            let lab8: &mut [u32; H] = lab8.try_into().expect("chunk of H labels");
-            update_labels(_mm512_cvtepi64_epi32(idx), lab8, &mut moves);
-            r += H;
         }
-        self.rest(groups.remainder(), d, labs.into_remainder(), &mut moves);
-        moves
+    };
+}
+
+eight_rows!(
+    /// Nearest centre of every row of `rows` (`lab.len()` rows of `d` features) into `lab`,
+    /// with the moves against the labels `lab` held before. AVX-512 build (512-bit registers
+    /// of 8 `f64`): the caller checked that the CPU has AVX-512F, AVX2 and FMA.
+    assign_avx512,
+    "avx512f,avx2,fma",
+    f64,
+    _mm512_setzero_pd,
+    _mm512_set1_pd,
+    _mm512_loadu_pd,
+    _mm512_fmadd_pd,
+    _mm512_add_pd,
+    _mm512_sub_pd,
+    transpose_f64,
+    pick_f64
+);
+
+eight_rows!(
+    /// As the `f64` kernel, with 256-bit registers of 8 `f32`: AVX2 build, the caller checked
+    /// that the CPU has AVX2 and FMA.
+    assign_avx2,
+    "avx2,fma",
+    f32,
+    _mm256_setzero_ps,
+    _mm256_set1_ps,
+    _mm256_loadu_ps,
+    _mm256_fmadd_ps,
+    _mm256_add_ps,
+    _mm256_sub_ps,
+    transpose_f32,
+    pick_f32
+);
+
+/// The first centre strictly nearer than every earlier one (starting from `+∞`), for each of
+/// the 8 rows of `col` (register `c` holds the rows' distances to centre `c`), as 32-bit
+/// lanes: the scalar arg-min's answer, ties and NaN included.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2")]
+#[inline]
+fn pick_f64(col: [__m512d; 8]) -> __m256i {
+    let mut best = _mm512_set1_pd(f64::INFINITY);
+    let mut idx = _mm512_setzero_si512();
+    for (c, &v) in col.iter().enumerate() {
+        let m = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(v, best);
+        best = _mm512_mask_mov_pd(best, m, v);
+        idx = _mm512_mask_mov_epi64(idx, m, _mm512_set1_epi64(c as i64));
     }
+    _mm512_cvtepi64_epi32(idx)
+}
+
+/// [`pick_f64`] for 8 rows of `f32` distances in 256-bit registers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn pick_f32(col: [__m256; 8]) -> __m256i {
+    let mut best = _mm256_set1_ps(f32::INFINITY);
+    let mut idx = _mm256_setzero_ps();
+    for (c, &v) in col.iter().enumerate() {
+        let m = _mm256_cmp_ps::<_CMP_LT_OQ>(v, best);
+        best = _mm256_blendv_ps(best, v, m);
+        idx = _mm256_blendv_ps(idx, _mm256_castsi256_ps(_mm256_set1_epi32(c as i32)), m);
+    }
+    _mm256_castps_si256(idx)
 }
 
 /// 8 x 8 transpose of `f64`: `out[c]` lane `h` is `rows[h]` lane `c`. Pairs, then 256-bit
@@ -242,53 +307,6 @@ fn transpose_f64(r: [__m512d; 8]) -> [__m512d; 8] {
         _mm512_shuffle_f64x2::<ODD>(b[1], b[5]),  // col 6
         _mm512_shuffle_f64x2::<ODD>(b[3], b[7]),  // col 7
     ]
-}
-
-impl NearestTable<f32> {
-    /// As the `f64` kernel, with 256-bit registers of 8 `f32`: AVX2 build, the caller checked
-    /// that the CPU has AVX2 and FMA.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    pub(crate) fn assign_avx2(&self, rows: &[f32], d: usize, lab: &mut [u32]) -> Moves {
-        let mut moves = Moves::default();
-        let tab = &self.tab[..d * LANES];
-        // SAFETY (all loads below): `norms` holds 8 values; `tab` chunks hold 8.
-        #[allow(unsafe_code)]
-        let norms = unsafe { _mm256_loadu_ps(self.norms.as_ptr()) };
-        let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
-        let mut groups = rows.chunks_exact(H * d);
-        let mut labs = lab.chunks_exact_mut(H);
-        let mut r = 0;
-        for (group, lab8) in groups.by_ref().zip(labs.by_ref()) {
-            prefetch_rows(rows, (r + AHEAD) * d, H * d);
-            let g = group.as_ptr();
-            let mut a = [_mm256_setzero_ps(); H];
-            for (j, tj) in tab.chunks_exact(LANES).enumerate() {
-                #[allow(unsafe_code)]
-                let tv = unsafe { _mm256_loadu_ps(tj.as_ptr()) };
-                for (acc, &o) in a.iter_mut().zip(&offs) {
-                    // SAFETY: as in the `f64` kernel.
-                    #[allow(unsafe_code)]
-                    let v = unsafe { *g.add(o + j) };
-                    *acc = _mm256_fmadd_ps(_mm256_set1_ps(v), tv, *acc);
-                }
-            }
-            let dist = a.map(|acc| _mm256_sub_ps(norms, _mm256_add_ps(acc, acc)));
-            let col = transpose_f32(dist);
-            let mut best = _mm256_set1_ps(f32::INFINITY);
-            let mut idx = _mm256_setzero_ps();
-            for (c, &v) in col.iter().enumerate() {
-                let m = _mm256_cmp_ps::<_CMP_LT_OQ>(v, best);
-                best = _mm256_blendv_ps(best, v, m);
-                idx = _mm256_blendv_ps(idx, _mm256_castsi256_ps(_mm256_set1_epi32(c as i32)), m);
-            }
-            let lab8: &mut [u32; H] = lab8.try_into().expect("chunk of H labels");
-            update_labels(_mm256_castps_si256(idx), lab8, &mut moves);
-            r += H;
-        }
-        self.rest(groups.remainder(), d, labs.into_remainder(), &mut moves);
-        moves
-    }
 }
 
 impl NearestTable<f32> {
