@@ -27,16 +27,7 @@ impl<F: Float> LloydIteration<F> {
         assert_eq!(centres.ncols(), d, "centres and data of different widths");
         let k = centres.nrows();
         let p = Prepared::new(x, vec![F::one(); n]);
-        let centres: Vec<F> = centres
-            .rows()
-            .into_iter()
-            .flat_map(|c| {
-                c.iter()
-                    .zip(&p.mean)
-                    .map(|(&v, &m)| v - m)
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let centres = p.centred(centres);
         LloydIteration {
             labels: vec![u32::MAX; n],
             partial: vec![F::zero(); n_blocks(n) * partial_len(k, d)],

@@ -107,6 +107,21 @@ impl<F: Float> Prepared<F> {
         }
     }
 
+    /// Row-major `centres` (any number, in the data's units) in the centred coordinates of
+    /// the prepared rows.
+    pub fn centred(&self, centres: ndarray::ArrayView2<'_, F>) -> Vec<F> {
+        centres
+            .rows()
+            .into_iter()
+            .flat_map(|c| {
+                c.iter()
+                    .zip(&self.mean)
+                    .map(|(&v, &m)| v - m)
+                    .collect::<Vec<F>>()
+            })
+            .collect()
+    }
+
     /// Mean over columns of the (population) column variances, in `f64`: scikit-learn's scale
     /// for `tol`.
     pub fn mean_variance(&self) -> f64 {

@@ -308,16 +308,7 @@ impl KMeansParams {
         let mut best: Option<Run<F>> = None;
         for (restart, rng) in rngs.iter_mut().enumerate() {
             let init = match (&self.init, given) {
-                (_, Some(c)) => c
-                    .rows()
-                    .into_iter()
-                    .flat_map(|r| {
-                        r.iter()
-                            .zip(&p.mean)
-                            .map(|(&v, &m)| v - m)
-                            .collect::<Vec<F>>()
-                    })
-                    .collect(),
+                (_, Some(c)) => p.centred(c.view()),
                 (Init::Random, None) => random_rows(p, k, rng),
                 _ => std::mem::take(&mut seeded[restart]),
             };
