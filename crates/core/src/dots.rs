@@ -289,9 +289,9 @@ unsafe fn cast_mut<A, B>(s: &mut [A]) -> &mut [B] {
 }
 
 /// Asks the CPU to start loading `rows[from..from + len]` into L1 (nothing past the end of
-/// `rows`; a no-op off x86-64). The AVX2 kernels call it for the rows 16 ahead of the ones they multiply: on the
-/// 2-core VMs we measure on, the hardware prefetcher alone left the fused multiply-adds
-/// waiting on row loads (K-Means on 371,589 x 28 standard-scaled telco: 3.39 s without,
+/// `rows`). The AVX2 and AVX-512 kernels (here and in K-Means) call it for the rows 16 ahead of
+/// the ones they multiply: on the 2-core VMs we measure on, the hardware prefetcher alone
+/// left the fused multiply-adds waiting on row loads (K-Means on 371,589 x 28 standard-scaled telco: 3.39 s without,
 /// 2.84 s with, medians of 3 alternating runs).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]

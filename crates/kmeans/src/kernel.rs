@@ -525,7 +525,7 @@ unsafe fn assign_block_nearest<F: Float>(
         // caller guarantees AVX2 and FMA.
         unsafe {
             let near = &*(near as *const NearestTable<F>).cast::<NearestTable<f32>>();
-            if cartera_core::dots::has_avx512() {
+            if near.pairs() {
                 // The same reinterpretation for the scratch buffer (`Vec<f32>` itself).
                 let buf = &mut *(scratch as *mut Vec<F>).cast::<Vec<f32>>();
                 near.assign_avx512(cast(rows), d, lab, buf)

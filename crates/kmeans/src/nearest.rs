@@ -41,7 +41,8 @@ pub(crate) struct NearestTable<F> {
     tab: Vec<F>,
     norms: [F; LANES],
     /// `tab` with every value twice (`d x 2 LANES`: lanes `2c` and `2c + 1` hold centre `c`),
-    /// and `norms` likewise: the `f32` AVX-512 kernel's layout, two rows per register.
+    /// and `norms` likewise: the `f32` AVX-512 kernel's layout, two rows per register. Empty
+    /// unless that kernel runs (`f32` on a CPU with AVX-512F): see [`Self::pairs`].
     tab2: Vec<F>,
     norms2: [F; 2 * LANES],
 }
@@ -92,7 +93,12 @@ impl<F: Float> NearestTable<F> {
         }
         let mut n = [F::infinity(); LANES];
         n[..k].copy_from_slice(norms);
-        let tab2 = tab.iter().flat_map(|&v| [v, v]).collect();
+        let pairs = std::mem::size_of::<F>() == 4 && cartera_core::dots::has_avx512();
+        let tab2 = if pairs {
+            tab.iter().flat_map(|&v| [v, v]).collect()
+        } else {
+            Vec::new()
+        };
         let norms2 = std::array::from_fn(|l| n[l / 2]);
         NearestTable {
             tab,
@@ -100,6 +106,13 @@ impl<F: Float> NearestTable<F> {
             tab2,
             norms2,
         }
+    }
+
+    /// Whether the table has the two-rows-per-register layout, so that the `f32` AVX-512
+    /// kernel runs (decided once, when the table is built on this CPU).
+    #[inline]
+    pub(crate) fn pairs(&self) -> bool {
+        !self.tab2.is_empty()
     }
 
     /// The rows that do not fill a group: the same operations one row at a time (fused
@@ -316,7 +329,8 @@ impl NearestTable<f32> {
     /// against the table with each centre twice: lane `2c` sums row `a` against centre `c`,
     /// lane `2c + 1` row `b`, each still the in-order fused sum. The 8 registers of row pairs,
     /// read as 64-bit pairs, go through the `f64` transpose: register `c` then holds the 16
-    /// rows' distances to centre `c`. AVX-512 build: the caller checked AVX-512F, AVX2 and FMA.
+    /// rows' distances to centre `c`. AVX-512 build: the caller checked AVX-512F, AVX2 and FMA
+    /// (the table has this layout only then: [`Self::pairs`]).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx2,fma")]
     pub(crate) fn assign_avx512(
