@@ -674,14 +674,18 @@ fn block_sums<F: Float>(p: &Prepared<F>, b: usize, lab: &[u32], part: &mut [F], 
 #[cfg(target_arch = "x86_64")]
 type SumsKernel<F> = unsafe fn(&[F], &[u32], &[F], usize, u64, bool, &mut [F], &mut [F]);
 
-/// The AVX-512 sums kernel for `F`, when the CPU has AVX-512F and the shape fits it (`k <=
-/// 64` clusters, at most four 512-bit registers of features).
+/// The AVX-512 sums kernel for `F`, when the CPU has AVX-512F and POPCNT and the shape fits it
+/// (`k <= 64` clusters, at most four 512-bit registers of features).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn sums_kernel<F: Float>(k: usize, d: usize) -> Option<SumsKernel<F>> {
     use std::any::{Any, TypeId};
     let lanes = 64 / std::mem::size_of::<F>();
-    if k > sums::MAX_K || d > sums::MAX_VECTORS * lanes || !cartera_core::dots::has_avx512() {
+    if k > sums::MAX_K
+        || d > sums::MAX_VECTORS * lanes
+        || !cartera_core::dots::has_avx512()
+        || !std::arch::is_x86_feature_detected!("popcnt")
+    {
         return None;
     }
     let f64_kernel: SumsKernel<f64> = sums::sums_f64;

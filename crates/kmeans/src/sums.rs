@@ -22,7 +22,7 @@ pub(crate) const MAX_VECTORS: usize = 4;
 /// Rows of a block in cluster order: `order[start[c]..start[c + 1]]` are the rows labelled `c`,
 /// in row order.
 struct ByCluster {
-    order: [u16; BLOCK_ROWS],
+    order: [u32; BLOCK_ROWS],
     start: [u16; MAX_K + 1],
 }
 
@@ -38,10 +38,10 @@ impl ByCluster {
             start[c + 1] += start[c];
         }
         let mut next = start;
-        let mut order = [0u16; BLOCK_ROWS];
+        let mut order = [0u32; BLOCK_ROWS];
         for (i, &l) in lab.iter().enumerate() {
             let slot = &mut next[l as usize];
-            order[*slot as usize] = i as u16;
+            order[*slot as usize] = i as u32;
             *slot += 1;
         }
         ByCluster { order, start }
@@ -49,20 +49,85 @@ impl ByCluster {
 
     /// Rows labelled `c`.
     #[inline(always)]
-    fn rows(&self, c: usize) -> &[u16] {
+    fn rows(&self, c: usize) -> &[u32] {
         &self.order[self.start[c] as usize..self.start[c + 1] as usize]
     }
+}
+
+/// Most clusters for which the rows of each touched cluster are picked out with vector compares
+/// ([`rows_labelled`]) rather than a counting sort of the whole block: the compares cost `k`
+/// passes over 16 labels at a time, the sort two passes of one label at a time, each waiting for
+/// the count it increments when consecutive rows share a cluster (as they mostly do). At
+/// k = 8 on 371,589 x 20 blobs, the sort took two thirds of the kernel.
+const COMPARE_MAX_K: usize = 16;
+
+// `rows_labelled` stores 16 row numbers at a time into `BLOCK_ROWS` slots.
+const _: () = assert!(BLOCK_ROWS % 16 == 0);
+
+/// The rows of `lab` labelled `c`, in row order: from the block's counting sort when there is
+/// one, else picked out into `buf`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,popcnt")]
+#[inline]
+fn pick<'a>(
+    by: Option<&'a ByCluster>,
+    lab: &[u32],
+    c: usize,
+    buf: &'a mut [u32; BLOCK_ROWS],
+) -> &'a [u32] {
+    match by {
+        Some(by) => by.rows(c),
+        None => {
+            let n = rows_labelled(lab, c as u32, buf);
+            &buf[..n]
+        }
+    }
+}
+
+/// Writes the rows of `lab` labelled `c`, in row order, to the start of `out` and returns how
+/// many there are: 16 labels compared at a time, the matching row numbers packed together
+/// (AVX-512F `vpcompressd`) and stored whole, the next store starting where they end.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,popcnt")]
+#[inline]
+fn rows_labelled(lab: &[u32], c: u32, out: &mut [u32; BLOCK_ROWS]) -> usize {
+    use std::arch::x86_64::*;
+    assert!(lab.len() <= BLOCK_ROWS);
+    let want = _mm512_set1_epi32(c as i32);
+    let mut idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    let mut n = 0;
+    for (q, chunk) in lab.chunks(16).enumerate() {
+        let valid = ((1u32 << chunk.len()) - 1) as u16;
+        // SAFETY: the mask reads the chunk's `chunk.len()` labels only. The store writes
+        // `out[n..n + 16]`: `n` counts matches among the `16 q` labels before this chunk, so
+        // `n + 16 <= 16 q + 16 <= lab.len() <= BLOCK_ROWS` whenever the chunk is whole, and a
+        // short last chunk starts at `16 q <= lab.len() - 1`, which also leaves 16 slots
+        // because `lab.len() <= BLOCK_ROWS` and `BLOCK_ROWS` is a multiple of 16.
+        #[allow(unsafe_code)]
+        unsafe {
+            let v = _mm512_maskz_loadu_epi32(valid, chunk.as_ptr().cast());
+            let hit = _mm512_mask_cmpeq_epi32_mask(valid, v, want);
+            _mm512_storeu_si512(
+                out.as_mut_ptr().add(n).cast(),
+                _mm512_maskz_compress_epi32(hit, idx),
+            );
+            n += hit.count_ones() as usize;
+        }
+        idx = _mm512_add_epi32(idx, _mm512_set1_epi32(16));
+        debug_assert!(n <= 16 * (q + 1));
+    }
+    n
 }
 
 /// Generates the kernel for one element type: `$name(rows, lab, w, d, touched, unit, sums,
 /// weights)` writes, for every cluster `c < weights.len()` whose bit is set in `touched`,
 /// `sums[c * d..(c + 1) * d]` and `weights[c]`. Callers check `weights.len() <= MAX_K`, `d <=
-/// MAX_VECTORS * $lanes`, labels `< weights.len()`, and the CPU's AVX-512F.
+/// MAX_VECTORS * $lanes`, labels `< weights.len()`, and the CPU's AVX-512F and POPCNT.
 macro_rules! sums_kernel {
     ($name:ident, $body:ident, $t:ty, $v:ty, $lanes:expr, $mask:ty, $zero:ident, $set1:ident,
      $mload:ident, $mstore:ident, $mul:ident, $add:ident) => {
         #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx2,fma")]
+        #[target_feature(enable = "avx512f,avx2,fma,popcnt")]
         #[allow(clippy::too_many_arguments)]
         pub(crate) fn $name(
             rows: &[$t],
@@ -87,7 +152,7 @@ macro_rules! sums_kernel {
         }
 
         #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx2,fma")]
+        #[target_feature(enable = "avx512f,avx2,fma,popcnt")]
         #[inline]
         fn $body<const NV: usize, const UNIT: bool>(
             rows: &[$t],
@@ -107,35 +172,33 @@ macro_rules! sums_kernel {
                     && w.len() == lab.len()
                     && sums.len() == k * d
             );
-            let by = ByCluster::new(lab, k);
+            let by = (k > COMPARE_MAX_K).then(|| ByCluster::new(lab, k));
+            let mut bufs = [[0u32; BLOCK_ROWS]; 2];
             // Lanes of register `q` that hold features (`d` may end inside a register).
             let masks: [$mask; NV] = std::array::from_fn(|q| {
                 let left = d.saturating_sub(q * $lanes).min($lanes);
                 ((1u64 << left) - 1) as $mask
             });
-            for c in (0..k).filter(|&c| touched & (1u64 << c) != 0) {
-                let mut acc = [$zero(); NV];
-                let mine = by.rows(c);
-                // Unit weights add up to the count exactly (integers below 2^24).
-                let mut ws: $t = if UNIT { mine.len() as $t } else { 0.0 };
-                for &i in mine {
-                    let i = i as usize;
-                    // `i < lab.len()` (ByCluster orders the rows of `lab`), so row `i` lies in
-                    // `rows` (asserted above: `lab.len() * d` values) and `w[i]` exists.
-                    let x = rows[i * d..].as_ptr();
-                    let wi = if UNIT { 1.0 } else { w[i] };
-                    if !UNIT {
-                        ws += wi;
-                    }
-                    for (q, a) in acc.iter_mut().enumerate() {
-                        // SAFETY: the mask selects the lanes `q * $lanes + l < d` only, all
-                        // inside row `i` (masked-off lanes are not read and cannot fault).
-                        #[allow(unsafe_code)]
-                        let v = unsafe { $mload(masks[q], x.add(q * $lanes)) };
-                        let v = if UNIT { v } else { $mul(v, $set1(wi)) };
-                        *a = $add(*a, v);
-                    }
+            // Adds row `i` (times its weight) to `acc`, and the weight to `ws`.
+            let add_row = |acc: &mut [$v; NV], ws: &mut $t, i: u32| {
+                let i = i as usize;
+                // `i < lab.len()` (rows are picked from `lab`), so row `i` lies in `rows`
+                // (asserted above: `lab.len() * d` values) and `w[i]` exists.
+                let x = rows[i * d..].as_ptr();
+                let wi = if UNIT { 1.0 } else { w[i] };
+                if !UNIT {
+                    *ws += wi;
                 }
+                for (q, a) in acc.iter_mut().enumerate() {
+                    // SAFETY: the mask selects the lanes `q * $lanes + l < d` only, all
+                    // inside row `i` (masked-off lanes are not read and cannot fault).
+                    #[allow(unsafe_code)]
+                    let v = unsafe { $mload(masks[q], x.add(q * $lanes)) };
+                    let v = if UNIT { v } else { $mul(v, $set1(wi)) };
+                    *a = $add(*a, v);
+                }
+            };
+            let mut store = |c: usize, acc: [$v; NV], ws: $t| {
                 let out = sums[c * d..(c + 1) * d].as_mut_ptr();
                 for (q, a) in acc.into_iter().enumerate() {
                     // SAFETY: as for the loads, the mask keeps the stores inside the cluster's
@@ -146,6 +209,38 @@ macro_rules! sums_kernel {
                     };
                 }
                 weights[c] = ws;
+            };
+            // Touched clusters two at a time: each cluster's sums are one chain of dependent
+            // adds, and two chains side by side keep the adder busy while each waits. Each
+            // cluster still adds its own rows in row order.
+            let mut clusters = (0..k).filter(|&c| touched & (1u64 << c) != 0);
+            while let Some(c1) = clusters.next() {
+                let c2 = clusters.next();
+                let [b1, b2] = &mut bufs;
+                let r1 = pick(by.as_ref(), lab, c1, b1);
+                let r2 = match c2 {
+                    Some(c2) => pick(by.as_ref(), lab, c2, b2),
+                    None => &[],
+                };
+                // Unit weights add up to the count exactly (integers below 2^24).
+                let count = |r: &[u32]| if UNIT { r.len() as $t } else { 0.0 };
+                let (mut a1, mut w1) = ([$zero(); NV], count(r1));
+                let (mut a2, mut w2) = ([$zero(); NV], count(r2));
+                let both = r1.len().min(r2.len());
+                for (&i1, &i2) in r1[..both].iter().zip(&r2[..both]) {
+                    add_row(&mut a1, &mut w1, i1);
+                    add_row(&mut a2, &mut w2, i2);
+                }
+                for &i in &r1[both..] {
+                    add_row(&mut a1, &mut w1, i);
+                }
+                for &i in &r2[both..] {
+                    add_row(&mut a2, &mut w2, i);
+                }
+                store(c1, a1, w1);
+                if let Some(c2) = c2 {
+                    store(c2, a2, w2);
+                }
             }
         }
     };
@@ -217,7 +312,9 @@ mod tests {
             /// other weights, all and some clusters touched, full and short blocks.
             #[test]
             fn $test() {
-                if !cartera_core::dots::has_avx512() {
+                if !cartera_core::dots::has_avx512()
+                    || !std::arch::is_x86_feature_detected!("popcnt")
+                {
                     return;
                 }
                 let mut rng = CarteraRng::seed_from_u64(17);
