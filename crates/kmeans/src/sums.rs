@@ -62,7 +62,7 @@ impl ByCluster {
 const COMPARE_MAX_K: usize = 16;
 
 // `rows_labelled` stores 16 row numbers at a time into `BLOCK_ROWS` slots.
-const _: () = assert!(BLOCK_ROWS % 16 == 0);
+const _: () = assert!(BLOCK_ROWS.is_multiple_of(16));
 
 /// The rows of `lab` labelled `c`, in row order: from the block's counting sort when there is
 /// one, else picked out into `buf`.
