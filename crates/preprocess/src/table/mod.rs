@@ -275,10 +275,14 @@ impl Table {
             })
             .collect::<Result<_>>()?;
         let d = cols.len();
-        let mut out = Array2::<F>::zeros((self.n_rows, d));
         if d == 0 {
-            return Ok(out);
+            return Ok(Array2::<F>::zeros((self.n_rows, 0)));
         }
+        // Fresh memory on huge pages when large (see `cartera_core::memory`): the matrix is
+        // written once, and 4 KiB page faults cost as much as the copy on the VMs we measure.
+        let buf = cartera_core::memory::zeroed::<F>(self.n_rows * d);
+        // The buffer holds exactly `n_rows * d` values, the shape's size.
+        let mut out = Array2::from_shape_vec((self.n_rows, d), buf).expect("n_rows * d values");
         // Fill blocks of rows in parallel; within a block write row by row so every store is
         // sequential in the output.
         const BLOCK: usize = 2048;
