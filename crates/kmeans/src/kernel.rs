@@ -840,31 +840,20 @@ fn block_inertia<F: Float>(rows: &[F], labels: &[u32], w: &[F], centres: &[F], d
     block_inertia_with(rows, labels, w, centres, d)
 }
 
-/// [`block_inertia_with`] compiled for AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn block_inertia_avx512<F: Float>(
-    rows: &[F],
-    labels: &[u32],
-    w: &[F],
-    centres: &[F],
-    d: usize,
-) -> f64 {
-    block_inertia_with(rows, labels, w, centres, d)
+/// A build of [`block_inertia_with`] for the target features `$features`.
+macro_rules! block_inertia_build {
+    ($name:ident, $features:literal) => {
+        #[doc = concat!("[`block_inertia_with`] compiled for ", $features, ".")]
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        fn $name<F: Float>(rows: &[F], labels: &[u32], w: &[F], centres: &[F], d: usize) -> f64 {
+            block_inertia_with(rows, labels, w, centres, d)
+        }
+    };
 }
 
-/// [`block_inertia_with`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn block_inertia_avx2<F: Float>(
-    rows: &[F],
-    labels: &[u32],
-    w: &[F],
-    centres: &[F],
-    d: usize,
-) -> f64 {
-    block_inertia_with(rows, labels, w, centres, d)
-}
+block_inertia_build!(block_inertia_avx512, "avx512f");
+block_inertia_build!(block_inertia_avx2, "avx2");
 
 /// The sums of [`block_inertia`]: groups of 8 columns go to 8 lanes, a group of 4 to 4 more,
 /// the last 0-3 columns to one more; all fixed-size locals, so they stay in registers (a
