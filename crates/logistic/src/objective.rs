@@ -162,11 +162,18 @@ fn binary_row<F: Float>(z: F, label: usize, si: F) -> (f64, F, bool) {
 #[cfg(target_arch = "x86_64")]
 const PREFETCH_BYTES: usize = 1024;
 
-/// Rows ahead of the current one whose lines are requested, for rows of `d` values of `F`.
+/// Rows ahead of the current one whose lines are requested, for rows of `d` values of `F`;
+/// `None` for rows narrower than [`PREFETCH_MIN_ROW_BYTES`], a stream the hardware prefetcher
+/// follows on its own (the requests there are only extra instructions: +11 % on 2,000 x 10).
 #[cfg(target_arch = "x86_64")]
-fn rows_ahead<F>(d: usize) -> usize {
-    2 + PREFETCH_BYTES / (d * std::mem::size_of::<F>()).max(1)
+fn rows_ahead<F>(d: usize) -> Option<usize> {
+    let row = d * std::mem::size_of::<F>();
+    (row >= PREFETCH_MIN_ROW_BYTES).then(|| 2 + PREFETCH_BYTES / row)
 }
+
+/// Narrowest row (bytes) whose lines are requested ahead: two cache lines.
+#[cfg(target_arch = "x86_64")]
+const PREFETCH_MIN_ROW_BYTES: usize = 128;
 
 fn binary_block<F: Float>(rows: &[F], d: usize, y: &[usize], s: &[F], w: &[F]) -> BlockOut<F> {
     let (coef, b) = (&w[..d], w[d]);
@@ -181,7 +188,9 @@ fn binary_block<F: Float>(rows: &[F], d: usize, y: &[usize], s: &[F], w: &[F]) -
     let mut i = 0;
     for pair in &mut pairs {
         #[cfg(target_arch = "x86_64")]
-        cartera_core::dots::prefetch_rows(rows, (i + ahead) * d, 2 * d);
+        if let Some(ahead) = ahead {
+            cartera_core::dots::prefetch_rows(rows, (i + ahead) * d, 2 * d);
+        }
         let (r0, r1) = pair.split_at(d);
         let (l0, q0, w0) = binary_row(dot(r0, coef) + b, y[i], s[i]);
         let (l1, q1, w1) = binary_row(dot(r1, coef) + b, y[i + 1], s[i + 1]);
@@ -226,7 +235,9 @@ fn multinomial_block<F: Float>(
     let ahead = rows_ahead::<F>(d);
     for (i, row) in rows.chunks_exact(d).enumerate() {
         #[cfg(target_arch = "x86_64")]
-        cartera_core::dots::prefetch_rows(rows, (i + ahead) * d, d);
+        if let Some(ahead) = ahead {
+            cartera_core::dots::prefetch_rows(rows, (i + ahead) * d, d);
+        }
         let mut zmax = F::neg_infinity();
         for c in 0..k {
             let wc = &w[c * p..(c + 1) * p];
