@@ -61,18 +61,14 @@ fn accumulate(col: &[u8], leaf: LeafRows<'_>, skip_zero: bool, h: &mut FeatureHi
         (LeafRows::Some { rows, ordered }, false) => {
             for (i, (&r, g)) in rows.iter().zip(ordered).enumerate() {
                 #[cfg(target_arch = "x86_64")]
-                if let Some(&ahead) = rows.get(i + PREFETCH_ROWS) {
-                    prefetch(col, ahead as usize);
-                }
+                request_ahead(rows, i, &[col]);
                 add(&mut h[col[r as usize] as usize], g);
             }
         }
         (LeafRows::Some { rows, ordered }, true) => {
             for (i, (&r, g)) in rows.iter().zip(ordered).enumerate() {
                 #[cfg(target_arch = "x86_64")]
-                if let Some(&ahead) = rows.get(i + PREFETCH_ROWS) {
-                    prefetch(col, ahead as usize);
-                }
+                request_ahead(rows, i, &[col]);
                 let b = col[r as usize];
                 if b != 0 {
                     add(&mut h[b as usize], g);
@@ -87,18 +83,15 @@ fn accumulate(col: &[u8], leaf: LeafRows<'_>, skip_zero: bool, h: &mut FeatureHi
 #[cfg(target_arch = "x86_64")]
 const PREFETCH_ROWS: usize = 32;
 
-/// Requests the cache line of `col[r]` (nothing past the end).
+/// Requests the bins in `cols` of the leaf row `PREFETCH_ROWS` after the `i`-th (none past
+/// the leaf's end).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn prefetch(col: &[u8], r: usize) {
-    if let Some(b) = col.get(r) {
-        // SAFETY: `b` is a live element; a prefetch never faults anyway.
-        #[allow(unsafe_code)]
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                (b as *const u8).cast::<i8>(),
-            )
-        };
+fn request_ahead(rows: &[u32], i: usize, cols: &[&[u8]]) {
+    if let Some(&ahead) = rows.get(i + PREFETCH_ROWS) {
+        for col in cols {
+            cartera_core::dots::prefetch_rows(col, ahead as usize, 1);
+        }
     }
 }
 
@@ -133,12 +126,7 @@ fn accumulate4(groups: &FeatureGroups, g0: usize, leaf: LeafRows<'_>, out: &mut 
         LeafRows::Some { rows, ordered } => {
             for (i, (&r, g)) in rows.iter().zip(ordered).enumerate() {
                 #[cfg(target_arch = "x86_64")]
-                if let Some(&ahead) = rows.get(i + PREFETCH_ROWS) {
-                    let a = ahead as usize;
-                    for c in [c0, c1, c2, c3] {
-                        prefetch(c, a);
-                    }
-                }
+                request_ahead(rows, i, &[c0, c1, c2, c3]);
                 let r = r as usize;
                 add(&mut h0[c0[r] as usize], g);
                 add(&mut h1[c1[r] as usize], g);

@@ -681,11 +681,7 @@ type SumsKernel<F> = unsafe fn(&[F], &[u32], &[F], usize, u64, bool, &mut [F], &
 fn sums_kernel<F: Float>(k: usize, d: usize) -> Option<SumsKernel<F>> {
     use std::any::{Any, TypeId};
     let lanes = 64 / std::mem::size_of::<F>();
-    if k > sums::MAX_K
-        || d > sums::MAX_VECTORS * lanes
-        || !cartera_core::dots::has_avx512()
-        || !std::arch::is_x86_feature_detected!("popcnt")
-    {
+    if k > sums::MAX_K || d > sums::MAX_VECTORS * lanes || !sums::runs_here() {
         return None;
     }
     let f64_kernel: SumsKernel<f64> = sums::sums_f64;

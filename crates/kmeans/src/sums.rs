@@ -16,6 +16,12 @@ use crate::kernel::BLOCK_ROWS;
 /// Most clusters the kernel handles (touched clusters are bits of a `u64`).
 pub(crate) const MAX_K: usize = 64;
 
+/// Whether this CPU runs the kernels: AVX-512F, and POPCNT for the counts of picked rows.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn runs_here() -> bool {
+    cartera_core::dots::has_avx512() && std::arch::is_x86_feature_detected!("popcnt")
+}
+
 /// Most 512-bit registers of features per row.
 pub(crate) const MAX_VECTORS: usize = 4;
 
@@ -79,93 +85,55 @@ fn pick_two<'a>(
     match (by, c2) {
         (Some(by), c2) => (by.rows(c1), c2.map_or(&[][..], |c| by.rows(c))),
         (None, None) => {
-            let n = rows_labelled(lab, c1 as u32, b1);
+            let [n] = rows_labelled(lab, [c1 as u32], [&mut *b1]);
             (&b1[..n], &[])
         }
         (None, Some(c2)) => {
-            let (n1, n2) = rows_labelled_two(lab, [c1 as u32, c2 as u32], b1, b2);
+            let [n1, n2] = rows_labelled(lab, [c1 as u32, c2 as u32], [&mut *b1, &mut *b2]);
             (&b1[..n1], &b2[..n2])
         }
     }
 }
 
-/// [`rows_labelled`] for two clusters in one pass over the labels: each 16 labels are loaded
-/// once, and the two clusters' packs and counts are independent, so one waits while the other
-/// goes (a single cluster's next store waits for the count of the previous one).
+/// Writes the rows of `lab` labelled `c[m]`, in row order, to the start of `out[m]`, for each
+/// of the `N` clusters, and returns how many each has: 16 labels loaded and compared at a time,
+/// the matching row numbers packed together (AVX-512F `vpcompressd`) and stored whole, each
+/// next store starting where the last ended. Two clusters per pass (`N = 2`) keep two
+/// independent chains going: one cluster's next store waits for its previous count.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,popcnt")]
 #[inline]
-fn rows_labelled_two(
+fn rows_labelled<const N: usize>(
     lab: &[u32],
-    c: [u32; 2],
-    out1: &mut [u32; BLOCK_ROWS],
-    out2: &mut [u32; BLOCK_ROWS],
-) -> (usize, usize) {
+    c: [u32; N],
+    mut out: [&mut [u32; BLOCK_ROWS]; N],
+) -> [usize; N] {
     use std::arch::x86_64::*;
     assert!(lab.len() <= BLOCK_ROWS);
-    let (want1, want2) = (
-        _mm512_set1_epi32(c[0] as i32),
-        _mm512_set1_epi32(c[1] as i32),
-    );
+    let want = c.map(|c| _mm512_set1_epi32(c as i32));
     let mut idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    let (mut n1, mut n2) = (0, 0);
-    for chunk in lab.chunks(16) {
-        let valid = ((1u32 << chunk.len()) - 1) as u16;
-        // SAFETY: as in `rows_labelled`, for each output on its own: the mask reads the
-        // chunk's labels only, and each store of 16 starts at a count of matches among the
-        // labels before this chunk, so it ends inside `BLOCK_ROWS`.
-        #[allow(unsafe_code)]
-        unsafe {
-            let v = _mm512_maskz_loadu_epi32(valid, chunk.as_ptr().cast());
-            let hit1 = _mm512_mask_cmpeq_epi32_mask(valid, v, want1);
-            let hit2 = _mm512_mask_cmpeq_epi32_mask(valid, v, want2);
-            _mm512_storeu_si512(
-                out1.as_mut_ptr().add(n1).cast(),
-                _mm512_maskz_compress_epi32(hit1, idx),
-            );
-            _mm512_storeu_si512(
-                out2.as_mut_ptr().add(n2).cast(),
-                _mm512_maskz_compress_epi32(hit2, idx),
-            );
-            n1 += hit1.count_ones() as usize;
-            n2 += hit2.count_ones() as usize;
-        }
-        idx = _mm512_add_epi32(idx, _mm512_set1_epi32(16));
-    }
-    (n1, n2)
-}
-
-/// Writes the rows of `lab` labelled `c`, in row order, to the start of `out` and returns how
-/// many there are: 16 labels compared at a time, the matching row numbers packed together
-/// (AVX-512F `vpcompressd`) and stored whole, the next store starting where they end.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,popcnt")]
-#[inline]
-fn rows_labelled(lab: &[u32], c: u32, out: &mut [u32; BLOCK_ROWS]) -> usize {
-    use std::arch::x86_64::*;
-    assert!(lab.len() <= BLOCK_ROWS);
-    let want = _mm512_set1_epi32(c as i32);
-    let mut idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    let mut n = 0;
+    let mut n = [0usize; N];
     for (q, chunk) in lab.chunks(16).enumerate() {
         let valid = ((1u32 << chunk.len()) - 1) as u16;
-        // SAFETY: the mask reads the chunk's `chunk.len()` labels only. The store writes
-        // `out[n..n + 16]`: `n` counts matches among the `16 q` labels before this chunk, so
-        // `n + 16 <= 16 q + 16 <= lab.len() <= BLOCK_ROWS` whenever the chunk is whole, and a
-        // short last chunk starts at `16 q <= lab.len() - 1`, which also leaves 16 slots
-        // because `lab.len() <= BLOCK_ROWS` and `BLOCK_ROWS` is a multiple of 16.
+        // SAFETY: the mask reads the chunk's `chunk.len()` labels only. Each store writes
+        // `out[m][n[m]..n[m] + 16]`: `n[m]` counts matches among the `16 q` labels before this
+        // chunk, so `n[m] + 16 <= 16 q + 16 <= lab.len() <= BLOCK_ROWS` whenever the chunk is
+        // whole, and a short last chunk starts at `16 q <= lab.len() - 1`, which also leaves
+        // 16 slots because `lab.len() <= BLOCK_ROWS` and `BLOCK_ROWS` is a multiple of 16.
         #[allow(unsafe_code)]
         unsafe {
             let v = _mm512_maskz_loadu_epi32(valid, chunk.as_ptr().cast());
-            let hit = _mm512_mask_cmpeq_epi32_mask(valid, v, want);
-            _mm512_storeu_si512(
-                out.as_mut_ptr().add(n).cast(),
-                _mm512_maskz_compress_epi32(hit, idx),
-            );
-            n += hit.count_ones() as usize;
+            for ((o, n), want) in out.iter_mut().zip(n.iter_mut()).zip(&want) {
+                let hit = _mm512_mask_cmpeq_epi32_mask(valid, v, *want);
+                _mm512_storeu_si512(
+                    o.as_mut_ptr().add(*n).cast(),
+                    _mm512_maskz_compress_epi32(hit, idx),
+                );
+                *n += hit.count_ones() as usize;
+            }
         }
         idx = _mm512_add_epi32(idx, _mm512_set1_epi32(16));
-        debug_assert!(n <= 16 * (q + 1));
+        debug_assert!(n.iter().all(|&n| n <= 16 * (q + 1)));
     }
     n
 }
@@ -359,9 +327,7 @@ mod tests {
             /// other weights, all and some clusters touched, full and short blocks.
             #[test]
             fn $test() {
-                if !cartera_core::dots::has_avx512()
-                    || !std::arch::is_x86_feature_detected!("popcnt")
-                {
+                if !runs_here() {
                     return;
                 }
                 let mut rng = CarteraRng::seed_from_u64(17);
