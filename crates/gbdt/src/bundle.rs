@@ -17,6 +17,7 @@
 use rayon::prelude::*;
 
 use crate::binning::BinnedData;
+use crate::histogram::NARROW_BINS;
 
 /// Rows per block when counting bins or listing non-default rows.
 const BLOCK: usize = 16384;
@@ -160,9 +161,30 @@ impl FeatureGroups {
             }
             members.extend(bundles.into_iter().map(|(m, _, _)| m));
         }
-        // Groups in order of their first member, so the layout follows the input's order.
+        // Groups by how their histograms are built (`histogram::Plan`: wide ones summed in
+        // full, then narrow ones, then wide ones skipping bin 0), so each pass covers a
+        // contiguous run of groups; within a kind, in order of their first member, so the
+        // layout follows the input's order.
         members.iter_mut().for_each(|m| m.sort_unstable());
-        members.sort_by_key(|m| m[0]);
+        let kind = |m: &Vec<usize>| {
+            let bins = if let [j] = m[..]
+                && direct[j]
+            {
+                n_bins[j]
+            } else {
+                1 + m.iter().map(|&j| n_bins[j] - 1).sum::<usize>()
+            };
+            let off_default: usize = m.iter().map(|&j| nnz[j]).sum();
+            let skip = !(m.len() == 1 && direct[m[0]]) && skips_zero(n, off_default);
+            if bins <= NARROW_BINS {
+                1
+            } else if skip {
+                2
+            } else {
+                0
+            }
+        };
+        members.sort_by_key(|m| (kind(m), m[0]));
 
         let mut slots = vec![
             Slot {
@@ -207,7 +229,7 @@ impl FeatureGroups {
             }
             group_bins.push(offset);
             // Members are exclusive, so the rows off bin 0 are the sum of their rows.
-            skip_zero.push(n > 0 && (n - off_default) as f64 >= SKIP_ZERO_SHARE * n as f64);
+            skip_zero.push(skips_zero(n, off_default));
         }
 
         let mut cols = vec![0u8; n * members.len()];
@@ -239,6 +261,12 @@ impl FeatureGroups {
             slots,
         }
     }
+}
+
+/// Whether a bundled group of `n` rows, `off_default` of them off its bin 0, skips bin 0 in
+/// its histogram.
+fn skips_zero(n: usize, off_default: usize) -> bool {
+    n > 0 && (n - off_default) as f64 >= SKIP_ZERO_SHARE * n as f64
 }
 
 /// Rows per bin of every used feature (`counts[j][b]`), summed over row blocks (integer sums:

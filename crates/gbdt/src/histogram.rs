@@ -1,14 +1,15 @@
 //! Gradient/hessian histograms of a leaf: one `(Σ grad, Σ hess)` pair per bin per feature
 //! group (see [`crate::bundle`]).
 //!
-//! Built column by column (LightGBM's col-wise mode): each group's histogram is one pass over
-//! its `u8` column for the leaf's rows, with the leaf's gradient pairs gathered once into row
-//! order ("ordered gradients") so the inner loop reads them sequentially and the 4 KB
-//! histograms stay in L1. Dense groups go four at a time, so each gradient pair is read once
-//! for four histograms. Groups are built in parallel; each entry is summed in row order by
-//! one thread, so the bits never depend on the number of threads. The learner builds the
-//! smaller child of a split and derives the larger one by subtraction from the parent
-//! ([`subtract_into`]).
+//! Histograms are built column by column (LightGBM's col-wise mode): each group's histogram
+//! is one pass over its `u8` column for the leaf's rows, with the leaf's gradient pairs
+//! gathered once into row order ("ordered gradients") so the inner loop reads them
+//! sequentially and the 4 KB histograms stay in L1. Wide groups go four at a time, so each
+//! gradient pair is read once for four histograms; narrow groups (few bins, where consecutive
+//! rows keep adding into the same entry) up to eight at a time ([`accumulate_narrow`]). Every
+//! entry is summed in the leaf's row order by one thread, so the bits never depend on the
+//! number of threads (nor on how groups share a pass). The learner builds the smaller child of a
+//! split and derives the larger one by subtraction from the parent ([`subtract_into`]).
 
 use rayon::prelude::*;
 
@@ -98,8 +99,8 @@ fn request_ahead(rows: &[u32], i: usize, cols: &[&[u8]]) {
 /// Groups built together in one pass over the rows (their histograms, 16 KB, stay in L1).
 const COL_CHUNK: usize = 4;
 
-/// Col-wise build of `COL_CHUNK` groups from `g0` in one pass: each row's gradient pair is
-/// read once for all of them.
+/// Col-wise build of `COL_CHUNK` wide groups from `g0` in one pass: each row's gradient pair
+/// is read once for all of them.
 fn accumulate4(groups: &FeatureGroups, g0: usize, leaf: LeafRows<'_>, out: &mut [FeatureHist]) {
     // `build` passes exactly COL_CHUNK histograms.
     let [h0, h1, h2, h3] = out else {
@@ -137,21 +138,170 @@ fn accumulate4(groups: &FeatureGroups, g0: usize, leaf: LeafRows<'_>, out: &mut 
     }
 }
 
-/// Build every group's histogram of `leaf` into `out` (one entry per group): chunks of
-/// `COL_CHUNK` dense groups in one pass, groups whose bin 0 is skipped on their own.
-pub(crate) fn build(groups: &FeatureGroups, leaf: LeafRows<'_>, out: &mut [FeatureHist]) {
-    out.par_chunks_mut(COL_CHUNK)
-        .enumerate()
-        .for_each(|(c, hs)| {
-            let g0 = c * COL_CHUNK;
-            if hs.len() == COL_CHUNK && !groups.skip_zero[g0..g0 + COL_CHUNK].contains(&true) {
-                accumulate4(groups, g0, leaf, hs);
-            } else {
-                for (i, h) in hs.iter_mut().enumerate() {
-                    accumulate(groups.col(g0 + i), leaf, groups.skip_zero[g0 + i], h);
+/// Groups of at most this many bins are *narrow* (see [`accumulate_narrow`]).
+pub(crate) const NARROW_BINS: usize = 64;
+
+/// Narrow groups built together in one pass (their histograms of [`NARROW_BINS`] entries take
+/// 1 KB each).
+const NARROW_CHUNK: usize = 8;
+
+/// Col-wise build of up to [`NARROW_CHUNK`] narrow groups in one pass. With few bins,
+/// consecutive rows often add into the same entry, and each add then waits for the previous
+/// one's store (a 2-bin flag or a one-hot bundle: nearly every row); with many groups in the
+/// pass, each row brings enough independent adds to cover that wait. Each entry is still
+/// summed in row order, so the result is the one-group-at-a-time sum, bit for bit. Bin 0 of a
+/// group in `skip` is cleared (never read, see [`crate::bundle`]).
+fn accumulate_narrow(
+    groups: &FeatureGroups,
+    g0: usize,
+    leaf: LeafRows<'_>,
+    out: &mut [FeatureHist],
+) {
+    // Narrow groups' bins are < NARROW_BINS, so masking never changes a bin; it only spares
+    // the bounds checks.
+    const MASK: usize = NARROW_BINS - 1;
+    let len = out.len();
+    if len == 0 {
+        return;
+    }
+    // A short pass repeats its last group into the spare slots, so the inner loop has a
+    // fixed length (unrolled); the spare sums are dropped.
+    let cols: [&[u8]; NARROW_CHUNK] = std::array::from_fn(|i| groups.col(g0 + i.min(len - 1)));
+    let mut parts = [[[0.0f64; 2]; NARROW_BINS]; NARROW_CHUNK];
+    match leaf {
+        LeafRows::All(gh) => {
+            for (r, g) in gh.iter().enumerate() {
+                for (p, col) in parts.iter_mut().zip(&cols) {
+                    add(&mut p[col[r] as usize & MASK], g);
                 }
             }
-        });
+        }
+        LeafRows::Some { rows, ordered } => {
+            for (i, (&r, g)) in rows.iter().zip(ordered).enumerate() {
+                #[cfg(target_arch = "x86_64")]
+                request_ahead(rows, i, &cols[..len]);
+                for (p, col) in parts.iter_mut().zip(&cols) {
+                    add(&mut p[col[r as usize] as usize & MASK], g);
+                }
+            }
+        }
+    }
+    for ((h, p), &skip) in out.iter_mut().zip(&parts).zip(&groups.skip_zero[g0..]) {
+        *h = [[0.0; 2]; 256];
+        h[..NARROW_BINS].copy_from_slice(p);
+        if skip {
+            h[0] = [0.0; 2];
+        }
+    }
+}
+
+/// How one col-wise pass covers its groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PassKind {
+    /// [`COL_CHUNK`] wide groups summed in full ([`accumulate4`]).
+    Wide4,
+    /// Up to [`NARROW_CHUNK`] narrow groups ([`accumulate_narrow`]).
+    Narrow,
+    /// One wide group on its own, bin 0 skipped when its group says so ([`accumulate`]).
+    Single,
+}
+
+/// The col-wise passes over a set of groups, fixed when the groups are: `(kind, first group,
+/// groups)`, contiguous and in group order, every group in exactly one; `order` is the order
+/// they are handed to the threads.
+pub(crate) struct Plan {
+    passes: Vec<(PassKind, usize, usize)>,
+    order: Vec<usize>,
+}
+
+impl Plan {
+    /// Each run of consecutive groups of one kind, cut into passes: wide groups summed in full
+    /// four at a time (a last short run one at a time), narrow ones `NARROW_CHUNK` at a time,
+    /// wide ones skipping bin 0 one at a time. [`FeatureGroups::build`] orders the groups by
+    /// kind, so there are three runs at most.
+    pub fn new(groups: &FeatureGroups) -> Plan {
+        #[derive(PartialEq)]
+        enum Kind {
+            Full,
+            Narrow,
+            Skip,
+        }
+        let kind = |g: usize| {
+            if groups.group_bins[g] <= NARROW_BINS {
+                Kind::Narrow
+            } else if groups.skip_zero[g] {
+                Kind::Skip
+            } else {
+                Kind::Full
+            }
+        };
+        let ng = groups.n_groups();
+        let mut passes = Vec::new();
+        let mut start = 0;
+        while start < ng {
+            let k = kind(start);
+            let end = (start..ng).find(|&g| kind(g) != k).unwrap_or(ng);
+            let (pass, width) = match k {
+                Kind::Full => (PassKind::Wide4, COL_CHUNK),
+                Kind::Narrow => (PassKind::Narrow, NARROW_CHUNK),
+                Kind::Skip => (PassKind::Single, 1),
+            };
+            let mut g = start;
+            while g < end {
+                let len = width.min(end - g);
+                if pass == PassKind::Wide4 && len < COL_CHUNK {
+                    passes.extend((g..end).map(|s| (PassKind::Single, s, 1)));
+                } else {
+                    passes.push((pass, g, len));
+                }
+                g += len;
+            }
+            start = end;
+        }
+        // Costliest passes first (about one unit per group; a single group's pass still
+        // streams every gradient pair): rayon hands each thread a contiguous half of the list
+        // and then steals halves of halves, and a heavy pass left at the end of the list would
+        // run while the other thread waits.
+        let cost = |i: usize| match passes[i] {
+            (PassKind::Single, _, _) => 2,
+            (_, _, len) => len,
+        };
+        let mut order: Vec<usize> = (0..passes.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(cost(i)));
+        Plan { passes, order }
+    }
+}
+
+/// Build every group's histogram of `leaf` into `out` (one entry per group), by the passes of
+/// `plan` run in parallel.
+pub(crate) fn build(
+    groups: &FeatureGroups,
+    plan: &Plan,
+    leaf: LeafRows<'_>,
+    out: &mut [FeatureHist],
+) {
+    // Each pass's histograms, cut from `out` in group order, then handed out in the plan's
+    // order (costliest first).
+    let mut rest = out;
+    let mut cut: Vec<Option<(PassKind, usize, &mut [FeatureHist])>> = plan
+        .passes
+        .iter()
+        .map(|&(kind, g0, len)| {
+            let (hs, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            rest = tail;
+            Some((kind, g0, hs))
+        })
+        .collect();
+    let work: Vec<_> = plan.order.iter().filter_map(|&i| cut[i].take()).collect();
+    work.into_par_iter().for_each(|(kind, g0, hs)| match kind {
+        PassKind::Wide4 => accumulate4(groups, g0, leaf, hs),
+        PassKind::Narrow => accumulate_narrow(groups, g0, leaf, hs),
+        PassKind::Single => {
+            for (i, h) in hs.iter_mut().enumerate() {
+                accumulate(groups.col(g0 + i), leaf, groups.skip_zero[g0 + i], h);
+            }
+        }
+    });
 }
 
 /// `parent -= child`, turning the parent's histogram into its other child's.
@@ -202,11 +352,122 @@ mod tests {
             },
         ] {
             let mut got = new_hist(nu);
-            build(&groups, leaf, &mut got);
+            build(&groups, &Plan::new(&groups), leaf, &mut got);
             for (g, h) in got.iter().enumerate() {
                 let mut want = [[0.0; 2]; 256];
                 accumulate(groups.col(g), leaf, false, &mut want);
                 assert_eq!(h, &want, "group {g}");
+            }
+        }
+    }
+
+    /// `n` rows of: a 3-bin dense feature, a wide dense one (200 bins) and a 40-bin dense one,
+    /// five exclusive one-hot columns set on 40 % of the rows (they bundle into one narrow
+    /// group skipping bin 0), and a 100-bin feature off its bin 0 on 10 % of the rows (a wide
+    /// group skipping bin 0); columns are given feature by feature.
+    fn mixed_data(n: usize) -> BinnedData {
+        let n_bins = [3usize, 200, 40, 2, 2, 2, 2, 2, 100];
+        let nu = n_bins.len();
+        let mut bins = vec![0u8; n * nu];
+        for r in 0..n {
+            let h = (r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20;
+            let row = &mut bins[r * nu..(r + 1) * nu];
+            // Runs of equal bins, the case the narrow passes are for.
+            row[0] = ((r / 7) % 3) as u8;
+            row[1] = (h % 200) as u8;
+            row[2] = ((h >> 8) % 40) as u8;
+            // Columns 3-6 set on 40 % of the rows; column 7 on none (a constant column,
+            // bundled all the same).
+            let c = (h >> 16) % 10;
+            if c < 4 {
+                row[3 + c as usize] = 1;
+            }
+            if (h >> 24).is_multiple_of(10) {
+                row[8] = 1 + ((h >> 28) % 99) as u8;
+            }
+        }
+        let mappers = n_bins
+            .iter()
+            .map(|&nb| {
+                BinMapper::numerical(
+                    (0..nb)
+                        .map(|b| if b == nb - 1 { f64::INFINITY } else { b as f64 })
+                        .collect(),
+                    false,
+                )
+            })
+            .collect();
+        BinnedData {
+            mappers,
+            used: (0..nu).collect(),
+            bins,
+            n_rows: n,
+        }
+    }
+
+    #[test]
+    fn every_path_sums_each_entry_in_row_order() {
+        let n = 20_037;
+        let data = mixed_data(n);
+        let groups = FeatureGroups::build(&data, true);
+        // Groups by kind: the wide feature, then the narrow ones (the 3-bin and 40-bin
+        // features, the one-hot bundle), then the wide sparse feature (bundled with the
+        // constant column, which fits anywhere).
+        let group_of: Vec<usize> = groups.slots.iter().map(|s| s.group).collect();
+        assert_eq!(group_of, [1, 0, 2, 3, 3, 3, 3, 4, 4]);
+        let narrow: Vec<bool> = groups
+            .group_bins
+            .iter()
+            .map(|&b| b <= NARROW_BINS)
+            .collect();
+        assert_eq!(narrow, [false, true, true, true, false]);
+        assert_eq!(groups.skip_zero, [false, false, false, true, true]);
+        let plan = Plan::new(&groups);
+        assert_eq!(
+            plan.passes,
+            [
+                (PassKind::Single, 0, 1),
+                (PassKind::Narrow, 1, 3),
+                (PassKind::Single, 4, 1)
+            ]
+        );
+        assert_eq!(plan.order, [1, 0, 2], "the costliest pass first");
+
+        let gh: Vec<[f64; 2]> = (0..n)
+            .map(|i| {
+                [
+                    ((i * 37) % 101) as f64 / 7.0 - 7.0,
+                    0.25 + (i % 5) as f64 / 8.0,
+                ]
+            })
+            .collect();
+        let all: Vec<u32> = (0..n as u32).collect();
+        let most: Vec<u32> = (0..n as u32).filter(|r| r % 5 != 2).collect();
+        let few: Vec<u32> = (0..n as u32).filter(|r| r % 13 == 4).collect();
+        for (rows, all_rows) in [(&all, true), (&most, false), (&few, false)] {
+            let ordered: Vec<[f64; 2]> = rows.iter().map(|&r| gh[r as usize]).collect();
+            let leaf = if all_rows {
+                LeafRows::All(&gh)
+            } else {
+                LeafRows::Some {
+                    rows,
+                    ordered: &ordered,
+                }
+            };
+            let mut got = new_hist(5);
+            build(&groups, &plan, leaf, &mut got);
+            for (g, h) in got.iter().enumerate() {
+                // Four wide groups or many narrow ones at a time: each entry is the plain sum
+                // in the leaf's row order, bit for bit.
+                let skip = groups.skip_zero[g];
+                let mut want = [[0.0; 2]; 256];
+                for &r in rows.iter() {
+                    let b = groups.col(g)[r as usize] as usize;
+                    if !(skip && b == 0) {
+                        add(&mut want[b], &gh[r as usize]);
+                    }
+                }
+                assert_eq!(h, &want, "group {g}, {} rows", rows.len());
             }
         }
     }

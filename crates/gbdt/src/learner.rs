@@ -100,6 +100,8 @@ pub(crate) struct Learner<'a> {
     data: &'a BinnedData,
     params: GrowParams,
     groups: FeatureGroups,
+    /// The col-wise histogram passes over `groups`.
+    plan: histogram::Plan,
     /// One group histogram set per leaf.
     hists: Vec<Vec<FeatureHist>>,
     /// The gradient pairs of the leaf being built, in its row order.
@@ -116,6 +118,7 @@ impl<'a> Learner<'a> {
         Learner {
             data,
             params,
+            plan: histogram::Plan::new(&groups),
             groups,
             hists: (0..params.num_leaves)
                 .map(|_| histogram::new_hist(ng))
@@ -217,7 +220,7 @@ impl<'a> Learner<'a> {
                 ordered: &self.ordered,
             }
         };
-        histogram::build(&self.groups, leaf_rows, &mut self.hists[slot]);
+        histogram::build(&self.groups, &self.plan, leaf_rows, &mut self.hists[slot]);
     }
 
     /// Grow one tree on gradients `gh` (one `(grad, hess)` per training row) over `rows` (all
