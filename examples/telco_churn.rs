@@ -57,8 +57,11 @@ use cartera::scoring::tiers::{TierBounds, TierTable, risk_tiers};
 use cartera::silhouette::SilhouetteParams;
 use ndarray::{Array1, Array2, Axis};
 
-/// Rows scored at a time by the churn model (see where every row is scored).
-const SCORE_CHUNK: usize = 1 << 16;
+/// Rows scored at a time by the churn model (see where every row is scored). A chunk's matrix
+/// (16,384 x 114 f64, 15 MB) stays under glibc's largest mmap threshold (32 MB), so after the
+/// first chunk each one reuses the freed heap memory instead of faulting in fresh pages: the
+/// scoring step took 0.79-0.80 s against 0.97-1.04 s with chunks of 65,536 rows (60 MB each).
+const SCORE_CHUNK: usize = 1 << 14;
 
 /// The unique-ID column, the label, and the text columns that are neither features nor groups.
 const ID: &str = "IMEI";
