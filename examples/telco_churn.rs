@@ -340,8 +340,16 @@ pub fn run(opts: &Options) -> Result<Summary> {
         lin_train.to_array::<f64>(&lin_refs)?.view(),
         Array1::from(y_train.clone()).view(),
     )?;
-    let lin_valid = lin_prep.transform(&valid_t)?.0.to_array::<f64>(&lin_refs)?;
-    let p_lin = logit.predict_proba(lin_valid.view())?.column(1).to_vec();
+    // Validation rows in chunks too, for the same reason as the scoring above.
+    let mut p_lin = Vec::with_capacity(valid_t.n_rows());
+    let valid_rows: Vec<usize> = (0..valid_t.n_rows()).collect();
+    for rows in valid_rows.chunks(SCORE_CHUNK) {
+        let x = lin_prep
+            .transform(&valid_t.take_rows(rows)?)?
+            .0
+            .to_array::<f64>(&lin_refs)?;
+        p_lin.extend(logit.predict_proba(x.view())?.column(1).iter());
+    }
     let logistic_quality = quality(&y_valid, &p_lin)?;
     clock.lap("churn_logistic");
 
