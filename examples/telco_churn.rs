@@ -47,7 +47,7 @@ use cartera::preprocess::clean::{drop_duplicates, replace_sentinel};
 use cartera::preprocess::datasets::telco_churn_with_groups;
 use cartera::preprocess::impute::{ImputeStrategy, SimpleImputer};
 use cartera::preprocess::outliers::IqrOutliers;
-use cartera::preprocess::pipeline::PrepConfig;
+use cartera::preprocess::pipeline::{FittedPipeline, PrepConfig};
 use cartera::preprocess::scale::{MinMaxScaler, ScalerKind};
 use cartera::preprocess::split::stratified_split;
 use cartera::preprocess::{Column, ColumnType, Table, TextColumn};
@@ -55,7 +55,7 @@ use cartera::scoring::Groups;
 use cartera::scoring::metrics::{ClassificationReport, roc_auc};
 use cartera::scoring::tiers::{TierBounds, TierTable, risk_tiers};
 use cartera::silhouette::SilhouetteParams;
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 /// Rows scored at a time by the churn model (see where every row is scored). A chunk's matrix
 /// (16,384 x 114 f64, 15 MB) stays under glibc's largest mmap threshold (32 MB), so after the
@@ -312,19 +312,8 @@ pub fn run(opts: &Options) -> Result<Summary> {
         .seed(opts.seed)
         .feature_names(Some(cols.clone()))
         .fit(x_train.view(), y_train_f.view())?;
-    // Every row is scored once; the validation rows' scores are picked out of those. Rows go
-    // through the fitted one-hot step and the model in chunks: the matrix of all rows (350 MB
-    // of f64 on the full table) is never held at once, and on the VMs we measure on, fresh
-    // memory costs more than the copies (docs/benchmarks.md, the studies).
-    let mut p_every = Vec::with_capacity(features.n_rows());
-    let every: Vec<usize> = (0..features.n_rows()).collect();
-    for rows in every.chunks(SCORE_CHUNK) {
-        let x = trees_prep
-            .transform(&features.take_rows(rows)?)?
-            .0
-            .to_array::<f64>(&col_refs)?;
-        p_every.extend(gbdt.predict_proba(x.view())?.column(1).iter());
-    }
+    // Every row is scored once; the validation rows' scores are picked out of those.
+    let p_every = proba_in_chunks(&features, &trees_prep, &col_refs, |x| gbdt.predict_proba(x))?;
     let p_valid: Vec<f64> = split.valid.iter().map(|&i| p_every[i]).collect();
     let gbdt_quality = quality(&y_valid, &p_valid)?;
     clock.lap("churn_gbdt");
@@ -340,16 +329,7 @@ pub fn run(opts: &Options) -> Result<Summary> {
         lin_train.to_array::<f64>(&lin_refs)?.view(),
         Array1::from(y_train.clone()).view(),
     )?;
-    // Validation rows in chunks too, for the same reason as the scoring above.
-    let mut p_lin = Vec::with_capacity(valid_t.n_rows());
-    let valid_rows: Vec<usize> = (0..valid_t.n_rows()).collect();
-    for rows in valid_rows.chunks(SCORE_CHUNK) {
-        let x = lin_prep
-            .transform(&valid_t.take_rows(rows)?)?
-            .0
-            .to_array::<f64>(&lin_refs)?;
-        p_lin.extend(logit.predict_proba(x.view())?.column(1).iter());
-    }
+    let p_lin = proba_in_chunks(&valid_t, &lin_prep, &lin_refs, |x| logit.predict_proba(x))?;
     let logistic_quality = quality(&y_valid, &p_lin)?;
     clock.lap("churn_logistic");
 
@@ -529,6 +509,28 @@ fn segment_names(centroids: &Array2<f64>, columns: &[&str]) -> Vec<String> {
 }
 
 /// Accuracy, AUC and per-class precision/recall at threshold 0.5.
+/// The positive class's probability for every row of `t`, through the fitted preparation
+/// `prep` (its columns `cols`) and the model's `proba`, `SCORE_CHUNK` rows at a time: the
+/// matrix of all rows (350 MB of f64 for the full table's 114 model columns) is never held
+/// at once, and each chunk's matrix reuses the previous one's memory.
+fn proba_in_chunks(
+    t: &Table,
+    prep: &FittedPipeline,
+    cols: &[&str],
+    proba: impl Fn(ArrayView2<f64>) -> Result<Array2<f64>>,
+) -> Result<Vec<f64>> {
+    let mut p = Vec::with_capacity(t.n_rows());
+    let every: Vec<usize> = (0..t.n_rows()).collect();
+    for rows in every.chunks(SCORE_CHUNK) {
+        let x = prep
+            .transform(&t.take_rows(rows)?)?
+            .0
+            .to_array::<f64>(cols)?;
+        p.extend(proba(x.view())?.column(1).iter());
+    }
+    Ok(p)
+}
+
 fn quality(y: &[usize], p: &[f64]) -> Result<ModelQuality> {
     let pred: Vec<usize> = p.iter().map(|&q| usize::from(q > 0.5)).collect();
     let report = ClassificationReport::new(y, &pred, 2)?;
