@@ -319,6 +319,36 @@ impl BinnedData {
     pub fn n_used(&self) -> usize {
         self.used.len()
     }
+
+    /// Test data from row-major `bins`, every feature used, feature `j` with `n_bins[j]`
+    /// numerical bins (upper bounds `b + 0.5`, the last +inf).
+    #[cfg(test)]
+    pub(crate) fn from_bins(bins: Vec<u8>, n_bins: &[usize]) -> BinnedData {
+        let nu = n_bins.len();
+        let mappers = n_bins
+            .iter()
+            .map(|&nb| {
+                BinMapper::numerical(
+                    (0..nb)
+                        .map(|b| {
+                            if b + 1 == nb {
+                                f64::INFINITY
+                            } else {
+                                b as f64 + 0.5
+                            }
+                        })
+                        .collect(),
+                    false,
+                )
+            })
+            .collect();
+        BinnedData {
+            mappers,
+            used: (0..nu).collect(),
+            n_rows: bins.len() / nu,
+            bins,
+        }
+    }
 }
 
 /// Refuse ±inf (NaN is missing, allowed); returns which columns hold a NaN.

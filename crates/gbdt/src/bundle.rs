@@ -17,7 +17,7 @@
 use rayon::prelude::*;
 
 use crate::binning::BinnedData;
-use crate::histogram::NARROW_BINS;
+use crate::histogram::GroupKind;
 
 /// Rows per block when counting bins or listing non-default rows.
 const BLOCK: usize = 16384;
@@ -161,30 +161,10 @@ impl FeatureGroups {
             }
             members.extend(bundles.into_iter().map(|(m, _, _)| m));
         }
-        // Groups by how their histograms are built (`histogram::Plan`: wide ones summed in
-        // full, then narrow ones, then wide ones skipping bin 0), so each pass covers a
-        // contiguous run of groups; within a kind, in order of their first member, so the
-        // layout follows the input's order.
+        // Groups in order of their first member, so the layout follows the input's order
+        // (then grouped by how their histograms are built, below).
         members.iter_mut().for_each(|m| m.sort_unstable());
-        let kind = |m: &Vec<usize>| {
-            let bins = if let [j] = m[..]
-                && direct[j]
-            {
-                n_bins[j]
-            } else {
-                1 + m.iter().map(|&j| n_bins[j] - 1).sum::<usize>()
-            };
-            let off_default: usize = m.iter().map(|&j| nnz[j]).sum();
-            let skip = !(m.len() == 1 && direct[m[0]]) && skips_zero(n, off_default);
-            if bins <= NARROW_BINS {
-                1
-            } else if skip {
-                2
-            } else {
-                0
-            }
-        };
-        members.sort_by_key(|m| (kind(m), m[0]));
+        members.sort_by_key(|m| m[0]);
 
         let mut slots = vec![
             Slot {
@@ -229,8 +209,28 @@ impl FeatureGroups {
             }
             group_bins.push(offset);
             // Members are exclusive, so the rows off bin 0 are the sum of their rows.
-            skip_zero.push(skips_zero(n, off_default));
+            skip_zero.push(n > 0 && (n - off_default) as f64 >= SKIP_ZERO_SHARE * n as f64);
         }
+
+        // Groups by how their histograms are built (`histogram::GroupKind`: wide ones summed
+        // in full, then narrow ones, then wide ones skipping bin 0), so each pass of
+        // `histogram::Plan` covers a contiguous run; the sort is stable, so within a kind they
+        // stay in order of their first member.
+        let mut order: Vec<usize> = (0..members.len()).collect();
+        order.sort_by_key(|&g| GroupKind::of(group_bins[g], skip_zero[g]));
+        let mut new_index = vec![0; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_index[old] = new;
+        }
+        for s in &mut slots {
+            s.group = new_index[s.group];
+        }
+        let members: Vec<Vec<usize>> = order
+            .iter()
+            .map(|&g| std::mem::take(&mut members[g]))
+            .collect();
+        let group_bins: Vec<usize> = order.iter().map(|&g| group_bins[g]).collect();
+        let skip_zero: Vec<bool> = order.iter().map(|&g| skip_zero[g]).collect();
 
         let mut cols = vec![0u8; n * members.len()];
         if n > 0 {
@@ -261,12 +261,6 @@ impl FeatureGroups {
             slots,
         }
     }
-}
-
-/// Whether a bundled group of `n` rows, `off_default` of them off its bin 0, skips bin 0 in
-/// its histogram.
-fn skips_zero(n: usize, off_default: usize) -> bool {
-    n > 0 && (n - off_default) as f64 >= SKIP_ZERO_SHARE * n as f64
 }
 
 /// Rows per bin of every used feature (`counts[j][b]`), summed over row blocks (integer sums:
@@ -332,34 +326,6 @@ fn nonzero_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binning::BinMapper;
-
-    fn data(bins: Vec<u8>, n_bins: &[usize]) -> BinnedData {
-        let nu = n_bins.len();
-        let mappers = n_bins
-            .iter()
-            .map(|&nb| {
-                BinMapper::numerical(
-                    (0..nb)
-                        .map(|b| {
-                            if b + 1 == nb {
-                                f64::INFINITY
-                            } else {
-                                b as f64 + 0.5
-                            }
-                        })
-                        .collect(),
-                    false,
-                )
-            })
-            .collect();
-        BinnedData {
-            mappers,
-            used: (0..nu).collect(),
-            n_rows: bins.len() / nu,
-            bins,
-        }
-    }
 
     #[test]
     fn slots_map_bins_both_ways() {
@@ -395,7 +361,7 @@ mod tests {
                 u8::from(r == 0),
             ]);
         }
-        let d = data(bins, &[4, 2, 2, 2, 2]);
+        let d = BinnedData::from_bins(bins, &[4, 2, 2, 2, 2]);
         let g = FeatureGroups::build(&d, true);
         let group_of: Vec<usize> = g.slots.iter().map(|s| s.group).collect();
         assert_eq!(group_of, [0, 1, 1, 1, 2], "row 0 keeps feature 4 apart");

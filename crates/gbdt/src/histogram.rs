@@ -139,7 +139,7 @@ fn accumulate4(groups: &FeatureGroups, g0: usize, leaf: LeafRows<'_>, out: &mut 
 }
 
 /// Groups of at most this many bins are *narrow* (see [`accumulate_narrow`]).
-pub(crate) const NARROW_BINS: usize = 64;
+const NARROW_BINS: usize = 64;
 
 /// Narrow groups built together in one pass (their histograms of [`NARROW_BINS`] entries take
 /// 1 KB each).
@@ -195,6 +195,30 @@ fn accumulate_narrow(
     }
 }
 
+/// How a group's histogram is built, in the order [`FeatureGroups::build`] lays groups out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum GroupKind {
+    /// More than [`NARROW_BINS`] bins, every bin summed: four per pass ([`accumulate4`]).
+    Full,
+    /// At most [`NARROW_BINS`] bins: [`NARROW_CHUNK`] per pass ([`accumulate_narrow`]).
+    Narrow,
+    /// More than [`NARROW_BINS`] bins, bin 0 skipped: one per pass ([`accumulate`]).
+    Skip,
+}
+
+impl GroupKind {
+    /// The kind of a group of `bins` bins that skips bin 0 when `skip_zero`.
+    pub(crate) fn of(bins: usize, skip_zero: bool) -> GroupKind {
+        if bins <= NARROW_BINS {
+            GroupKind::Narrow
+        } else if skip_zero {
+            GroupKind::Skip
+        } else {
+            GroupKind::Full
+        }
+    }
+}
+
 /// How one col-wise pass covers its groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PassKind {
@@ -220,21 +244,7 @@ impl Plan {
     /// wide ones skipping bin 0 one at a time. [`FeatureGroups::build`] orders the groups by
     /// kind, so there are three runs at most.
     pub fn new(groups: &FeatureGroups) -> Plan {
-        #[derive(PartialEq)]
-        enum Kind {
-            Full,
-            Narrow,
-            Skip,
-        }
-        let kind = |g: usize| {
-            if groups.group_bins[g] <= NARROW_BINS {
-                Kind::Narrow
-            } else if groups.skip_zero[g] {
-                Kind::Skip
-            } else {
-                Kind::Full
-            }
-        };
+        let kind = |g: usize| GroupKind::of(groups.group_bins[g], groups.skip_zero[g]);
         let ng = groups.n_groups();
         let mut passes = Vec::new();
         let mut start = 0;
@@ -242,9 +252,9 @@ impl Plan {
             let k = kind(start);
             let end = (start..ng).find(|&g| kind(g) != k).unwrap_or(ng);
             let (pass, width) = match k {
-                Kind::Full => (PassKind::Wide4, COL_CHUNK),
-                Kind::Narrow => (PassKind::Narrow, NARROW_CHUNK),
-                Kind::Skip => (PassKind::Single, 1),
+                GroupKind::Full => (PassKind::Wide4, COL_CHUNK),
+                GroupKind::Narrow => (PassKind::Narrow, NARROW_CHUNK),
+                GroupKind::Skip => (PassKind::Single, 1),
             };
             let mut g = start;
             while g < end {
@@ -317,28 +327,13 @@ pub(crate) fn subtract_into(parent: &mut [FeatureHist], child: &[FeatureHist], n
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binning::{BinMapper, BinnedData};
+    use crate::binning::BinnedData;
 
     #[test]
     fn four_at_a_time_matches_one_at_a_time() {
         let (n, nu) = (3000usize, 7usize);
         let bins: Vec<u8> = (0..n * nu).map(|i| ((i * 7919) % 200) as u8).collect();
-        let mappers = (0..nu)
-            .map(|_| {
-                BinMapper::numerical(
-                    (0..200)
-                        .map(|b| if b == 199 { f64::INFINITY } else { b as f64 })
-                        .collect(),
-                    false,
-                )
-            })
-            .collect();
-        let data = BinnedData {
-            mappers,
-            used: (0..nu).collect(),
-            bins,
-            n_rows: n,
-        };
+        let data = BinnedData::from_bins(bins, &[200; 7]);
         let groups = FeatureGroups::build(&data, true);
         assert_eq!(groups.n_groups(), nu);
         let gh: Vec<[f64; 2]> = (0..n).map(|i| [(i % 11) as f64 - 5.0, 0.5]).collect();
@@ -386,23 +381,7 @@ mod tests {
                 row[8] = 1 + ((h >> 28) % 99) as u8;
             }
         }
-        let mappers = n_bins
-            .iter()
-            .map(|&nb| {
-                BinMapper::numerical(
-                    (0..nb)
-                        .map(|b| if b == nb - 1 { f64::INFINITY } else { b as f64 })
-                        .collect(),
-                    false,
-                )
-            })
-            .collect();
-        BinnedData {
-            mappers,
-            used: (0..nu).collect(),
-            bins,
-            n_rows: n,
-        }
+        BinnedData::from_bins(bins, &n_bins)
     }
 
     #[test]
