@@ -212,9 +212,9 @@ pub fn run(opts: &Options) -> Result<Summary> {
     let true_groups: Vec<usize> = dups.kept_rows.iter().map(|&i| groups_raw[i]).collect();
     let sentinels = replace_sentinel(&mut table, SENTINEL_COLUMN, "9999")?;
     let imei: Vec<f64> = numeric(&table, ID)?.to_vec();
-    let mut drop = vec![ID];
-    drop.extend(TEXT);
-    let table = table.drop(&drop)?;
+    let mut unused = vec![ID];
+    unused.extend(TEXT);
+    let table = table.drop(&unused)?;
     let churn: Vec<usize> = numeric(&table, LABEL)?
         .iter()
         .map(|&v| usize::from(v == 1.0))
@@ -240,6 +240,9 @@ pub fn run(opts: &Options) -> Result<Summary> {
     let x_in = x.select(Axis(0), &kept);
     let scaler = MinMaxScaler::new().fit(x_in.view())?;
     let z = scaler.transform(x_in.view())?;
+    // Large intermediates are dropped as soon as they are used up (here and below): the next
+    // large buffers then reuse their memory instead of fresh pages, and the peak stays lower.
+    drop(x_in);
     clock.lap("cluster_prep");
 
     // One model per k, the data checked and prepared once for all of them.
@@ -255,6 +258,7 @@ pub fn run(opts: &Options) -> Result<Summary> {
     // Outliers were left out of the fit, not out of the business: they get the nearest segment.
     let z_all = scaler.transform(x.view())?;
     let cluster: Vec<usize> = model.predict(z_all.view())?.to_vec();
+    drop((x, z_all));
     clock.lap("kmeans_elbow");
 
     let sample = (z.nrows() > 20_000).then_some(10_000);
@@ -289,6 +293,7 @@ pub fn run(opts: &Options) -> Result<Summary> {
     let shap = TreeShap::new(cluster_model.ensemble())?.shap_values(xs.view())?;
     let members: Vec<usize> = shap_rows.iter().map(|&i| cluster[i]).collect();
     let importance = cluster_importance(&shap, Some(&members), Some(&names), Some(5))?;
+    drop((x_raw, xc, xs));
     clock.lap("cluster_explain");
 
     // 4. Churn models on a fixed stratified split; preparation fitted on training rows only.
@@ -300,6 +305,7 @@ pub fn run(opts: &Options) -> Result<Summary> {
     let cols: Vec<String> = trees_train.names().to_vec();
     let col_refs: Vec<&str> = cols.iter().map(String::as_str).collect();
     let x_train = trees_train.to_array::<f64>(&col_refs)?;
+    drop(trees_train);
     let y_train: Vec<usize> = split.train.iter().map(|&i| churn[i]).collect();
     let y_valid: Vec<usize> = split.valid.iter().map(|&i| churn[i]).collect();
     clock.lap("churn_prep");
@@ -312,6 +318,7 @@ pub fn run(opts: &Options) -> Result<Summary> {
         .seed(opts.seed)
         .feature_names(Some(cols.clone()))
         .fit(x_train.view(), y_train_f.view())?;
+    drop(x_train);
     // Every row is scored once; the validation rows' scores are picked out of those.
     let p_every = proba_in_chunks(&features, &trees_prep, &col_refs, |x| gbdt.predict_proba(x))?;
     let p_valid: Vec<f64> = split.valid.iter().map(|&i| p_every[i]).collect();
@@ -325,10 +332,12 @@ pub fn run(opts: &Options) -> Result<Summary> {
         .fit(&train_t)?;
     let lin_cols: Vec<String> = lin_train.names().to_vec();
     let lin_refs: Vec<&str> = lin_cols.iter().map(String::as_str).collect();
-    let logit = LogisticRegressionParams::new().max_iter(200).fit(
-        lin_train.to_array::<f64>(&lin_refs)?.view(),
-        Array1::from(y_train.clone()).view(),
-    )?;
+    let x_lin = lin_train.to_array::<f64>(&lin_refs)?;
+    drop(lin_train);
+    let logit = LogisticRegressionParams::new()
+        .max_iter(200)
+        .fit(x_lin.view(), Array1::from(y_train.clone()).view())?;
+    drop(x_lin);
     let p_lin = proba_in_chunks(&valid_t, &lin_prep, &lin_refs, |x| logit.predict_proba(x))?;
     let logistic_quality = quality(&y_valid, &p_lin)?;
     clock.lap("churn_logistic");
