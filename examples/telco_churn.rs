@@ -229,20 +229,28 @@ pub fn run(opts: &Options) -> Result<Summary> {
         .map(String::as_str)
         .filter(|&c| c != LABEL && table.column_type(c).ok() == Some(ColumnType::Numeric))
         .collect();
-    let x_raw = table.to_array::<f64>(&behaviour)?;
-    let x = SimpleImputer::new()
+    let mut x = table.to_array::<f64>(&behaviour)?;
+    // The segment explainer (section 3) learns from the raw values, missing ones included:
+    // its rows are picked out before the matrix is imputed in place.
+    let step = (n / CLUSTER_TRAIN_ROWS).max(1);
+    let train_rows: Vec<usize> = (0..n).step_by(step).collect();
+    let xc = x.select(Axis(0), &train_rows);
+    let shap_step = (n / SHAP_ROWS).max(1);
+    let shap_rows: Vec<usize> = (0..n).step_by(shap_step).take(SHAP_ROWS).collect();
+    let xs = x.select(Axis(0), &shap_rows);
+    // Large matrices are transformed in place (scikit-learn's `copy=False`) and dropped as
+    // soon as they are used up (here and below): no fresh pages for the copies, and a lower
+    // peak.
+    SimpleImputer::new()
         .strategy(ImputeStrategy::Mean)
-        .fit_transform(x_raw.view())?
-        .1;
+        .fit(x.view())?
+        .transform_in_place(x.view_mut())?;
     let fences = IqrOutliers::new().fit(x.view())?;
     let inlier = fences.inlier_mask(x.view())?;
     let kept: Vec<usize> = (0..n).filter(|&i| inlier[i]).collect();
-    let x_in = x.select(Axis(0), &kept);
-    let scaler = MinMaxScaler::new().fit(x_in.view())?;
-    let z = scaler.transform(x_in.view())?;
-    // Large intermediates are dropped as soon as they are used up (here and below): the next
-    // large buffers then reuse their memory instead of fresh pages, and the peak stays lower.
-    drop(x_in);
+    let mut z = x.select(Axis(0), &kept);
+    let scaler = MinMaxScaler::new().fit(z.view())?;
+    scaler.transform_in_place(z.view_mut())?;
     clock.lap("cluster_prep");
 
     // One model per k, the data checked and prepared once for all of them.
@@ -256,9 +264,9 @@ pub fn run(opts: &Options) -> Result<Summary> {
     let k = KS[knee];
     let model = &models[knee];
     // Outliers were left out of the fit, not out of the business: they get the nearest segment.
-    let z_all = scaler.transform(x.view())?;
-    let cluster: Vec<usize> = model.predict(z_all.view())?.to_vec();
-    drop((x, z_all));
+    scaler.transform_in_place(x.view_mut())?;
+    let cluster: Vec<usize> = model.predict(x.view())?.to_vec();
+    drop(x);
     clock.lap("kmeans_elbow");
 
     let sample = (z.nrows() > 20_000).then_some(10_000);
@@ -277,9 +285,6 @@ pub fn run(opts: &Options) -> Result<Summary> {
     clock.lap("cluster_quality");
 
     // 3. Why is a customer in a segment? A GBDT learns the labels, TreeSHAP explains it.
-    let step = (n / CLUSTER_TRAIN_ROWS).max(1);
-    let train_rows: Vec<usize> = (0..n).step_by(step).collect();
-    let xc = x_raw.select(Axis(0), &train_rows);
     let yc = Array1::from_iter(train_rows.iter().map(|&i| cluster[i] as f64));
     let cluster_model = GbdtParams::new()
         .objective(Objective::Multiclass { n_classes: k })
@@ -287,13 +292,10 @@ pub fn run(opts: &Options) -> Result<Summary> {
         .seed(opts.seed)
         .feature_names(Some(behaviour.iter().map(|s| s.to_string()).collect()))
         .fit(xc.view(), yc.view())?;
-    let shap_step = (n / SHAP_ROWS).max(1);
-    let shap_rows: Vec<usize> = (0..n).step_by(shap_step).take(SHAP_ROWS).collect();
-    let xs = x_raw.select(Axis(0), &shap_rows);
     let shap = TreeShap::new(cluster_model.ensemble())?.shap_values(xs.view())?;
     let members: Vec<usize> = shap_rows.iter().map(|&i| cluster[i]).collect();
     let importance = cluster_importance(&shap, Some(&members), Some(&names), Some(5))?;
-    drop((x_raw, xc, xs));
+    drop((xc, xs));
     clock.lap("cluster_explain");
 
     // 4. Churn models on a fixed stratified split; preparation fitted on training rows only.
