@@ -359,7 +359,25 @@ pub(crate) fn scan_input<F: Float>(x: ArrayView2<F>, what: &str) -> Result<Vec<b
         .into_par_iter()
         .map(|b| {
             let mut nan = vec![false; d];
-            for r in b * SCAN_BLOCK..((b + 1) * SCAN_BLOCK).min(n) {
+            let (start, end) = (b * SCAN_BLOCK, ((b + 1) * SCAN_BLOCK).min(n));
+            // The common case, a contiguous block without ±inf, is scanned without a branch
+            // per value (the flags are or-ed in, which vectorises across a row); the loop
+            // below, which finds the first infinite cell, only runs on a block that has one.
+            if let Some(values) = x.slice(ndarray::s![start..end, ..]).to_slice()
+                && d > 0
+            {
+                let mut inf = false;
+                for row in values.chunks_exact(d) {
+                    for (h, v) in nan.iter_mut().zip(row) {
+                        *h |= v.is_nan();
+                        inf |= v.is_infinite();
+                    }
+                }
+                if !inf {
+                    return Ok(nan);
+                }
+            }
+            for r in start..end {
                 for (c, v) in x.row(r).iter().enumerate() {
                     let v = v.as_f64();
                     if v.is_nan() {
@@ -545,6 +563,23 @@ mod tests {
     fn scan_finds_first_inf_and_nan_columns() {
         let x = array![[1.0, f64::NAN], [2.0, 3.0]];
         assert_eq!(scan_input(x.view(), "X").unwrap(), vec![false, true]);
+        // A view that is not contiguous in row-major order takes the cell-by-cell path.
+        assert_eq!(scan_input(x.t(), "X").unwrap(), vec![true, false]);
+        // Many blocks, the first infinite cell in row-major order (block 2) is reported.
+        let mut big = ndarray::Array2::<f64>::zeros((3 * SCAN_BLOCK, 3));
+        big[[2 * SCAN_BLOCK + 7, 2]] = f64::INFINITY;
+        big[[2 * SCAN_BLOCK + 9, 0]] = f64::NEG_INFINITY;
+        big[[5, 1]] = f64::NAN;
+        match scan_input(big.view(), "X") {
+            Err(Error::NonFinite { row, column: 2, .. }) => assert_eq!(row, 2 * SCAN_BLOCK + 7),
+            other => panic!("{other:?}"),
+        }
+        big[[2 * SCAN_BLOCK + 7, 2]] = 1.0;
+        big[[2 * SCAN_BLOCK + 9, 0]] = 1.0;
+        assert_eq!(
+            scan_input(big.view(), "X").unwrap(),
+            vec![false, true, false]
+        );
         let x = array![[1.0, 2.0], [f64::NEG_INFINITY, f64::INFINITY]];
         match scan_input(x.view(), "X") {
             Err(Error::NonFinite {
