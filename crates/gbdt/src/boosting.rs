@@ -6,7 +6,7 @@ use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
 use crate::binning::{BinnedData, MAX_CATEGORY, bin_rows, bin_training, scan_input};
-use crate::learner::{GrowParams, GrownTree, Learner};
+use crate::learner::{GrowParams, GrownTree, Layout, Learner};
 use crate::metric::evaluate;
 use crate::model::{EvalRecord, GbdtModel};
 use crate::objective::Loss;
@@ -313,11 +313,20 @@ fn boost(
         num_leaves: params.num_leaves,
         max_depth: (params.max_depth > 0).then_some(params.max_depth as usize),
     };
-    let mut learner = Learner::new(data, grow, params.enable_bundle);
+    let layout = Layout::new(data, params.enable_bundle);
+    // The k trees of a round are independent (every gradient is taken before the round), so
+    // a multiclass fit grows up to one per thread at a time, each on its own learner: on a
+    // small table a single tree's parallel steps are too short to keep two threads busy.
+    // Each tree is the same whichever learner grows it (a learner keeps no state between
+    // trees), so the model does not depend on the number of threads.
+    let n_learners = k.min(rayon::current_num_threads()).max(1);
+    let mut learners: Vec<Learner> = (0..n_learners)
+        .map(|_| Learner::new(data, &layout, grow))
+        .collect();
     let mut gh = vec![vec![[0.0f64; 2]; n]; k];
     let bagging = params.bagging_freq > 0 && params.bagging_fraction < 1.0;
     let mut bag: Option<Vec<u32>> = None;
-    let mut features = vec![true; nu];
+    let mut features = vec![vec![true; nu]; k];
     let n_pick = ((params.feature_fraction * nu as f64 + 0.5) as usize).clamp(1, nu.max(1));
     let metric = params.effective_metric();
     let lr = params.learning_rate;
@@ -330,42 +339,55 @@ fn boost(
         if bagging && iter % params.bagging_freq == 0 {
             bag = Some(draw_bag(n, params.bagging_fraction, params.seed, iter));
         }
-        let mut round = Vec::with_capacity(k);
-        for (c, ghc) in gh.iter().enumerate() {
+        for (c, f) in features.iter_mut().enumerate() {
             if n_pick < nu {
                 let mut rng = CarteraRng::stream(
                     params.seed.wrapping_add(FEATURE_SALT),
                     (iter * k + c) as u64,
                 );
                 let perm = rng.permutation(nu);
-                features.iter_mut().for_each(|f| *f = false);
+                f.iter_mut().for_each(|f| *f = false);
                 for &j in &perm[..n_pick] {
-                    features[j] = true;
+                    f[j] = true;
                 }
             }
-            let mut grown = learner.grow(ghc, bag.as_deref(), &features);
-            for v in grown
-                .tree
-                .leaf_value
-                .iter_mut()
-                .chain(grown.tree.internal_value.iter_mut())
-            {
-                *v *= lr;
-            }
-            if bag.is_some() {
-                add_tree_scores(&grown, &data.bins, nu, k, c, &mut score);
+        }
+        let mut round = Vec::with_capacity(k);
+        for c0 in (0..k).step_by(n_learners) {
+            let c1 = (c0 + n_learners).min(k);
+            let grow_one =
+                |(l, c): (&mut Learner, usize)| l.grow(&gh[c], bag.as_deref(), &features[c]);
+            let grown: Vec<GrownTree> = if c1 - c0 == 1 {
+                vec![grow_one((&mut learners[0], c0))]
             } else {
-                let part = learner.partition();
-                for (l, v) in grown.tree.leaf_value.iter().enumerate() {
-                    for &r in part.rows(l) {
-                        score[r as usize * k + c] += v;
+                learners.par_iter_mut().zip(c0..c1).map(grow_one).collect()
+            };
+            for (i, mut grown) in grown.into_iter().enumerate() {
+                let c = c0 + i;
+                for v in grown
+                    .tree
+                    .leaf_value
+                    .iter_mut()
+                    .chain(grown.tree.internal_value.iter_mut())
+                {
+                    *v *= lr;
+                }
+                if bag.is_some() {
+                    add_tree_scores(&grown, &data.bins, nu, k, c, &mut score);
+                } else {
+                    // The learner's partition still holds this tree's leaves.
+                    let part = learners[i].partition();
+                    for (l, v) in grown.tree.leaf_value.iter().enumerate() {
+                        for &r in part.rows(l) {
+                            score[r as usize * k + c] += v;
+                        }
                     }
                 }
+                if let Some((vb, _)) = &valid_bins {
+                    add_tree_scores(&grown, vb, nu, k, c, &mut valid_score);
+                }
+                round.push(grown.tree);
             }
-            if let Some((vb, _)) = &valid_bins {
-                add_tree_scores(&grown, vb, nu, k, c, &mut valid_score);
-            }
-            round.push(grown.tree);
         }
         if round.iter().all(|t| t.num_leaves() <= 1) {
             // No split passes the constraints any more (LightGBM stops here too); the round

@@ -95,13 +95,33 @@ pub(crate) struct GrowParams {
     pub max_depth: Option<usize>,
 }
 
-/// The reusable state of tree growth: feature groups, histograms pool and partition.
-pub(crate) struct Learner<'a> {
-    data: &'a BinnedData,
-    params: GrowParams,
+/// How the histograms of a training set are built: its feature groups and the col-wise
+/// passes over them. Fixed for a fit, read by every [`Learner`] of it.
+pub(crate) struct Layout {
     groups: FeatureGroups,
     /// The col-wise histogram passes over `groups`.
     plan: histogram::Plan,
+}
+
+impl Layout {
+    /// The groups of `data` (Exclusive Feature Bundling when `bundle`, see [`crate::bundle`])
+    /// and their histogram plan.
+    pub fn new(data: &BinnedData, bundle: bool) -> Self {
+        let groups = FeatureGroups::build(data, bundle);
+        Layout {
+            plan: histogram::Plan::new(&groups),
+            groups,
+        }
+    }
+}
+
+/// The reusable state of tree growth: histograms pool and partition, over a shared
+/// [`Layout`]. A multiclass fit keeps one per class, so a round's trees can grow in parallel.
+pub(crate) struct Learner<'a> {
+    data: &'a BinnedData,
+    params: GrowParams,
+    groups: &'a FeatureGroups,
+    plan: &'a histogram::Plan,
     /// One group histogram set per leaf.
     hists: Vec<Vec<FeatureHist>>,
     /// The gradient pairs of the leaf being built, in its row order.
@@ -110,16 +130,15 @@ pub(crate) struct Learner<'a> {
 }
 
 impl<'a> Learner<'a> {
-    /// Allocate every buffer once for trees of at most `params.num_leaves` leaves; `bundle`
-    /// turns Exclusive Feature Bundling on (see [`crate::bundle`]).
-    pub fn new(data: &'a BinnedData, params: GrowParams, bundle: bool) -> Self {
-        let groups = FeatureGroups::build(data, bundle);
-        let ng = groups.n_groups();
+    /// Allocate every buffer once for trees of at most `params.num_leaves` leaves on `data`
+    /// laid out by `layout` (built from `data`).
+    pub fn new(data: &'a BinnedData, layout: &'a Layout, params: GrowParams) -> Self {
+        let ng = layout.groups.n_groups();
         Learner {
             data,
             params,
-            plan: histogram::Plan::new(&groups),
-            groups,
+            plan: &layout.plan,
+            groups: &layout.groups,
             hists: (0..params.num_leaves)
                 .map(|_| histogram::new_hist(ng))
                 .collect(),
@@ -220,7 +239,7 @@ impl<'a> Learner<'a> {
                 ordered: &self.ordered,
             }
         };
-        histogram::build(&self.groups, &self.plan, leaf_rows, &mut self.hists[slot]);
+        histogram::build(self.groups, self.plan, leaf_rows, &mut self.hists[slot]);
     }
 
     /// Grow one tree on gradients `gh` (one `(grad, hess)` per training row) over `rows` (all

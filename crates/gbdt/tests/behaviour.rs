@@ -421,6 +421,53 @@ fn bagging_feature_fraction_and_weights() {
 }
 
 #[test]
+fn multiclass_trees_grown_side_by_side_do_not_depend_on_threads() {
+    // A round's trees grow up to one per thread: five classes go 1+1+1+1+1 on one thread,
+    // 2+2+1 on two and 3+2 on three. Bagging, feature sampling and validation scores (each
+    // tree's scores must come from its own learner's leaves) must give the same model.
+    let g = data::telco(2500, 7, true);
+    let y = Array1::from_iter(
+        g.y.iter()
+            .enumerate()
+            .map(|(i, &c)| if i % 7 == 0 { 4.0 } else { c }),
+    );
+    let (xt, yt) = (g.x.slice(s![..2000, ..]), y.slice(s![..2000]));
+    let (xv, yv) = (g.x.slice(s![2000.., ..]), y.slice(s![2000..]));
+    let p = GbdtParams::new()
+        .objective(Objective::Multiclass { n_classes: 5 })
+        .n_estimators(8)
+        .num_leaves(15)
+        .bagging_fraction(0.7)
+        .bagging_freq(1)
+        .feature_fraction(0.6)
+        .seed(2);
+    let fit_in = |threads: usize, p: &GbdtParams| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| p.fit_with_validation(xt, yt, xv, yv).unwrap())
+    };
+    let one = fit_in(1, &p);
+    assert_eq!(one.ensemble().trees.len(), 40);
+    for t in [2, 3] {
+        assert_eq!(
+            one.to_json().unwrap(),
+            fit_in(t, &p).to_json().unwrap(),
+            "1 and {t} threads"
+        );
+    }
+    // Without bagging the training scores come from the learners' partitions.
+    let p = p.bagging_freq(0);
+    let one = fit_in(1, &p);
+    assert_eq!(
+        one.to_json().unwrap(),
+        fit_in(2, &p).to_json().unwrap(),
+        "1 and 2 threads, no bagging"
+    );
+}
+
+#[test]
 fn depth_and_leaf_limits_hold() {
     let (x, y) = binary_with_nan();
     let m = GbdtParams::new()
