@@ -116,7 +116,8 @@ impl Layout {
 }
 
 /// The reusable state of tree growth: histograms pool and partition, over a shared
-/// [`Layout`]. A multiclass fit keeps one per class, so a round's trees can grow in parallel.
+/// [`Layout`]. A multiclass fit keeps up to one per thread, so a round's trees can grow side
+/// by side.
 pub(crate) struct Learner<'a> {
     data: &'a BinnedData,
     params: GrowParams,

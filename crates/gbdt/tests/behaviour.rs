@@ -423,8 +423,8 @@ fn bagging_feature_fraction_and_weights() {
 #[test]
 fn multiclass_trees_grown_side_by_side_do_not_depend_on_threads() {
     // A round's trees grow up to one per thread: five classes go 1+1+1+1+1 on one thread,
-    // 2+2+1 on two and 3+2 on three. Bagging, feature sampling and validation scores (each
-    // tree's scores must come from its own learner's leaves) must give the same model.
+    // 2+2+1 on two and 3+2 on three. With bagging, feature sampling and a validation set in
+    // play, every thread count must give the same model.
     let g = data::telco(2500, 7, true);
     let y = Array1::from_iter(
         g.y.iter()
