@@ -370,6 +370,21 @@ fn nonzero_rows(
 mod tests {
     use super::*;
 
+    /// Every feature bin of `d` is recovered from its group column in `g`, on every row.
+    fn assert_bins_recovered(g: &FeatureGroups, d: &BinnedData) {
+        let nu = d.n_used();
+        for r in 0..d.n_rows {
+            for (j, s) in g.slots.iter().enumerate() {
+                let gb = g.col(s.group)[r] as usize;
+                assert_eq!(
+                    s.feature_bin(gb),
+                    d.bins[r * nu + j] as usize,
+                    "row {r} feature {j}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn slots_map_bins_both_ways() {
         let s = Slot {
@@ -411,17 +426,7 @@ mod tests {
         assert_eq!(g.group_bins, [4, 4, 2]);
         assert_eq!(g.skip_zero, [false, false, true]);
         assert!(g.slots[0].direct && !g.slots[1].direct && !g.slots[4].direct);
-        // Every feature bin is recovered from its group column on every row.
-        for r in 0..n {
-            for (j, s) in g.slots.iter().enumerate() {
-                let gb = g.col(s.group)[r] as usize;
-                assert_eq!(
-                    s.feature_bin(gb),
-                    d.bins[r * 5 + j] as usize,
-                    "row {r} feature {j}"
-                );
-            }
-        }
+        assert_bins_recovered(&g, &d);
         let off = FeatureGroups::build(&d, false);
         assert_eq!(off.n_groups(), 5);
         assert!(off.slots.iter().all(|s| s.direct));
@@ -452,15 +457,6 @@ mod tests {
         let d = BinnedData::from_bins(bins, &[251, 2, 2, 2, 2]);
         let g = FeatureGroups::build(&d, true);
         assert!(g.n_groups() < 5, "the one-hot features are bundled");
-        for r in 0..n {
-            for (j, s) in g.slots.iter().enumerate() {
-                let gb = g.col(s.group)[r] as usize;
-                assert_eq!(
-                    s.feature_bin(gb),
-                    d.bins[r * 5 + j] as usize,
-                    "row {r} feature {j}"
-                );
-            }
-        }
+        assert_bins_recovered(&g, &d);
     }
 }
