@@ -339,8 +339,8 @@ fn boost(
         if bagging && iter % params.bagging_freq == 0 {
             bag = Some(draw_bag(n, params.bagging_fraction, params.seed, iter));
         }
-        for (c, f) in features.iter_mut().enumerate() {
-            if n_pick < nu {
+        if n_pick < nu {
+            for (c, f) in features.iter_mut().enumerate() {
                 let mut rng = CarteraRng::stream(
                     params.seed.wrapping_add(FEATURE_SALT),
                     (iter * k + c) as u64,
@@ -355,13 +355,13 @@ fn boost(
         let mut round = Vec::with_capacity(k);
         for c0 in (0..k).step_by(n_learners) {
             let c1 = (c0 + n_learners).min(k);
-            let grow_one =
-                |(l, c): (&mut Learner, usize)| l.grow(&gh[c], bag.as_deref(), &features[c]);
-            let grown: Vec<GrownTree> = if c1 - c0 == 1 {
-                vec![grow_one((&mut learners[0], c0))]
-            } else {
-                learners.par_iter_mut().zip(c0..c1).map(grow_one).collect()
-            };
+            // A single tree (binary, regression, a last odd class) is not split across
+            // threads here: rayon runs a one-item iterator on the calling thread.
+            let grown: Vec<GrownTree> = learners
+                .par_iter_mut()
+                .zip(c0..c1)
+                .map(|(l, c)| l.grow(&gh[c], bag.as_deref(), &features[c]))
+                .collect();
             for (i, mut grown) in grown.into_iter().enumerate() {
                 let c = c0 + i;
                 for v in grown
