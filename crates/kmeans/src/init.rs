@@ -271,7 +271,7 @@ fn seed_in_lock_step<F: Float>(
             .zip(kept_blocks)
             .enumerate()
             .for_each_init(
-                || vec![F::zero(); BLOCK_ROWS * nc + nc],
+                || vec![F::zero(); BLOCK_ROWS * nc + score_scratch(nr, trials)],
                 |scratch, (b, ((pot, cl), kept))| {
                     let start = b * BLOCK_ROWS;
                     let m = cl.len() / nr;
@@ -283,10 +283,7 @@ fn seed_in_lock_step<F: Float>(
                         weights: &p.weights[start..start + m],
                         closest: cl,
                     };
-                    block.score(&table, &mut dots[..m * nc], acc, pot);
-                    if let Some(out) = kept {
-                        out.copy_from_slice(&dots[..m * nc]);
-                    }
+                    block.score(&table, &mut dots[..m * nc], acc, pot, kept);
                 },
             );
         for r in 0..nr {
@@ -372,47 +369,128 @@ struct ScoreBlock<'a, F> {
     closest: &'a [F],
 }
 
+/// Lanes of the widest register the scoring loop uses (16 `f32`).
+const SCORE_LANES: usize = 16;
+
+/// Scratch values [`ScoreBlock::score`] needs for its sums: every trial's `nr` candidates
+/// rounded up to whole registers, so that the 512-bit loop stores each register's sums whole
+/// (see [`score_rows_f32`]).
+fn score_scratch(nr: usize, trials: usize) -> usize {
+    trials * nr.div_ceil(SCORE_LANES) * SCORE_LANES
+}
+
 impl<F: Float> ScoreBlock<'_, F> {
-    /// Fills `dx` (`m * nc`) with every row's squared distance to each candidate, or to its
-    /// restart's closest centre when that is nearer, and `pot` (`nc`) with their weighted sums
-    /// over the block's rows (in row order). Candidate `j` belongs to restart `j % nr`.
+    /// Fills `kept` (`m * nc`, when given) with every row's squared distance to each
+    /// candidate, or to its restart's closest centre when that is nearer, and `pot` (`nc`) with
+    /// their weighted sums over the block's rows (in row order). Candidate `j` belongs to
+    /// restart `j % nr`. `dx` (`m * nc`) is scratch for the dot products.
     ///
-    /// The sums run in `F` (in `acc`, `nc` values of scratch) and are widened once per block:
+    /// The sums run in `F` (in `acc`, [`score_scratch`] values of scratch) and are widened
+    /// once per block:
     /// in `f32`, widening every term would run the loop at `f64`'s 4 lanes instead of 8, which
     /// made f32 seeding barely faster than f64. A block has 256 rows, so an `f32` block sum
     /// is good to about 1e-5 relative, enough to rank candidates (scikit-learn sums these
     /// potentials in the data's own precision too); the blocks are combined in `f64`.
-    fn score(&self, table: &CentreTable<F>, dx: &mut [F], acc: &mut [F], pot: &mut [f64]) {
+    fn score(
+        &self,
+        table: &CentreTable<F>,
+        dx: &mut [F],
+        acc: &mut [F],
+        pot: &mut [f64],
+        kept: Option<&mut [F]>,
+    ) {
         #[cfg(target_arch = "x86_64")]
         if table.uses_fma() {
             if cartera_core::dots::has_avx512() {
                 // SAFETY: the CPU reported AVX-512F besides AVX2 and FMA, all that
                 // `score_avx512` requires.
                 #[allow(unsafe_code)]
-                return unsafe { self.score_avx512(table, dx, acc, pot) };
+                return unsafe { self.score_avx512(table, dx, acc, pot, kept) };
             }
             // SAFETY: the table uses its FMA build only when the CPU reported AVX2 and FMA,
             // which is all `score_avx2_fma` requires.
             #[allow(unsafe_code)]
-            return unsafe { self.score_avx2_fma(table, dx, acc, pot) };
+            return unsafe { self.score_avx2_fma(table, dx, acc, pot, kept) };
         }
-        self.score_with::<false>(table, dx, acc, pot);
+        self.score_with::<false>(table, dx, acc, pot, kept);
     }
 
     /// [`score`](Self::score) compiled for AVX2 + FMA: the distance loop then runs 4 `f64`
     /// (8 `f32`) lanes wide instead of SSE2's 2 (4).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn score_avx2_fma(&self, table: &CentreTable<F>, dx: &mut [F], acc: &mut [F], pot: &mut [f64]) {
-        self.score_with::<true>(table, dx, acc, pot);
+    fn score_avx2_fma(
+        &self,
+        table: &CentreTable<F>,
+        dx: &mut [F],
+        acc: &mut [F],
+        pot: &mut [f64],
+        kept: Option<&mut [F]>,
+    ) {
+        self.score_with::<true>(table, dx, acc, pot, kept);
     }
 
-    /// [`score`](Self::score) compiled for AVX-512F: the distance loop over the candidates runs
-    /// 8 `f64` (16 `f32`) lanes wide, the same operations (the builds never fuse on their own).
+    /// [`score`](Self::score) compiled for AVX-512F, with the loop over the candidates in
+    /// masked 512-bit registers ([`score_rows_f32`] or [`score_rows_f64`]): the same
+    /// operations on every candidate, so the same bits.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx2,fma")]
-    fn score_avx512(&self, table: &CentreTable<F>, dx: &mut [F], acc: &mut [F], pot: &mut [f64]) {
-        self.score_with::<true>(table, dx, acc, pot);
+    fn score_avx512(
+        &self,
+        table: &CentreTable<F>,
+        dx: &mut [F],
+        acc: &mut [F],
+        pot: &mut [f64],
+        kept: Option<&mut [F]>,
+    ) {
+        use std::any::TypeId;
+        table.dots_with::<true>(self.rows, self.d, dx);
+        acc.fill(F::zero());
+        let nr = self.closest.len() / self.norms.len().max(1);
+        let lanes = if TypeId::of::<F>() == TypeId::of::<f64>() {
+            8
+        } else {
+            16
+        };
+        if TypeId::of::<F>() == TypeId::of::<f64>() {
+            // SAFETY: `F` is `f64` (same TypeId), so every slice is reinterpreted as itself;
+            // the CPU has AVX-512F (this function's own requirement).
+            #[allow(unsafe_code)]
+            unsafe {
+                score_rows_f64(
+                    cast(dx),
+                    cast(self.closest),
+                    cast(&table.norms),
+                    cast(self.norms),
+                    cast(self.weights),
+                    nr,
+                    cast_mut(acc),
+                    kept.map(|k| cast_mut(k)),
+                )
+            }
+        } else {
+            // SAFETY: `Float` is implemented only for `f32` and `f64`, and `F` is not `f64`.
+            #[allow(unsafe_code)]
+            unsafe {
+                score_rows_f32(
+                    cast(dx),
+                    cast(self.closest),
+                    cast(&table.norms),
+                    cast(self.norms),
+                    cast(self.weights),
+                    nr,
+                    cast_mut(acc),
+                    kept.map(|k| cast_mut(k)),
+                )
+            }
+        }
+        // Candidate `q * lanes + l` of a trial is lane `l` of the trial's register `q`.
+        let slots = nr.div_ceil(lanes);
+        for (t, pt) in pot.chunks_exact_mut(nr).enumerate() {
+            for (j, p) in pt.iter_mut().enumerate() {
+                *p = acc[(t * slots + j / lanes) * lanes + j % lanes].as_f64();
+            }
+        }
     }
 
     #[inline(always)]
@@ -422,6 +500,7 @@ impl<F: Float> ScoreBlock<'_, F> {
         dx: &mut [F],
         acc: &mut [F],
         pot: &mut [f64],
+        kept: Option<&mut [F]>,
     ) {
         let nr = self.closest.len() / self.norms.len().max(1);
         table.dots_with::<FMA>(self.rows, self.d, dx);
@@ -448,8 +527,207 @@ impl<F: Float> ScoreBlock<'_, F> {
         for (pt, a) in pot.iter_mut().zip(acc.iter()) {
             *pt = a.as_f64();
         }
+        if let Some(out) = kept {
+            out.copy_from_slice(dx);
+        }
     }
 }
+
+/// `&[A]` as `&[B]`.
+///
+/// # Safety
+/// `A` and `B` must be the same type.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[inline(always)]
+unsafe fn cast<A, B>(s: &[A]) -> &[B] {
+    // SAFETY: the caller guarantees `A == B`, so layout, length and lifetime carry over.
+    unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<B>(), s.len()) }
+}
+
+/// `&mut [A]` as `&mut [B]`.
+///
+/// # Safety
+/// `A` and `B` must be the same type.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[inline(always)]
+unsafe fn cast_mut<A, B>(s: &mut [A]) -> &mut [B] {
+    // SAFETY: as `cast`, and the borrow is handed on unchanged.
+    unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<B>(), s.len()) }
+}
+
+/// Generates `$name(dx, closest, cnorms, norms, weights, nr, acc)`: the per-row loop of
+/// [`ScoreBlock::score_with`] with each trial's `nr` candidates in `$lanes`-wide registers,
+/// the last one masked. The portable loop runs a trial's candidates one at a time whenever
+/// `nr` is below a register (10 restarts in 16 `f32` lanes: all scalar, so `f32` seeding was
+/// no faster than `f64`'s). Each candidate gets the portable loop's operations in its order
+/// (`nx + cn`, minus `2 dt`, floored at 0 with NaN to 0, the strict compare, the sum of
+/// `dt · w` unfused), so the distances and sums are the same bits; a test checks.
+///
+/// Memory that is read back soon is never written with a masked store, which cannot forward
+/// its data to a later load that overlaps its 64 bytes: such a load waits for the store to
+/// reach the cache (a first version, updating the dot products in place and the sums with
+/// masked stores, was slower than the scalar loop). So the dot products `dx` are only read,
+/// the distances go to `kept` (the caller's copy of them, when it keeps them), and the sums
+/// stay in registers through a pass over the rows, up to 8 registers of candidates per pass
+/// (the lanes past `nr` add zeros). Register `q` of trial `t` (`s = t * ceil(nr / $lanes) +
+/// q`) ends in slot `s` of `acc`, `$lanes` values from `s * $lanes`.
+macro_rules! score_rows {
+    ($(#[$doc:meta])* $name:ident, $group:ident, $t:ty, $lanes:literal, $mask:ty, $set1:ident,
+     $loadz:ident, $store:ident, $storeu:ident, $add:ident, $sub:ident, $mul:ident,
+     $max:ident, $cmp:ident, $mov:ident, $zero:ident) => {
+        /// One pass over the block's rows for `S` registers of candidates (`slots`: each one's
+        /// first candidate, its first restart and its lane mask), their sums held in registers
+        /// and stored to `acc` (`S` whole registers) at the end.
+        ///
+        /// # Safety
+        /// The CPU has AVX-512F; `slots` holds at least `S` registers whose masked lanes lie
+        /// inside a row of `dx` and of `cl` (`j + lane < nc`, `q + lane < nr`); `kept` is null
+        /// or holds as many values as `dx`; `acc` holds `S` registers.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        #[allow(unsafe_code, clippy::too_many_arguments)]
+        unsafe fn $group<const S: usize>(
+            dx: &[$t],
+            closest: &[$t],
+            cn: &[$t],
+            norms: &[$t],
+            weights: &[$t],
+            nr: usize,
+            slots: &[(usize, usize, $mask)],
+            kept: *mut $t,
+            acc: &mut [$t],
+        ) {
+            use std::arch::x86_64::*;
+            let nc = cn.len();
+            let sl: [(usize, usize, $mask); S] = std::array::from_fn(|s| slots[s]);
+            // SAFETY (every access below): the caller's bounds, masked lane by lane.
+            let cns: [_; S] =
+                std::array::from_fn(|s| unsafe { $loadz(sl[s].2, cn.as_ptr().add(sl[s].0)) });
+            let (two, zero) = ($set1(2.0), $zero());
+            let mut sums = [$zero(); S];
+            for (i, ((dx, cl), (&nx, &wr))) in dx
+                .chunks_exact(nc)
+                .zip(closest.chunks_exact(nr))
+                .zip(norms.iter().zip(weights))
+                .enumerate()
+            {
+                let (vx, vw) = ($set1(nx), $set1(wr));
+                for (sum, (&(j, q, m), &c)) in sums.iter_mut().zip(sl.iter().zip(&cns)) {
+                    unsafe {
+                        let dt = $loadz(m, dx.as_ptr().add(j));
+                        let best = $loadz(m, cl.as_ptr().add(q));
+                        let dist = $max($sub($add(vx, c), $mul(two, dt)), zero);
+                        let near = $mov(best, $cmp::<_CMP_LT_OQ>(dist, best), dist);
+                        if !kept.is_null() {
+                            $store(kept.add(i * nc + j), m, near);
+                        }
+                        *sum = $add(*sum, $mul(near, vw));
+                    }
+                }
+            }
+            for (s, sum) in sums.iter().enumerate() {
+                unsafe { $storeu(acc.as_mut_ptr().add(s * $lanes), *sum) };
+            }
+        }
+
+        $(#[$doc])*
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        #[allow(clippy::too_many_arguments)]
+        fn $name(
+            dx: &[$t],
+            closest: &[$t],
+            cn: &[$t],
+            norms: &[$t],
+            weights: &[$t],
+            nr: usize,
+            acc: &mut [$t],
+            kept: Option<&mut [$t]>,
+        ) {
+            let nc = cn.len();
+            let per_trial = nr.div_ceil($lanes);
+            assert!(
+                nr > 0 && nc % nr == 0 && acc.len() >= nc / nr * per_trial * $lanes,
+                "candidates by restart, and a slot per register"
+            );
+            assert!(kept.as_ref().is_none_or(|k| k.len() == dx.len()), "kept like dx");
+            let kept = kept.map_or(std::ptr::null_mut(), |k| k.as_mut_ptr());
+            // Register `s` covers candidates `j ..` of trial `j / nr`, restarts `q ..`.
+            let slots: Vec<(usize, usize, $mask)> = (0..nc)
+                .step_by(nr)
+                .flat_map(|t0| {
+                    (0..nr).step_by($lanes).map(move |q| {
+                        (t0 + q, q, ((1u32 << (nr - q).min($lanes)) - 1) as $mask)
+                    })
+                })
+                .collect();
+            // Up to 8 registers of sums per pass over the rows (4 for 10 restarts of k = 8
+            // in `f32`, 8 in `f64`), so that they stay in registers.
+            for (g, group) in slots.chunks(8).enumerate() {
+                let acc = &mut acc[g * 8 * $lanes..];
+                let args = (dx, closest, cn, norms, weights, nr, group, kept);
+                // SAFETY: this function's own AVX-512F; each register's masked lanes lie in
+                // its trial (`j + lane < t0 + nr <= nc`, `q + lane < nr`); `kept` is null or as
+                // long as `dx` (asserted); `acc` holds every slot (asserted), so the group's.
+                #[allow(unsafe_code)]
+                unsafe {
+                    match group.len() {
+                        1 => $group::<1>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
+                        2 => $group::<2>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
+                        3 => $group::<3>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
+                        4 => $group::<4>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
+                        5 => $group::<5>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
+                        6 => $group::<6>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
+                        7 => $group::<7>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
+                        _ => $group::<8>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
+                    }
+                }
+            }
+        }
+    };
+}
+
+score_rows!(
+    /// [`score_rows`] for `f32`: 16 candidates per register.
+    score_rows_f32,
+    score_group_f32,
+    f32,
+    16,
+    u16,
+    _mm512_set1_ps,
+    _mm512_maskz_loadu_ps,
+    _mm512_mask_storeu_ps,
+    _mm512_storeu_ps,
+    _mm512_add_ps,
+    _mm512_sub_ps,
+    _mm512_mul_ps,
+    _mm512_max_ps,
+    _mm512_cmp_ps_mask,
+    _mm512_mask_mov_ps,
+    _mm512_setzero_ps
+);
+
+score_rows!(
+    /// [`score_rows`] for `f64`: 8 candidates per register.
+    score_rows_f64,
+    score_group_f64,
+    f64,
+    8,
+    u8,
+    _mm512_set1_pd,
+    _mm512_maskz_loadu_pd,
+    _mm512_mask_storeu_pd,
+    _mm512_storeu_pd,
+    _mm512_add_pd,
+    _mm512_sub_pd,
+    _mm512_mul_pd,
+    _mm512_max_pd,
+    _mm512_cmp_pd_mask,
+    _mm512_mask_mov_pd,
+    _mm512_setzero_pd
+);
 
 /// The first row whose running sum of `w · D²` reaches `target` (scikit-learn's
 /// `searchsorted` on the cumulative sum), found block by block, for restart `r` of `nr` whose
@@ -552,5 +830,110 @@ mod tests {
     #[test]
     fn lock_step_restarts_equal_one_at_a_time_f32() {
         lock_step_equals_one_at_a_time::<f32>();
+    }
+
+    /// The masked 512-bit scoring loop gives the portable loop's distances and block sums, bit
+    /// for bit, for restart counts below, at and past a register's lanes (1 to 33) and blocks
+    /// whose rows are nearer to their current centre than to some candidates and farther from
+    /// others.
+    fn avx512_scoring_is_the_portable_one<F: Float>() {
+        if !(cartera_core::dots::has_avx512() && cartera_core::dots::has_avx2_fma()) {
+            return;
+        }
+        let mut rng = CarteraRng::seed_from_u64(3);
+        let (m, d) = (37, 5);
+        let mut draw = |n: usize, scale: f64| -> Vec<F> {
+            (0..n)
+                .map(|_| F::cast_from_f64(rng.normal() * scale))
+                .collect()
+        };
+        let rows = draw(m * d, 1.0);
+        let norms: Vec<F> = rows.chunks_exact(d).map(sq_norm).collect();
+        for nr in [1, 3, 8, 10, 16, 17, 33] {
+            for trials in [1, 3] {
+                let nc = nr * trials;
+                let cand = draw(nc * d, 1.0);
+                let table = CentreTable::new(&cand, nc, d);
+                // Current distances about as large as the candidates', so both sides win.
+                let closest: Vec<F> = draw(m * nr, 1.0)
+                    .into_iter()
+                    .map(|v| v * v * F::cast_from_f64(8.0))
+                    .collect();
+                let weights: Vec<F> = draw(m, 1.0).into_iter().map(|v| v.abs()).collect();
+                let block = ScoreBlock {
+                    rows: &rows,
+                    d,
+                    norms: &norms,
+                    weights: &weights,
+                    closest: &closest,
+                };
+                let run = |wide: bool| {
+                    let (mut dx, mut acc, mut pot, mut kept) = (
+                        vec![F::zero(); m * nc],
+                        vec![F::zero(); score_scratch(nr, trials)],
+                        vec![0.0; nc],
+                        vec![F::zero(); m * nc],
+                    );
+                    // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        if wide {
+                            block.score_avx512(
+                                &table,
+                                &mut dx,
+                                &mut acc,
+                                &mut pot,
+                                Some(&mut kept),
+                            );
+                        } else {
+                            block.score_avx2_fma(
+                                &table,
+                                &mut dx,
+                                &mut acc,
+                                &mut pot,
+                                Some(&mut kept),
+                            );
+                        }
+                    }
+                    // The sums do not depend on whether the distances are kept.
+                    let mut again = vec![0.0; nc];
+                    // SAFETY: as above.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        if wide {
+                            block.score_avx512(&table, &mut dx, &mut acc, &mut again, None);
+                        } else {
+                            block.score_avx2_fma(&table, &mut dx, &mut acc, &mut again, None);
+                        }
+                    }
+                    assert_eq!(again, pot);
+                    (kept, pot)
+                };
+                let (want_dx, want_pot) = run(false);
+                let (got_dx, got_pot) = run(true);
+                let bits = |v: &[F]| v.iter().map(|x| x.as_f64().to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&got_dx),
+                    bits(&want_dx),
+                    "distances, nr {nr}, trials {trials}"
+                );
+                assert_eq!(got_pot, want_pot, "sums, nr {nr}, trials {trials}");
+                // Both branches of the compare were taken: some rows kept their current
+                // distance, some took a candidate's.
+                let current = |i: usize| closest[(i / nc) * nr + (i % nc) % nr];
+                assert!((0..m * nc).any(|i| want_dx[i] == current(i)));
+                assert!((0..m * nc).any(|i| want_dx[i] < current(i)));
+            }
+        }
+    }
+
+    #[test]
+    fn avx512_scoring_is_the_portable_one_f64() {
+        avx512_scoring_is_the_portable_one::<f64>();
+    }
+
+    #[test]
+    fn avx512_scoring_is_the_portable_one_f32() {
+        avx512_scoring_is_the_portable_one::<f32>();
     }
 }

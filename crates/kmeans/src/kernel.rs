@@ -508,7 +508,7 @@ pub(crate) fn assign<F: Float>(
             // SAFETY: the table has a nearest-centre layout only when the CPU has what its
             // kernel for `F` needs (`nearest_kernel_runs`), AVX2 and FMA included.
             #[allow(unsafe_code)]
-            return unsafe { assign_block_nearest(p, near, dots, b, lab, part) };
+            return unsafe { assign_block_nearest(p, near, b, lab, part) };
         }
         #[cfg(target_arch = "x86_64")]
         if table.uses_fma() {
@@ -560,7 +560,6 @@ fn assign_block_avx2_fma<F: Float>(
 unsafe fn assign_block_nearest<F: Float>(
     p: &Prepared<F>,
     near: &NearestTable<F>,
-    scratch: &mut Vec<F>,
     b: usize,
     lab: &mut [u32],
     part: Option<&mut [F]>,
@@ -582,9 +581,8 @@ unsafe fn assign_block_nearest<F: Float>(
         unsafe {
             let near = &*(near as *const NearestTable<F>).cast::<NearestTable<f32>>();
             if near.pairs() {
-                // The same reinterpretation for the scratch buffer (`Vec<f32>` itself).
-                let buf = &mut *(scratch as *mut Vec<F>).cast::<Vec<f32>>();
-                near.assign_avx512(cast(rows), d, lab, buf)
+                // The table has the paired layout only on a CPU with AVX-512F.
+                near.assign_avx512(cast(rows), d, lab)
             } else {
                 near.assign_avx2(cast(rows), d, lab)
             }

@@ -7,15 +7,20 @@
 //! stay in 8 registers (one register holds a row's 8 centres: 512 bits of `f64` with AVX-512,
 //! 256 bits of `f32` with AVX2), become distances there, and an 8 x 8 transpose turns them
 //! into one register per centre holding the 8 rows. The arg-min is then 8 vertical compares,
-//! each deciding 8 rows at once. With AVX-512, `f32` goes 16 rows at a time, two rows per
-//! 512-bit register (`NearestTable::<f32>::assign_avx512`), so that it does half the `f64`
-//! kernel's instructions per row rather than as many.
+//! each deciding 8 rows at once. With AVX-512, `f32` goes 16 rows at a time and two features
+//! per multiply-add (`NearestTable::<f32>::assign_avx512`), so that it does half the `f64`
+//! kernel's multiply-adds per row rather than as many.
 //!
-//! The arithmetic is the general path's, operation for operation: each dot product is the
-//! in-order fused sum over features, the distance is `‖c‖² − (x·c + x·c)`, and the compare is
-//! "strictly less" against a running best that starts at `+∞`, centre by centre in order. So
-//! the labels are the same, ties (first centre wins) and NaN distances (never chosen) included;
-//! a test compares the two on data built to tie.
+//! The `f64` and AVX2 kernels do the general path's arithmetic, operation for operation: each
+//! dot product is the in-order fused sum over features, the distance is `‖c‖² − (x·c + x·c)`,
+//! and the compare is "strictly less" against a running best that starts at `+∞`, centre by
+//! centre in order. So the labels are the same, ties (first centre wins) and NaN distances
+//! (never chosen) included; a test compares them on data built to tie. The `f32` AVX-512
+//! kernel sums the even and the odd features apart (each in order, fused) and adds the two
+//! sums: the same compare, but its distances can differ from the general path's in the last
+//! bits, so a near-tie may go the other way. It is deterministic all the same (the sum depends
+//! on the row and the centres only, never on the block or the thread), and a test checks its
+//! distances bit for bit against the scalar [`NearestTable::paired_sums`].
 
 use cartera_core::Float;
 #[cfg(target_arch = "x86_64")]
@@ -40,11 +45,11 @@ const AHEAD: usize = 16;
 pub(crate) struct NearestTable<F> {
     tab: Vec<F>,
     norms: [F; LANES],
-    /// `tab` with every value twice (`d x 2 LANES`: lanes `2c` and `2c + 1` hold centre `c`),
-    /// and `norms` likewise: the `f32` AVX-512 kernel's layout, two rows per register. Empty
-    /// unless that kernel runs (`f32` on a CPU with AVX-512F): see [`Self::pairs`].
+    /// The `f32` AVX-512 kernel's layout, two features per register: `ceil(d / 2) x 2 LANES`
+    /// values, entry `m * 2 LANES + 2c + t` is feature `2m + t` of centre `c` (0 past the last
+    /// feature or centre). Empty unless that kernel runs (`f32` on a CPU with AVX-512F): see
+    /// [`Self::pairs`].
     tab2: Vec<F>,
-    norms2: [F; 2 * LANES],
 }
 
 /// What one call did to a block's labels: how many changed, and the clusters that gained or
@@ -94,21 +99,23 @@ impl<F: Float> NearestTable<F> {
         let mut n = [F::infinity(); LANES];
         n[..k].copy_from_slice(norms);
         let pairs = std::mem::size_of::<F>() == 4 && cartera_core::dots::has_avx512();
-        let tab2 = if pairs {
-            tab.iter().flat_map(|&v| [v, v]).collect()
-        } else {
-            Vec::new()
-        };
-        let norms2 = std::array::from_fn(|l| n[l / 2]);
+        let mut tab2 = Vec::new();
+        if pairs {
+            tab2 = vec![F::zero(); d.div_ceil(2) * 2 * LANES];
+            for c in 0..k {
+                for j in 0..d {
+                    tab2[(j / 2) * 2 * LANES + 2 * c + j % 2] = centres[c * d + j];
+                }
+            }
+        }
         NearestTable {
             tab,
             norms: n,
             tab2,
-            norms2,
         }
     }
 
-    /// Whether the table has the two-rows-per-register layout, so that the `f32` AVX-512
+    /// Whether the table has the two-features-per-register layout, so that the `f32` AVX-512
     /// kernel runs (decided once, when the table is built on this CPU).
     #[inline]
     pub(crate) fn pairs(&self) -> bool {
@@ -323,85 +330,155 @@ fn transpose_f64(r: [__m512d; 8]) -> [__m512d; 8] {
 }
 
 impl NearestTable<f32> {
-    /// As the `f64` kernel, 16 rows at a time with 512-bit registers of 16 `f32`: two rows per
-    /// register. Each pair of rows is first interleaved feature by feature into `buf`
-    /// (`a0 b0 a1 b1 ...`), so that one 64-bit broadcast puts `(a_j, b_j)` in every lane pair,
-    /// against the table with each centre twice: lane `2c` sums row `a` against centre `c`,
-    /// lane `2c + 1` row `b`, each still the in-order fused sum. The 8 registers of row pairs,
-    /// read as 64-bit pairs, go through the `f64` transpose: register `c` then holds the 16
-    /// rows' distances to centre `c`. AVX-512 build: the caller checked AVX-512F, AVX2 and FMA
-    /// (the table has this layout only then: [`Self::pairs`]).
+    /// The sums of the `f32` AVX-512 kernel for one row `x` (`d` features): lane `2c` is the
+    /// fused in-order sum of `x_j c_j` over the even features `j` of centre `c`, lane `2c + 1`
+    /// over the odd ones. The rows that do not fill a group of the kernel go through this, and
+    /// the tests take it as the kernel's definition.
+    pub(crate) fn paired_sums(&self, x: &[f32], d: usize) -> [f32; 2 * LANES] {
+        let mut acc = [0.0f32; 2 * LANES];
+        for (m, t) in self.tab2.chunks_exact(2 * LANES).enumerate() {
+            for (l, a) in acc.iter_mut().enumerate() {
+                let j = 2 * m + l % 2;
+                // Past the last feature (odd `d`) the kernel leaves the odd lanes as they are.
+                if j < d {
+                    *a = x[j].mul_add(t[l], *a);
+                }
+            }
+        }
+        acc
+    }
+
+    /// The rows that do not fill a group of the AVX-512 kernel: [`Self::paired_sums`], the
+    /// distance `‖c‖² − (s + s)` with `s` the even sum plus the odd one, then the strict
+    /// compare from `+∞`.
+    fn rest_paired(&self, rows: &[f32], d: usize, lab: &mut [u32], moves: &mut Moves) {
+        for (x, l) in rows.chunks_exact(d).zip(lab.iter_mut()) {
+            let acc = self.paired_sums(x, d);
+            let mut best = 0u32;
+            let mut best_d = f32::INFINITY;
+            for c in 0..LANES {
+                let s = acc[2 * c] + acc[2 * c + 1];
+                let dist = self.norms[c] - (s + s);
+                if dist < best_d {
+                    best = c as u32;
+                    best_d = dist;
+                }
+            }
+            if *l != best {
+                moves.record(*l, best);
+                *l = best;
+            }
+        }
+    }
+
+    /// The distances of 16 rows to the 8 centres: register `c`, lane `h` is row `h` against
+    /// centre `c`, as `‖c‖² − (s + s)` with `s` the sum of the two lanes of
+    /// [`Self::paired_sums`].
+    ///
+    /// One 64-bit broadcast puts a row's features `2m` and `2m + 1` in every lane pair, against
+    /// the table's pair `m` of every centre: one multiply-add per two features and row, read
+    /// straight from the rows (an earlier version paired two rows instead, which needed the
+    /// rows interleaved through memory first, a third of its time). Then 40 shuffles turn the
+    /// 16 registers of (centre, even / odd) lanes into 8 registers of rows: the two halves of
+    /// each sum side by side and added, then rows 4 at a time, then the 128-bit lanes across
+    /// row quadruples.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F and FMA; `g` points to 16 rows of `d >= 1` readable values, row
+    /// `h` at `g + offs[h % 8] + (h / 8) * 8 d`; the table has the paired layout for `d`.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(crate) fn assign_avx512(
-        &self,
-        rows: &[f32],
-        d: usize,
-        lab: &mut [u32],
-        buf: &mut Vec<f32>,
-    ) -> Moves {
-        /// Rows per group: 8 pairs.
+    #[inline]
+    #[allow(unsafe_code)]
+    unsafe fn distances16(&self, g: *const f32, d: usize, offs: &[usize; H]) -> [__m512; LANES] {
+        let mut a = [_mm512_setzero_ps(); 2 * H];
+        // Rows 0-7, then rows 8-15: 8 chains of multiply-adds at a time, each row a base plus
+        // its offset (16 chains in one loop ran out of registers: the compiler kept a pointer
+        // per row, reloaded from the stack before every broadcast, and spilled accumulators).
+        for (half, acc8) in a.chunks_exact_mut(H).enumerate() {
+            let base = g.wrapping_add(half * H * d);
+            let acc8: &mut [__m512; H] = acc8.try_into().expect("8 accumulators");
+            let whole = d / 2;
+            for (m, t) in self.tab2.chunks_exact(2 * LANES).take(whole).enumerate() {
+                // SAFETY: `t` holds 16 values; `2m + 1 < d`, so each 8-byte read lies in its
+                // row.
+                unsafe {
+                    let tv = _mm512_loadu_ps(t.as_ptr());
+                    for (acc, &o) in acc8.iter_mut().zip(offs) {
+                        let v = base.add(o + 2 * m).cast::<f64>().read_unaligned();
+                        *acc = _mm512_fmadd_ps(_mm512_castpd_ps(_mm512_set1_pd(v)), tv, *acc);
+                    }
+                }
+            }
+            if d % 2 == 1 {
+                // The last feature goes to the even lanes only: a masked multiply-add leaves
+                // the odd ones as they are (multiplying by the table's zero there would turn
+                // an infinite value into NaN).
+                const EVEN: __mmask16 = 0x5555;
+                // SAFETY: the table's last pair exists (`ceil(d / 2)` pairs); `d - 1` is in
+                // the row.
+                unsafe {
+                    let tv = _mm512_loadu_ps(self.tab2.as_ptr().add(whole * 2 * LANES));
+                    for (acc, &o) in acc8.iter_mut().zip(offs) {
+                        let v = _mm512_set1_ps(*base.add(o + d - 1));
+                        *acc = _mm512_mask3_fmadd_ps(v, tv, *acc, EVEN);
+                    }
+                }
+            }
+        }
+        // Per 128-bit lane L, register h holds (e, o) of centre 2L, then of centre 2L + 1.
+        // s[p]: rows 2p and 2p + 1, each with its sums for centres 2L and 2L + 1.
+        let s: [__m512; H] = std::array::from_fn(|p| {
+            let (x, y) = (a[2 * p], a[2 * p + 1]);
+            _mm512_add_ps(
+                _mm512_shuffle_ps::<0x88>(x, y),
+                _mm512_shuffle_ps::<0xDD>(x, y),
+            )
+        });
+        // Rows 4q .. 4q + 4 against centre 2L (even) and 2L + 1 (odd), per 128-bit lane L.
+        let even: [__m512; 4] =
+            std::array::from_fn(|q| _mm512_shuffle_ps::<0x88>(s[2 * q], s[2 * q + 1]));
+        let odd: [__m512; 4] =
+            std::array::from_fn(|q| _mm512_shuffle_ps::<0xDD>(s[2 * q], s[2 * q + 1]));
+        let mut col = [_mm512_setzero_ps(); LANES];
+        for (first, r) in [(0, even), (1, odd)] {
+            let t = [
+                _mm512_shuffle_f32x4::<0x44>(r[0], r[1]), // lanes 0, 1 of quads 0, 1
+                _mm512_shuffle_f32x4::<0xEE>(r[0], r[1]), // lanes 2, 3
+                _mm512_shuffle_f32x4::<0x44>(r[2], r[3]), // the same for quads 2, 3
+                _mm512_shuffle_f32x4::<0xEE>(r[2], r[3]),
+            ];
+            col[first] = _mm512_shuffle_f32x4::<0x88>(t[0], t[2]);
+            col[first + 2] = _mm512_shuffle_f32x4::<0xDD>(t[0], t[2]);
+            col[first + 4] = _mm512_shuffle_f32x4::<0x88>(t[1], t[3]);
+            col[first + 6] = _mm512_shuffle_f32x4::<0xDD>(t[1], t[3]);
+        }
+        // ‖c‖² − 2s in one rounding, the same bits as ‖c‖² − (s + s) (doubling is exact).
+        let two = _mm512_set1_ps(2.0);
+        std::array::from_fn(|c| _mm512_fnmadd_ps(col[c], two, _mm512_set1_ps(self.norms[c])))
+    }
+
+    /// As the `f64` kernel, 16 rows at a time with 512-bit registers of 16 `f32`, two features
+    /// per multiply-add: see [`Self::distances16`]. AVX-512 build: the caller checked
+    /// AVX-512F, AVX2 and FMA (the table has the paired layout only then: [`Self::pairs`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(crate) fn assign_avx512(&self, rows: &[f32], d: usize, lab: &mut [u32]) -> Moves {
+        /// Rows per group.
         const G: usize = 2 * H;
         let mut moves = Moves::default();
-        let tab = &self.tab2[..d * 2 * LANES];
-        // SAFETY (loads of `norms2` and of `tab` chunks): both hold 16 values.
-        #[allow(unsafe_code)]
-        let norms = unsafe { _mm512_loadu_ps(self.norms2.as_ptr()) };
-        if buf.len() < G * d {
-            buf.resize(G * d, 0.0);
-        }
-        // Lane 2i takes lane i of the first row, lane 2i + 1 lane i of the second (16 + i).
-        let interleave = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-        // The features past the last whole chunk of 8, and their load and store masks.
-        let tail = d % 8;
-        let tail_in = ((1u32 << tail) - 1) as u16;
-        let tail_out = ((1u64 << (2 * tail)) - 1) as u16;
-        // Each pair's offset in `buf`, in its own register (see the `f64` kernel).
-        let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|p| p * 2 * d));
+        // Each row's offset in its own register (see the `f64` kernel); the second 8 rows of a
+        // group are at the same offsets from the group's row 8.
+        let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
         let mut groups = rows.chunks_exact(G * d);
         let mut labs = lab.chunks_exact_mut(G);
         let mut r = 0;
         for (group, lab16) in groups.by_ref().zip(labs.by_ref()) {
             prefetch_rows(rows, (r + AHEAD) * d, G * d);
-            for (pair, out) in group.chunks_exact(2 * d).zip(buf.chunks_exact_mut(2 * d)) {
-                let (a, b) = pair.split_at(d);
-                let (a, b, o) = (a.as_ptr(), b.as_ptr(), out.as_mut_ptr());
-                // SAFETY: whole chunks read `a[8q..8q + 8]`, `b[8q..8q + 8]` (`8q + 8 <= d`)
-                // and write `out[16q..16q + 16]` (`out` holds `2 d`); the last, partial chunk
-                // is masked to the same bounds. Only the low 8 lanes of the widened loads are
-                // read by the permutation.
-                #[allow(unsafe_code)]
-                unsafe {
-                    for q in 0..d / 8 {
-                        let va = _mm512_castps256_ps512(_mm256_loadu_ps(a.add(8 * q)));
-                        let vb = _mm512_castps256_ps512(_mm256_loadu_ps(b.add(8 * q)));
-                        let v = _mm512_permutex2var_ps(va, interleave, vb);
-                        _mm512_storeu_ps(o.add(16 * q), v);
-                    }
-                    if tail > 0 {
-                        let j0 = d - tail;
-                        let va = _mm512_maskz_loadu_ps(tail_in, a.add(j0));
-                        let vb = _mm512_maskz_loadu_ps(tail_in, b.add(j0));
-                        let v = _mm512_permutex2var_ps(va, interleave, vb);
-                        _mm512_mask_storeu_ps(o.add(2 * j0), tail_out, v);
-                    }
-                }
-            }
-            let g = buf.as_ptr();
-            let mut a = [_mm512_setzero_ps(); H];
-            for (j, tj) in tab.chunks_exact(2 * LANES).enumerate() {
-                #[allow(unsafe_code)]
-                let tv = unsafe { _mm512_loadu_ps(tj.as_ptr()) };
-                for (acc, &o) in a.iter_mut().zip(&offs) {
-                    // SAFETY: `j < d` and `o <= 14 d`, so the two values at `o + 2 j` lie in
-                    // the first `G * d` values of `buf` (pair `o / 2d`, feature `j`).
-                    #[allow(unsafe_code)]
-                    let v = unsafe { g.add(o + 2 * j).cast::<f64>().read_unaligned() };
-                    *acc = _mm512_fmadd_ps(_mm512_castpd_ps(_mm512_set1_pd(v)), tv, *acc);
-                }
-            }
-            let dist = a.map(|acc| _mm512_castps_pd(_mm512_sub_ps(norms, _mm512_add_ps(acc, acc))));
-            let col = transpose_f64(dist).map(|v| _mm512_castpd_ps(v));
+            // SAFETY: the caller checked the CPU; `group` holds 16 rows of `d` values, row `h`
+            // at `h * d`; the table has the paired layout (the caller's `pairs()`).
+            #[allow(unsafe_code)]
+            let col = unsafe { self.distances16(group.as_ptr(), d, &offs) };
             let mut best = _mm512_set1_ps(f32::INFINITY);
             let mut idx = _mm512_setzero_si512();
             for (c, &v) in col.iter().enumerate() {
@@ -413,7 +490,7 @@ impl NearestTable<f32> {
             update_labels16(idx, lab16, &mut moves);
             r += G;
         }
-        self.rest(groups.remainder(), d, labs.into_remainder(), &mut moves);
+        self.rest_paired(groups.remainder(), d, labs.into_remainder(), &mut moves);
         moves
     }
 }
@@ -589,16 +666,70 @@ mod tests {
         if !cartera_core::dots::has_avx512() {
             return;
         }
-        // A scratch that starts too short, as the E-step's first block may hand over.
-        let buf = std::cell::RefCell::new(vec![0.0f32; 3]);
         agrees::<f32>(|table, rows, d, lab| {
             let near = table.nearest().expect("k <= 8 on an AVX-512 CPU");
             // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
             #[allow(unsafe_code)]
             unsafe {
-                near.assign_avx512(rows, d, lab, &mut buf.borrow_mut())
+                near.assign_avx512(rows, d, lab)
             }
         });
+    }
+
+    /// The `f32` AVX-512 kernel's distances are the scalar [`NearestTable::paired_sums`]'s, to
+    /// the bit, on data that round at every step (the coarse levels of `agrees` add exactly
+    /// in any order, so they cannot tell one summation order from another), for every width
+    /// from 1 to 21 (odd and even, one pair and many) and every number of centres.
+    #[test]
+    fn f32_avx512_distances_are_the_paired_sums() {
+        if !cartera_core::dots::has_avx512() {
+            return;
+        }
+        let mut rng = CarteraRng::seed_from_u64(11);
+        for d in 1..=21 {
+            for k in 1..=LANES {
+                let centres: Vec<f32> = (0..k * d).map(|_| rng.normal() as f32).collect();
+                let rows: Vec<f32> = (0..16 * d).map(|_| (rng.normal() * 3.0) as f32).collect();
+                let norms: Vec<f32> = centres
+                    .chunks_exact(d)
+                    .map(crate::kernel::sq_norm)
+                    .collect();
+                let near = NearestTable::new(&centres, &norms, k, d);
+                let offs: [usize; H] = std::array::from_fn(|h| h * d);
+                // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above); `rows` holds 16
+                // rows of `d` values; the table was built on this CPU, so it is paired.
+                #[allow(unsafe_code)]
+                let got: Vec<f32> = unsafe {
+                    let col = near.distances16(rows.as_ptr(), d, &offs);
+                    let mut o = vec![0.0; 16 * LANES];
+                    for (c, v) in col.iter().enumerate() {
+                        _mm512_storeu_ps(o[c * 16..].as_mut_ptr(), *v);
+                    }
+                    o
+                };
+                for (h, x) in rows.chunks_exact(d).enumerate() {
+                    let acc = near.paired_sums(x, d);
+                    for c in 0..LANES {
+                        let s = acc[2 * c] + acc[2 * c + 1];
+                        let want = near.norms[c] - (s + s);
+                        let have = got[c * 16 + h];
+                        assert_eq!(
+                            have.to_bits(),
+                            want.to_bits(),
+                            "d {d} k {k} row {h} centre {c}"
+                        );
+                        if c < k {
+                            // The pairing is a reordering of the dot product, nothing else.
+                            let dot: f64 = (0..d)
+                                .map(|j| f64::from(x[j]) * f64::from(centres[c * d + j]))
+                                .sum();
+                            let exact = f64::from(norms[c]) - 2.0 * dot;
+                            assert!((f64::from(have) - exact).abs() <= 1e-4 * (1.0 + exact.abs()));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The transposes put row `h`, lane `c` at register `c`, lane `h`.
