@@ -452,36 +452,33 @@ impl<F: Float> ScoreBlock<'_, F> {
         } else {
             16
         };
+        // The same call for either type, every slice reinterpreted as its own type.
+        macro_rules! call_score_rows {
+            ($f:ident) => {
+                $f(
+                    cast(dx),
+                    cast(self.closest),
+                    cast(&table.norms),
+                    cast(self.norms),
+                    cast(self.weights),
+                    nr,
+                    cast_mut(acc),
+                    kept.map(|k| cast_mut(k)),
+                )
+            };
+        }
         if TypeId::of::<F>() == TypeId::of::<f64>() {
             // SAFETY: `F` is `f64` (same TypeId), so every slice is reinterpreted as itself;
             // the CPU has AVX-512F (this function's own requirement).
             #[allow(unsafe_code)]
             unsafe {
-                score_rows_f64(
-                    cast(dx),
-                    cast(self.closest),
-                    cast(&table.norms),
-                    cast(self.norms),
-                    cast(self.weights),
-                    nr,
-                    cast_mut(acc),
-                    kept.map(|k| cast_mut(k)),
-                )
+                call_score_rows!(score_rows_f64)
             }
         } else {
             // SAFETY: `Float` is implemented only for `f32` and `f64`, and `F` is not `f64`.
             #[allow(unsafe_code)]
             unsafe {
-                score_rows_f32(
-                    cast(dx),
-                    cast(self.closest),
-                    cast(&table.norms),
-                    cast(self.norms),
-                    cast(self.weights),
-                    nr,
-                    cast_mut(acc),
-                    kept.map(|k| cast_mut(k)),
-                )
+                call_score_rows!(score_rows_f32)
             }
         }
         // Candidate `q * lanes + l` of a trial is lane `l` of the trial's register `q`.
