@@ -8,7 +8,8 @@
 //! * [`MiniBatchKMeansParams`] → [`MiniBatchKMeans`]: mini-batch steps with small-cluster
 //!   reassignment and early stopping, and [`MiniBatchKMeans::partial_fit`] for tables that are
 //!   read chunk by chunk;
-//! * [`elbow`]: inertia for a range of `k` and the knee of that curve ([Kneedle](kneedle_decreasing_convex)).
+//! * [`elbow()`]: inertia for a range of `k` and the knee of that curve
+//!   ([Kneedle](kneedle_decreasing_convex)).
 //!
 //! ```
 //! use cartera_core::datasets::Blobs;

@@ -16,7 +16,8 @@
 //! with [`CsvOptions::column_type`]: declared types are kept as declared.
 //!
 //! Categorical columns keep one dictionary per chunk (each chunk's levels are the ones that
-//! occur in it): compare values with [`Column::get_string`], not codes, across chunks.
+//! occur in it): compare values with [`Column::get_string`](super::Column::get_string), not
+//! codes, across chunks.
 //!
 //! # Row counting
 //! A chunk holds `chunk_rows` records; blank lines are skipped and not counted, as by the whole
