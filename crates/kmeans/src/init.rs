@@ -443,15 +443,13 @@ impl<F: Float> ScoreBlock<'_, F> {
         pot: &mut [f64],
         kept: Option<&mut [F]>,
     ) {
+        use crate::kernel::{cast, cast_mut};
         use std::any::TypeId;
         table.dots_with::<true>(self.rows, self.d, dx);
         acc.fill(F::zero());
         let nr = self.closest.len() / self.norms.len().max(1);
-        let lanes = if TypeId::of::<F>() == TypeId::of::<f64>() {
-            8
-        } else {
-            16
-        };
+        // Candidates per 512-bit register: 8 `f64`, 16 `f32`.
+        let lanes = 64 / std::mem::size_of::<F>();
         // The same call for either type, every slice reinterpreted as its own type.
         macro_rules! call_score_rows {
             ($f:ident) => {
@@ -530,30 +528,6 @@ impl<F: Float> ScoreBlock<'_, F> {
     }
 }
 
-/// `&[A]` as `&[B]`.
-///
-/// # Safety
-/// `A` and `B` must be the same type.
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)]
-#[inline(always)]
-unsafe fn cast<A, B>(s: &[A]) -> &[B] {
-    // SAFETY: the caller guarantees `A == B`, so layout, length and lifetime carry over.
-    unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<B>(), s.len()) }
-}
-
-/// `&mut [A]` as `&mut [B]`.
-///
-/// # Safety
-/// `A` and `B` must be the same type.
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)]
-#[inline(always)]
-unsafe fn cast_mut<A, B>(s: &mut [A]) -> &mut [B] {
-    // SAFETY: as `cast`, and the borrow is handed on unchanged.
-    unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<B>(), s.len()) }
-}
-
 /// Generates `$name(dx, closest, cnorms, norms, weights, nr, acc)`: the per-row loop of
 /// [`ScoreBlock::score_with`] with each trial's `nr` candidates in `$lanes`-wide registers,
 /// the last one masked. The portable loop runs a trial's candidates one at a time whenever
@@ -574,14 +548,15 @@ macro_rules! score_rows {
     ($(#[$doc:meta])* $name:ident, $group:ident, $t:ty, $lanes:literal, $mask:ty, $set1:ident,
      $loadz:ident, $store:ident, $storeu:ident, $add:ident, $sub:ident, $mul:ident,
      $max:ident, $cmp:ident, $mov:ident, $zero:ident) => {
-        /// One pass over the block's rows for `S` registers of candidates (`slots`: each one's
-        /// first candidate, its first restart and its lane mask), their sums held in registers
-        /// and stored to `acc` (`S` whole registers) at the end.
+        /// One pass over the block's rows for registers `s0 .. s0 + S` of candidates, their
+        /// sums held in registers and stored to `acc` (`S` whole registers) at the end.
+        /// Register `s` holds restarts `q ..` of trial `t`, `s = t * ceil(nr / $lanes) + q /
+        /// $lanes`: candidates `t * nr + q ..`, masked to the trial's `nr`.
         ///
         /// # Safety
-        /// The CPU has AVX-512F; `slots` holds at least `S` registers whose masked lanes lie
-        /// inside a row of `dx` and of `cl` (`j + lane < nc`, `q + lane < nr`); `kept` is null
-        /// or holds as many values as `dx`; `acc` holds `S` registers.
+        /// The CPU has AVX-512F; `dx` holds rows of `cn.len()` candidates, a multiple of `nr`,
+        /// and `closest` rows of `nr`; registers up to `s0 + S` exist; `kept` is null or holds
+        /// as many values as `dx`; `acc` holds `S` registers.
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx512f")]
         #[allow(unsafe_code, clippy::too_many_arguments)]
@@ -592,13 +567,18 @@ macro_rules! score_rows {
             norms: &[$t],
             weights: &[$t],
             nr: usize,
-            slots: &[(usize, usize, $mask)],
+            s0: usize,
             kept: *mut $t,
             acc: &mut [$t],
         ) {
             use std::arch::x86_64::*;
             let nc = cn.len();
-            let sl: [(usize, usize, $mask); S] = std::array::from_fn(|s| slots[s]);
+            let per_trial = nr.div_ceil($lanes);
+            // Each register's first candidate, first restart and lane mask.
+            let sl: [(usize, usize, $mask); S] = std::array::from_fn(|i| {
+                let (t, q) = ((s0 + i) / per_trial, (s0 + i) % per_trial * $lanes);
+                (t * nr + q, q, ((1u32 << (nr - q).min($lanes)) - 1) as $mask)
+            });
             // SAFETY (every access below): the caller's bounds, masked lane by lane.
             let cns: [_; S] =
                 std::array::from_fn(|s| unsafe { $loadz(sl[s].2, cn.as_ptr().add(sl[s].0)) });
@@ -651,34 +631,27 @@ macro_rules! score_rows {
             );
             assert!(kept.as_ref().is_none_or(|k| k.len() == dx.len()), "kept like dx");
             let kept = kept.map_or(std::ptr::null_mut(), |k| k.as_mut_ptr());
-            // Register `s` covers candidates `j ..` of trial `j / nr`, restarts `q ..`.
-            let slots: Vec<(usize, usize, $mask)> = (0..nc)
-                .step_by(nr)
-                .flat_map(|t0| {
-                    (0..nr).step_by($lanes).map(move |q| {
-                        (t0 + q, q, ((1u32 << (nr - q).min($lanes)) - 1) as $mask)
-                    })
-                })
-                .collect();
             // Up to 8 registers of sums per pass over the rows (4 for 10 restarts of k = 8
             // in `f32`, 8 in `f64`), so that they stay in registers.
-            for (g, group) in slots.chunks(8).enumerate() {
-                let acc = &mut acc[g * 8 * $lanes..];
-                let args = (dx, closest, cn, norms, weights, nr, group, kept);
+            let registers = nc / nr * per_trial;
+            for s0 in (0..registers).step_by(8) {
+                let acc = &mut acc[s0 * $lanes..];
                 // SAFETY: this function's own AVX-512F; each register's masked lanes lie in
                 // its trial (`j + lane < t0 + nr <= nc`, `q + lane < nr`); `kept` is null or as
-                // long as `dx` (asserted); `acc` holds every slot (asserted), so the group's.
+                // long as `dx` (asserted); `acc` holds every register (asserted), so the
+                // pass's.
                 #[allow(unsafe_code)]
                 unsafe {
-                    match group.len() {
-                        1 => $group::<1>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
-                        2 => $group::<2>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
-                        3 => $group::<3>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
-                        4 => $group::<4>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
-                        5 => $group::<5>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
-                        6 => $group::<6>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
-                        7 => $group::<7>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
-                        _ => $group::<8>(args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, acc),
+                    let a = (dx, closest, cn, norms, weights);
+                    match registers - s0 {
+                        1 => $group::<1>(a.0, a.1, a.2, a.3, a.4, nr, s0, kept, acc),
+                        2 => $group::<2>(a.0, a.1, a.2, a.3, a.4, nr, s0, kept, acc),
+                        3 => $group::<3>(a.0, a.1, a.2, a.3, a.4, nr, s0, kept, acc),
+                        4 => $group::<4>(a.0, a.1, a.2, a.3, a.4, nr, s0, kept, acc),
+                        5 => $group::<5>(a.0, a.1, a.2, a.3, a.4, nr, s0, kept, acc),
+                        6 => $group::<6>(a.0, a.1, a.2, a.3, a.4, nr, s0, kept, acc),
+                        7 => $group::<7>(a.0, a.1, a.2, a.3, a.4, nr, s0, kept, acc),
+                        _ => $group::<8>(a.0, a.1, a.2, a.3, a.4, nr, s0, kept, acc),
                     }
                 }
             }

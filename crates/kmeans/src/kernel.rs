@@ -334,9 +334,21 @@ impl<F: Float> CentreTable<F> {
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 #[inline(always)]
-unsafe fn cast<A, B>(s: &[A]) -> &[B] {
+pub(crate) unsafe fn cast<A, B>(s: &[A]) -> &[B] {
     // SAFETY: the caller guarantees `A == B`, so layout, length and lifetime carry over.
     unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<B>(), s.len()) }
+}
+
+/// `&mut [A]` as `&mut [B]`.
+///
+/// # Safety
+/// `A` and `B` must be the same type.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) unsafe fn cast_mut<A, B>(s: &mut [A]) -> &mut [B] {
+    // SAFETY: as `cast`, and the borrow is handed on unchanged.
+    unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<B>(), s.len()) }
 }
 
 /// The AVX2 arg-min when the centres fill exactly one register (8 `f32` or 4 `f64`): the
@@ -616,10 +628,7 @@ fn assign_block<F: Float, const FMA: bool>(
         } else {
             table.argmin(dx)
         } as u32;
-        if *l != c {
-            moves.record(*l, c);
-            *l = c;
-        }
+        moves.update(l, c);
     }
     if let Some(part) = part {
         block_sums(p, b, lab, part, moves);

@@ -80,6 +80,15 @@ impl Moves {
         self.changed += 1;
         self.touched |= crate::kernel::cluster_bit(old) | crate::kernel::cluster_bit(new);
     }
+
+    /// Sets a row's label `l` to `new`, recording the move when it changes.
+    #[inline(always)]
+    pub(crate) fn update(&mut self, l: &mut u32, new: u32) {
+        if *l != new {
+            self.record(*l, new);
+            *l = new;
+        }
+    }
 }
 
 impl<F: Float> NearestTable<F> {
@@ -127,25 +136,32 @@ impl<F: Float> NearestTable<F> {
     #[inline(always)]
     fn rest(&self, rows: &[F], d: usize, lab: &mut [u32], moves: &mut Moves) {
         for (x, l) in rows.chunks_exact(d).zip(lab.iter_mut()) {
-            let mut best = 0u32;
-            let mut best_d = F::infinity();
-            for c in 0..LANES {
+            let best = first_nearest(|c| {
                 let mut a = F::zero();
                 for (j, &v) in x.iter().enumerate() {
                     a = v.mul_add(self.tab[j * LANES + c], a);
                 }
-                let dist = self.norms[c] - (a + a);
-                if dist < best_d {
-                    best = c as u32;
-                    best_d = dist;
-                }
-            }
-            if *l != best {
-                moves.record(*l, best);
-                *l = best;
-            }
+                self.norms[c] - (a + a)
+            });
+            moves.update(l, best);
         }
     }
+}
+
+/// The first of the `LANES` centres strictly nearer than every earlier one, from `+∞`: the
+/// scalar arg-min every kernel's vector compare reproduces (ties: the first; NaN: never).
+#[inline(always)]
+fn first_nearest<F: Float>(dist: impl Fn(usize) -> F) -> u32 {
+    let mut best = 0u32;
+    let mut best_d = F::infinity();
+    for c in 0..LANES {
+        let dc = dist(c);
+        if dc < best_d {
+            best = c as u32;
+            best_d = dc;
+        }
+    }
+    best
 }
 
 /// Compares 8 new labels with the old ones, records and writes the changes.
@@ -354,20 +370,11 @@ impl NearestTable<f32> {
     fn rest_paired(&self, rows: &[f32], d: usize, lab: &mut [u32], moves: &mut Moves) {
         for (x, l) in rows.chunks_exact(d).zip(lab.iter_mut()) {
             let acc = self.paired_sums(x, d);
-            let mut best = 0u32;
-            let mut best_d = f32::INFINITY;
-            for c in 0..LANES {
+            let best = first_nearest(|c| {
                 let s = acc[2 * c] + acc[2 * c + 1];
-                let dist = self.norms[c] - (s + s);
-                if dist < best_d {
-                    best = c as u32;
-                    best_d = dist;
-                }
-            }
-            if *l != best {
-                moves.record(*l, best);
-                *l = best;
-            }
+                self.norms[c] - (s + s)
+            });
+            moves.update(l, best);
         }
     }
 
