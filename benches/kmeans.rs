@@ -64,8 +64,10 @@ fn elbow_curve(c: &mut Criterion) {
 }
 
 /// One Lloyd iteration on the full table, every row assigned and summed (labels forgotten
-/// before each, outside the timing): the figure that `benches/memory_floor.rs`'s read pass over
-/// the same 371,589 x 20 f64 matrix bounds from below. Centres: those of a 2-iteration fit.
+/// before each, outside the timing), each followed by one read pass over the very matrix the
+/// iteration reads: the memory floor that bounds it from below, measured in the same run
+/// (`benches/memory_floor.rs` reads a matrix of the same shape, on 1 and 2 threads). Centres:
+/// those of a 2-iteration fit.
 fn lloyd_iteration(c: &mut Criterion) {
     let x = cartera::core::datasets::Blobs::new(ROWS)
         .n_features(20)
@@ -87,11 +89,17 @@ fn lloyd_iteration(c: &mut Criterion) {
     g.bench_function("lloyd_f64_371589x20_k8", |b| {
         b.iter_custom(|iters| time_steps(&mut it64, iters))
     });
+    g.bench_function("read_pass_f64_371589x20", |b| {
+        b.iter(|| black_box(it64.read_pass()))
+    });
     let x32 = x.mapv(|v| v as f32);
     let c32 = start.centroids().mapv(|v| v as f32);
     let mut it32 = LloydIteration::new(x32.view(), c32.view());
     g.bench_function("lloyd_f32_371589x20_k8", |b| {
         b.iter_custom(|iters| time_steps(&mut it32, iters))
+    });
+    g.bench_function("read_pass_f32_371589x20", |b| {
+        b.iter(|| black_box(it32.read_pass()))
     });
     g.finish();
 }

@@ -4,6 +4,7 @@
 
 use cartera_core::Float;
 use ndarray::ArrayView2;
+use rayon::prelude::*;
 
 use crate::kernel::{CentreTable, Prepared, assign, n_blocks, partial_len, update_centres};
 
@@ -59,5 +60,58 @@ impl<F: Float> LloydIteration<F> {
             &mut self.new,
         );
         changed
+    }
+
+    /// One read pass over the matrix that [`step`](Self::step) reads (the prepared, centred
+    /// copy, in the same memory): every value loaded once and summed, in blocks of
+    /// [`READ_BLOCK`] values on the current rayon pool, the blocks' sums added in order. No
+    /// iteration can take less time, so `step`'s time over this one is how far the iteration
+    /// is from the machine's memory floor, both measured in the same run.
+    pub fn read_pass(&self) -> f64 {
+        let blocks: Vec<f64> = self.p.data.par_chunks(READ_BLOCK).map(sum_block).collect();
+        blocks.iter().sum()
+    }
+}
+
+/// Values per parallel block of [`LloydIteration::read_pass`]: a fixed size (not a function of
+/// the thread count), as `benches/memory_floor.rs`.
+pub const READ_BLOCK: usize = 64 * 1024;
+
+/// Eight independent accumulators, so the pass waits on memory, not on one chain of additions.
+fn sum_block<F: Float>(values: &[F]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut chunks = values.chunks_exact(8);
+    for c in &mut chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v.as_f64();
+        }
+    }
+    let tail: f64 = chunks.remainder().iter().map(|v| v.as_f64()).sum();
+    acc.iter().sum::<f64>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    /// The read pass sums the prepared (centred) values, all of them: a pass that skipped a
+    /// block or a tail would not be a floor.
+    #[test]
+    fn read_pass_sums_every_prepared_value() {
+        let n = 70_001;
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| ((i * 7 + j * 13) % 101) as f64);
+        let c = Array2::from_shape_fn((2, 3), |(i, j)| (i + j) as f64);
+        let it = LloydIteration::new(x.view(), c.view());
+        // Centred data sum to zero up to rounding; the absolute values say nothing was skipped.
+        let want: f64 = it.p.data.iter().sum();
+        assert!((it.read_pass() - want).abs() < 1e-6);
+        let abs = LloydIteration {
+            p: Prepared::raw(it.p.data.iter().map(|v| v.abs()).collect(), vec![1.0; n], 3),
+            ..it
+        };
+        let want_abs: f64 = abs.p.data.iter().sum();
+        assert!(want_abs > 1e5);
+        assert!((abs.read_pass() - want_abs).abs() <= 1e-9 * want_abs);
     }
 }
