@@ -222,3 +222,75 @@ fn lightgbm_cyclic_or_out_of_range_trees_are_errors() {
         "entries, expected",
     );
 }
+
+/// A table with a row-number column: `kmeans` and `silhouette` leave it out unless named (as
+/// `train` does), a column named twice is refused, and every k of a range is checked against
+/// the rows before the first fit.
+#[test]
+fn kmeans_leaves_identifiers_out_and_checks_columns_and_k_first() {
+    let mut csv = String::from("customer_id,spend,visits\n");
+    for i in 0..60 {
+        let g = (i % 3) as f64;
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            1001 + i,
+            10.0 * g + (i % 7) as f64 * 0.1,
+            g
+        ));
+    }
+    let p = write("ids.csv", csv.as_bytes());
+    let v = common::ok_json(&["kmeans", s(&p), "--k", "3", "--json", "-"]);
+    assert_eq!(v["columns"], serde_json::json!(["spend", "visits"]), "{v}");
+    // Named, an identifier is used as asked.
+    let v = common::ok_json(&[
+        "kmeans",
+        s(&p),
+        "--k",
+        "3",
+        "--columns",
+        "customer_id,spend",
+        "--json",
+        "-",
+    ]);
+    assert_eq!(
+        v["columns"],
+        serde_json::json!(["customer_id", "spend"]),
+        "{v}"
+    );
+    assert_one_line_error(
+        &cartera(&["kmeans", s(&p), "--k", "3", "--columns", "spend,spend"]),
+        "named twice",
+    );
+    assert_one_line_error(
+        &cartera(&["kmeans", s(&p), "--k", "50..61"]),
+        "up to 61 clusters",
+    );
+    assert_one_line_error(&cartera(&["kmeans", s(&p), "--k", "5..2"]), "ends above");
+    assert_one_line_error(&cartera(&["kmeans", s(&p), "--k", "0..3"]), "starts at 1");
+}
+
+/// Scoring an already scored file replaces the earlier run's columns (with a note), as
+/// `kmeans --out` replaces `cluster`, instead of refusing a second `score` column.
+#[test]
+fn predict_on_its_own_output_replaces_the_scores() {
+    let (data, gbdt) = trained("gbdt");
+    let model = write("rescore_model.json", gbdt.to_string().as_bytes());
+    let first = tmp("rescore_1.csv");
+    stdout(&cartera(&[
+        "predict",
+        s(&model),
+        s(&data),
+        "--out",
+        s(&first),
+    ]));
+    let second = tmp("rescore_2.csv");
+    let out = cartera(&["predict", s(&model), s(&first), "--out", s(&second)]);
+    stdout(&out);
+    let note = String::from_utf8_lossy(&out.stderr);
+    assert!(note.contains("`score`, `predicted`"), "{note}");
+    let a = std::fs::read_to_string(&first).unwrap();
+    let b = std::fs::read_to_string(&second).unwrap();
+    // Same header (each column once, the new ones last) and the same scores.
+    assert_eq!(a.lines().next(), b.lines().next());
+    assert_eq!(a, b);
+}

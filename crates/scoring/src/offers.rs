@@ -105,6 +105,22 @@ impl OfferMatrix {
         let (n, p) = bands.dim();
         check::same_len("band columns (vs products)", products.len(), p)?;
         check::non_empty("products", p)?;
+        // Each product becomes columns of its own (`band_<name>`, ...): a name given twice
+        // would make two columns of one name.
+        if let Some((j, name)) = products
+            .iter()
+            .enumerate()
+            .find(|(j, name)| products[..*j].contains(name))
+        {
+            return Err(Error::invalid_param(
+                "products",
+                name,
+                format!(
+                    "product {} repeats an earlier name; each product must be named once",
+                    j + 1
+                ),
+            ));
+        }
         if let Some(c) = &churn_bands {
             check::same_len("length of churn bands (vs rows)", n, c.len())?;
         }
@@ -217,6 +233,25 @@ fn rename(e: Error, product: &str) -> Error {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    /// A product named twice is an error naming it (it used to reach the result table's
+    /// builder, which found two columns of one name and panicked).
+    #[test]
+    fn a_product_named_twice_is_an_error() {
+        let products: Vec<String> = ["p1", "p2", "p1"].map(String::from).to_vec();
+        let bands = array![[1u8, 2, 3], [3, 2, 1]];
+        let e = OfferMatrix::from_bands(&products, bands, None, None, &OfferRule::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("p1") && e.contains("product 3"), "{e}");
+        let scores = array![[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]];
+        let rule = BandRule::default();
+        let e =
+            OfferMatrix::from_scores(&products, scores.view(), None, &rule, &OfferRule::default())
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("repeats"), "{e}");
+    }
 
     #[test]
     fn study_000_matrix() {

@@ -105,6 +105,8 @@ pub(crate) fn run(
     let roles = &params.roles;
     let seed = params.seed;
     let id = roles.column(&table, Role::Id, Some("CustomerID"))?;
+    // Checked before any model is fitted: the lists and the report need unique IDs.
+    let ids = common::customer_ids(&table, id.as_deref())?;
     let features = match roles.features(&table)? {
         Some(f) => f,
         None => vec![
@@ -179,7 +181,6 @@ pub(crate) fn run(
             }
         })
         .collect();
-    let ids = common::customer_ids(&table, id.as_deref())?;
     let lists = common::campaign_lists(&ids, &labels, &names, |i| {
         let (c, ch) = campaign_of(&names[labels[i]]);
         (c.to_string(), ch.to_string(), None)

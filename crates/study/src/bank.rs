@@ -143,6 +143,8 @@ pub(crate) fn run(
     let roles = &params.roles;
     let seed = params.seed;
     let id = roles.column(&table, Role::Id, None)?;
+    // Checked before any model is fitted: the lists and the report need unique IDs.
+    let ids = common::customer_ids(&table, id.as_deref())?;
     let target = roles.column(&table, Role::Target, Some("y"))?;
     let outcome = match &target {
         Some(t) => Some(common::binary_target(&table, t)?.0),
@@ -271,7 +273,6 @@ pub(crate) fn run(
             }
         })
         .collect();
-    let ids = common::customer_ids(&table, id.as_deref())?;
     let lists = common::campaign_lists(&ids, &labels, &names, |i| {
         let s = &segments[labels[i]];
         (s.offer.clone(), s.channel.clone(), None)

@@ -57,12 +57,14 @@ pub(crate) fn binary_target(table: &Table, name: &str) -> Result<(Vec<bool>, [St
 }
 
 /// Each row's customer identifier as text: the id column's value, or the 1-based row number.
+/// An error names two rows that share an ID (the campaign lists and the report look customers
+/// up by it).
 pub(crate) fn customer_ids(table: &Table, id: Option<&str>) -> Result<Vec<String>> {
     match id {
         None => Ok((1..=table.n_rows()).map(|i| i.to_string()).collect()),
         Some(name) => {
             let col = table.column(name)?;
-            Ok((0..col.len())
+            let ids: Vec<String> = (0..col.len())
                 .map(|i| match col {
                     // Whole numbers (an IMEI) print without a fractional part.
                     Column::Numeric(v)
@@ -72,7 +74,25 @@ pub(crate) fn customer_ids(table: &Table, id: Option<&str>) -> Result<Vec<String
                     }
                     _ => col.get_string(i).unwrap_or_default(),
                 })
-                .collect())
+                .collect();
+            // A campaign list or the report's look-up cannot tell two customers of one ID apart.
+            let mut first = std::collections::HashMap::with_capacity(ids.len());
+            for (i, v) in ids.iter().enumerate() {
+                if let Some(j) = first.insert(v.as_str(), i) {
+                    return Err(Error::invalid_param(
+                        "id",
+                        name,
+                        format!(
+                            "customer IDs must be unique, but rows {} and {} both have {v:?} \
+                             (map id= to a column with one value per customer, or leave it out \
+                             to number the rows)",
+                            j + 1,
+                            i + 1
+                        ),
+                    ));
+                }
+            }
+            Ok(ids)
         }
     }
 }
@@ -278,6 +298,22 @@ pub(crate) fn sample_rows(n: usize, m: usize, seed: u64) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// IDs print whole numbers without a fraction; two rows sharing one are an error naming
+    /// both rows and the value.
+    #[test]
+    fn customer_ids_are_unique_or_an_error() {
+        let t = Table::from_columns(vec![(
+            "id".into(),
+            Column::Numeric(vec![7.0, 12.0, 30.0, 12.0]),
+        )])
+        .unwrap();
+        let e = customer_ids(&t, Some("id")).unwrap_err().to_string();
+        assert!(e.contains("rows 2 and 4") && e.contains("\"12\""), "{e}");
+        let t = Table::from_columns(vec![("id".into(), Column::Numeric(vec![7.0, 12.0]))]).unwrap();
+        assert_eq!(customer_ids(&t, Some("id")).unwrap(), ["7", "12"]);
+        assert_eq!(customer_ids(&t, None).unwrap(), ["1", "2"]);
+    }
 
     #[test]
     fn target_with_one_class_is_an_error() {

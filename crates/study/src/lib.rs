@@ -491,8 +491,16 @@ impl StudyOutcome {
                         100.0 * b.effectiveness
                     ));
                 }
+                // This table's economics first: the study's own table is the same on every
+                // input (a reproduction of its published figures) and says so.
                 l.push(format!(
-                    "study 000 campaign: mass profit {:.0}, targeted profit {:.0}",
+                    "campaign on this table: mass profit {:.0}, targeted (best {:.0} % by score) profit {:.0}",
+                    r.model_campaign.mass.profit,
+                    100.0 * propensity::TARGET_SHARE,
+                    r.model_campaign.targeted.profit
+                ));
+                l.push(format!(
+                    "study 000's published campaign, reproduced: mass profit {:.0}, targeted profit {:.0}",
                     r.campaign.mass.profit, r.campaign.targeted.profit
                 ));
             }

@@ -1,6 +1,11 @@
 //! The output folder: every file is written into a hidden staging folder next to the target,
 //! which is renamed into place only when the whole study has succeeded. A failure (or a panic)
 //! removes the staging folder, so nothing half-written is ever passed off as a result.
+//!
+//! A run replaces the whole folder, so it only ever replaces a folder that holds nothing but
+//! an earlier run's files: each run lists the files it wrote in [`MANIFEST`], and a folder that
+//! is not empty must have that list and nothing outside it. A folder holding anything else (the
+//! input CSV, a user's notes) is refused before any work starts, never deleted.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,6 +21,57 @@ pub(crate) struct OutputDir {
     staging: PathBuf,
     files: Vec<String>,
     committed: bool,
+}
+
+/// The hidden file, inside every output folder, that lists the files the run wrote (one name
+/// per line, itself included).
+pub(crate) const MANIFEST: &str = ".cartera-study-files";
+
+/// Checks that `target`, an existing folder, may be replaced: empty, or holding only the files
+/// that its manifest lists (an earlier run's output).
+fn check_replaceable(target: &Path) -> Result<()> {
+    let refuse = |why: String| {
+        Err(Error::invalid_param(
+            "--out",
+            target.display(),
+            format!(
+                "{why}; a study replaces its output folder as a whole, so it only writes into a new \
+                 or empty folder or over an earlier study's output"
+            ),
+        ))
+    };
+    let entries: Vec<String> = fs::read_dir(target)
+        .map_err(|e| unwritable(target, e))?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| unwritable(target, e))?;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let listed = match fs::read_to_string(target.join(MANIFEST)) {
+        Ok(text) => text.lines().map(str::to_string).collect::<Vec<_>>(),
+        Err(_) => {
+            let mut shown = entries.clone();
+            shown.sort();
+            return refuse(format!(
+                "the folder is not empty and is not a cartera study's output (it holds {})",
+                shown.first().map_or("files", String::as_str)
+            ));
+        }
+    };
+    let mut foreign: Vec<&String> = entries.iter().filter(|e| !listed.contains(e)).collect();
+    foreign.sort();
+    match foreign.first() {
+        None => Ok(()),
+        Some(f) => refuse(format!(
+            "the folder holds {f}, which no earlier study wrote{}",
+            if foreign.len() > 1 {
+                format!(" (and {} more)", foreign.len() - 1)
+            } else {
+                String::new()
+            }
+        )),
+    }
 }
 
 fn unwritable(target: &Path, e: std::io::Error) -> Error {
@@ -45,6 +101,9 @@ impl OutputDir {
                 target.display(),
                 "exists and is not a folder",
             ));
+        }
+        if target.is_dir() {
+            check_replaceable(target)?;
         }
         fs::create_dir_all(&parent).map_err(|e| unwritable(target, e))?;
         let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
@@ -91,6 +150,15 @@ impl OutputDir {
     /// Rename the staging folder to the target (replacing an earlier result there) and return
     /// the names of the files written.
     pub(crate) fn commit(mut self) -> Result<Vec<String>> {
+        // The manifest lists every file, itself included, so the next run may replace them all.
+        let mut manifest: Vec<&str> = self.files.iter().map(String::as_str).collect();
+        manifest.push(MANIFEST);
+        let text = manifest.join("\n") + "\n";
+        fs::write(self.staging.join(MANIFEST), text).map_err(|e| self.io(MANIFEST, e))?;
+        // Checked again: the folder may have changed while the study ran.
+        if self.target.is_dir() {
+            check_replaceable(&self.target)?;
+        }
         let old = self.staging.with_file_name(format!(
             "{}.old",
             self.staging
@@ -149,6 +217,43 @@ mod tests {
         o.commit().unwrap();
         assert!(target.join("b.txt").exists() && !target.join("a.txt").exists());
         assert_eq!(fs::read_dir(&base).unwrap().count(), 1);
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    /// A folder holding anything an earlier run did not write is refused, before and at
+    /// commit, and left as it was; an empty folder and an earlier run's output are replaced.
+    #[test]
+    fn never_replaces_a_folder_with_foreign_files() {
+        let base = std::env::temp_dir().join(format!("cartera-study-keep-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        let target = base.join("res");
+        fs::create_dir_all(&target).unwrap();
+        // Empty: accepted.
+        let mut o = OutputDir::create(&target).unwrap();
+        o.text("a.csv", "1").unwrap();
+        o.commit().unwrap();
+        assert!(target.join(MANIFEST).exists());
+        // A user's file beside an earlier run's output: refused, and kept.
+        fs::write(target.join("keep.txt"), "mine").unwrap();
+        let e = OutputDir::create(&target).unwrap_err().to_string();
+        assert!(e.contains("keep.txt"), "{e}");
+        assert_eq!(fs::read_to_string(target.join("keep.txt")).unwrap(), "mine");
+        // A non-empty folder that no run wrote: refused.
+        let other = base.join("data");
+        fs::create_dir_all(&other).unwrap();
+        fs::write(other.join("input.csv"), "a,b\n").unwrap();
+        let e = OutputDir::create(&other).unwrap_err().to_string();
+        assert!(
+            e.contains("input.csv") && e.contains("not a cartera study"),
+            "{e}"
+        );
+        // A file appearing while the study runs: the commit refuses and keeps it.
+        fs::remove_file(target.join("keep.txt")).unwrap();
+        let mut o = OutputDir::create(&target).unwrap();
+        o.text("b.csv", "2").unwrap();
+        fs::write(target.join("late.txt"), "mine").unwrap();
+        assert!(o.commit().unwrap_err().to_string().contains("late.txt"));
+        assert!(target.join("late.txt").exists() && target.join("a.csv").exists());
         fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -26,7 +26,7 @@ pub const STUDY_BAND_OFFERS: [u64; 5] = [321, 563, 1_456, 2_514, 5_214];
 /// Study 000's expected effectiveness per band.
 pub const STUDY_BAND_RATES: [f64; 5] = [0.036, 0.021, 0.018, 0.010, 0.005];
 /// Share of the base a targeted campaign reaches (study 000: 3,600 of 30,000).
-const TARGET_SHARE: f64 = 0.12;
+pub(crate) const TARGET_SHARE: f64 = 0.12;
 /// Commission per sale by band (higher where a sale takes more calls).
 const COMMISSIONS: [f64; 5] = [40.0, 50.0, 60.0, 80.0, 100.0];
 /// Boosting rounds of the purchase GBDT (early stopping usually ends it sooner).
@@ -122,6 +122,8 @@ pub(crate) fn run(
     let roles = &params.roles;
     let seed = params.seed;
     let id = roles.column(&table, Role::Id, None)?;
+    // Checked before any model is fitted: the lists and the report need unique IDs.
+    let ids = common::customer_ids(&table, id.as_deref())?;
     let target = roles::required(roles, &table, Role::Target, "y")?;
     let (y, classes) = common::binary_target(&table, &target)?;
     let exclude: Vec<&str> = [Some(target.as_str()), id.as_deref()]
@@ -259,7 +261,6 @@ pub(crate) fn run(
     let band = assign_bands(&score, &BandRule::Quantiles(5))?;
     let band_names: Vec<String> = (1..=5).map(|b| format!("band {b}")).collect();
     let segment: Vec<usize> = band.iter().map(|&b| usize::from(b) - 1).collect();
-    let ids = common::customer_ids(&table, id.as_deref())?;
     let lists = common::campaign_lists(&ids, &segment, &band_names, |i| {
         let channel = match band[i] {
             1 | 2 => "phone call",

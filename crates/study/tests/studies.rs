@@ -264,7 +264,10 @@ fn output_folder_holds_tables_charts_report_and_lists() {
     ] {
         assert!(out.join(f).is_file(), "{f} missing; files {:?}", o.files);
     }
-    assert_eq!(o.files.len(), std::fs::read_dir(&out).unwrap().count());
+    // Every file is listed, plus the hidden manifest that lets the next run replace them.
+    assert_eq!(o.files.len() + 1, std::fs::read_dir(&out).unwrap().count());
+    let manifest = std::fs::read_to_string(out.join(".cartera-study-files")).unwrap();
+    assert!(o.files.iter().all(|f| manifest.lines().any(|l| l == f)));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("occasional users"));
     let listed: usize = o

@@ -90,7 +90,8 @@ pub struct Args {
     /// Input CSV with a header row.
     input: PathBuf,
     /// Columns to cluster on (comma-separated; default: every numeric column except `cluster`,
-    /// the column --out writes, so that a labelled file can be clustered again).
+    /// the column --out writes, so that a labelled file can be clustered again, and except
+    /// identifier columns such as a row number or an account code, as `train` does).
     #[arg(long, value_delimiter = ',')]
     columns: Option<Vec<String>>,
     /// Number of clusters, or a range `2..10` to fit each k, report its inertia and silhouette,
@@ -151,16 +152,23 @@ fn parse_k(text: &str) -> Result<Vec<usize>> {
             "expected a number of clusters (4) or a range (2..10)",
         )
     };
+    let why = |reason: &str| Error::invalid_param("--k", text, reason);
     if let Some((a, b)) = text.split_once("..") {
         let a: usize = a.trim().parse().map_err(|_| bad())?;
         let b: usize = b.trim().parse().map_err(|_| bad())?;
-        if a == 0 || b <= a {
-            return Err(bad());
+        if a == 0 {
+            return Err(why("a range of k starts at 1 or more (2..10)"));
+        }
+        if b <= a {
+            return Err(why(
+                "a range of k ends above its start (2..10); for one k, give the number alone",
+            ));
         }
         return Ok((a..=b).collect());
     }
     match text.trim().parse::<usize>() {
-        Ok(k) if k > 0 => Ok(vec![k]),
+        Ok(0) => Err(why("the number of clusters is at least 1")),
+        Ok(k) => Ok(vec![k]),
         _ => Err(bad()),
     }
 }
@@ -369,6 +377,20 @@ pub fn run(a: Args) -> Result<()> {
     let read_seconds = t0.elapsed().as_secs_f64();
 
     let names = super::numeric_features(&table, &a.columns, &[LABEL_COLUMN], "cluster on")?;
+    // Every k of a range is checked before the first fit, not when its turn comes.
+    if let Some(&k_max) = ks.iter().max()
+        && k_max > table.n_rows()
+    {
+        return Err(Error::invalid_param(
+            "--k",
+            &a.k,
+            format!(
+                "asks for up to {k_max} clusters, but {} has {} rows (at most one cluster per row)",
+                a.input.display(),
+                table.n_rows()
+            ),
+        ));
+    }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let raw = table.to_array::<f64>(&refs)?;
     let t_scale = Instant::now();
@@ -416,8 +438,19 @@ pub fn run(a: Args) -> Result<()> {
     if let Some(out) = &a.out {
         with_labels(table.clone(), labels.iter().copied(), true)?.write_csv(out)?;
     }
+    // Sizes of many clusters would flood the terminal: the JSON has them all.
+    let shown = if k <= 20 {
+        format!("sizes {sizes:?}")
+    } else {
+        let (lo, hi) = (sizes.iter().min(), sizes.iter().max());
+        format!(
+            "sizes {}..{} (all {k} in the JSON)",
+            lo.copied().unwrap_or(0),
+            hi.copied().unwrap_or(0)
+        )
+    };
     eprintln!(
-        "{}: {} rows, k = {k}, inertia {inertia:.6e}, sizes {sizes:?} (read {read_seconds:.2} s, fit {fit_seconds:.2} s)",
+        "{}: {} rows, k = {k}, inertia {inertia:.6e}, {shown} (read {read_seconds:.2} s, fit {fit_seconds:.2} s)",
         a.input.display(),
         table.n_rows()
     );

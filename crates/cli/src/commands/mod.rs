@@ -88,8 +88,10 @@ pub fn write_json(target: &str, value: &serde_json::Value) -> Result<()> {
 }
 
 /// The numeric columns a command computes on: the user's `--columns`, or every numeric column
-/// except `exclude` (a label column, say). Each must be numeric and complete; `what` names the
-/// use in the empty-set error ("cluster on", "score on").
+/// except `exclude` (a label column, say) and identifier columns (a row number, an account
+/// code: [`find_id_columns`](cartera_preprocess::clean::find_id_columns), as `train` leaves
+/// them out), which would split customers by sign-up order. Each must be numeric, complete and
+/// named once; `what` names the use in the empty-set error ("cluster on", "score on").
 pub fn numeric_features(
     t: &Table,
     cols: &Option<Vec<String>>,
@@ -98,15 +100,37 @@ pub fn numeric_features(
 ) -> Result<Vec<String>> {
     let names: Vec<String> = match cols {
         Some(c) => c.clone(),
-        None => t
-            .numeric_names()
-            .iter()
-            .filter(|n| !exclude.contains(n))
-            .map(|s| s.to_string())
-            .collect(),
+        None => {
+            let ids: Vec<String> = cartera_preprocess::clean::find_id_columns(t, 0.95)
+                .into_iter()
+                .map(|c| c.name)
+                .collect();
+            t.numeric_names()
+                .iter()
+                .filter(|n| !exclude.contains(n) && !ids.iter().any(|i| i == *n))
+                .map(|s| s.to_string())
+                .collect()
+        }
     };
     if names.is_empty() {
-        return Err(Error::empty(format!("set of numeric columns to {what}")));
+        return Err(Error::empty(format!(
+            "set of numeric columns to {what} (identifier columns are left out unless named \
+             with --columns)"
+        )));
+    }
+    if let Some((i, n)) = names
+        .iter()
+        .enumerate()
+        .find(|(i, n)| names[..*i].contains(n))
+    {
+        return Err(Error::invalid_param(
+            "--columns",
+            n,
+            format!(
+                "column {} repeats an earlier one: a column is named twice",
+                i + 1
+            ),
+        ));
     }
     for n in &names {
         let col = t.column(n)?;

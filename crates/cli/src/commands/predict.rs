@@ -18,7 +18,8 @@ pub struct Args {
     input: PathBuf,
     /// Write the input rows plus `score` (probability of the positive class; for more than two
     /// classes, the probability of the predicted class), one `proba_<class>` column per class
-    /// when there are more than two, and `predicted` (the class label).
+    /// when there are more than two, and `predicted` (the class label). Columns of those names
+    /// in the input (an earlier run's) are replaced, with a note on stderr.
     #[arg(long, value_name = "SCORES.csv")]
     out: PathBuf,
     /// Write timings and counts as JSON to FILE (`-` for stdout).
@@ -65,6 +66,30 @@ pub fn run(a: Args) -> Result<()> {
             .map(|(&c, r)| r[c as usize])
             .collect()
     };
+    // Scoring an already scored file (an earlier run's output) replaces that run's columns,
+    // as `cartera kmeans` replaces `cluster`: the new ones are written at the end.
+    let mut written = vec!["score".to_string(), "predicted".to_string()];
+    if k > 2 {
+        written.extend(model.classes.iter().map(|c| format!("proba_{c}")));
+    }
+    let earlier: Vec<String> = table
+        .names()
+        .iter()
+        .filter(|n| written.contains(n))
+        .cloned()
+        .collect();
+    if !earlier.is_empty() {
+        eprintln!(
+            "note: the input's {} column{} replaced by this model's in --out",
+            earlier
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if earlier.len() == 1 { " is" } else { "s are" }
+        );
+        table = table.drop(&earlier.iter().map(String::as_str).collect::<Vec<_>>())?;
+    }
     table.push_column("score", Column::Numeric(score))?;
     if k > 2 {
         for (c, name) in model.classes.iter().enumerate() {

@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long, default_value = "cluster")]
     label_column: String,
     /// Columns to score on (comma-separated; default: every numeric column of the input
-    /// except the label column).
+    /// except the label column and identifier columns, as `cartera kmeans` chooses them).
     #[arg(long, value_delimiter = ',')]
     columns: Option<Vec<String>>,
     /// Scale the columns first (use the scaling the clustering used).

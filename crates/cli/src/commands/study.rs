@@ -48,6 +48,8 @@ pub struct Args {
     #[arg(long = "map", value_name = "ROLE=COLUMN")]
     map: Vec<String>,
     /// Output folder (replaced as a whole when the study succeeds); default `study-<STUDY>`.
+    /// It must be new, empty or an earlier study's output: a folder holding other files is
+    /// refused, so a study never deletes anything it did not write.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Rows of the generated table (default: the source study's size).
