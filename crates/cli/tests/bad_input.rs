@@ -294,3 +294,23 @@ fn predict_on_its_own_output_replaces_the_scores() {
     assert_eq!(a.lines().next(), b.lines().next());
     assert_eq!(a, b);
 }
+
+/// A column with no value at all cannot be imputed: the error says to leave it out or drop it,
+/// and the suggested `prep --drop-constant-columns` does drop it.
+#[test]
+fn an_empty_column_is_named_with_a_way_out() {
+    let p = write("empty_col.csv", b"a,b,c\n1,,2\n2,,3\n3,,5\n4,,4\n");
+    assert_one_line_error(
+        &cartera(&["kmeans", s(&p), "--k", "2"]),
+        "has no value at all",
+    );
+    let out = tmp("empty_col_out.csv");
+    stdout(&cartera(&[
+        "prep",
+        s(&p),
+        "--drop-constant-columns",
+        "--out",
+        s(&out),
+    ]));
+    assert!(std::fs::read_to_string(&out).unwrap().starts_with("a,c\n"));
+}

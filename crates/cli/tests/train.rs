@@ -455,3 +455,87 @@ fn native_categorical_splits_on_the_ibm_telco_table() {
     ]);
     one_line_error(&out, "--chunk-rows");
 }
+
+#[test]
+fn plain_train_prints_a_summary_and_warns_when_the_logistic_fit_did_not_converge() {
+    let month = telco(600, 7, "summary_m.csv");
+    let model = tmp("summary_model.json");
+    let args = |model_kind: &'static str, max_iter: &'static str| {
+        vec![
+            "train".to_string(),
+            s(&month).to_string(),
+            "--target".into(),
+            "CHURN".into(),
+            "--model".into(),
+            model_kind.into(),
+            "--max-iter".into(),
+            max_iter.into(),
+            "--n-estimators".into(),
+            "10".into(),
+            "--out".into(),
+            s(&model).to_string(),
+        ]
+    };
+    let run = |a: &[String]| cartera(&a.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // Two L-BFGS iterations cannot converge: the summary says so on stderr, stdout stays
+    // empty without --json.
+    let out = run(&args("logistic", "2"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(out.stdout.is_empty());
+    for expected in [
+        "logistic on 480 training rows",
+        "metrics on validation (120 rows): AUC ",
+        &format!("model written to {}", s(&model)),
+        "warning: the logistic fit did not converge: --max-iter 2 reached",
+    ] {
+        assert!(err.contains(expected), "{expected:?} not in {err}");
+    }
+    assert!(err.contains("raise --max-iter"), "{err}");
+
+    // With --json -, stdout is the metrics JSON alone; the summary stays on stderr.
+    let mut with_json = args("logistic", "2");
+    with_json.extend(["--json".into(), "-".into()]);
+    let out = run(&with_json);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let m: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(m["converged"], false);
+    assert!(err.contains("did not converge"), "{err}");
+
+    // A converged fit (scaled features) and a GBDT: a summary, no warning.
+    for (kind, max_iter, scale) in [("logistic", "1000", true), ("gbdt", "100", false)] {
+        let mut a = args(kind, max_iter);
+        if scale {
+            a.extend(["--scale".into(), "standard".into()]);
+        }
+        let out = run(&a);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(
+            err.contains(&format!("{kind} on 480 training rows")),
+            "{err}"
+        );
+        assert!(!err.contains("warning"), "{kind}: {err}");
+    }
+}
+
+#[test]
+fn early_stopping_with_logistic_is_rejected() {
+    let month = telco(300, 8, "early_m.csv");
+    let out = cartera(&[
+        "train",
+        s(&month),
+        "--target",
+        "CHURN",
+        "--model",
+        "logistic",
+        "--early-stopping",
+        "5",
+        "--out",
+        s(&tmp("early.json")),
+    ]);
+    let err = one_line_error(&out, "--early-stopping");
+    assert!(err.contains("--model gbdt only"), "{err}");
+}

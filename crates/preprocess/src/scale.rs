@@ -77,7 +77,7 @@ use serde::{Deserialize, Serialize};
 use self::blocks::{Op, apply, apply_in_place, block_rows, reduce_row_blocks, rows_of, to_columns};
 
 /// What the fit input is called in error messages.
-const FIT_WHAT: &str = "data to scale (impute missing values first)";
+const FIT_WHAT: &str = "data to scale (impute missing values and replace infinite ones first)";
 /// What the transform input is called in error messages.
 const TRANSFORM_WHAT: &str = "data to scale";
 /// What the inverse-transform input is called in error messages.
@@ -1403,7 +1403,7 @@ mod tests {
         let e = StandardScaler::new().fit(all_nan.view()).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "data to scale (impute missing values first) contains a non-finite value (NaN) at row 0, column 0"
+            "data to scale (impute missing values and replace infinite ones first) contains a non-finite value (NaN) at row 0, column 0"
         );
     }
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 use cartera_core::{Error, Result};
 use cartera_gbdt::{GbdtParams, Objective};
 use cartera_logistic::{ClassWeight, LogisticRegressionParams, Penalty};
+use cartera_preprocess::encode::UnknownCategory;
 use cartera_preprocess::impute::ImputeStrategy;
 use cartera_preprocess::pipeline::PrepConfig;
 use cartera_preprocess::scale::ScalerKind;
@@ -117,7 +118,7 @@ pub struct Args {
     #[arg(long, default_value_t = 255, help_heading = "Gradient-boosted trees")]
     max_bin: usize,
     /// GBDT: stop when the validation metric has not improved for this many rounds (needs a
-    /// validation part).
+    /// validation part; `--model gbdt` only).
     #[arg(long, help_heading = "Gradient-boosted trees")]
     early_stopping: Option<usize>,
     /// GBDT: minimum rows per leaf.
@@ -163,6 +164,8 @@ pub struct Args {
 }
 
 pub mod stream;
+pub mod summary;
+pub mod unseen;
 
 /// Class indices of the target and the class names, sorted (numbers numerically, text
 /// alphabetically). A missing target value is an error naming its row.
@@ -374,6 +377,14 @@ pub fn run(a: Args) -> Result<()> {
             "must be in [0, 1)",
         ));
     }
+    if let (Some(rounds), ModelKind::Logistic) = (a.early_stopping, a.model) {
+        return Err(Error::invalid_param(
+            "--early-stopping",
+            rounds,
+            "applies to --model gbdt only: the logistic fit has no rounds to stop early and \
+             ends on --tol or --max-iter",
+        ));
+    }
     if a.early_stopping.is_some() && a.valid_fraction == 0.0 {
         return Err(Error::invalid_param(
             "--early-stopping",
@@ -444,7 +455,30 @@ pub fn run(a: Args) -> Result<()> {
     let (x_valid, y_valid) = if split.valid.is_empty() {
         (None, Vec::new())
     } else {
-        let (prepared, _) = pipeline.transform(&features_table.take_rows(&split.valid)?)?;
+        let valid_table = features_table.take_rows(&split.valid)?;
+        let unseen = unseen::unseen_categories(
+            &train_table,
+            &valid_table,
+            &split.valid,
+            pipeline.categorical_features(),
+        )?;
+        for u in &unseen {
+            eprintln!("{}", u.note());
+        }
+        // The saved pipeline rejects unknown categories, so that `predict` keeps refusing
+        // them in next month's file. The validation rows come from the user's own file and
+        // must be scored: encode them with the same steps refitted (deterministically, on the
+        // same training rows) to ignore an unknown category. Only this rare case pays for the
+        // second fit. Category codes (`--categorical native`) already ignore them.
+        let prepared = if unseen.is_empty() || native {
+            pipeline.transform(&valid_table)?.0
+        } else {
+            let (lenient, _, _) = config
+                .clone()
+                .unknown_categories(UnknownCategory::Ignore)
+                .fit(&train_table)?;
+            lenient.transform(&valid_table)?.0
+        };
         (
             Some(prepared.to_array::<f64>(&fnames)?),
             split.valid.iter().map(|&i| y_all[i]).collect(),
@@ -454,6 +488,7 @@ pub fn run(a: Args) -> Result<()> {
 
     let t2 = Instant::now();
     let mut extra = Map::new();
+    let mut warning = None;
     let estimator = match a.model {
         ModelKind::Logistic => {
             let params = LogisticRegressionParams::new()
@@ -475,6 +510,7 @@ pub fn run(a: Args) -> Result<()> {
             extra.insert("converged".into(), json!(m.converged()));
             extra.insert("grad_norm".into(), json!(m.grad_norm()));
             extra.insert("stop_reason".into(), json!(m.stop_reason().describe()));
+            warning = summary::convergence_warning(&m, &a);
             Estimator::Logistic(m)
         }
         ModelKind::Gbdt => {
@@ -550,6 +586,32 @@ pub fn run(a: Args) -> Result<()> {
         }
     }
     file.save(&a.out)?;
+
+    let fit_detail = match &file.estimator {
+        Estimator::Logistic(model) => format!("{} L-BFGS iterations", model.n_iter()),
+        Estimator::Gbdt(model) => {
+            let trees = format!("{} trees", model.ensemble().trees.len());
+            match model.best_iteration() {
+                Some(best) => format!("{trees}, early stopping at round {best}"),
+                None => trees,
+            }
+        }
+    };
+    let report = summary::Summary {
+        kind: file.kind(),
+        n_train: split.train.len(),
+        n_valid: split.valid.len(),
+        n_features: feature_names.len(),
+        fit_detail,
+        fit_seconds,
+        metrics: &m,
+    };
+    for line in report.lines(&a.input.display().to_string(), &a.out.display().to_string()) {
+        eprintln!("{line}");
+    }
+    if let Some(w) = warning {
+        eprintln!("{w}");
+    }
 
     if let Some(target) = &a.json {
         m.insert("model".into(), json!(file.kind()));
