@@ -539,3 +539,90 @@ fn early_stopping_with_logistic_is_rejected() {
     let err = one_line_error(&out, "--early-stopping");
     assert!(err.contains("--model gbdt only"), "{err}");
 }
+
+/// `--positive-class` makes `score` that class's probability: with the same rows in training
+/// and validation (the split is drawn before the classes are reordered), the GBDT's scores are
+/// the complements of the default's and its AUC is the same. An unknown class, and a target of
+/// more than two classes, are errors.
+#[test]
+fn positive_class_chooses_what_score_is_the_probability_of() {
+    let data = repo().join("data/universal_bank.csv");
+    let run = |extra: &[&str], name: &str| {
+        let model = tmp(name);
+        let mut args = vec![
+            "train",
+            s(&data),
+            "--target",
+            "Personal Loan",
+            "--model",
+            "gbdt",
+            "--n-estimators",
+            "30",
+            "--out",
+            s(&model),
+            "--json",
+            "-",
+        ];
+        args.extend_from_slice(extra);
+        let m = ok_json(&args);
+        let scores = tmp(&format!("{name}.csv"));
+        let out = cartera(&["predict", s(&model), s(&data), "--out", s(&scores)]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(&scores).unwrap();
+        let mut lines = text.lines();
+        let col = lines
+            .next()
+            .unwrap()
+            .split(',')
+            .position(|c| c == "score")
+            .unwrap();
+        let score: Vec<f64> = lines
+            .map(|l| l.split(',').nth(col).unwrap().parse().unwrap())
+            .collect();
+        (m, score)
+    };
+    let (m1, s1) = run(&[], "pos_default.json");
+    let (m0, s0) = run(&["--positive-class", "0"], "pos_zero.json");
+    assert_eq!(m1["classes"], serde_json::json!(["0", "1"]));
+    assert_eq!(m0["classes"], serde_json::json!(["1", "0"]));
+    assert!((m1["auc"].as_f64().unwrap() - m0["auc"].as_f64().unwrap()).abs() < 1e-9);
+    assert_eq!(s1.len(), s0.len());
+    for (a, b) in s1.iter().zip(&s0) {
+        assert!((a + b - 1.0).abs() < 1e-6, "{a} + {b}");
+    }
+    let e = one_line_error(
+        &cartera(&[
+            "train",
+            s(&data),
+            "--target",
+            "Personal Loan",
+            "--model",
+            "logistic",
+            "--positive-class",
+            "yes",
+            "--out",
+            s(&tmp("pos_bad.json")),
+        ]),
+        "is not a class",
+    );
+    assert!(e.contains("0, 1"), "{e}");
+    one_line_error(
+        &cartera(&[
+            "train",
+            s(&data),
+            "--target",
+            "Family",
+            "--model",
+            "logistic",
+            "--positive-class",
+            "2",
+            "--out",
+            s(&tmp("pos_multi.json")),
+        ]),
+        "two-class target",
+    );
+}

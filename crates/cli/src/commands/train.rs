@@ -56,6 +56,11 @@ pub struct Args {
     /// The column to predict (numeric 0/1, any two or more values, or categories).
     #[arg(long)]
     target: String,
+    /// For a two-class target, the class whose probability is the `score` (and whose AUC,
+    /// precision and recall lead the metrics): default the last in sorted order (`1` of 0/1,
+    /// `Yes` of No/Yes). E.g. `--positive-class bad` to score the risk of a bad credit.
+    #[arg(long, value_name = "CLASS")]
+    positive_class: Option<String>,
     /// Which model to fit.
     #[arg(long, value_enum)]
     model: ModelKind,
@@ -166,6 +171,45 @@ pub struct Args {
 pub mod stream;
 pub mod summary;
 pub mod unseen;
+
+/// With `--positive-class`, the new index of each class such that that class comes last
+/// (index 1 of two, the one `score` and the AUC are about) and the other keeps its place; `None`
+/// when the order stays as it is. Reorders `classes` in place.
+pub fn positive_last(
+    classes: &mut Vec<String>,
+    positive: Option<&str>,
+    target: &str,
+) -> Result<Option<Vec<usize>>> {
+    let Some(positive) = positive else {
+        return Ok(None);
+    };
+    let Some(at) = classes.iter().position(|c| c == positive) else {
+        return Err(Error::invalid_param(
+            "--positive-class",
+            positive,
+            format!(
+                "is not a class of `{target}` (its classes: {})",
+                classes.join(", ")
+            ),
+        ));
+    };
+    if classes.len() != 2 {
+        return Err(Error::invalid_param(
+            "--positive-class",
+            positive,
+            format!(
+                "applies to a two-class target; `{target}` has {} classes, each with its own \
+                 proba_<class> column",
+                classes.len()
+            ),
+        ));
+    }
+    if at == 1 {
+        return Ok(None);
+    }
+    classes.swap(0, 1);
+    Ok(Some(vec![1, 0]))
+}
 
 /// Class indices of the target and the class names, sorted (numbers numerically, text
 /// alphabetically). A missing target value is an error naming its row.
@@ -407,7 +451,7 @@ pub fn run(a: Args) -> Result<()> {
     let table = Table::read_csv(&a.input, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();
 
-    let (y_all, classes) = encode_target(&table, &a.target)?;
+    let (mut y_all, mut classes) = encode_target(&table, &a.target)?;
     if classes.len() < 2 {
         return Err(Error::TooFewSamples {
             what: format!("classes in target `{}`", a.target),
@@ -415,12 +459,18 @@ pub fn run(a: Args) -> Result<()> {
             found: classes.len(),
         });
     }
+    // The split is drawn on the sorted classes' indices, so that choosing the positive class
+    // does not change which rows train and which validate.
+    let y_sorted = y_all.clone();
+    if let Some(new) = positive_last(&mut classes, a.positive_class.as_deref(), &a.target)? {
+        y_all.iter_mut().for_each(|y| *y = new[*y]);
+    }
     let inputs = input_columns(&table, &a.target, &a.columns)?;
     let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     let features_table = table.select(&refs)?;
 
     let t1 = Instant::now();
-    let split = stratified_split(&y_all, a.valid_fraction, a.seed)?;
+    let split = stratified_split(&y_sorted, a.valid_fraction, a.seed)?;
     // The preprocessing is fitted on the training rows only, so the validation metrics see
     // the same treatment next month's file will.
     let train_table = features_table.take_rows(&split.train)?;

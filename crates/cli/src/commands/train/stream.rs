@@ -276,7 +276,7 @@ pub fn run(a: &Args, chunk_rows: usize) -> Result<()> {
         sampler.push(x.select(Axis(0), &train_rows).view())?;
         n_chunks += 1;
     }
-    let classes: Vec<String> = keys.values().cloned().collect();
+    let mut classes: Vec<String> = keys.values().cloned().collect();
     if classes.len() < 2 {
         return Err(Error::TooFewSamples {
             what: format!("classes in target `{}`", a.target),
@@ -284,6 +284,7 @@ pub fn run(a: &Args, chunk_rows: usize) -> Result<()> {
             found: classes.len(),
         });
     }
+    let reorder = super::positive_last(&mut classes, a.positive_class.as_deref(), &a.target)?;
     if n_train == 0 {
         return Err(Error::empty("training part (lower --valid-fraction)"));
     }
@@ -297,7 +298,7 @@ pub fn run(a: &Args, chunk_rows: usize) -> Result<()> {
         .keys()
         .cloned()
         .enumerate()
-        .map(|(i, k)| (k, i))
+        .map(|(i, k)| (k, reorder.as_ref().map_or(i, |r| r[i])))
         .collect();
     let class_of = |t: &Table, first_row: u64| -> Result<Vec<usize>> {
         Ok(target_keys(t, &a.target, first_row)?
