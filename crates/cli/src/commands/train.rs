@@ -176,7 +176,7 @@ pub mod unseen;
 /// (index 1 of two, the one `score` and the AUC are about) and the other keeps its place; `None`
 /// when the order stays as it is. Reorders `classes` in place.
 pub fn positive_last(
-    classes: &mut Vec<String>,
+    classes: &mut [String],
     positive: Option<&str>,
     target: &str,
 ) -> Result<Option<Vec<usize>>> {
