@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_one_line_error, cartera, s, tmp};
+use common::{assert_one_line_error, cartera, one_line_error, s, tmp};
 use serde_json::Value;
 
 fn write(name: &str, bytes: &[u8]) -> std::path::PathBuf {
@@ -313,4 +313,29 @@ fn an_empty_column_is_named_with_a_way_out() {
         s(&out),
     ]));
     assert!(std::fs::read_to_string(&out).unwrap().starts_with("a,c\n"));
+}
+
+/// One stray cell makes a numeric column text: the error names the first such data row and its
+/// value, in `kmeans` and in `predict`.
+#[test]
+fn a_stray_cell_in_a_numeric_column_is_named() {
+    // The columns of `trained`'s model, so that `predict` reads them too.
+    let mut csv = String::from("age,balance,plan\n");
+    for i in 0..30 {
+        let balance = if i == 11 {
+            "n/a".to_string()
+        } else {
+            (100 * i).to_string()
+        };
+        csv += &format!("{},{balance},basic\n", 20 + i);
+    }
+    let p = write("stray.csv", csv.as_bytes());
+    let e = one_line_error(
+        &cartera(&["kmeans", s(&p), "--k", "2", "--columns", "age,balance"]),
+        "balance",
+    );
+    assert!(e.contains("data row 12 holds \"n/a\""), "{e}");
+    let (_, gbdt) = trained("gbdt");
+    let e = one_line_error(&predict_with("stray_model.json", &gbdt, &p), "balance");
+    assert!(e.contains("data row 12 holds \"n/a\""), "{e}");
 }

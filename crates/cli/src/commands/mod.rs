@@ -87,6 +87,40 @@ pub fn write_json(target: &str, value: &serde_json::Value) -> Result<()> {
     }
 }
 
+/// A "column is text, but numeric is required" error made specific: the first data row (1-based,
+/// as the CSV's rows after the header) whose value is not a number, and that value. A numeric
+/// column with one stray cell ("abc", "n/a ") is read as text; the bare type names no cell.
+/// Other errors pass through unchanged.
+pub fn explain_type(e: Error, t: &Table) -> Error {
+    let Error::ColumnType {
+        name,
+        expected,
+        found,
+    } = e
+    else {
+        return e;
+    };
+    let detail = t
+        .column(&name)
+        .ok()
+        .filter(|_| expected.contains("numeric") && !found.contains(" row "))
+        .and_then(|col| {
+            (0..col.len()).find_map(|i| {
+                let v = col.get_string(i)?;
+                (!col.is_missing(i) && v.trim().parse::<f64>().is_err()).then(|| (i + 1, v))
+            })
+        });
+    let found = match detail {
+        Some((row, v)) => format!("{found} (data row {row} holds {v:?}, not a number)"),
+        None => found,
+    };
+    Error::ColumnType {
+        name,
+        expected,
+        found,
+    }
+}
+
 /// The numeric columns a command computes on: the user's `--columns`, or every numeric column
 /// except `exclude` (a label column, say) and identifier columns (a row number, an account
 /// code: [`find_id_columns`](cartera_preprocess::clean::find_id_columns), as `train` leaves
@@ -135,11 +169,14 @@ pub fn numeric_features(
     for n in &names {
         let col = t.column(n)?;
         if col.column_type() != ColumnType::Numeric {
-            return Err(Error::ColumnType {
-                name: n.clone(),
-                expected: "numeric".into(),
-                found: col.column_type().to_string(),
-            });
+            return Err(explain_type(
+                Error::ColumnType {
+                    name: n.clone(),
+                    expected: "numeric".into(),
+                    found: col.column_type().to_string(),
+                },
+                t,
+            ));
         }
         let missing = col.missing_count();
         if missing > 0 && missing == col.len() {

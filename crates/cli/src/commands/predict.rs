@@ -37,7 +37,9 @@ pub fn run(a: Args) -> Result<()> {
     let mut table = Table::read_csv(&a.input, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let x = model.features(&table)?;
+    let x = model
+        .features(&table)
+        .map_err(|e| super::explain_type(e, &table))?;
     let prep_seconds = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
     let proba = model.predict_proba(&x)?;
