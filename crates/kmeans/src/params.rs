@@ -322,6 +322,18 @@ impl KMeansParams {
             }
         }
         let run = best.ok_or_else(|| Error::invalid_param("n_init", 0, "must be at least 1"))?;
+        // Finite values can still have squared distances past the type's range (values near
+        // 1e154 in f64, 1e19 in f32): every distance is then infinite, no centre is nearer than
+        // another, and the labels mean nothing. Said here rather than returned as a model.
+        if !run.inertia.is_finite() {
+            let largest = p.data.iter().fold(0.0f64, |m, v| m.max(v.as_f64().abs()));
+            return Err(Error::invalid_param(
+                "X",
+                format!("values up to {largest:e} from the column means"),
+                "squared distances overflow the floating-point range: scale the data (e.g. \
+                 standard scaling) before clustering",
+            ));
+        }
         Ok(KMeans::from_run(run, &p.mean, k, algorithm))
     }
 }
@@ -401,6 +413,26 @@ mod tests {
     use cartera_core::datasets::Blobs;
     use cartera_core::testkit::{Subject, assert_conforms};
     use ndarray::{Array1, array};
+
+    /// Finite values whose squared distances overflow are an error that says to scale, not a
+    /// model with an infinite inertia and an empty cluster.
+    #[test]
+    fn overflowing_distances_are_an_error() {
+        let x = array![[1.0, 2.0], [3.0, 1e308], [5.0, -1e308], [7.0, 6.0]];
+        let e = KMeansParams::new(2).fit(x.view()).unwrap_err().to_string();
+        assert!(e.contains("overflow") && e.contains("scale"), "{e}");
+        let x32 = array![[1.0f32, 2.0], [3.0, 3e19], [5.0, -3e19], [7.0, 6.0]];
+        assert!(KMeansParams::new(2).fit(x32.view()).is_err());
+        // Large but safe values still fit.
+        let ok = array![[1.0, 2e150], [3.0, 1e150], [5.0, -1e150], [7.0, 6.0]];
+        assert!(
+            KMeansParams::new(2)
+                .fit(ok.view())
+                .unwrap()
+                .inertia()
+                .is_finite()
+        );
+    }
 
     fn blobs(n: usize, centers: usize) -> Array2<f64> {
         Blobs::new(n)

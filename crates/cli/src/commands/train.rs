@@ -459,6 +459,18 @@ pub fn run(a: Args) -> Result<()> {
             found: classes.len(),
         });
     }
+    // A target of many distinct values is more likely a quantity than a label (tenure in
+    // months): it is trained as asked, but said, since each class then gets its own trees or
+    // coefficients and probability column.
+    if classes.len() > 20 {
+        eprintln!(
+            "note: `{}` has {} distinct values, trained as a {}-class problem (one probability \
+             column per class in predict); a quantity to forecast is not a class label",
+            a.target,
+            classes.len(),
+            classes.len()
+        );
+    }
     // The split is drawn on the sorted classes' indices, so that choosing the positive class
     // does not change which rows train and which validate.
     let y_sorted = y_all.clone();
