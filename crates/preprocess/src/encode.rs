@@ -66,20 +66,13 @@ fn fit_categories(t: &Table, columns: &[&str]) -> Result<Vec<EncodedColumn>> {
         .iter()
         .map(|name| {
             let mut cats: Vec<String> = match t.column(name)? {
-                Column::Categorical(c) => {
-                    let mut used = vec![false; c.levels().len()];
-                    for &k in c.codes() {
-                        if let Some(u) = used.get_mut(k as usize) {
-                            *u = true;
-                        }
-                    }
-                    c.levels()
-                        .iter()
-                        .zip(used)
-                        .filter(|(_, u)| *u)
-                        .map(|(l, _)| l.clone())
-                        .collect()
-                }
+                Column::Categorical(c) => c
+                    .levels()
+                    .iter()
+                    .zip(c.used_levels())
+                    .filter(|(_, u)| *u)
+                    .map(|(l, _)| l.clone())
+                    .collect(),
                 _ => {
                     let mut v: Vec<String> = string_values(t, name)?
                         .into_iter()

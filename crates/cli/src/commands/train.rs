@@ -261,10 +261,7 @@ pub fn encode_target(table: &Table, name: &str) -> Result<(Vec<usize>, Vec<Strin
                 rank[l] = r;
             }
             // Levels that never occur would become empty classes: keep only the used ones.
-            let mut used = vec![false; levels.len()];
-            for &code in c.codes() {
-                used[code as usize] = true;
-            }
+            let used = c.used_levels();
             let kept: Vec<usize> = order.iter().copied().filter(|&l| used[l]).collect();
             let mut new_index = vec![0usize; levels.len()];
             for (i, &l) in kept.iter().enumerate() {

@@ -106,6 +106,21 @@ impl CategoricalColumn {
         &self.levels
     }
 
+    /// Whether each level occurs in some row (in [`levels`](Self::levels)' order). A column
+    /// keeps its whole dictionary when rows are taken out of it (`Table::take_rows`), so a
+    /// level can have no row left: an encoder or a check of "categories seen" counts only the
+    /// used ones.
+    pub fn used_levels(&self) -> Vec<bool> {
+        let mut used = vec![false; self.levels.len()];
+        for &k in &self.codes {
+            // MISSING_CODE (and nothing else) lies past the levels.
+            if let Some(u) = used.get_mut(k as usize) {
+                *u = true;
+            }
+        }
+        used
+    }
+
     /// Value of row `i` (`None` when missing).
     pub fn get(&self, i: usize) -> Option<&str> {
         self.levels.get(self.codes[i] as usize).map(|s| s.as_str())
@@ -491,6 +506,19 @@ impl Column {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Levels without a row (a dictionary kept after rows were taken out) are not used; a
+    /// missing value marks nothing.
+    #[test]
+    fn used_levels_are_those_some_row_holds() {
+        let c = CategoricalColumn::from_codes(
+            vec![2, MISSING_CODE, 0, 2],
+            vec!["a".into(), "b".into(), "c".into()],
+        );
+        assert_eq!(c.used_levels(), [true, false, true]);
+        let none = CategoricalColumn::from_codes(vec![MISSING_CODE], vec!["a".into()]);
+        assert_eq!(none.used_levels(), [false]);
+    }
 
     #[test]
     fn categorical_levels_are_sorted_and_codes_follow() {

@@ -34,15 +34,9 @@ fn distinct_values(col: &Column) -> HashSet<&str> {
         Column::Categorical(c) => {
             // A dictionary column may keep levels that none of its rows use (after
             // `take_rows`): only the used ones count as seen.
-            let mut used = vec![false; c.levels().len()];
-            for &k in c.codes() {
-                if let Some(u) = used.get_mut(k as usize) {
-                    *u = true;
-                }
-            }
             c.levels()
                 .iter()
-                .zip(used)
+                .zip(c.used_levels())
                 .filter(|(_, u)| *u)
                 .map(|(l, _)| l.as_str())
                 .collect()
