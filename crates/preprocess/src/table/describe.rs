@@ -119,8 +119,22 @@ pub fn describe_column(name: &str, column: &Column) -> ColumnSummary {
             let mean = compensated_sum(sorted.iter().copied()) / n;
             s.mean = Some(mean);
             if sorted.len() > 1 {
-                let ss = compensated_sum(sorted.iter().map(|x| (x - mean) * (x - mean)));
-                s.std = Some((ss / (n - 1.0)).sqrt());
+                // Deviations past 1e150 would overflow when squared (a representable std came
+                // out NaN): those columns are summed in units of the largest deviation. Other
+                // columns keep the plain sum, bit for bit.
+                let largest = (sorted[0] - mean)
+                    .abs()
+                    .max((sorted[sorted.len() - 1] - mean).abs());
+                let unit = if largest > 1e150 && largest.is_finite() {
+                    largest
+                } else {
+                    1.0
+                };
+                let ss = compensated_sum(sorted.iter().map(|x| {
+                    let d = (x - mean) / unit;
+                    d * d
+                }));
+                s.std = Some(unit * (ss / (n - 1.0)).sqrt());
             }
             s.min = sorted.first().copied();
             s.max = sorted.last().copied();
@@ -179,6 +193,14 @@ mod tests {
         assert_eq!((s.min, s.max), (Some(1.0), Some(4.0)));
         let one = describe_column("y", &Column::Numeric(vec![5.0]));
         assert_eq!(one.std, None);
+        // Deviations whose squares overflow still give the representable std.
+        let huge = describe_column("h", &Column::Numeric(vec![2.0, 1e308, -1e308, 6.0]));
+        let want = (2.0f64 / 3.0).sqrt() * 1e308;
+        assert!(
+            (huge.std.unwrap() / want - 1.0).abs() < 1e-12,
+            "{:?}",
+            huge.std
+        );
         assert_eq!(one.q75, Some(5.0));
         let none = describe_column("z", &Column::Numeric(vec![f64::NAN]));
         assert_eq!((none.count, none.mean), (0, None));
