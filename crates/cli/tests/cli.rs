@@ -657,3 +657,42 @@ fn bad_kmeans_requests_are_one_line_errors() {
         "",
     );
 }
+
+/// `prep --one-hot` without `--columns` encodes every categorical column, an outcome included:
+/// a note names them; with `--columns` the user chose, and nothing is said.
+#[test]
+fn prep_one_hot_names_the_columns_it_encoded() {
+    let data = tmp("onehot_in.csv");
+    let rows: String = (0..30)
+        .map(|i| {
+            let plan = ["basic", "pro", "plus"][i % 3];
+            let churn = ["yes", "no"][i % 2];
+            format!("{},{plan},{churn}\n", 20 + i)
+        })
+        .collect();
+    std::fs::write(&data, format!("age,plan,churn\n{rows}")).unwrap();
+    let out = cartera(&[
+        "prep",
+        s(&data),
+        "--one-hot",
+        "--out",
+        s(&tmp("onehot_out.csv")),
+    ]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("every categorical column (plan, churn)"),
+        "{err}"
+    );
+    let out = cartera(&[
+        "prep",
+        s(&data),
+        "--one-hot",
+        "--columns",
+        "age,plan",
+        "--out",
+        s(&tmp("onehot_out2.csv")),
+    ]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("note: --one-hot"));
+}

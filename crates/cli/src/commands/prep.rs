@@ -245,6 +245,15 @@ pub fn run(a: Args) -> Result<()> {
         None => cfg.fit(&table)?,
     };
     let prep_seconds = t1.elapsed().as_secs_f64();
+    // Without --columns every categorical column is a feature, an outcome (churn yes/no)
+    // included: said, so that a later clustering or model does not train on the answer.
+    if a.one_hot && a.columns.is_none() && !pipeline.categorical_features().is_empty() {
+        eprintln!(
+            "note: --one-hot encoded every categorical column ({}); to keep a target out, \
+             name the feature columns with --columns",
+            pipeline.categorical_features().join(", ")
+        );
+    }
 
     if a.keep_row_index {
         let idx = summary.kept_rows.iter().map(|&i| i as f64).collect();
