@@ -696,3 +696,23 @@ fn prep_one_hot_names_the_columns_it_encoded() {
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stderr).contains("note: --one-hot"));
 }
+
+/// Robust scaling leaves a column with an interquartile range of 0 unscaled (as scikit-learn):
+/// on the airline members, `Qual_miles` is 0 for most members, and a note names it.
+#[test]
+fn kmeans_robust_scaling_names_the_columns_it_left_unscaled() {
+    let data = repo().join("data/eastwest_airlines_cluster.csv");
+    let out = cartera(&["kmeans", s(&data), "--k", "4", "--scale", "robust"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let note = err
+        .lines()
+        .find(|l| l.starts_with("note: robust scaling left"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        note.contains("Qual_miles") && !note.contains("Balance"),
+        "{note}"
+    );
+    let out = cartera(&["kmeans", s(&data), "--k", "4", "--scale", "standard"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("robust scaling left"));
+}

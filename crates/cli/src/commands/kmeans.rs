@@ -143,6 +143,32 @@ pub struct Args {
     csv: super::CsvArgs,
 }
 
+/// Robust scaling divides by the interquartile range, and leaves a column whose range is 0
+/// (half its values or more equal) unscaled, as scikit-learn does. Such a column's few other
+/// values are then far larger than every scaled column's, and the clusters follow them: said on
+/// stderr. `scale` is the fitted scale per column (1 where the range was 0); only those columns'
+/// quartiles are looked at.
+fn robust_note(table: &Table, names: &[String], scale: Option<&[f64]>) {
+    let Some(scale) = scale else { return };
+    let flat: Vec<&str> = names
+        .iter()
+        .zip(scale)
+        .filter(|(_, s)| **s == 1.0)
+        .filter_map(|(n, _)| {
+            let d = cartera_preprocess::table::describe_column(n, table.column(n).ok()?);
+            (d.q25? == d.q75?).then_some(n.as_str())
+        })
+        .collect();
+    if !flat.is_empty() {
+        eprintln!(
+            "note: robust scaling left {} unscaled (interquartile range 0: half the values or \
+             more are equal, as scikit-learn leaves them); their other values can dominate the \
+             distances: consider --scale standard, or leaving them out with --columns",
+            flat.join(", ")
+        );
+    }
+}
+
 /// `K` or `A..B` (inclusive).
 fn parse_k(text: &str) -> Result<Vec<usize>> {
     let bad = || {
@@ -398,6 +424,9 @@ pub fn run(a: Args) -> Result<()> {
         .scale
         .map(|s| ScalerKind::from(s).fit(raw.view()))
         .transpose()?;
+    if let (Some(super::ScaleArg::Robust), Some(s)) = (a.scale, &scaler) {
+        robust_note(&table, &names, s.scale());
+    }
     let x = match &scaler {
         Some(s) => {
             let z = s.transform(raw.view())?;
