@@ -24,7 +24,7 @@ pub enum Error {
     },
 
     /// A NaN or infinite value where only finite values are allowed.
-    #[error("{what} contains a non-finite value ({value}) at row {row}, column {column}")]
+    #[error("{what} contains a non-finite value ({value}) at row {row}, column {column} (0-based)")]
     NonFinite {
         /// Which input held it.
         what: String,
@@ -188,7 +188,7 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "X contains a non-finite value (NaN) at row 3, column 1"
+            "X contains a non-finite value (NaN) at row 3, column 1 (0-based)"
         );
         let e = Error::Parse {
             source_name: "a.csv".into(),

@@ -23,7 +23,7 @@
 //! bad[[10, 2]] = f64::NAN;
 //! let err = validate::check_finite(bad.view(), "customers").unwrap_err();
 //! assert!(matches!(err, Error::NonFinite { row: 10, column: 2, .. }));
-//! assert_eq!(err.to_string(), "customers contains a non-finite value (NaN) at row 10, column 2");
+//! assert_eq!(err.to_string(), "customers contains a non-finite value (NaN) at row 10, column 2 (0-based)");
 //! # Ok::<(), Error>(())
 //! ```
 

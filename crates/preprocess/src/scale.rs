@@ -1403,7 +1403,7 @@ mod tests {
         let e = StandardScaler::new().fit(all_nan.view()).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "data to scale (impute missing values and replace infinite ones first) contains a non-finite value (NaN) at row 0, column 0"
+            "data to scale (impute missing values and replace infinite ones first) contains a non-finite value (NaN) at row 0, column 0 (0-based)"
         );
     }
 
@@ -1426,7 +1426,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "the sum of column 2 from row 0 on (values too large to average) contains a \
-             non-finite value (inf) at row 0, column 2"
+             non-finite value (inf) at row 0, column 2 (0-based)"
         );
     }
 

@@ -299,7 +299,7 @@ fn bad_input_gives_typed_errors() {
     let e = silhouette_samples(bad.view(), &[0, 0, 1, 1]).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "data to score contains a non-finite value (NaN) at row 1, column 0"
+        "data to score contains a non-finite value (NaN) at row 1, column 0 (0-based)"
     );
     // Empty X.
     let empty = Array2::<f32>::zeros((0, 2));
