@@ -58,6 +58,18 @@ pub enum Error {
         reason: String,
     },
 
+    /// The data break a rule no parameter can fix: a column with missing values where none
+    /// are allowed, a category unseen at fit time, repeated IDs, a file without the model's
+    /// columns. Unlike [`Error::InvalidParameter`], nothing the user typed is wrong; the message
+    /// names the data and what to do with it.
+    #[error("{what}: {reason}")]
+    InvalidData {
+        /// The data at fault: a column, a file, a row.
+        what: String,
+        /// The rule it broke, and the way out when there is one.
+        reason: String,
+    },
+
     /// Fewer samples (or classes, or distinct values) than the method needs.
     #[error("{what}: needs at least {needed}, found {found}")]
     TooFewSamples {
@@ -153,6 +165,14 @@ impl Error {
         }
     }
 
+    /// Shorthand for [`Error::InvalidData`].
+    pub fn invalid_data(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidData {
+            what: what.into(),
+            reason: reason.into(),
+        }
+    }
+
     /// Shorthand for [`Error::Io`] with a context such as `"reading data.csv"`.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
@@ -189,6 +209,12 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "X contains a non-finite value (NaN) at row 3, column 1 (0-based)"
+        );
+        // Data errors name the data, not a parameter the user did not set.
+        let e = Error::invalid_data("column `tenure`", "has 11 missing values: impute first");
+        assert_eq!(
+            e.to_string(),
+            "column `tenure`: has 11 missing values: impute first"
         );
         let e = Error::Parse {
             source_name: "a.csv".into(),

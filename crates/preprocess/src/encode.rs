@@ -114,12 +114,10 @@ fn codes_for(t: &Table, col: &EncodedColumn, policy: UnknownCategory) -> Result<
         .collect();
     let unknown = |row: usize, s: &str| match policy {
         UnknownCategory::Ignore => Ok(NO_CATEGORY),
-        UnknownCategory::Error => Err(Error::invalid_param(
-            "category",
-            format!("{s:?}"),
+        UnknownCategory::Error => Err(Error::invalid_data(
+            format!("column `{}`", col.name),
             format!(
-                "column `{}` row {row} has a category not seen at fit time (known: {})",
-                col.name,
+                "row {row} (0-based) holds {s:?}, a category not seen at fit time (known: {})",
                 col.categories.join(", ")
             ),
         )),
@@ -401,7 +399,10 @@ mod tests {
         let next = read("id,plan,region\n7,premium,Lima\n");
         let strict = OneHotEncoder::new().fit(&t, &["plan"]).unwrap();
         let e = strict.transform(&next).unwrap_err();
-        assert!(e.to_string().contains("column `plan` row 0"), "{e}");
+        assert!(
+            e.to_string().contains("column `plan`: row 0 (0-based)"),
+            "{e}"
+        );
         let lenient = OneHotEncoder::new()
             .unknown(UnknownCategory::Ignore)
             .fit(&t, &["plan"])
@@ -449,7 +450,10 @@ mod tests {
         let strict = OneHotEncoder::new().fit(&fit_on, &["k"]).unwrap();
         for t in [&as_cat, &as_text] {
             let e = strict.transform(t).unwrap_err().to_string();
-            assert!(e.contains("column `k` row 3") && e.contains("\"c\""), "{e}");
+            assert!(
+                e.contains("column `k`: row 3 (0-based)") && e.contains("\"c\""),
+                "{e}"
+            );
         }
         let lenient = OneHotEncoder::new()
             .unknown(UnknownCategory::Ignore)

@@ -79,9 +79,8 @@ pub(crate) fn customer_ids(table: &Table, id: Option<&str>) -> Result<Vec<String
             let mut first = std::collections::HashMap::with_capacity(ids.len());
             for (i, v) in ids.iter().enumerate() {
                 if let Some(j) = first.insert(v.as_str(), i) {
-                    return Err(Error::invalid_param(
-                        "id",
-                        name,
+                    return Err(Error::invalid_data(
+                        format!("id column `{name}`"),
                         format!(
                             "customer IDs must be unique, but rows {} and {} both have {v:?} \
                              (map id= to a column with one value per customer, or leave it out \

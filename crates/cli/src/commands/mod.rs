@@ -181,17 +181,15 @@ pub fn numeric_features(
         let missing = col.missing_count();
         if missing > 0 && missing == col.len() {
             // Imputing cannot help a column with no value at all.
-            return Err(Error::invalid_param(
-                "column",
-                n,
+            return Err(Error::invalid_data(
+                format!("column `{n}`"),
                 "has no value at all: name the other columns with --columns, or drop it \
                  (cartera prep --drop-constant-columns)",
             ));
         }
         if missing > 0 {
-            return Err(Error::invalid_param(
-                "column",
-                n,
+            return Err(Error::invalid_data(
+                format!("column `{n}`"),
                 format!("has {missing} missing values: impute first (cartera prep --impute mean)"),
             ));
         }

@@ -166,11 +166,11 @@ impl ModelFile {
             .map(String::as_str)
             .collect();
         if !missing.is_empty() {
-            return Err(Error::invalid_param(
+            return Err(Error::invalid_data(
                 "input CSV",
-                missing.join(","),
                 format!(
-                    "the model was trained on columns the file lacks ({} missing of {})",
+                    "the model was trained on columns the file lacks: {} ({} missing of {})",
+                    missing.join(", "),
                     missing.len(),
                     self.input_columns.len()
                 ),

@@ -237,8 +237,9 @@ impl ReportData {
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] for lengths, [`Error::InvalidParameter`] for out-of-range
-    /// indices and values, duplicate IDs and unsafe figures (each naming the field, e.g.
-    /// `customers.tier[17]`), [`Error::NonFinite`] for a non-finite score.
+    /// indices and values and unsafe figures (each naming the field, e.g.
+    /// `customers.tier[17]`), [`Error::InvalidData`] for duplicate IDs, [`Error::NonFinite`]
+    /// for a non-finite score.
     pub fn validate(&self) -> Result<()> {
         let n_tiers = self.tier_names.len();
         if n_tiers > usize::from(u8::MAX) + 1 {
@@ -319,10 +320,11 @@ impl ReportData {
         let mut seen = HashSet::with_capacity(n);
         for id in &c.ids {
             if !seen.insert(id.as_str()) {
-                return Err(Error::invalid_param(
+                return Err(Error::invalid_data(
                     "customers.ids",
-                    format!("{id:?}"),
-                    "customer IDs must be unique (the look-up would be ambiguous)",
+                    format!(
+                        "{id:?} appears twice: customer IDs must be unique (the look-up would be ambiguous)"
+                    ),
                 ));
             }
         }
