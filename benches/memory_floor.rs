@@ -12,34 +12,14 @@
 
 use std::hint::black_box;
 
+use cartera::kmeans::bench_support::{read_pass, sum_block};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rayon::prelude::*;
 
 const ROWS: usize = 371_589;
 
-/// Values per parallel block: a fixed size (not a function of the thread count), 512 KiB of f64,
-/// large enough that scheduling is negligible, small enough for two threads to balance.
-const BLOCK: usize = 64 * 1024;
-
-/// Eight independent accumulators so the pass is limited by memory, not by the latency of one
-/// chain of dependent additions (the compiler also vectorises the eight lanes).
-fn sum_block(values: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let mut chunks = values.chunks_exact(8);
-    for c in &mut chunks {
-        for (a, v) in acc.iter_mut().zip(c) {
-            *a += v;
-        }
-    }
-    let tail: f64 = chunks.remainder().iter().sum();
-    acc.iter().sum::<f64>() + tail
-}
-
-/// One pass over `values`, blocks summed in parallel, partial sums combined in block order.
-fn read_pass(values: &[f64]) -> f64 {
-    let partial: Vec<f64> = values.par_chunks(BLOCK).map(sum_block).collect();
-    partial.iter().sum()
-}
+// The pass itself (`read_pass`: blocks of 64 Ki values summed in parallel with eight
+// accumulators each, combined in block order) is the one `cargo bench --bench kmeans --
+// kmeans_iteration` sets beside a Lloyd iteration.
 
 /// A deterministic, non-constant matrix (so nothing can be folded away), written once.
 fn matrix(features: usize) -> Vec<f64> {

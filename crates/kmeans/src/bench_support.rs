@@ -68,17 +68,25 @@ impl<F: Float> LloydIteration<F> {
     /// iteration can take less time, so `step`'s time over this one is how far the iteration
     /// is from the machine's memory floor, both measured in the same run.
     pub fn read_pass(&self) -> f64 {
-        let blocks: Vec<f64> = self.p.data.par_chunks(READ_BLOCK).map(sum_block).collect();
-        blocks.iter().sum()
+        read_pass(&self.p.data)
     }
 }
 
-/// Values per parallel block of [`LloydIteration::read_pass`]: a fixed size (not a function of
-/// the thread count), as `benches/memory_floor.rs`.
+/// Values per parallel block of [`read_pass`]: a fixed size (not a function of the thread
+/// count), large enough that scheduling is negligible, small enough for two threads to balance.
 pub const READ_BLOCK: usize = 64 * 1024;
 
-/// Eight independent accumulators, so the pass waits on memory, not on one chain of additions.
-fn sum_block<F: Float>(values: &[F]) -> f64 {
+/// One read pass over `values`: each loaded once and summed, blocks of [`READ_BLOCK`] values
+/// in parallel on the current rayon pool, the blocks' sums added in order. The memory floor of
+/// `benches/memory_floor.rs` and of [`LloydIteration::read_pass`].
+pub fn read_pass<F: Float>(values: &[F]) -> f64 {
+    let blocks: Vec<f64> = values.par_chunks(READ_BLOCK).map(sum_block).collect();
+    blocks.iter().sum()
+}
+
+/// Eight independent accumulators, so the pass waits on memory, not on one chain of additions
+/// (the compiler also vectorises the eight lanes).
+pub fn sum_block<F: Float>(values: &[F]) -> f64 {
     let mut acc = [0.0f64; 8];
     let mut chunks = values.chunks_exact(8);
     for c in &mut chunks {

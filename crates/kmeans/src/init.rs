@@ -838,44 +838,24 @@ mod tests {
                     closest: &closest,
                 };
                 let run = |wide: bool| {
-                    let (mut dx, mut acc, mut pot, mut kept) = (
-                        vec![F::zero(); m * nc],
-                        vec![F::zero(); score_scratch(nr, trials)],
-                        vec![0.0; nc],
-                        vec![F::zero(); m * nc],
-                    );
-                    // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
-                    #[allow(unsafe_code)]
-                    unsafe {
-                        if wide {
-                            block.score_avx512(
-                                &table,
-                                &mut dx,
-                                &mut acc,
-                                &mut pot,
-                                Some(&mut kept),
-                            );
-                        } else {
-                            block.score_avx2_fma(
-                                &table,
-                                &mut dx,
-                                &mut acc,
-                                &mut pot,
-                                Some(&mut kept),
-                            );
+                    let mut dx = vec![F::zero(); m * nc];
+                    let mut acc = vec![F::zero(); score_scratch(nr, trials)];
+                    let mut score = |pot: &mut [f64], kept: Option<&mut [F]>| {
+                        // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
+                        #[allow(unsafe_code)]
+                        unsafe {
+                            if wide {
+                                block.score_avx512(&table, &mut dx, &mut acc, pot, kept);
+                            } else {
+                                block.score_avx2_fma(&table, &mut dx, &mut acc, pot, kept);
+                            }
                         }
-                    }
+                    };
+                    let (mut pot, mut kept) = (vec![0.0; nc], vec![F::zero(); m * nc]);
+                    score(&mut pot, Some(&mut kept));
                     // The sums do not depend on whether the distances are kept.
                     let mut again = vec![0.0; nc];
-                    // SAFETY: as above.
-                    #[allow(unsafe_code)]
-                    unsafe {
-                        if wide {
-                            block.score_avx512(&table, &mut dx, &mut acc, &mut again, None);
-                        } else {
-                            block.score_avx2_fma(&table, &mut dx, &mut acc, &mut again, None);
-                        }
-                    }
+                    score(&mut again, None);
                     assert_eq!(again, pot);
                     (kept, pot)
                 };

@@ -234,6 +234,13 @@ impl OneHotEncoder {
 }
 
 impl FittedOneHot {
+    /// The same fitted encoder (same categories, same indicator columns) with another policy
+    /// for categories not seen at fit time.
+    pub fn with_unknown(mut self, policy: UnknownCategory) -> Self {
+        self.unknown = policy;
+        self
+    }
+
     /// The encoded columns and their categories.
     pub fn columns(&self) -> &[EncodedColumn] {
         &self.columns

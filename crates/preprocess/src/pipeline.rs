@@ -512,6 +512,16 @@ impl FittedPipeline {
     pub fn categorical_features(&self) -> &[String] {
         &self.categorical_features
     }
+    /// A copy whose one-hot step meets categories not seen at fit time with `policy`, every
+    /// fitted statistic kept: what a refit with [`PrepConfig::unknown_categories`] set to
+    /// `policy` on the same rows gives, without the refit. `cartera train` encodes its own
+    /// validation rows this way while the saved pipeline keeps rejecting unknown categories.
+    pub fn with_unknown_categories(&self, policy: UnknownCategory) -> FittedPipeline {
+        let mut p = self.clone();
+        p.config = p.config.unknown_categories(policy);
+        p.one_hot = p.one_hot.map(|e| e.with_unknown(policy));
+        p
+    }
     /// The output columns holding category codes (when fitted with
     /// [`PrepConfig::codes`]): what to pass as a GBDT's categorical features.
     pub fn code_columns(&self) -> Vec<String> {

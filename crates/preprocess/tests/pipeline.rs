@@ -357,3 +357,46 @@ fn one_hot_only_passes_numeric_columns_through() {
         "the sentinel became missing"
     );
 }
+
+/// A fitted pipeline told to ignore unknown categories is the pipeline a refit with that
+/// policy gives (same statistics), encodes an unseen category as all zeros where the original
+/// refuses it, and leaves the original as it was.
+#[test]
+fn a_fitted_pipeline_takes_another_unknown_category_policy_without_a_refit() {
+    use cartera_preprocess::encode::UnknownCategory;
+    let plans = ["basic", "plus", "pro"];
+    let table = |plan: &[&str]| {
+        Table::from_columns(vec![
+            (
+                "spend".into(),
+                Column::Numeric((0..plan.len()).map(|i| i as f64 * 1.5).collect()),
+            ),
+            (
+                "plan".into(),
+                Column::Categorical(cartera_preprocess::CategoricalColumn::from_options(
+                    &plan.iter().map(|p| Some(*p)).collect::<Vec<_>>(),
+                )),
+            ),
+        ])
+        .unwrap()
+    };
+    let train: Vec<&str> = (0..30).map(|i| plans[i % 3]).collect();
+    let config = PrepConfig::new()
+        .impute(ImputeStrategy::Mean)
+        .scale(ScalerKind::Standard)
+        .one_hot(true);
+    let (strict, _, _) = config.clone().fit(&table(&train)).unwrap();
+    let lenient = strict.with_unknown_categories(UnknownCategory::Ignore);
+    let (refit, _, _) = config
+        .unknown_categories(UnknownCategory::Ignore)
+        .fit(&table(&train))
+        .unwrap();
+    assert_eq!(lenient, refit);
+    let next = table(&["plus", "vip"]);
+    // The original still refuses it (the copy did not change it).
+    assert!(strict.transform(&next).is_err());
+    let (out, _) = lenient.transform(&next).unwrap();
+    assert_eq!(numeric(&out, "plan_plus"), [1.0, 0.0]);
+    assert_eq!(numeric(&out, "plan_basic"), [0.0, 0.0]);
+    assert_eq!(numeric(&out, "plan_pro"), [0.0, 0.0]);
+}

@@ -40,27 +40,26 @@ fn check_replaceable(target: &Path) -> Result<()> {
             ),
         ))
     };
-    let entries: Vec<String> = fs::read_dir(target)
+    let mut entries: Vec<String> = fs::read_dir(target)
         .map_err(|e| unwritable(target, e))?
         .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect::<std::io::Result<_>>()
         .map_err(|e| unwritable(target, e))?;
-    if entries.is_empty() {
+    // Sorted, so that the entry an error names does not depend on the file system's order.
+    entries.sort();
+    let Some(first) = entries.first() else {
         return Ok(());
-    }
-    let listed = match fs::read_to_string(target.join(MANIFEST)) {
-        Ok(text) => text.lines().map(str::to_string).collect::<Vec<_>>(),
-        Err(_) => {
-            let mut shown = entries.clone();
-            shown.sort();
-            return refuse(format!(
-                "the folder is not empty and is not a cartera study's output (it holds {})",
-                shown.first().map_or("files", String::as_str)
-            ));
-        }
     };
-    let mut foreign: Vec<&String> = entries.iter().filter(|e| !listed.contains(e)).collect();
-    foreign.sort();
+    let Ok(manifest) = fs::read_to_string(target.join(MANIFEST)) else {
+        return refuse(format!(
+            "the folder is not empty and is not a cartera study's output (it holds {first})"
+        ));
+    };
+    let listed: Vec<&str> = manifest.lines().collect();
+    let foreign: Vec<&String> = entries
+        .iter()
+        .filter(|e| !listed.contains(&e.as_str()))
+        .collect();
     match foreign.first() {
         None => Ok(()),
         Some(f) => refuse(format!(

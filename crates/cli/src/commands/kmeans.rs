@@ -68,14 +68,12 @@ const LABEL_COLUMN: &str = "cluster";
 /// (the truth of `cartera generate blobs`, or an earlier run's labels) is replaced, with a
 /// note on stderr when `note` is set. Takes the table by value so that the usual case, no such
 /// column, appends in place without a copy (the streamed path calls it once per chunk).
-fn with_labels(mut t: Table, labels: impl IntoIterator<Item = usize>, note: bool) -> Result<Table> {
-    if t.names().iter().any(|n| n == LABEL_COLUMN) {
-        if note {
-            eprintln!(
-                "note: the input's `{LABEL_COLUMN}` column is replaced by the new labels in --out"
-            );
-        }
-        t = t.drop(&[LABEL_COLUMN])?;
+fn with_labels(t: Table, labels: impl IntoIterator<Item = usize>, note: bool) -> Result<Table> {
+    let (mut t, earlier) = super::drop_earlier_output(t, &[LABEL_COLUMN])?;
+    if note && !earlier.is_empty() {
+        eprintln!(
+            "note: the input's `{LABEL_COLUMN}` column is replaced by the new labels in --out"
+        );
     }
     t.push_column(
         LABEL_COLUMN,

@@ -87,37 +87,53 @@ pub fn write_json(target: &str, value: &serde_json::Value) -> Result<()> {
     }
 }
 
+/// `t` without those of `names` it has: the columns an earlier run wrote, which this run
+/// writes again at the end of its output (`kmeans`' `cluster`, `predict`'s `score`). Returns
+/// the names dropped, in the table's order, for the caller's note. Takes the table by value so
+/// that the usual case, nothing to drop, costs no copy.
+pub fn drop_earlier_output(t: Table, names: &[&str]) -> Result<(Table, Vec<String>)> {
+    let earlier: Vec<String> = t
+        .names()
+        .iter()
+        .filter(|n| names.contains(&n.as_str()))
+        .cloned()
+        .collect();
+    if earlier.is_empty() {
+        return Ok((t, earlier));
+    }
+    let refs: Vec<&str> = earlier.iter().map(String::as_str).collect();
+    Ok((t.drop(&refs)?, earlier))
+}
+
 /// A "column is text, but numeric is required" error made specific: the first data row (1-based,
 /// as the CSV's rows after the header) whose value is not a number, and that value. A numeric
 /// column with one stray cell ("abc", "n/a ") is read as text; the bare type names no cell.
 /// Other errors pass through unchanged.
 pub fn explain_type(e: Error, t: &Table) -> Error {
-    let Error::ColumnType {
-        name,
-        expected,
-        found,
-    } = e
-    else {
-        return e;
-    };
-    let detail = t
-        .column(&name)
-        .ok()
-        .filter(|_| expected.contains("numeric") && !found.contains(" row "))
-        .and_then(|col| {
-            (0..col.len()).find_map(|i| {
-                let v = col.get_string(i)?;
-                (!col.is_missing(i) && v.trim().parse::<f64>().is_err()).then(|| (i + 1, v))
-            })
-        });
-    let found = match detail {
-        Some((row, v)) => format!("{found} (data row {row} holds {v:?}, not a number)"),
-        None => found,
-    };
-    Error::ColumnType {
-        name,
-        expected,
-        found,
+    match e {
+        Error::ColumnType {
+            name,
+            expected,
+            found,
+        } if expected.contains("numeric") => {
+            // The reader's rule for a number: the trimmed text parses as one.
+            let stray = t.column(&name).ok().and_then(|col| {
+                (0..col.len()).find_map(|i| {
+                    let v = col.get_string(i).filter(|_| !col.is_missing(i))?;
+                    v.trim().parse::<f64>().is_err().then(|| (i + 1, v))
+                })
+            });
+            let found = match stray {
+                Some((row, v)) => format!("{found} (data row {row} holds {v:?}, not a number)"),
+                None => found,
+            };
+            Error::ColumnType {
+                name,
+                expected,
+                found,
+            }
+        }
+        e => e,
     }
 }
 

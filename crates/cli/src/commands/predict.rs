@@ -70,16 +70,13 @@ pub fn run(a: Args) -> Result<()> {
     };
     // Scoring an already scored file (an earlier run's output) replaces that run's columns,
     // as `cartera kmeans` replaces `cluster`: the new ones are written at the end.
-    let mut written = vec!["score".to_string(), "predicted".to_string()];
+    let probas: Vec<String> = model.classes.iter().map(|c| format!("proba_{c}")).collect();
+    let mut written = vec!["score", "predicted"];
     if k > 2 {
-        written.extend(model.classes.iter().map(|c| format!("proba_{c}")));
+        written.extend(probas.iter().map(String::as_str));
     }
-    let earlier: Vec<String> = table
-        .names()
-        .iter()
-        .filter(|n| written.contains(n))
-        .cloned()
-        .collect();
+    let (rest, earlier) = super::drop_earlier_output(table, &written)?;
+    table = rest;
     if !earlier.is_empty() {
         eprintln!(
             "note: the input's {} column{} replaced by this model's in --out",
@@ -90,15 +87,11 @@ pub fn run(a: Args) -> Result<()> {
                 .join(", "),
             if earlier.len() == 1 { " is" } else { "s are" }
         );
-        table = table.drop(&earlier.iter().map(String::as_str).collect::<Vec<_>>())?;
     }
     table.push_column("score", Column::Numeric(score))?;
     if k > 2 {
-        for (c, name) in model.classes.iter().enumerate() {
-            table.push_column(
-                &format!("proba_{name}"),
-                Column::Numeric(proba.column(c).to_vec()),
-            )?;
+        for (c, name) in probas.iter().enumerate() {
+            table.push_column(name, Column::Numeric(proba.column(c).to_vec()))?;
         }
     }
     table.push_column(

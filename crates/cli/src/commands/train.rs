@@ -172,16 +172,12 @@ pub mod stream;
 pub mod summary;
 pub mod unseen;
 
-/// With `--positive-class`, the new index of each class such that that class comes last
-/// (index 1 of two, the one `score` and the AUC are about) and the other keeps its place; `None`
-/// when the order stays as it is. Reorders `classes` in place.
-pub fn positive_last(
-    classes: &mut [String],
-    positive: Option<&str>,
-    target: &str,
-) -> Result<Option<Vec<usize>>> {
+/// With `--positive-class`, puts that class last among the two (index 1, the one `score` and
+/// the AUC are about). Returns whether the two classes swapped, so that class indices `y`
+/// become `1 - y`.
+pub fn positive_last(classes: &mut [String], positive: Option<&str>, target: &str) -> Result<bool> {
     let Some(positive) = positive else {
-        return Ok(None);
+        return Ok(false);
     };
     let Some(at) = classes.iter().position(|c| c == positive) else {
         return Err(Error::invalid_param(
@@ -204,11 +200,10 @@ pub fn positive_last(
             ),
         ));
     }
-    if at == 1 {
-        return Ok(None);
+    if at == 0 {
+        classes.swap(0, 1);
     }
-    classes.swap(0, 1);
-    Ok(Some(vec![1, 0]))
+    Ok(at == 0)
 }
 
 /// Class indices of the target and the class names, sorted (numbers numerically, text
@@ -468,18 +463,18 @@ pub fn run(a: Args) -> Result<()> {
             classes.len()
         );
     }
-    // The split is drawn on the sorted classes' indices, so that choosing the positive class
-    // does not change which rows train and which validate.
-    let y_sorted = y_all.clone();
-    if let Some(new) = positive_last(&mut classes, a.positive_class.as_deref(), &a.target)? {
-        y_all.iter_mut().for_each(|y| *y = new[*y]);
-    }
+    let swapped = positive_last(&mut classes, a.positive_class.as_deref(), &a.target)?;
     let inputs = input_columns(&table, &a.target, &a.columns)?;
     let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     let features_table = table.select(&refs)?;
 
     let t1 = Instant::now();
-    let split = stratified_split(&y_sorted, a.valid_fraction, a.seed)?;
+    let split = stratified_split(&y_all, a.valid_fraction, a.seed)?;
+    // The split is drawn on the sorted classes' indices, so that choosing the positive class
+    // does not change which rows train and which validate; the indices follow it after.
+    if swapped {
+        y_all.iter_mut().for_each(|y| *y = 1 - *y);
+    }
     // The preprocessing is fitted on the training rows only, so the validation metrics see
     // the same treatment next month's file will.
     let train_table = features_table.take_rows(&split.train)?;
@@ -526,17 +521,15 @@ pub fn run(a: Args) -> Result<()> {
         }
         // The saved pipeline rejects unknown categories, so that `predict` keeps refusing
         // them in next month's file. The validation rows come from the user's own file and
-        // must be scored: encode them with the same steps refitted (deterministically, on the
-        // same training rows) to ignore an unknown category. Only this rare case pays for the
-        // second fit. Category codes (`--categorical native`) already ignore them.
+        // must be scored: encode them with the same fitted steps, told to ignore an unknown
+        // category. Category codes (`--categorical native`) already ignore them.
         let prepared = if unseen.is_empty() || native {
             pipeline.transform(&valid_table)?.0
         } else {
-            let (lenient, _, _) = config
-                .clone()
-                .unknown_categories(UnknownCategory::Ignore)
-                .fit(&train_table)?;
-            lenient.transform(&valid_table)?.0
+            pipeline
+                .with_unknown_categories(UnknownCategory::Ignore)
+                .transform(&valid_table)?
+                .0
         };
         (
             Some(prepared.to_array::<f64>(&fnames)?),

@@ -284,7 +284,7 @@ pub fn run(a: &Args, chunk_rows: usize) -> Result<()> {
             found: classes.len(),
         });
     }
-    let reorder = super::positive_last(&mut classes, a.positive_class.as_deref(), &a.target)?;
+    let swapped = super::positive_last(&mut classes, a.positive_class.as_deref(), &a.target)?;
     if n_train == 0 {
         return Err(Error::empty("training part (lower --valid-fraction)"));
     }
@@ -298,7 +298,7 @@ pub fn run(a: &Args, chunk_rows: usize) -> Result<()> {
         .keys()
         .cloned()
         .enumerate()
-        .map(|(i, k)| (k, reorder.as_ref().map_or(i, |r| r[i])))
+        .map(|(i, k)| (k, if swapped { 1 - i } else { i }))
         .collect();
     let class_of = |t: &Table, first_row: u64| -> Result<Vec<usize>> {
         Ok(target_keys(t, &a.target, first_row)?
