@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod commands;
 
@@ -63,14 +63,28 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("error: internal error in cartera ({info}); please report it");
     }));
-    let cli = Cli::parse();
+    let definition = Cli::command();
+    let matches = definition.clone().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Command::Generate(a) => commands::generate::run(a),
         Command::Describe(a) => commands::describe::run(a),
         Command::Prep(a) => commands::prep::run(a),
         Command::Kmeans(a) => commands::kmeans::run(a),
         Command::Silhouette(a) => commands::silhouette::run(a),
-        Command::Train(a) => commands::train::run(a),
+        Command::Train(a) => {
+            // Flags of the other model are only detectable on the matches (each has a
+            // default), so the check runs here, before the command.
+            let checked = match (
+                definition.find_subcommand("train"),
+                matches.subcommand_matches("train"),
+            ) {
+                (Some(cmd), Some(m)) => commands::train::check_model_flags(cmd, m, &a),
+                // Unreachable: the parsed subcommand is `train`.
+                _ => Ok(()),
+            };
+            checked.and_then(|()| commands::train::run(a))
+        }
         Command::Predict(a) => commands::predict::run(a),
         Command::Explain(a) => commands::explain::run(a),
         Command::Bands(a) => commands::business::run_bands(a),

@@ -540,6 +540,55 @@ fn early_stopping_with_logistic_is_rejected() {
     assert!(err.contains("--model gbdt only"), "{err}");
 }
 
+/// A flag that only the other model reads is an error naming it, not silently ignored; the
+/// same flags with their own model are accepted.
+#[test]
+fn other_models_flags_are_rejected() {
+    let month = telco(300, 8, "flags_m.csv");
+    let out = tmp("flags.json");
+    let train = |model: &str, flags: &[&str]| {
+        let mut args = vec![
+            "train",
+            s(&month),
+            "--target",
+            "CHURN",
+            "--model",
+            model,
+            "--out",
+            s(&out),
+        ];
+        args.extend_from_slice(flags);
+        cartera(&args)
+    };
+    let err = one_line_error(
+        &train(
+            "logistic",
+            &["--num-leaves", "7", "--learning-rate", "0.05"],
+        ),
+        "--num-leaves, --learning-rate apply to --model gbdt only",
+    );
+    assert!(err.contains("`--model` = logistic"), "{err}");
+    one_line_error(
+        &train("gbdt", &["--c", "0.5"]),
+        "--c applies to --model logistic only",
+    );
+    one_line_error(
+        &train("gbdt", &["--no-penalty", "--max-iter", "50"]),
+        "--no-penalty, --max-iter apply to --model logistic only",
+    );
+    // Each model's own flags, and flags every model reads, pass.
+    assert!(
+        train("logistic", &["--c", "0.5", "--seed", "3"])
+            .status
+            .success()
+    );
+    assert!(
+        train("gbdt", &["--num-leaves", "7", "--n-estimators", "5"])
+            .status
+            .success()
+    );
+}
+
 /// `--positive-class` makes `score` that class's probability: with the same rows in training
 /// and validation (the split is drawn before the classes are reordered), the GBDT's scores are
 /// the complements of the default's and its AUC is the same. An unknown class, and a target of

@@ -90,59 +90,59 @@ pub struct Args {
     json: Option<String>,
 
     /// Logistic: inverse L2 strength, as scikit-learn's `C`.
-    #[arg(long, default_value_t = 1.0, help_heading = "Logistic regression")]
+    #[arg(long, default_value_t = 1.0, help_heading = LOGISTIC_HEADING)]
     c: f64,
     /// Logistic: fit without penalty (as `penalty=None`).
-    #[arg(long, help_heading = "Logistic regression")]
+    #[arg(long, help_heading = LOGISTIC_HEADING)]
     no_penalty: bool,
     /// Logistic: class weights.
     #[arg(
         long,
         value_enum,
         default_value = "none",
-        help_heading = "Logistic regression"
+        help_heading = LOGISTIC_HEADING
     )]
     class_weight: ClassWeightArg,
     /// Logistic: L-BFGS iterations.
-    #[arg(long, default_value_t = 100, help_heading = "Logistic regression")]
+    #[arg(long, default_value_t = 100, help_heading = LOGISTIC_HEADING)]
     max_iter: usize,
     /// Logistic: stop when the largest gradient entry is below this.
-    #[arg(long, default_value_t = 1e-4, help_heading = "Logistic regression")]
+    #[arg(long, default_value_t = 1e-4, help_heading = LOGISTIC_HEADING)]
     tol: f64,
 
     /// GBDT: leaves per tree.
-    #[arg(long, default_value_t = 31, help_heading = "Gradient-boosted trees")]
+    #[arg(long, default_value_t = 31, help_heading = GBDT_HEADING)]
     num_leaves: usize,
     /// GBDT: shrinkage of each tree.
-    #[arg(long, default_value_t = 0.1, help_heading = "Gradient-boosted trees")]
+    #[arg(long, default_value_t = 0.1, help_heading = GBDT_HEADING)]
     learning_rate: f64,
     /// GBDT: boosting rounds.
-    #[arg(long, default_value_t = 200, help_heading = "Gradient-boosted trees")]
+    #[arg(long, default_value_t = 200, help_heading = GBDT_HEADING)]
     n_estimators: usize,
     /// GBDT: histogram bins per feature.
-    #[arg(long, default_value_t = 255, help_heading = "Gradient-boosted trees")]
+    #[arg(long, default_value_t = 255, help_heading = GBDT_HEADING)]
     max_bin: usize,
     /// GBDT: stop when the validation metric has not improved for this many rounds (needs a
     /// validation part; `--model gbdt` only).
-    #[arg(long, help_heading = "Gradient-boosted trees")]
+    #[arg(long, help_heading = GBDT_HEADING)]
     early_stopping: Option<usize>,
     /// GBDT: minimum rows per leaf.
-    #[arg(long, default_value_t = 20, help_heading = "Gradient-boosted trees")]
+    #[arg(long, default_value_t = 20, help_heading = GBDT_HEADING)]
     min_data_in_leaf: usize,
     /// GBDT: maximum depth (-1: none).
-    #[arg(long, default_value_t = -1, allow_negative_numbers = true, help_heading = "Gradient-boosted trees")]
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true, help_heading = GBDT_HEADING)]
     max_depth: i32,
     /// GBDT: L2 penalty on leaf values.
-    #[arg(long, default_value_t = 0.0, help_heading = "Gradient-boosted trees")]
+    #[arg(long, default_value_t = 0.0, help_heading = GBDT_HEADING)]
     lambda_l2: f64,
     /// GBDT: share of features sampled per tree.
-    #[arg(long, default_value_t = 1.0, help_heading = "Gradient-boosted trees")]
+    #[arg(long, default_value_t = 1.0, help_heading = GBDT_HEADING)]
     feature_fraction: f64,
     /// GBDT: share of rows sampled every `--bagging-freq` rounds.
-    #[arg(long, default_value_t = 1.0, help_heading = "Gradient-boosted trees")]
+    #[arg(long, default_value_t = 1.0, help_heading = GBDT_HEADING)]
     bagging_fraction: f64,
     /// GBDT: resample rows every this many rounds (0: no bagging).
-    #[arg(long, default_value_t = 0, help_heading = "Gradient-boosted trees")]
+    #[arg(long, default_value_t = 0, help_heading = GBDT_HEADING)]
     bagging_freq: usize,
 
     /// Categorical feature columns: one-hot encoded, or (`native`, GBDT only) kept as category
@@ -155,13 +155,13 @@ pub struct Args {
     #[arg(
         long,
         default_value_t = 200_000,
-        help_heading = "Gradient-boosted trees"
+        help_heading = GBDT_HEADING
     )]
     bin_sample_rows: usize,
     /// GBDT: stream the file in chunks of N rows instead of reading it whole, for files larger
     /// than memory: bins from a sample, then every row binned to one byte per feature (numeric
     /// features only; the validation part is a seeded random share of rows, not stratified).
-    #[arg(long, value_name = "N", help_heading = "Gradient-boosted trees")]
+    #[arg(long, value_name = "N", help_heading = GBDT_HEADING)]
     chunk_rows: Option<usize>,
 
     #[command(flatten)]
@@ -395,6 +395,49 @@ fn gbdt_params(a: &Args, objective: Objective, feature_names: Vec<String>) -> Gb
         .feature_names(Some(feature_names))
 }
 
+/// The help headings of the flags that belong to one model: `cartera train --help` groups
+/// them under these, and the check below reads the same headings, so a new model-specific
+/// flag is covered by giving it its heading.
+const LOGISTIC_HEADING: &str = "Logistic regression";
+const GBDT_HEADING: &str = "Gradient-boosted trees";
+
+/// Rejects flags given on the command line that only the other model reads (`--num-leaves`
+/// with `--model logistic`, `--c` with `--model gbdt`): they would be silently ignored, and a
+/// user who sets one expects it to change the fit. `cmd` is the `train` subcommand's
+/// definition, `m` its parsed matches and `a` the parsed flags; flags left at their defaults are not "given".
+pub fn check_model_flags(cmd: &clap::Command, m: &clap::ArgMatches, a: &Args) -> Result<()> {
+    let (other, other_model) = match a.model {
+        ModelKind::Logistic => (GBDT_HEADING, "gbdt"),
+        ModelKind::Gbdt => (LOGISTIC_HEADING, "logistic"),
+    };
+    let given: Vec<String> = cmd
+        .get_arguments()
+        .filter(|arg| arg.get_help_heading() == Some(other))
+        .filter(|arg| {
+            m.value_source(arg.get_id().as_str()) == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|arg| format!("--{}", arg.get_long().unwrap_or(arg.get_id().as_str())))
+        .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    let this = match a.model {
+        ModelKind::Logistic => "logistic",
+        ModelKind::Gbdt => "gbdt",
+    };
+    Err(Error::invalid_param(
+        "--model",
+        this,
+        format!(
+            "{} appl{} to --model {other_model} only and would be ignored; drop {} or \
+             choose --model {other_model}",
+            given.join(", "),
+            if given.len() == 1 { "ies" } else { "y" },
+            if given.len() == 1 { "it" } else { "them" },
+        ),
+    ))
+}
+
 /// The objective for `n_classes` classes.
 fn objective_for(n_classes: usize) -> Objective {
     if n_classes == 2 {
@@ -411,14 +454,6 @@ pub fn run(a: Args) -> Result<()> {
             "--valid-fraction",
             a.valid_fraction,
             "must be in [0, 1)",
-        ));
-    }
-    if let (Some(rounds), ModelKind::Logistic) = (a.early_stopping, a.model) {
-        return Err(Error::invalid_param(
-            "--early-stopping",
-            rounds,
-            "applies to --model gbdt only: the logistic fit has no rounds to stop early and \
-             ends on --tol or --max-iter",
         ));
     }
     if a.early_stopping.is_some() && a.valid_fraction == 0.0 {
