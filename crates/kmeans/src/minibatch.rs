@@ -466,6 +466,11 @@ impl<F: Float> MiniBatchKMeans<F> {
         let rows: Vec<F> = x.iter().copied().collect();
         let lab: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
         self.inertia = inertia(&rows, w, d, &centres, &lab);
+        // As the full-batch fit: finite values near 1e154 (f64) or 1e19 (f32) give infinite
+        // distances, every centre is as near as another, and the labels mean nothing.
+        if !self.inertia.is_finite() {
+            return Err(crate::params::overflow_error(&rows, "in magnitude"));
+        }
         self.labels = labels.to_vec();
         Ok(())
     }
@@ -474,7 +479,8 @@ impl<F: Float> MiniBatchKMeans<F> {
     /// then [`labels`](Self::labels) and [`inertia`](Self::inertia) describe this chunk.
     ///
     /// Errors: [`Error::ShapeMismatch`] for a chunk of another width, [`Error::EmptyInput`],
-    /// [`Error::NonFinite`].
+    /// [`Error::NonFinite`], and [`Error::InvalidParameter`] for finite values whose squared
+    /// distances overflow (scale the data); after an error the model is unchanged.
     pub fn partial_fit(&mut self, chunk: ArrayView2<'_, F>) -> Result<()> {
         validate::check_non_empty(chunk, FIT_WHAT)?;
         validate::check_width(chunk, self.centroids.ncols(), FIT_WHAT)?;
@@ -482,10 +488,13 @@ impl<F: Float> MiniBatchKMeans<F> {
         let w = vec![F::one(); chunk.nrows()];
         let idx: Vec<usize> = (0..chunk.nrows()).collect();
         let b = gather(chunk, &w, &idx);
+        // A chunk whose distances overflow is found only after the step; the model before it
+        // is restored, so an error leaves it as it was.
+        let before = self.clone();
         let mut rng = CarteraRng::stream(self.params.seed, BATCH_STREAMS + self.n_steps as u64);
         self.step(&b, &mut rng);
         self.n_iter += 1;
-        self.relabel(chunk, &w)
+        self.relabel(chunk, &w).inspect_err(|_| *self = before)
     }
 
     /// Cluster centres, `k x d`.
@@ -576,6 +585,29 @@ mod tests {
         assert!(mb.n_iter() < 100, "{}", mb.n_iter());
         assert_eq!(mb.labels().len(), 20_000);
         assert!((mb.score(x.view()).expect("valid") + mb.inertia()).abs() < 1e-6 * mb.inertia());
+    }
+
+    /// Finite values whose squared distances overflow are an error saying to scale, in `fit`
+    /// and in `partial_fit` (which then leaves the model as it was), as in the full-batch fit.
+    #[test]
+    fn overflowing_distances_are_an_error() {
+        let big = ndarray::array![[1.0, 2.0], [3.0, 1e308], [5.0, -1e308], [7.0, 6.0]];
+        let e = MiniBatchKMeansParams::new(2)
+            .fit(big.view())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("overflow") && e.contains("scale"), "{e}");
+        let x = blobs(400);
+        let mut m = MiniBatchKMeansParams::new(2)
+            .partial_fit(x.view())
+            .expect("valid");
+        let kept = m.clone();
+        let wide = ndarray::Array2::from_elem((4, 4), 1e200);
+        assert!(m.partial_fit(wide.view()).is_err());
+        assert_eq!(m, kept);
+        // Large but safe values still fit.
+        let ok = ndarray::array![[1.0, 2e150], [3.0, 1e150], [5.0, -1e150], [7.0, 6.0]];
+        assert!(MiniBatchKMeansParams::new(2).fit(ok.view()).is_ok());
     }
 
     #[test]

@@ -326,16 +326,22 @@ impl KMeansParams {
         // 1e154 in f64, 1e19 in f32): every distance is then infinite, no centre is nearer than
         // another, and the labels mean nothing. Said here rather than returned as a model.
         if !run.inertia.is_finite() {
-            let largest = p.data.iter().fold(0.0f64, |m, v| m.max(v.as_f64().abs()));
-            return Err(Error::invalid_param(
-                "X",
-                format!("values up to {largest:e} from the column means"),
-                "squared distances overflow the floating-point range: scale the data (e.g. \
-                 standard scaling) before clustering",
-            ));
+            return Err(overflow_error(&p.data, "from the column means"));
         }
         Ok(KMeans::from_run(run, &p.mean, k, algorithm))
     }
+}
+
+/// The error for finite values whose squared distances overflow (an infinite inertia), with
+/// the largest magnitude in `data`; `measured` says from where the values are measured.
+pub(crate) fn overflow_error<F: Float>(data: &[F], measured: &str) -> Error {
+    let largest = data.iter().fold(0.0f64, |m, v| m.max(v.as_f64().abs()));
+    Error::invalid_param(
+        "X",
+        format!("values up to {largest:e} {measured}"),
+        "squared distances overflow the floating-point range: scale the data (e.g. standard \
+         scaling) before clustering",
+    )
 }
 
 /// Data checked and prepared once for one or more fits.
