@@ -338,6 +338,10 @@ fn tiers_per_group() {
     assert_one_line_error(&out, "strictly increasing");
     let out = cartera(&["tiers", csv.to_str().unwrap(), "--retention-column", "id"]);
     assert_one_line_error(&out, "[0, 1]");
+    // A churn column outside [0, 1] is named with its first bad data row (1-based: id 2 is
+    // the third row).
+    let out = cartera(&["tiers", csv.to_str().unwrap(), "--churn-column", "id"]);
+    assert_one_line_error(&out, "column `id`: data row 3 holds 2: a churn probability");
 }
 
 #[test]

@@ -35,10 +35,12 @@ pub(crate) fn probabilities(what: &str, values: &[f64]) -> Result<()> {
     finite(what, values)?;
     match values.iter().position(|v| !(0.0..=1.0).contains(v)) {
         None => Ok(()),
-        Some(row) => Err(Error::invalid_param(
+        Some(row) => Err(Error::invalid_data(
             what,
-            values[row],
-            format!("row {row}: a probability must lie in [0, 1]"),
+            format!(
+                "row {row} (0-based) holds {}: a probability must lie in [0, 1]",
+                values[row]
+            ),
         )),
     }
 }
@@ -76,10 +78,9 @@ pub fn outcomes_from_f64(what: &str, values: &[f64]) -> Result<Vec<bool>> {
             } else if v == 1.0 {
                 Ok(true)
             } else {
-                Err(Error::invalid_param(
+                Err(Error::invalid_data(
                     what,
-                    v,
-                    format!("row {row}: an outcome must be 0 or 1"),
+                    format!("row {row} (0-based) holds {v}: an outcome must be 0 or 1"),
                 ))
             }
         })

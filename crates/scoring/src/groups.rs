@@ -35,11 +35,11 @@ impl Groups {
     /// From codes and labels; every code must index a label.
     pub fn from_codes(codes: Vec<u32>, labels: Vec<String>) -> Result<Self> {
         if let Some(row) = codes.iter().position(|&c| c as usize >= labels.len()) {
-            return Err(Error::invalid_param(
-                "group code",
-                codes[row],
+            return Err(Error::invalid_data(
+                "group codes",
                 format!(
-                    "row {row}: must be below the number of labels ({})",
+                    "row {row} (0-based) holds {}: a code must be below the number of labels ({})",
+                    codes[row],
                     labels.len()
                 ),
             ));

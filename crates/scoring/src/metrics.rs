@@ -162,26 +162,30 @@ pub fn log_loss(y_true: &[usize], proba: ArrayView2<'_, f64>) -> Result<f64> {
     let tol = f64::EPSILON.sqrt();
     for (i, row) in proba.rows().into_iter().enumerate() {
         if let Some(j) = row.iter().position(|p| !(0.0..=1.0).contains(p)) {
-            return Err(Error::invalid_param(
+            return Err(Error::invalid_data(
                 "proba",
-                row[j],
-                format!("row {i}, column {j}: a probability must lie in [0, 1]"),
+                format!(
+                    "row {i}, column {j} (0-based) holds {}: a probability must lie in [0, 1]",
+                    row[j]
+                ),
             ));
         }
         let s: f64 = row.sum();
         if (s - 1.0).abs() > tol {
-            return Err(Error::invalid_param(
+            return Err(Error::invalid_data(
                 "proba",
-                s,
-                format!("row {i}: probabilities must sum to 1"),
+                format!("row {i} (0-based) sums to {s}: probabilities must sum to 1"),
             ));
         }
     }
     if let Some(i) = y_true.iter().position(|&c| c >= k) {
-        return Err(Error::invalid_param(
+        return Err(Error::invalid_data(
             "y_true",
-            y_true[i],
-            format!("row {i}: a class must be below the number of proba columns ({k})"),
+            format!(
+                "row {i} (0-based) holds class {}: a class must be below the number of proba \
+                 columns ({k})",
+                y_true[i]
+            ),
         ));
     }
     let eps = f64::EPSILON;
@@ -241,10 +245,13 @@ impl ClassificationReport {
         cartera_core::validate::check_at_least("n_classes", n_classes, 1)?;
         for (what, ys) in [("y_true", y_true), ("y_pred", y_pred)] {
             if let Some(i) = ys.iter().position(|&c| c >= n_classes) {
-                return Err(Error::invalid_param(
+                return Err(Error::invalid_data(
                     what,
-                    ys[i],
-                    format!("row {i}: a class must be below n_classes ({n_classes})"),
+                    format!(
+                        "row {i} (0-based) holds class {}: a class must be below n_classes \
+                         ({n_classes})",
+                        ys[i]
+                    ),
                 ));
             }
         }

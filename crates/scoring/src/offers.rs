@@ -125,10 +125,12 @@ impl OfferMatrix {
             check::same_len("length of churn bands (vs rows)", n, c.len())?;
         }
         if let Some((i, _)) = bands.indexed_iter().find(|(_, b)| **b == 0) {
-            return Err(Error::invalid_param(
-                "band",
-                0,
-                format!("row {}, product {}: bands start at 1", i.0, products[i.1]),
+            return Err(Error::invalid_data(
+                "bands",
+                format!(
+                    "row {} (0-based), product {}: band 0; bands start at 1",
+                    i.0, products[i.1]
+                ),
             ));
         }
         if let Some(m) = &rule.margins {

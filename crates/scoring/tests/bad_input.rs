@@ -20,7 +20,7 @@ use ndarray::array;
 fn probabilities_outside_the_unit_interval() {
     let e = brier_score(&[true, false], &[0.5, 1.2]).unwrap_err();
     assert!(
-        matches!(&e, Error::InvalidParameter { name, .. } if name == "prob"),
+        matches!(&e, Error::InvalidData { what, .. } if what == "prob"),
         "{e}"
     );
     assert!(e.to_string().contains("row 1"), "{e}");
@@ -55,7 +55,7 @@ fn nan_scores() {
 fn outcomes_that_are_not_zero_or_one() {
     let e = outcomes_from_f64("Churn", &[0.0, 1.0, 2.0]).unwrap_err();
     assert!(
-        matches!(&e, Error::InvalidParameter { name, .. } if name == "Churn"),
+        matches!(&e, Error::InvalidData { what, .. } if what == "Churn"),
         "{e}"
     );
     assert!(e.to_string().contains("row 2"), "{e}");

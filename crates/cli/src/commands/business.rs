@@ -385,10 +385,13 @@ pub fn run_tiers(a: TiersArgs) -> Result<()> {
             let v = numeric(&t, c)?;
             // Check the churn probabilities themselves so the error names the input value.
             if let Some(row) = v.iter().position(|x| !(0.0..=1.0).contains(x)) {
-                return Err(Error::invalid_param(
-                    c,
-                    v[row],
-                    format!("row {row}: a probability must lie in [0, 1]"),
+                return Err(Error::invalid_data(
+                    format!("column `{c}`"),
+                    format!(
+                        "data row {} holds {}: a churn probability must lie in [0, 1]",
+                        row + 1,
+                        v[row]
+                    ),
                 ));
             }
             v.iter().map(|x| 1.0 - x).collect()
