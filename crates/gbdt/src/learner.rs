@@ -397,8 +397,11 @@ impl<'a> Learner<'a> {
             leaves[leaf] = left;
             leaves.push(right);
 
-            let split_left = self.can_split(&left);
-            let split_right = self.can_split(&right);
+            // After the tree's last split no leaf is split again: its children's histograms
+            // and searches would go unused (LightGBM skips them too).
+            let more = leaves.len() < self.params.num_leaves;
+            let split_left = more && self.can_split(&left);
+            let split_right = more && self.can_split(&right);
             if split_left || split_right {
                 // Build the smaller child into the new leaf's buffer, subtract it from the
                 // parent's (kept in `leaf`'s buffer), then swap if the smaller one was left.
