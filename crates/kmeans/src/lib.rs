@@ -58,7 +58,8 @@
 //! With the same initial centres, Lloyd and Elkan reproduce scikit-learn's labels, its
 //! `n_iter_` and its inertia to 1e-9 relative (`tests/vs_sklearn.rs`). Like scikit-learn, `fit`
 //! centres a copy of the data on the column means before iterating (one extra copy of `x` in
-//! memory), so distances lose no precision when the data sit far from the origin.
+//! memory), so distances lose no precision when the data sit far from the origin; `predict`,
+//! `score` and the mini-batch steps measure from the centres' mean for the same reason.
 //!
 //! ## Empty clusters
 //!

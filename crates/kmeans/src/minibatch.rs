@@ -379,9 +379,20 @@ impl<F: Float> MiniBatchKMeans<F> {
     /// One step on the rows of `b`: assign, move centres, maybe reassign small clusters.
     /// Returns the batch's total inertia (against the centres before the step) and the total
     /// squared centre change.
-    fn step(&mut self, b: &Prepared<F>, rng: &mut CarteraRng) -> (f64, f64) {
+    ///
+    /// The step runs measured from the centres' mean, as prediction does: the assignment's
+    /// `‖c‖² − 2 x·c` would otherwise lose the digits that tell centres apart when the data sit
+    /// far from the origin.
+    fn step(&mut self, raw: &Prepared<F>, rng: &mut CarteraRng) -> (f64, f64) {
         let (k, d) = self.centroids.dim();
-        let old: Vec<F> = self.centroids.iter().copied().collect();
+        let origin = model::centre_mean(&self.centroids);
+        let less_origin = |rows: &[F]| -> Vec<F> {
+            rows.chunks_exact(d)
+                .flat_map(|r| r.iter().zip(&origin).map(|(&v, &o)| v - o))
+                .collect()
+        };
+        let old: Vec<F> = less_origin(&self.centroids.iter().copied().collect::<Vec<F>>());
+        let b = &Prepared::raw(less_origin(&raw.data), raw.weights.clone(), d);
         let table = CentreTable::new(&old, k, d);
         let mut labels = vec![u32::MAX; b.n];
         let mut partial = vec![F::zero(); n_blocks(b.n) * partial_len(k, d)];
@@ -453,7 +464,7 @@ impl<F: Float> MiniBatchKMeans<F> {
             .zip(&new)
             .map(|(a, b)| (*a - *b).as_f64().powi(2))
             .sum();
-        self.centroids = Array2::from_shape_fn((k, d), |(c, j)| new[c * d + j]);
+        self.centroids = Array2::from_shape_fn((k, d), |(c, j)| new[c * d + j] + origin[j]);
         self.n_steps += 1;
         (batch_inertia, shift)
     }

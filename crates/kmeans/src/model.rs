@@ -126,14 +126,41 @@ fn flat<F: Float>(centroids: &Array2<F>) -> Vec<F> {
     centroids.iter().copied().collect()
 }
 
+/// The mean of the centres (summed in `f64`), the origin prediction measures from.
+pub(crate) fn centre_mean<F: Float>(centroids: &Array2<F>) -> Vec<F> {
+    let k = centroids.nrows().max(1) as f64;
+    centroids
+        .columns()
+        .into_iter()
+        .map(|col| F::cast_from_f64(col.iter().map(|v| v.as_f64()).sum::<f64>() / k))
+        .collect()
+}
+
 /// [`KMeans::predict`] for any centres.
+///
+/// The distances are `‖c‖² − 2 x·c` (plus `‖x‖²`, the same for every centre), which loses the
+/// digits that tell centres apart when `‖x‖` is large against the distances (customers'
+/// coordinates around latitude 40.7, in `f32`). The fit measures from the column means; here
+/// rows and centres are measured from the centres' mean, which lies among the data.
 pub(crate) fn predict<F: Float>(
     centroids: &Array2<F>,
     x: ArrayView2<'_, F>,
 ) -> Result<Array1<usize>> {
     check_input(centroids, x)?;
-    let table = CentreTable::new(&flat(centroids), centroids.nrows(), centroids.ncols());
-    Ok(predict_with(&table, x))
+    let origin = centre_mean(centroids);
+    let (k, d) = centroids.dim();
+    let centred: Vec<F> = centroids
+        .rows()
+        .into_iter()
+        .flat_map(|row| {
+            row.iter()
+                .zip(&origin)
+                .map(|(&v, &o)| v - o)
+                .collect::<Vec<F>>()
+        })
+        .collect();
+    let table = CentreTable::new(&centred, k, d);
+    Ok(predict_with(&table, x, &origin))
 }
 
 /// [`KMeans::transform`] for any centres.
@@ -186,11 +213,13 @@ pub(crate) fn score<F: Float>(centroids: &Array2<F>, x: ArrayView2<'_, F>) -> Re
     Ok(-parts.iter().sum::<f64>())
 }
 
-/// Nearest centre per row of `x` (any layout), parallel over row blocks: a block of a
-/// row-major `x` is used in place, other layouts are copied block by block.
-pub(crate) fn predict_with<F: Float>(
+/// Nearest centre per row of `x` (any layout) among the centres of `table`, which are measured
+/// from `origin`: each block of rows is copied, less `origin`, then assigned; parallel over
+/// row blocks.
+fn predict_with<F: Float>(
     table: &CentreTable<F>,
     x: ArrayView2<'_, F>,
+    origin: &[F],
 ) -> Array1<usize> {
     let (n, d) = x.dim();
     let k = table.k();
@@ -205,17 +234,20 @@ pub(crate) fn predict_with<F: Float>(
         },
         |(dots, buf), (b, lab)| {
             let start = b * BLOCK_ROWS;
-            let rows: &[F] = match contiguous {
-                Some(all) => &all[start * d..(start + lab.len()) * d],
-                None => {
-                    buf.clear();
-                    for i in start..start + lab.len() {
-                        buf.extend(x.row(i).iter().copied());
+            buf.clear();
+            match contiguous {
+                Some(all) => {
+                    for row in all[start * d..(start + lab.len()) * d].chunks_exact(d.max(1)) {
+                        buf.extend(row.iter().zip(origin).map(|(&v, &o)| v - o));
                     }
-                    buf
                 }
-            };
-            table.dots(rows, d, dots);
+                None => {
+                    for i in start..start + lab.len() {
+                        buf.extend(x.row(i).iter().zip(origin).map(|(&v, &o)| v - o));
+                    }
+                }
+            }
+            table.dots(buf, d, dots);
             for (l, dx) in lab.iter_mut().zip(dots.chunks_exact(k.max(1))) {
                 *l = table.argmin(dx);
             }
