@@ -273,7 +273,7 @@ impl MiniBatchKMeansParams {
         };
         let mut model = MiniBatchKMeans::start(self.clone(), centres, k, d);
         let batch = self.batch_size.min(n);
-        let n_steps = (self.max_iter * n).div_ceil(batch).max(1);
+        let n_steps = self.max_iter.saturating_mul(n).div_ceil(batch).max(1);
         let alpha = (batch as f64 * 2.0 / (n as f64 + 1.0)).min(1.0);
         let (mut ewa, mut ewa_min, mut no_improvement) = (None::<f64>, None::<f64>, 0usize);
         let mut steps = 0;
@@ -348,8 +348,11 @@ fn sample_view<F: Float>(p: &Prepared<F>) -> Result<ArrayView2<'_, F>> {
 }
 
 /// A mini-batch K-Means model; keeps learning with [`partial_fit`](Self::partial_fit).
+/// Loading checks that the parts fit together (finite centres, a non-negative count per
+/// centre, labels below `k`, valid parameters) and fails with [`Error::ModelFormat`]
+/// otherwise.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(bound = "")]
+#[serde(try_from = "MiniBatchFields<F>", bound = "")]
 pub struct MiniBatchKMeans<F: Float> {
     params: MiniBatchKMeansParams,
     centroids: Array2<F>,
@@ -360,6 +363,60 @@ pub struct MiniBatchKMeans<F: Float> {
     since_reassign: usize,
     labels: Vec<usize>,
     inertia: f64,
+}
+
+/// The fields of [`MiniBatchKMeans`] as stored, before the consistency check.
+#[derive(Deserialize)]
+#[serde(bound = "")]
+struct MiniBatchFields<F: Float> {
+    params: MiniBatchKMeansParams,
+    centroids: Array2<F>,
+    counts: Vec<f64>,
+    n_steps: usize,
+    n_iter: usize,
+    since_reassign: usize,
+    labels: Vec<usize>,
+    inertia: f64,
+}
+
+impl<F: Float> TryFrom<MiniBatchFields<F>> for MiniBatchKMeans<F> {
+    type Error = Error;
+
+    fn try_from(f: MiniBatchFields<F>) -> Result<Self> {
+        const WHAT: &str = "mini-batch K-Means model";
+        model::check_centres(WHAT, &f.centroids, &f.labels)?;
+        let k = f.centroids.nrows();
+        if f.counts.len() != k {
+            return Err(Error::model_format(format!(
+                "{WHAT}: counts has {} values for {k} centres",
+                f.counts.len()
+            )));
+        }
+        if let Some(c) = f.counts.iter().find(|c| !(c.is_finite() && **c >= 0.0)) {
+            return Err(Error::model_format(format!(
+                "{WHAT}: a count is {c}, a finite value >= 0 expected"
+            )));
+        }
+        if f.params.n_clusters != k {
+            return Err(Error::model_format(format!(
+                "{WHAT}: n_clusters is {} for {k} centres",
+                f.params.n_clusters
+            )));
+        }
+        f.params
+            .check()
+            .map_err(|e| Error::model_format(format!("{WHAT}: {e}")))?;
+        Ok(MiniBatchKMeans {
+            params: f.params,
+            centroids: f.centroids.as_standard_layout().into_owned(),
+            counts: f.counts,
+            n_steps: f.n_steps,
+            n_iter: f.n_iter,
+            since_reassign: f.since_reassign,
+            labels: f.labels,
+            inertia: f.inertia,
+        })
+    }
 }
 
 impl<F: Float> MiniBatchKMeans<F> {
@@ -654,6 +711,64 @@ mod tests {
         m.partial_fit(next).expect("valid");
         back.partial_fit(next).expect("valid");
         assert_eq!(m, back);
+    }
+
+    /// A damaged model file is a model-format error naming the part, never a model whose
+    /// `partial_fit` or `predict` panics or answers for the wrong centres.
+    #[test]
+    fn loading_checks_the_parts() {
+        let x = blobs(300);
+        let m = MiniBatchKMeansParams::new(3).fit(x.view()).expect("valid");
+        let v = serde_json::to_value(&m).expect("serialises");
+        let damaged = |field: &str, value: serde_json::Value| {
+            let mut w = v.clone();
+            w[field] = value;
+            serde_json::from_value::<MiniBatchKMeans<f64>>(w)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = damaged("counts", serde_json::json!([]));
+        assert!(e.contains("counts has 0 values for 3 centres"), "{e}");
+        let e = damaged("counts", serde_json::json!([1.0, -2.0, 3.0]));
+        assert!(e.contains("a count is -2"), "{e}");
+        let e = damaged("labels", serde_json::json!([0, 7]));
+        assert!(e.contains("label 7 for 3 centres"), "{e}");
+        let e = damaged(
+            "centroids",
+            serde_json::json!({"v": 1, "dim": [0, 4], "data": []}),
+        );
+        assert!(e.contains("centroids are 0 x 4"), "{e}");
+        let mut w = v.clone();
+        w["params"]["batch_size"] = serde_json::json!(0);
+        let e = serde_json::from_value::<MiniBatchKMeans<f64>>(w)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("batch_size"), "{e}");
+        // And the full-batch model.
+        let full = KMeansParams::new(3).fit(x.view()).expect("valid");
+        let v = serde_json::to_value(&full).expect("serialises");
+        let back: crate::KMeans<f64> = serde_json::from_value(v.clone()).expect("loads");
+        assert_eq!(back, full);
+        for (field, value, want) in [
+            (
+                "centroids",
+                serde_json::json!({"v": 1, "dim": [0, 3], "data": []}),
+                "centroids are 0 x 3",
+            ),
+            (
+                "cluster_sizes",
+                serde_json::json!([1, 2]),
+                "cluster_sizes has 2 values",
+            ),
+            ("labels", serde_json::json!([3]), "label 3 for 3 centres"),
+        ] {
+            let mut w = v.clone();
+            w[field] = value;
+            let e = serde_json::from_value::<crate::KMeans<f64>>(w)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{field}: {e}");
+        }
     }
 
     #[test]

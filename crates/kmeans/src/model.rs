@@ -1,6 +1,6 @@
 //! The fitted [`KMeans`] model: centres, labels, inertia, and prediction.
 
-use cartera_core::{Float, Result, validate};
+use cartera_core::{Error, Float, Result, validate};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -13,9 +13,11 @@ use crate::params::Algorithm;
 const PREDICT_WHAT: &str = "data to assign to clusters";
 
 /// A fitted K-Means model (immutable; `Serialize + Deserialize`, saved as JSON it reloads to the
-/// same bits).
+/// same bits). Loading checks that the parts fit together (at least one finite centre, a size
+/// per centre, labels below `k`) and fails with [`cartera_core::Error::ModelFormat`]
+/// otherwise.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(bound = "")]
+#[serde(try_from = "KMeansFields<F>", bound = "")]
 pub struct KMeans<F: Float> {
     centroids: Array2<F>,
     labels: Vec<usize>,
@@ -24,6 +26,69 @@ pub struct KMeans<F: Float> {
     converged: bool,
     cluster_sizes: Vec<usize>,
     algorithm: Algorithm,
+}
+
+/// The fields of [`KMeans`] as stored, before the consistency check.
+#[derive(Deserialize)]
+#[serde(bound = "")]
+struct KMeansFields<F: Float> {
+    centroids: Array2<F>,
+    labels: Vec<usize>,
+    inertia: f64,
+    n_iter: usize,
+    converged: bool,
+    cluster_sizes: Vec<usize>,
+    algorithm: Algorithm,
+}
+
+impl<F: Float> TryFrom<KMeansFields<F>> for KMeans<F> {
+    type Error = Error;
+
+    fn try_from(f: KMeansFields<F>) -> Result<Self> {
+        check_centres("K-Means model", &f.centroids, &f.labels)?;
+        let k = f.centroids.nrows();
+        if f.cluster_sizes.len() != k {
+            return Err(Error::model_format(format!(
+                "K-Means model: cluster_sizes has {} values for {k} centres",
+                f.cluster_sizes.len()
+            )));
+        }
+        Ok(KMeans {
+            centroids: f.centroids.as_standard_layout().into_owned(),
+            labels: f.labels,
+            inertia: f.inertia,
+            n_iter: f.n_iter,
+            converged: f.converged,
+            cluster_sizes: f.cluster_sizes,
+            algorithm: f.algorithm,
+        })
+    }
+}
+
+/// The checks a loaded model's centres and labels pass (`what` names the model in the error):
+/// at least one centre of at least one feature, every value finite, every label below `k`.
+pub(crate) fn check_centres<F: Float>(
+    what: &str,
+    centroids: &Array2<F>,
+    labels: &[usize],
+) -> Result<()> {
+    let (k, d) = centroids.dim();
+    if k == 0 || d == 0 {
+        return Err(Error::model_format(format!(
+            "{what}: centroids are {k} x {d}, at least one centre of one feature expected"
+        )));
+    }
+    if let Some(v) = centroids.iter().find(|v| !v.is_finite()) {
+        return Err(Error::model_format(format!(
+            "{what}: a centroid value is {v}"
+        )));
+    }
+    if let Some(l) = labels.iter().find(|&&l| l >= k) {
+        return Err(Error::model_format(format!(
+            "{what}: label {l} for {k} centres"
+        )));
+    }
+    Ok(())
 }
 
 impl<F: Float> KMeans<F> {

@@ -58,8 +58,13 @@ impl StopReason {
 /// Binary (`K = 2`): one coefficient row `w` and intercept `b`, `P(y = 1 | x) = σ(wᵀx + b)`.
 /// Multinomial (`K > 2`): one row per class, `P(y = k | x) = softmax(Wx + b)_k`; the rows are
 /// symmetric (no reference class), as scikit-learn's `coef_`.
+///
+/// Loading checks that the parts fit together (coefficient rows, intercepts and class weights
+/// for the number of classes, finite coefficients) and fails with
+/// [`Error::ModelFormat`] otherwise, so a damaged model file cannot make prediction panic or
+/// score with the wrong numbers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(bound = "")]
+#[serde(try_from = "LogisticRegressionFields<F>", bound = "")]
 pub struct LogisticRegression<F: Float> {
     coef: Array2<F>,
     intercept: Array1<F>,
@@ -73,6 +78,84 @@ pub struct LogisticRegression<F: Float> {
     stop: StopReason,
     grad_norm: f64,
     objective: f64,
+}
+
+/// The fields of [`LogisticRegression`] as stored, before the consistency check.
+#[derive(Deserialize)]
+#[serde(bound = "")]
+struct LogisticRegressionFields<F: Float> {
+    coef: Array2<F>,
+    intercept: Array1<F>,
+    n_classes: usize,
+    fit_intercept: bool,
+    penalty: Penalty,
+    c: f64,
+    class_weights: Vec<f64>,
+    n_iter: usize,
+    n_evals: usize,
+    stop: StopReason,
+    grad_norm: f64,
+    objective: f64,
+}
+
+impl<F: Float> TryFrom<LogisticRegressionFields<F>> for LogisticRegression<F> {
+    type Error = Error;
+
+    fn try_from(f: LogisticRegressionFields<F>) -> Result<Self> {
+        let bad = |what: String| Err(Error::model_format(format!("logistic model: {what}")));
+        let k = f.n_classes;
+        if k < 2 {
+            return bad(format!("n_classes is {k}, at least 2 expected"));
+        }
+        let rows = if k == 2 { 1 } else { k };
+        let (r, d) = f.coef.dim();
+        if r != rows || d == 0 {
+            return bad(format!(
+                "coef is {r} x {d}; {k} classes need {rows} row(s) of at least one coefficient"
+            ));
+        }
+        if f.intercept.len() != rows {
+            return bad(format!(
+                "intercept has {} values, {rows} expected for {k} classes",
+                f.intercept.len()
+            ));
+        }
+        if f.class_weights.len() != k {
+            return bad(format!(
+                "class_weights has {} values, {k} expected",
+                f.class_weights.len()
+            ));
+        }
+        if let Some(v) = f.coef.iter().chain(&f.intercept).find(|v| !v.is_finite()) {
+            return bad(format!("a coefficient or intercept is {v}"));
+        }
+        if let Some(w) = f
+            .class_weights
+            .iter()
+            .find(|w| !(w.is_finite() && **w >= 0.0))
+        {
+            return bad(format!(
+                "a class weight is {w}, a finite value >= 0 expected"
+            ));
+        }
+        if !(f.c.is_finite() && f.c > 0.0) {
+            return bad(format!("C is {}, a finite value > 0 expected", f.c));
+        }
+        Ok(LogisticRegression::from_parts(
+            f.coef.as_standard_layout().into_owned(),
+            f.intercept,
+            k,
+            f.fit_intercept,
+            f.penalty,
+            f.c,
+            f.class_weights,
+            f.n_iter,
+            f.n_evals,
+            f.stop,
+            f.grad_norm,
+            f.objective,
+        ))
+    }
 }
 
 impl<F: Float> LogisticRegression<F> {
@@ -400,6 +483,41 @@ mod tests {
             0.0,
             0.0,
         )
+    }
+
+    /// A saved model loads back to the same model; a damaged one is a model-format error
+    /// naming the part, never a model whose prediction panics.
+    #[test]
+    fn loading_checks_the_parts() {
+        let m = binary();
+        let v = serde_json::to_value(&m).unwrap();
+        let back: LogisticRegression<f64> = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(back, m);
+        let damaged = |field: &str, value: serde_json::Value| {
+            let mut w = v.clone();
+            w[field] = value;
+            serde_json::from_value::<LogisticRegression<f64>>(w)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = damaged(
+            "coef",
+            serde_json::json!({"v": 1, "dim": [2, 3], "data": [1, 2, 3, 4, 5, 6]}),
+        );
+        assert!(e.contains("coef is 2 x 3"), "{e}");
+        let e = damaged(
+            "intercept",
+            serde_json::json!({"v": 1, "dim": [0], "data": []}),
+        );
+        assert!(e.contains("intercept has 0 values"), "{e}");
+        let e = damaged("class_weights", serde_json::json!([]));
+        assert!(e.contains("class_weights has 0 values"), "{e}");
+        let e = damaged("n_classes", serde_json::json!(1));
+        assert!(e.contains("n_classes is 1"), "{e}");
+        let e = damaged("n_classes", serde_json::json!(3));
+        assert!(e.contains("coef is 1 x 2; 3 classes need 3 row(s)"), "{e}");
+        let e = damaged("c", serde_json::json!(-1.0));
+        assert!(e.contains("C is -1"), "{e}");
     }
 
     #[test]
