@@ -138,7 +138,8 @@ impl<F: Float> TryFrom<LogisticRegressionFields<F>> for LogisticRegression<F> {
                 "a class weight is {w}, a finite value >= 0 expected"
             ));
         }
-        if !(f.c.is_finite() && f.c > 0.0) {
+        // C is ignored (and may be anything) without a penalty.
+        if f.penalty == Penalty::L2 && !(f.c.is_finite() && f.c > 0.0) {
             return bad(format!("C is {}, a finite value > 0 expected", f.c));
         }
         Ok(LogisticRegression::from_parts(
@@ -518,6 +519,11 @@ mod tests {
         assert!(e.contains("coef is 1 x 2; 3 classes need 3 row(s)"), "{e}");
         let e = damaged("c", serde_json::json!(-1.0));
         assert!(e.contains("C is -1"), "{e}");
+        // Without a penalty C is not used, and a model fitted with C = 0 loads.
+        let mut w = v.clone();
+        w["penalty"] = serde_json::json!("None");
+        w["c"] = serde_json::json!(0.0);
+        assert!(serde_json::from_value::<LogisticRegression<f64>>(w).is_ok());
     }
 
     #[test]

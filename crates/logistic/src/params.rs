@@ -282,14 +282,19 @@ impl LogisticRegressionParams {
 
 /// `K = max(y) + 1` after checking that `K >= 2` and every class occurs.
 pub(crate) fn check_classes(y: ArrayView1<'_, usize>) -> Result<usize> {
-    let k = y.iter().copied().max().map_or(0, |m| m + 1);
-    if k > y.len() {
+    let max = y.iter().copied().max().unwrap_or(0);
+    // Every class of 0..=max needs a row: checked before `max + 1`, which overflows for a
+    // label of usize::MAX.
+    if max >= y.len() {
         return Err(Error::TooFewSamples {
-            what: format!("rows for the {k} classes implied by max(y) = {}", k - 1),
-            needed: k,
+            what: format!(
+                "rows for the classes 0..={max} implied by max(y) = {max} (labels must be 0..K)"
+            ),
+            needed: max.saturating_add(1),
             found: y.len(),
         });
     }
+    let k = if y.is_empty() { 0 } else { max + 1 };
     let mut counts = vec![0usize; k];
     for &c in y.iter() {
         counts[c] += 1;
@@ -426,6 +431,14 @@ mod tests {
                 .is_err()
         );
         assert!(p.validate().is_ok());
+    }
+
+    /// A label of usize::MAX is an error naming it, not an overflow of `max + 1`.
+    #[test]
+    fn a_huge_label_is_an_error() {
+        let y = ndarray::array![0usize, usize::MAX];
+        let e = check_classes(y.view()).unwrap_err().to_string();
+        assert!(e.contains(&format!("max(y) = {}", usize::MAX)), "{e}");
     }
 
     #[test]

@@ -47,13 +47,14 @@ pub fn stratified_split(labels: &[usize], fraction: f64, seed: u64) -> Result<Sp
     if labels.is_empty() {
         return Err(Error::empty("rows to split"));
     }
-    let n_classes = labels.iter().copied().max().map_or(0, |m| m + 1);
-    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
+    // Rows by label, in label order; a map, so that a label of any size (a product code
+    // rather than 0..K) costs one entry rather than a slot per smaller value.
+    let mut by_class: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for (i, &c) in labels.iter().enumerate() {
-        by_class[c].push(i);
+        by_class.entry(c).or_default().push(i);
     }
     let mut in_valid = vec![false; labels.len()];
-    for (c, rows) in by_class.iter_mut().enumerate() {
+    for (&c, rows) in by_class.iter_mut() {
         let n = rows.len();
         if n == 0 || fraction == 0.0 {
             continue;
@@ -109,6 +110,25 @@ mod tests {
         assert!(s.train.contains(&3));
         let s = stratified_split(&[0, 0, 1, 1], 0.01, 0).unwrap();
         assert_eq!(s.valid.len(), 2, "at least one validation row per class");
+    }
+
+    /// Labels need not be 0..K: codes up to usize::MAX split by class as small labels do
+    /// (before, they overflowed or allocated a slot per smaller value).
+    #[test]
+    fn labels_of_any_size() {
+        let small: Vec<usize> = (0..200).map(|i| i % 3).collect();
+        let codes = [7usize, 1_000_000_000_000, usize::MAX];
+        let large: Vec<usize> = small.iter().map(|&c| codes[c]).collect();
+        let a = stratified_split(&large, 0.3, 5).unwrap();
+        let count = |rows: &[usize], c| rows.iter().filter(|&&i| large[i] == c).count();
+        for &c in &codes[1..] {
+            assert_eq!(count(&a.valid, c), 20, "{c}");
+        }
+        assert_eq!(a.train.len() + a.valid.len(), 200);
+        assert_eq!(
+            stratified_split(&small, 0.3, 5).unwrap().valid.len(),
+            a.valid.len()
+        );
     }
 
     #[test]

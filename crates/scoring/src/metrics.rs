@@ -237,12 +237,29 @@ pub struct ClassificationReport {
     pub accuracy: f64,
 }
 
+/// The most classes a [`ClassificationReport`] holds: its confusion matrix has
+/// `n_classes²` counts (800 MB at this limit).
+pub const MAX_REPORT_CLASSES: usize = 10_000;
+
 impl ClassificationReport {
     /// Build the report of labels in `0..n_classes`.
+    ///
+    /// Errors: empty or mismatched inputs; `n_classes` of 0 or above
+    /// [`MAX_REPORT_CLASSES`] ([`Error::InvalidParameter`]); a label not below `n_classes`
+    /// ([`Error::InvalidData`]).
     pub fn new(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> Result<Self> {
         check::non_empty("y_true", y_true.len())?;
         check::same_len("length of y_pred (vs y_true)", y_true.len(), y_pred.len())?;
         cartera_core::validate::check_at_least("n_classes", n_classes, 1)?;
+        if n_classes > MAX_REPORT_CLASSES {
+            return Err(Error::invalid_param(
+                "n_classes",
+                n_classes,
+                format!(
+                    "at most {MAX_REPORT_CLASSES}: the confusion matrix holds n_classes² counts"
+                ),
+            ));
+        }
         for (what, ys) in [("y_true", y_true), ("y_pred", y_pred)] {
             if let Some(i) = ys.iter().position(|&c| c >= n_classes) {
                 return Err(Error::invalid_data(

@@ -63,6 +63,12 @@ fn outcomes_that_are_not_zero_or_one() {
     assert_eq!(outcomes_from_f64("y", &[0.0, 1.0]).unwrap(), [false, true]);
     // Class labels beyond n_classes.
     assert!(ClassificationReport::new(&[0, 3], &[0, 1], 2).is_err());
+    // A class count whose confusion matrix cannot be held is an error, not an abort.
+    let e = ClassificationReport::new(&[0], &[0], usize::MAX).unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidParameter { name, .. } if name == "n_classes"),
+        "{e}"
+    );
 }
 
 #[test]
