@@ -51,7 +51,7 @@ fn main() {
     let t = Instant::now();
     let p = m.predict_proba(xv).unwrap();
     let predict = t.elapsed().as_secs_f64();
-    let a = auc(&p.column(1).to_vec(), &y.as_slice().unwrap()[nt..], None);
+    let a = auc(&p.column(1).to_vec(), &y.as_slice().unwrap()[nt..], None).unwrap();
     println!(
         "{{\"tool\": \"cartera\", \"n_train\": {nt}, \"n_valid\": {}, \"fit_seconds\": {fit:.4}, \"predict_seconds\": {predict:.4}, \"auc\": {a:.6}}}",
         n - nt

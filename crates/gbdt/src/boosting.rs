@@ -10,7 +10,7 @@ use crate::learner::{GrowParams, GrownTree, Layout, Learner};
 use crate::metric::evaluate;
 use crate::model::{EvalRecord, GbdtModel};
 use crate::objective::Loss;
-use crate::params::GbdtParams;
+use crate::params::{GbdtParams, Metric};
 use crate::split::{CatParams, SplitParams};
 use crate::tree::{Ensemble, Objective};
 
@@ -225,7 +225,10 @@ pub(crate) fn train<F: Float>(
         }
         validate::check_non_empty(*xv, "validation data")?;
         validate::check_len(yv.len(), xv.nrows(), "number of validation labels")?;
-        check_labels(*yv, objective, "validation labels", false)?;
+        // AUC of one class is undefined (LightGBM reports 1.0, and early stopping on it
+        // would keep the first round): the validation labels must hold both.
+        let auc = params.effective_metric() == Metric::Auc;
+        check_labels(*yv, objective, "validation labels", auc)?;
         scan_input(*xv, "validation data")?;
     }
 

@@ -1,6 +1,8 @@
 //! Evaluation metrics on raw scores (LightGBM's `binary_logloss`, `auc`, `multi_logloss`,
 //! `l2`), weighted when weights are given.
 
+use cartera_core::{Error, Result, validate};
+
 use crate::objective::{sigmoid, softmax};
 use crate::params::Metric;
 use crate::tree::Objective;
@@ -49,12 +51,69 @@ pub(crate) fn evaluate(
             let s: f64 = (0..n).map(|i| (score[i] - y[i]).powi(2) * wt(i)).sum();
             s / sw
         }
-        Metric::Auc => auc(score, y, w),
+        Metric::Auc => auc_of(score, y, w),
     }
 }
 
-/// Weighted ROC AUC, tied scores counted half; 1.0 when one class is absent (as LightGBM).
-pub fn auc(score: &[f64], y: &[f64], w: Option<&[f64]>) -> f64 {
+/// Weighted ROC AUC of scores `score` against 0/1 labels `y` (optional non-negative weights
+/// `w`), tied scores counted half, as LightGBM's `auc` metric.
+///
+/// ```
+/// let a = cartera_gbdt::auc(&[0.1, 0.4, 0.35, 0.8], &[0.0, 0.0, 1.0, 1.0], None).unwrap();
+/// assert_eq!(a, 0.75);
+/// ```
+///
+/// Errors: lengths that differ ([`Error::ShapeMismatch`]), an empty input, a NaN score, a
+/// label other than 0 or 1 or a negative or non-finite weight ([`Error::InvalidData`] /
+/// [`Error::NonFinite`]), and labels of one class only, for which the AUC is undefined
+/// ([`Error::TooFewSamples`]; LightGBM reports 1.0 there).
+pub fn auc(score: &[f64], y: &[f64], w: Option<&[f64]>) -> Result<f64> {
+    validate::check_len(score.len(), y.len(), "number of scores (vs labels)")?;
+    if y.is_empty() {
+        return Err(Error::empty("scores and labels"));
+    }
+    if let Some(w) = w {
+        validate::check_len(w.len(), y.len(), "number of weights (vs labels)")?;
+        if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(Error::invalid_data(
+                "weights",
+                format!(
+                    "row {i} (0-based) holds {}: a weight must be finite and >= 0",
+                    w[i]
+                ),
+            ));
+        }
+    }
+    if let Some(i) = score.iter().position(|v| v.is_nan()) {
+        return Err(Error::NonFinite {
+            what: "scores".into(),
+            row: i,
+            column: 0,
+            value: score[i].to_string(),
+        });
+    }
+    if let Some(i) = y.iter().position(|&v| v != 0.0 && v != 1.0) {
+        return Err(Error::invalid_data(
+            "labels",
+            format!("row {i} (0-based) holds {}: a label must be 0 or 1", y[i]),
+        ));
+    }
+    let positive = |v: &f64| *v == 1.0;
+    let classes = usize::from(y.iter().any(positive)) + usize::from(!y.iter().all(positive));
+    if classes < 2 {
+        return Err(Error::TooFewSamples {
+            what: "classes among the labels (the AUC of one class is undefined)".into(),
+            needed: 2,
+            found: classes,
+        });
+    }
+    Ok(auc_of(score, y, w))
+}
+
+/// [`auc`] on checked inputs; 1.0 when one class is absent or weighs nothing (as LightGBM),
+/// which early stopping never meets: a fit on AUC requires both classes among the validation
+/// labels.
+fn auc_of(score: &[f64], y: &[f64], w: Option<&[f64]>) -> f64 {
     let mut order: Vec<usize> = (0..y.len()).collect();
     order.sort_by(|&a, &b| score[a].total_cmp(&score[b]).then(a.cmp(&b)));
     let wt = |i: usize| w.map_or(1.0, |w| w[i]);
@@ -90,11 +149,34 @@ mod tests {
     #[test]
     fn auc_counts_pairs_and_ties() {
         assert_eq!(
-            auc(&[0.1, 0.4, 0.35, 0.8], &[0.0, 0.0, 1.0, 1.0], None),
+            auc(&[0.1, 0.4, 0.35, 0.8], &[0.0, 0.0, 1.0, 1.0], None).unwrap(),
             0.75
         );
-        assert_eq!(auc(&[0.5, 0.5], &[0.0, 1.0], None), 0.5);
-        assert_eq!(auc(&[1.0, 2.0], &[0.0, 1.0], None), 1.0);
+        assert_eq!(auc(&[0.5, 0.5], &[0.0, 1.0], None).unwrap(), 0.5);
+        assert_eq!(auc(&[1.0, 2.0], &[0.0, 1.0], None).unwrap(), 1.0);
+        let w = [1.0, 3.0, 1.0, 1.0];
+        let weighted = auc(&[0.1, 0.4, 0.35, 0.8], &[0.0, 0.0, 1.0, 1.0], Some(&w)).unwrap();
+        // Positive 0.35 outranks negative weight 1, positive 0.8 all 4: 5 of 2 x 4.
+        assert_eq!(weighted, 5.0 / 8.0);
+    }
+
+    /// Bad inputs are typed errors, not a panic or a number (1.0 for one class, below 0 with
+    /// a negative weight).
+    #[test]
+    fn auc_checks_its_inputs() {
+        let e = auc(&[0.1], &[0.0, 1.0], None).unwrap_err();
+        assert!(matches!(e, Error::ShapeMismatch { .. }), "{e}");
+        let e = auc(&[0.1, 0.2], &[0.0, 1.0], Some(&[1.0])).unwrap_err();
+        assert!(matches!(e, Error::ShapeMismatch { .. }), "{e}");
+        let e = auc(&[0.1, 0.2], &[1.0, 1.0], None).unwrap_err();
+        assert!(matches!(e, Error::TooFewSamples { found: 1, .. }), "{e}");
+        let e = auc(&[0.1, 0.2], &[0.0, 1.0], Some(&[1.0, -1.0])).unwrap_err();
+        assert!(e.to_string().contains("row 1"), "{e}");
+        let e = auc(&[0.1, f64::NAN], &[0.0, 1.0], None).unwrap_err();
+        assert!(matches!(e, Error::NonFinite { row: 1, .. }), "{e}");
+        let e = auc(&[0.1, 0.2], &[0.0, 2.0], None).unwrap_err();
+        assert!(e.to_string().contains("0 or 1"), "{e}");
+        assert!(auc(&[], &[], None).is_err());
     }
 
     #[test]

@@ -50,7 +50,7 @@ use ndarray::{ArrayView1, ArrayView2};
 use crate::binning::{BinMapper, BinnedData, SAMPLE_STREAM, bin_rows, build_mappers};
 use crate::boosting::{check_labels, train_binned};
 use crate::model::GbdtModel;
-use crate::params::GbdtParams;
+use crate::params::{GbdtParams, Metric};
 
 /// What the training rows are called in error messages.
 const WHAT: &str = "training data";
@@ -311,11 +311,12 @@ impl GbdtParams {
             if v.n_rows() == 0 {
                 return Err(Error::empty("validation data"));
             }
+            // As the in-memory fit: AUC needs both classes among the validation labels.
             check_labels(
                 ArrayView1::from(&v.labels),
                 self.objective,
                 "validation labels",
-                false,
+                self.effective_metric() == Metric::Auc,
             )?;
         }
         let labels = train.labels;

@@ -368,6 +368,23 @@ fn early_stopping_keeps_the_best_round() {
     let best = m.best_iteration().unwrap();
     let top = m.history()[best - 1].valid.unwrap();
     assert!(m.history().iter().all(|r| r.valid.unwrap() <= top));
+    // A validation set of one class has no AUC: an error, not a model of one round (LightGBM
+    // reports AUC 1.0 every round and early stopping keeps the first).
+    let one_class = ndarray::Array1::from_elem(yv.len(), 1.0);
+    let e = GbdtParams::new()
+        .metric(Some(Metric::Auc))
+        .early_stopping_rounds(Some(10))
+        .fit_with_validation(xt, yt, xv, one_class.view())
+        .unwrap_err();
+    assert!(e.to_string().contains("validation labels"), "{e}");
+    // Log-loss is defined there.
+    assert!(
+        GbdtParams::new()
+            .n_estimators(5)
+            .early_stopping_rounds(Some(10))
+            .fit_with_validation(xt, yt, xv, one_class.view())
+            .is_ok()
+    );
 }
 
 #[test]

@@ -62,7 +62,7 @@ fn learns_the_category_set_in_one_split() {
     // Many-vs-many: the four categories with the lowest gradient ratio (label 1) go left.
     assert_eq!(left_set(root, 0), BTreeSet::from([3, 7, 8, 15]));
     let p = m.predict_proba(x.view()).unwrap();
-    let a = auc(&p.column(1).to_vec(), y.as_slice().unwrap(), None);
+    let a = auc(&p.column(1).to_vec(), y.as_slice().unwrap(), None).unwrap();
     assert!(a > 0.85, "AUC {a}");
     // The same trees read the codes as numbers need many more splits: with a tiny model the
     // categorical one is clearly better.
@@ -71,7 +71,7 @@ fn learns_the_category_set_in_one_split() {
     let cat = fit(small.categorical_features(vec![0]), &x, &y);
     let score = |m: &GbdtModel| {
         let p = m.predict_proba(x.view()).unwrap();
-        auc(&p.column(1).to_vec(), y.as_slice().unwrap(), None)
+        auc(&p.column(1).to_vec(), y.as_slice().unwrap(), None).unwrap()
     };
     assert!(
         score(&cat) > score(&num) + 0.05,

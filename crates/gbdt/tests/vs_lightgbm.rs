@@ -54,7 +54,7 @@ fn check_binary(name: &str, d: &DataSet) {
 fn check_binary_with(name: &str, d: &DataSet, params: GbdtParams) -> GbdtModel {
     let fx = &fixture()["sets"][name];
     let (m, p, yv) = train_with(d, params);
-    let a = auc(&p.column(1).to_vec(), yv.as_slice().unwrap(), None);
+    let a = auc(&p.column(1).to_vec(), yv.as_slice().unwrap(), None).unwrap();
     let ll = log_loss(&p, &yv);
     let (ref_auc, ref_ll) = (
         fx["auc"].as_f64().unwrap(),
