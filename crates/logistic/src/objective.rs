@@ -28,6 +28,12 @@ pub(crate) struct Objective<'a, F> {
     pub(crate) check_separation: bool,
     /// Number of evaluations so far (reported on the model).
     pub(crate) evals: std::sync::atomic::AtomicUsize,
+    /// With an intercept: the (weighted) column means `m` the parameters are measured from.
+    /// The optimiser then sees `(w, c)` with intercept `b = c − m·w`: the same optimum, but
+    /// columns far from zero (incomes, years) no longer tie the intercept to every weight,
+    /// which made the problem so ill-conditioned that L-BFGS met its gradient tolerance
+    /// far from the optimum. Empty without an intercept.
+    pub(crate) centre: Vec<f64>,
 }
 
 /// One evaluation: the scaled objective, and whether every row with positive weight is
@@ -54,7 +60,11 @@ impl<F: Float> Objective<'_, F> {
         self.evals
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let p = self.d + 1;
-        let wf: Vec<F> = w.iter().map(|&v| F::cast_from_f64(v)).collect();
+        let wf: Vec<F> = self
+            .intercepts_of(w)
+            .iter()
+            .map(|&v| F::cast_from_f64(v))
+            .collect();
         let n_blocks = self.n.div_ceil(BLOCK_ROWS);
         let parts: Vec<BlockOut<F>> = (0..n_blocks)
             .into_par_iter()
@@ -95,10 +105,37 @@ impl<F: Float> Objective<'_, F> {
                 }
             }
         }
+        // Chain rule for b = c − m·w: ∂f/∂w = ∂f/∂w|_b − m ∂f/∂b, ∂f/∂c = ∂f/∂b.
+        if !self.centre.is_empty() {
+            for k in 0..self.n_out {
+                let gb = grad[k * p + self.d];
+                for (g, m) in grad[k * p..k * p + self.d].iter_mut().zip(&self.centre) {
+                    *g -= m * gb;
+                }
+            }
+        }
         Eval {
             f: loss * scale + 0.5 * self.l2 * penalty,
             separated: self.check_separation && misclassified == 0,
         }
+    }
+
+    /// The parameters `[w, b]` per class from the optimiser's `[w, c]` (`b = c − m·w`; the
+    /// same vector without a centre).
+    pub(crate) fn intercepts_of(&self, theta: &[f64]) -> Vec<f64> {
+        let mut out = theta.to_vec();
+        if !self.centre.is_empty() {
+            let p = self.d + 1;
+            for k in 0..self.n_out {
+                let shift: f64 = theta[k * p..k * p + self.d]
+                    .iter()
+                    .zip(&self.centre)
+                    .map(|(w, m)| w * m)
+                    .sum();
+                out[k * p + self.d] -= shift;
+            }
+        }
+        out
     }
 }
 
@@ -302,6 +339,7 @@ mod tests {
             l2,
             check_separation: false,
             evals: Default::default(),
+            centre: Vec::new(),
         }
     }
 

@@ -245,6 +245,11 @@ impl LogisticRegressionParams {
             l2,
             check_separation: self.penalty == Penalty::None,
             evals: Default::default(),
+            centre: if self.fit_intercept {
+                weighted_means(x_slice, d, &row_weights.weights, row_weights.total)
+            } else {
+                Vec::new()
+            },
         };
         let p = objective.dim();
         let opts = LbfgsOptions {
@@ -252,7 +257,9 @@ impl LogisticRegressionParams {
             max_iter: self.max_iter,
             pgtol: self.tol,
         };
-        let result = minimize(&objective, vec![0.0; p], &opts);
+        let mut result = minimize(&objective, vec![0.0; p], &opts);
+        // Back from the centred parameters to scikit-learn's `coef_` and `intercept_`.
+        result.x = objective.intercepts_of(&result.x);
 
         let mut coef = Array2::<F>::zeros((n_out, d));
         let mut intercept = Array1::<F>::zeros(n_out);
@@ -278,6 +285,18 @@ impl LogisticRegressionParams {
             result.f,
         ))
     }
+}
+
+/// The columns' means under the row weights (`total` their sum), in `f64`, in row order.
+fn weighted_means<F: Float>(x: &[F], d: usize, w: &[F], total: f64) -> Vec<f64> {
+    let mut sums = vec![0.0f64; d];
+    for (row, &wi) in x.chunks_exact(d.max(1)).zip(w) {
+        let wi = wi.as_f64();
+        for (s, v) in sums.iter_mut().zip(row) {
+            *s += wi * v.as_f64();
+        }
+    }
+    sums.iter().map(|s| s / total).collect()
 }
 
 /// `K = max(y) + 1` after checking that `K >= 2` and every class occurs.
