@@ -154,7 +154,10 @@ fn model_files_with_huge_or_wrong_array_lengths_are_errors() {
         let mut m = logistic.clone();
         m["estimator"]["model"]["intercept"]["data"] = Value::from(vec![0.0; len]);
         m["estimator"]["model"]["intercept"]["dim"] = Value::from(vec![len]);
-        assert_one_line_error(&predict_with("intercept.json", &m, &data), "intercepts");
+        let out = predict_with("intercept.json", &m, &data);
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert_one_line_error(&out, &format!("intercept has {len} values"));
+        assert_eq!(e.matches("model file").count(), 1, "{e}");
     }
     // Three classes named and declared, one coefficient row.
     let mut m = logistic.clone();

@@ -38,8 +38,12 @@ fn gbdt_and_logistic_on_telco_then_predict_next_month() {
             "CHURN",
             "--model",
             model,
-            "--n-estimators",
-            "60",
+            if model == "gbdt" {
+                "--n-estimators"
+            } else {
+                "--max-iter"
+            },
+            if model == "gbdt" { "60" } else { "100" },
             "--scale",
             if model == "gbdt" {
                 "minmax"
@@ -468,10 +472,17 @@ fn plain_train_prints_a_summary_and_warns_when_the_logistic_fit_did_not_converge
             "CHURN".into(),
             "--model".into(),
             model_kind.into(),
-            "--max-iter".into(),
-            max_iter.into(),
-            "--n-estimators".into(),
-            "10".into(),
+            // Each model's own flag (the other model's would be an error).
+            if model_kind == "logistic" {
+                "--max-iter".into()
+            } else {
+                "--n-estimators".into()
+            },
+            if model_kind == "logistic" {
+                max_iter.into()
+            } else {
+                "10".into()
+            },
             "--out".into(),
             s(&model).to_string(),
         ]

@@ -48,8 +48,12 @@ fn a_category_held_by_one_row_trains_with_every_seed() {
                 "y",
                 "--model",
                 model,
-                "--n-estimators",
-                "10",
+                if model == "gbdt" {
+                    "--n-estimators"
+                } else {
+                    "--max-iter"
+                },
+                if model == "gbdt" { "10" } else { "100" },
                 "--seed",
                 &seed.to_string(),
                 "--out",

@@ -108,6 +108,24 @@ impl Blobs {
             BlobCenters::Count(k) => {
                 check_at_least("centers", *k, 1)?;
                 check_at_least("n_features", self.n_features, 1)?;
+                // More centres than rows leaves centres without a row; and k x d centres must
+                // be allocatable.
+                if *k > self.n_samples {
+                    return Err(Error::invalid_param(
+                        "centers",
+                        k,
+                        format!("at most n_samples ({})", self.n_samples),
+                    ));
+                }
+                if k.checked_mul(self.n_features)
+                    .is_none_or(|v| v > isize::MAX as usize / 8)
+                {
+                    return Err(Error::invalid_param(
+                        "centers",
+                        k,
+                        "centers x n_features is beyond the addressable memory",
+                    ));
+                }
                 Array2::from_shape_fn((*k, self.n_features), |_| rng.uniform_range(lo, hi))
             }
             BlobCenters::Given(c) => {
@@ -461,6 +479,9 @@ mod tests {
         ));
         assert!(Blobs::new(0).generate().is_err());
         assert!(Blobs::new(10).centers(0).generate().is_err());
+        // More centres than rows, or centres beyond memory: errors, not a panic or an abort.
+        assert!(Blobs::new(10).centers(11).generate().is_err());
+        assert!(Blobs::new(10).centers(usize::MAX).generate().is_err());
         assert!(Blobs::new(10).center_box(f64::NAN, 1.0).generate().is_err());
         let mut c = Array2::<f64>::zeros((2, 2));
         c[[1, 1]] = f64::INFINITY;

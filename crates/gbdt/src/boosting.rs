@@ -292,6 +292,15 @@ fn boost(
     };
     let k = loss.k();
     let init = loss.init_scores(yv, wv);
+    // Finite regression targets near f64::MAX have no finite mean: said here, not later as a
+    // model that fails its own check.
+    if init.iter().any(|v| !v.is_finite()) {
+        return Err(Error::invalid_data(
+            "labels",
+            "their (weighted) mean overflows the floating-point range: divide the target by a \
+             constant (e.g. 1e6) first",
+        ));
+    }
     let mut score: Vec<f64> = (0..n * k).map(|i| init[i % k]).collect();
     let mut valid_score: Vec<f64> = valid_bins
         .as_ref()

@@ -87,9 +87,10 @@ impl ShapValues {
         self.values.len_of(Axis(1))
     }
 
-    /// Number of features.
+    /// Number of features (the last axis holds one more entry, the expected value; 0 for a
+    /// hand-built value of an empty last axis).
     pub fn n_features(&self) -> usize {
-        self.values.len_of(Axis(2)) - 1
+        self.values.len_of(Axis(2)).saturating_sub(1)
     }
 
     /// All values, `n_rows x n_outputs x (n_features + 1)`.
@@ -284,7 +285,8 @@ impl TreeShap {
     /// Parallel over blocks of rows; each row's values plus the expected value sum to the
     /// ensemble's raw score ([`Ensemble::predict_raw_row`]) up to rounding.
     ///
-    /// Errors: [`Error::ShapeMismatch`] if `x` does not have `n_features` columns.
+    /// Errors: [`Error::ShapeMismatch`] if `x` does not have `n_features` columns,
+    /// [`Error::NonFinite`] at the first ±inf (NaN is a missing value, as in prediction).
     pub fn shap_values<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<ShapValues> {
         let d = self.n_features;
         if x.ncols() != d {
@@ -294,6 +296,8 @@ impl TreeShap {
                 found: x.ncols(),
             });
         }
+        // As prediction: NaN is missing, ±inf is refused (a split on it has no direction).
+        crate::binning::scan_input(x, "rows to explain")?;
         let n = x.nrows();
         let k = self.n_outputs;
         let stride = k * (d + 1);

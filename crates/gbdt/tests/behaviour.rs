@@ -98,6 +98,17 @@ fn fast_predictor_equals_reference_for_every_objective() {
         m.predict_proba(x.view()),
         Err(Error::InvalidParameter { .. })
     ));
+    // Targets whose mean overflows: an error about the labels, not about a model file.
+    let huge = ndarray::Array1::from_elem(x.nrows(), 1e308);
+    let e = GbdtParams::new()
+        .objective(Objective::Regression)
+        .n_estimators(2)
+        .fit(x.view(), huge.view())
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidData { what, .. } if what == "labels"),
+        "{e}"
+    );
     assert_eq!(m.n_classes(), 1);
 }
 

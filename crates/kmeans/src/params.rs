@@ -394,6 +394,19 @@ pub(crate) fn check_weights<F: Float>(w: Option<ArrayView1<'_, F>>, n: usize) ->
             "at least one weight must be positive",
         ));
     }
+    // Subnormal weights (below about 1e-308 in f64, 1e-38 in f32) keep a few bits at most:
+    // the weighted sums then lose the data, and the centres come out infinite or wrong.
+    if let Some(i) = w
+        .iter()
+        .position(|v| *v > F::zero() && *v < F::min_positive_value())
+    {
+        return Err(Error::invalid_param(
+            "sample_weight",
+            format!("{} at row {i}", w[i]),
+            "positive weights must be normal numbers: multiply all weights by a constant \
+             (only their ratios matter)",
+        ));
+    }
     Ok(w.to_vec())
 }
 
@@ -419,6 +432,23 @@ mod tests {
     use cartera_core::datasets::Blobs;
     use cartera_core::testkit::{Subject, assert_conforms};
     use ndarray::{Array1, array};
+
+    /// Subnormal weights are a weight error, not an overflow of the data or infinite centres.
+    #[test]
+    fn subnormal_weights_are_an_error() {
+        let x = array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 9.0]];
+        let w = array![1e-320, 1e-320, 1e-320, 1e-320];
+        let e = KMeansParams::new(2)
+            .fit_weighted(x.view(), Some(w.view()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("sample_weight") && e.contains("normal"), "{e}");
+        assert!(
+            crate::MiniBatchKMeansParams::new(2)
+                .fit_weighted(x.view(), Some(w.view()))
+                .is_err()
+        );
+    }
 
     /// Finite values whose squared distances overflow are an error that says to scale, not a
     /// model with an infinite inertia and an empty cluster.

@@ -111,7 +111,8 @@ impl<F: Float> TryFrom<LogisticRegressionFields<F>> for LogisticRegression<F> {
         let (r, d) = f.coef.dim();
         if r != rows || d == 0 {
             return bad(format!(
-                "coef is {r} x {d}; {k} classes need {rows} row(s) of at least one coefficient"
+                "coef is {r} x {d}: {k} classes need {rows} coefficient rows of at least one \
+                 coefficient"
             ));
         }
         if f.intercept.len() != rows {
@@ -516,7 +517,10 @@ mod tests {
         let e = damaged("n_classes", serde_json::json!(1));
         assert!(e.contains("n_classes is 1"), "{e}");
         let e = damaged("n_classes", serde_json::json!(3));
-        assert!(e.contains("coef is 1 x 2; 3 classes need 3 row(s)"), "{e}");
+        assert!(
+            e.contains("coef is 1 x 2: 3 classes need 3 coefficient rows"),
+            "{e}"
+        );
         let e = damaged("c", serde_json::json!(-1.0));
         assert!(e.contains("C is -1"), "{e}");
         // Without a penalty C is not used, and a model fitted with C = 0 loads.

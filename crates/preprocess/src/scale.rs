@@ -132,8 +132,9 @@ impl StandardScaler {
     /// Computes each column's mean and population variance in one parallel pass.
     ///
     /// Errors: [`Error::EmptyInput`] without rows or columns, [`Error::NonFinite`] at the first
-    /// NaN or ±inf (row-major order), and [`Error::NonFinite`] naming a block's first row when a
-    /// column sum overflows (values above about 1e304).
+    /// NaN or ±inf (row-major order), [`Error::NonFinite`] naming a block's first row when a
+    /// column sum overflows (values above about 1e304), and [`Error::InvalidData`] naming the
+    /// column when its variance overflows (values beyond about 1e154 from the mean).
     pub fn fit<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<FittedScaler<F>> {
         validate::check_non_empty(x, FIT_WHAT)?;
         let (n, d) = x.dim();
@@ -146,6 +147,11 @@ impl StandardScaler {
         let (mean, var, scale) = match moments {
             None => (None, None, None),
             Some((mean, var)) => {
+                if self.with_std
+                    && let Some(j) = var.iter().position(|v| !v.is_finite())
+                {
+                    return Err(overflow_error(j, "variance"));
+                }
                 let scale = self.with_std.then(|| {
                     mean.iter()
                         .zip(&var)
@@ -178,6 +184,19 @@ impl StandardScaler {
         let out = fitted.transform(x)?;
         Ok((fitted, out))
     }
+}
+
+/// The error for finite values whose statistic `what` (variance, range) overflows in column
+/// `j`: scaling by 1 instead would leave the column silently unscaled (or map it to one
+/// value).
+fn overflow_error(j: usize, what: &str) -> Error {
+    Error::invalid_data(
+        format!("column {j} (0-based)"),
+        format!(
+            "its {what} overflows the floating-point range (values near the type's largest): \
+             divide the column by a constant (e.g. 1e6) first"
+        ),
+    )
 }
 
 /// Scikit-learn's standard deviation with its near-constant rule (`_is_constant_feature`, then
@@ -264,6 +283,9 @@ impl MinMaxScaler {
             .zip(&data_max)
             .map(|(&lo, &hi)| hi - lo)
             .collect();
+        if let Some(j) = data_range.iter().position(|r| !r.is_finite()) {
+            return Err(overflow_error(j, "range (max - min)"));
+        }
         // scikit-learn: scale_ = (b - a) / _handle_zeros_in_scale(data_range).
         let scale: Vec<F> = data_range
             .iter()
@@ -384,6 +406,12 @@ impl RobustScaler {
                     plan.evaluate(col)
                 })
                 .collect();
+            if let Some(j) = per_column
+                .iter()
+                .position(|p| !(p.0.is_finite() && p.1.is_finite()))
+            {
+                return Err(overflow_error(j, "interquartile range"));
+            }
             let ten_eps = F::cast_from_f64(10.0) * F::epsilon();
             if want_median {
                 center = Some(per_column.iter().map(|p| p.0).collect());
@@ -1186,6 +1214,28 @@ mod tests {
     use cartera_core::testkit::{Subject, assert_conforms};
     use ndarray::Axis;
     use ndarray::{Array2, array, concatenate, s};
+
+    /// Finite values whose variance, range or interquartile range overflows are an error
+    /// naming the column, not a scale silently set to 1 (or a column mapped to one value).
+    #[test]
+    fn overflowing_statistics_are_errors() {
+        let x = array![[1.0, 1e308], [2.0, -1e308], [3.0, 1e308], [4.0, -1e308]];
+        for e in [
+            StandardScaler::new().fit(x.view()).unwrap_err(),
+            MinMaxScaler::new().fit(x.view()).unwrap_err(),
+            RobustScaler::new().fit(x.view()).unwrap_err(),
+        ] {
+            assert!(matches!(e, Error::InvalidData { .. }), "{e}");
+            let e = e.to_string();
+            assert!(e.contains("column 1") && e.contains("overflows"), "{e}");
+        }
+        let x32 = array![[3e38f32], [-3e38], [3e38], [-3e38]];
+        assert!(MinMaxScaler::new().fit(x32.view()).is_err());
+        // Large values whose statistics fit are scaled as before.
+        let ok: Array2<f64> = array![[1e150], [-1e150], [3e150]];
+        let (_, z) = StandardScaler::new().fit_transform(ok.view()).unwrap();
+        assert!(z.iter().all(|v| v.is_finite() && v.abs() < 2.0), "{z:?}");
+    }
 
     /// Drives a scaler through the kit; the output is `[transform | inverse_transform]` so both
     /// directions are checked for determinism and serde.

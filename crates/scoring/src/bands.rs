@@ -88,6 +88,9 @@ impl BandRule {
 }
 
 /// The band (1-based) of every score under `rule`.
+///
+/// Errors: an invalid rule, no scores, a non-finite score, and more equal-count bands than
+/// scores ([`Error::InvalidParameter`]).
 pub fn assign_bands(score: &[f64], rule: &BandRule) -> Result<Vec<u8>> {
     rule.validate()?;
     check::non_empty("score", score.len())?;
@@ -95,6 +98,15 @@ pub fn assign_bands(score: &[f64], rule: &BandRule) -> Result<Vec<u8>> {
     Ok(match rule {
         BandRule::Quantiles(k) => {
             let n = score.len();
+            // More bands than scores would leave bands empty between filled ones (two scores
+            // in five bands land in bands 3 and 5), as gains refuses more bins than rows.
+            if *k > n {
+                return Err(Error::invalid_param(
+                    "bands",
+                    k,
+                    format!("at most the number of scores ({n}) for equal-count bands"),
+                ));
+            }
             let mut band = vec![0u8; n];
             for (pos, &i) in order::descending(score).iter().enumerate() {
                 // Position `pos` lies in band b (0-based) iff floor(b n / k) <= pos <
@@ -187,6 +199,9 @@ fn total_row(rows: &[BandRow]) -> BandRow {
 
 impl BandTable {
     /// A table from per-band offer counts and rates (band 1 first), e.g. study 000's.
+    ///
+    /// Errors: no bands, as many rates as counts, rates outside [0, 1], counts whose sum
+    /// overflows.
     pub fn from_counts(offers: &[u64], effectiveness: &[f64]) -> Result<Self> {
         check::non_empty("offers", offers.len())?;
         check::same_len(
@@ -195,6 +210,18 @@ impl BandTable {
             effectiveness.len(),
         )?;
         check::probabilities("effectiveness", effectiveness)?;
+        // The total row sums the counts: it must fit in a u64.
+        if offers
+            .iter()
+            .try_fold(0u64, |a, &o| a.checked_add(o))
+            .is_none()
+        {
+            return Err(Error::invalid_param(
+                "offers",
+                format!("{offers:?}"),
+                "the counts sum beyond u64::MAX",
+            ));
+        }
         let rows: Vec<BandRow> = offers
             .iter()
             .zip(effectiveness)

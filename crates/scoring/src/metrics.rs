@@ -300,7 +300,17 @@ impl ClassificationReport {
     }
 
     /// Binary shorthand: class 1 = `true`, predicted positive when `score >= threshold`.
+    ///
+    /// Errors: as [`new`](Self::new), plus a non-finite score and a NaN threshold (every
+    /// score would then be predicted negative).
     pub fn at_threshold(y_true: &[bool], score: &[f64], threshold: f64) -> Result<Self> {
+        if threshold.is_nan() {
+            return Err(Error::invalid_param(
+                "threshold",
+                threshold,
+                "must be a number",
+            ));
+        }
         check::same_len("length of score (vs y_true)", y_true.len(), score.len())?;
         check::finite("score", score)?;
         let t: Vec<usize> = y_true.iter().map(|&y| usize::from(y)).collect();

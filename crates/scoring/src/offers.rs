@@ -188,9 +188,14 @@ impl OfferMatrix {
         })
     }
 
-    /// Name of the next best offer of customer `i`.
+    /// Name of the next best offer of customer `i` (the retention offer when no product
+    /// qualifies).
+    ///
+    /// # Panics
+    /// If `i` is not below the number of customers, as indexing a slice does (it returned
+    /// the retention offer before, a wrong answer rather than an error).
     pub fn offer_name(&self, i: usize) -> &str {
-        match self.next_best.get(i).copied().flatten() {
+        match self.next_best[i] {
             Some(j) => &self.products[j],
             None => RETENTION_OFFER,
         }
@@ -247,7 +252,7 @@ mod tests {
             .to_string();
         assert!(e.contains("p1") && e.contains("product 3"), "{e}");
         let scores = array![[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]];
-        let rule = BandRule::default();
+        let rule = BandRule::Quantiles(2);
         let e =
             OfferMatrix::from_scores(&products, scores.view(), None, &rule, &OfferRule::default())
                 .unwrap_err()

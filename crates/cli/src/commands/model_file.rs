@@ -112,8 +112,13 @@ impl ModelFile {
                 )));
             }
         }
-        let file: ModelFile = serde_json::from_str(text)
-            .map_err(|e| Error::model_format(format!("{source}: {e}")))?;
+        let file: ModelFile = serde_json::from_str(text).map_err(|e| {
+            // An estimator's own load check is already a model-format error ("model file:
+            // …"): said once, after the file's name.
+            let text = e.to_string();
+            let text = text.strip_prefix("model file: ").unwrap_or(&text);
+            Error::model_format(format!("{source}: {text}"))
+        })?;
         file.check(source)?;
         Ok(file)
     }

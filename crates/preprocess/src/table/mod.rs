@@ -261,7 +261,8 @@ impl Table {
     /// The numeric columns `names` as a row-major `n_rows x names.len()` matrix.
     ///
     /// Missing values become NaN; call [`cartera_core::validate::check_finite`] (every `fit`
-    /// does) or impute first. A non-numeric column is a [`Error::ColumnType`] error.
+    /// does) or impute first. A non-numeric column is a [`Error::ColumnType`] error; a finite
+    /// value beyond `F`'s range (above about 3.4e38 for `f32`) is [`Error::InvalidData`].
     pub fn to_array<F: Float>(&self, names: &[&str]) -> Result<Array2<F>> {
         let cols: Vec<&[f64]> = names
             .iter()
@@ -277,6 +278,24 @@ impl Table {
         let d = cols.len();
         if d == 0 {
             return Ok(Array2::<F>::zeros((self.n_rows, 0)));
+        }
+        // A finite value beyond the type's range (1e300 as f32) would become ±inf, and a later
+        // check would then report an infinity the file does not hold.
+        let max = F::max_value().as_f64();
+        if max < f64::MAX {
+            for (name, col) in names.iter().zip(&cols) {
+                if let Some(r) = col.iter().position(|v| v.is_finite() && v.abs() > max) {
+                    return Err(Error::invalid_data(
+                        format!("column `{name}`"),
+                        format!(
+                            "row {r} (0-based) holds {}, beyond the range of {}: read the \
+                             column as f64 or divide it by a constant",
+                            col[r],
+                            F::NAME
+                        ),
+                    ));
+                }
+            }
         }
         // Fresh memory on huge pages when large (see `cartera_core::memory`): the matrix is
         // written once, and 4 KiB page faults cost as much as the copy on the VMs we measure.
@@ -456,6 +475,21 @@ mod tests {
             Err(Error::ColumnType { .. })
         ));
         assert!(t.to_array::<f64>(&["age"]).unwrap()[[1, 0]].is_nan());
+    }
+
+    /// A finite value beyond f32's range is an error naming the column and row in f32, and
+    /// fine in f64.
+    #[test]
+    fn to_array_refuses_values_beyond_f32() {
+        let t = Table::from_columns(vec![(
+            "amount".into(),
+            Column::Numeric(vec![1.0, f64::NAN, 1e300]),
+        )])
+        .unwrap();
+        let e = t.to_array::<f32>(&["amount"]).unwrap_err();
+        assert!(matches!(e, Error::InvalidData { .. }), "{e}");
+        assert!(e.to_string().contains("row 2"), "{e}");
+        assert_eq!(t.to_array::<f64>(&["amount"]).unwrap()[[2, 0]], 1e300);
     }
 
     #[test]
