@@ -207,8 +207,8 @@ impl MiniBatchKMeansParams {
         for trial in 0..self.effective_n_init() {
             let mut rng = CarteraRng::stream(self.seed, trial as u64);
             let sample = gather(x, w, &random_indices(&mut rng, n, init_size));
-            // The sample must hold k distinct rows of positive weight for k-means++ to pick k
-            // centres; a whole chunk that does not is refused.
+            // k-means++ picks k centres among the sample's rows (`partial_fit` checks that its
+            // first chunk holds k distinct ones).
             let p = Prepared::new(sample_view(&sample)?, sample.weights.clone());
             let centred = match self.init {
                 Init::Random => random_rows(&p, k, &mut rng),
@@ -320,6 +320,16 @@ impl MiniBatchKMeansParams {
     ) -> Result<MiniBatchKMeans<F>> {
         let w = self.check_data(first_chunk, None)?;
         let (_, d) = first_chunk.dim();
+        // The first chunk seeds the centres: with fewer than k distinct rows, k-means++ would
+        // have to repeat centres.
+        let k = self.n_clusters;
+        if !matches!(self.init, Init::Given(_)) {
+            validate::check_min_samples(
+                crate::params::count_distinct(first_chunk, &w, k),
+                k,
+                &format!("distinct rows in the first chunk for n_clusters = {k}"),
+            )?;
+        }
         let centres = self.initial_centres(first_chunk, &w)?;
         let mut model = MiniBatchKMeans::start(self.clone(), centres, self.n_clusters, d);
         model.partial_fit(first_chunk)?;
@@ -676,6 +686,25 @@ mod tests {
         // Large but safe values still fit.
         let ok = ndarray::array![[1.0, 2e150], [3.0, 1e150], [5.0, -1e150], [7.0, 6.0]];
         assert!(MiniBatchKMeansParams::new(2).fit(ok.view()).is_ok());
+    }
+
+    /// A first chunk of fewer distinct rows than clusters is refused (k-means++ would repeat
+    /// a centre); later chunks may hold anything.
+    #[test]
+    fn partial_fit_needs_k_distinct_rows_first() {
+        let same = Array2::from_elem((50, 3), 1.5);
+        let e = MiniBatchKMeansParams::new(3)
+            .partial_fit(same.view())
+            .unwrap_err();
+        assert!(matches!(e, Error::TooFewSamples { found: 1, .. }), "{e}");
+        let x = blobs(300);
+        let mut m = MiniBatchKMeansParams::new(3)
+            .partial_fit(x.view())
+            .expect("valid");
+        assert!(
+            m.partial_fit(Array2::from_elem((10, 4), 0.5).view())
+                .is_ok()
+        );
     }
 
     #[test]

@@ -132,6 +132,31 @@ impl KMeansParams {
         self.n_clusters
     }
 
+    /// How initial centres are chosen.
+    pub fn get_init(&self) -> &Init {
+        &self.init
+    }
+
+    /// The maximum number of iterations per restart.
+    pub fn get_max_iter(&self) -> usize {
+        self.max_iter
+    }
+
+    /// The convergence tolerance (relative to the mean column variance).
+    pub fn get_tol(&self) -> f64 {
+        self.tol
+    }
+
+    /// The algorithm asked for (`Auto` unresolved; the fitted model reports the one that ran).
+    pub fn get_algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The seed of every random draw.
+    pub fn get_seed(&self) -> u64 {
+        self.seed
+    }
+
     /// The number of restarts that will run ("auto" resolved).
     pub fn effective_n_init(&self) -> usize {
         match (&self.init, self.n_init) {
@@ -412,7 +437,7 @@ pub(crate) fn check_weights<F: Float>(w: Option<ArrayView1<'_, F>>, n: usize) ->
 
 /// Distinct rows among those of positive weight, counted up to `cap` (the scan stops there, so
 /// it is cheap whenever the data are fine).
-fn count_distinct<F: Float>(x: ArrayView2<'_, F>, w: &[F], cap: usize) -> usize {
+pub(crate) fn count_distinct<F: Float>(x: ArrayView2<'_, F>, w: &[F], cap: usize) -> usize {
     let mut seen: HashSet<Vec<u64>> = HashSet::new();
     for (row, wi) in x.rows().into_iter().zip(w) {
         if *wi > F::zero() {
@@ -432,6 +457,25 @@ mod tests {
     use cartera_core::datasets::Blobs;
     use cartera_core::testkit::{Subject, assert_conforms};
     use ndarray::{Array1, array};
+
+    /// Every setter has a getter that returns what was set.
+    #[test]
+    fn getters_return_the_settings() {
+        let p = KMeansParams::new(4)
+            .init(Init::Random)
+            .n_init(3)
+            .max_iter(50)
+            .tol(1e-6)
+            .algorithm(Algorithm::Elkan)
+            .seed(11);
+        assert_eq!(p.get_n_clusters(), 4);
+        assert_eq!(p.get_init(), &Init::Random);
+        assert_eq!(p.effective_n_init(), 3);
+        assert_eq!(p.get_max_iter(), 50);
+        assert_eq!(p.get_tol(), 1e-6);
+        assert_eq!(p.get_algorithm(), Algorithm::Elkan);
+        assert_eq!(p.get_seed(), 11);
+    }
 
     /// Subnormal weights are a weight error, not an overflow of the data or infinite centres.
     #[test]

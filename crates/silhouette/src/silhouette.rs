@@ -25,7 +25,8 @@ pub(crate) const X_WHAT: &str = "data to score";
 /// [`Error::ShapeMismatch`] (labels not one per row), [`Error::NonFinite`] (NaN or ±inf in
 /// `x`, naming the first cell), [`Error::TooFewSamples`] (a single cluster) and
 /// [`Error::InvalidParameter`] (`labels`: as many clusters as rows), the two cases where
-/// scikit-learn raises `ValueError`.
+/// scikit-learn raises `ValueError`, and [`Error::InvalidData`] for values so large that
+/// squared distances overflow (scale the data).
 pub fn silhouette_samples<'l, F: Float>(
     x: ArrayView2<'_, F>,
     labels: impl Into<ArrayView1<'l, usize>>,
@@ -54,7 +55,27 @@ pub(crate) fn checked_labels<F: Float>(
     let l = Labels::new(labels, x.nrows())?;
     validate::check_finite(x, X_WHAT)?;
     l.check_number()?;
+    check_magnitude(x)?;
     Ok(l)
+}
+
+/// Finite values so large that a squared distance could overflow `F` (beyond about 1e153 in
+/// `f64`, 1e18 in `f32`, less the more columns): every score would then be NaN or infinite,
+/// and the silhouettes came out as zeros. An error saying to scale, as K-Means gives.
+fn check_magnitude<F: Float>(x: ArrayView2<'_, F>) -> Result<()> {
+    let largest = x.iter().fold(0.0f64, |m, v| m.max(v.as_f64().abs()));
+    let limit = (F::max_value().as_f64() / x.ncols().max(1) as f64).sqrt() / 2.0;
+    if largest > limit {
+        return Err(Error::invalid_data(
+            X_WHAT,
+            format!(
+                "values up to {largest:e}: squared distances overflow {}; scale the data (e.g. \
+                 standard scaling) first",
+                F::NAME
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Exact silhouettes of the rows `rows` of `x` (all when `None`) against each other; `ids` are
@@ -363,6 +384,24 @@ mod tests {
         let x = array![[1.0], [1.0], [1.0], [1.0]];
         let s = silhouette_samples(x.view(), &[0, 0, 1, 1]).unwrap();
         assert_eq!(s.to_vec(), vec![0.0; 4]);
+    }
+
+    /// Values whose squared distances overflow are an error that says to scale, for the
+    /// silhouette and the dispersion scores; large values that fit still score.
+    #[test]
+    fn overflowing_distances_are_an_error() {
+        let x = array![[1e200, 0.0], [1.1e200, 0.0], [-1e200, 0.0], [-1.1e200, 0.0]];
+        let labels = [0, 0, 1, 1];
+        let e = silhouette_samples(x.view(), &labels)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("overflow") && e.contains("scale"), "{e}");
+        assert!(crate::calinski_harabasz_score(x.view(), &labels).is_err());
+        let x32 = array![[1e20f32], [1.1e20], [-1e20], [-1.1e20]];
+        assert!(silhouette_samples(x32.view(), &labels).is_err());
+        let ok = x.mapv(|v| v * 1e-60);
+        let s = silhouette_samples(ok.view(), &labels).unwrap();
+        assert!(s.iter().all(|v| *v > 0.9), "{s:?}");
     }
 
     #[test]
