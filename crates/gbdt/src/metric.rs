@@ -65,8 +65,8 @@ pub(crate) fn evaluate(
 ///
 /// Errors: lengths that differ ([`Error::ShapeMismatch`]), an empty input, a NaN score, a
 /// label other than 0 or 1 or a negative or non-finite weight ([`Error::InvalidData`] /
-/// [`Error::NonFinite`]), and labels of one class only, for which the AUC is undefined
-/// ([`Error::TooFewSamples`]; LightGBM reports 1.0 there).
+/// [`Error::NonFinite`]), and labels of one class only, or a class whose rows all weigh 0, for
+/// which the AUC is undefined ([`Error::TooFewSamples`]; LightGBM reports 1.0 there).
 pub fn auc(score: &[f64], y: &[f64], w: Option<&[f64]>) -> Result<f64> {
     validate::check_len(score.len(), y.len(), "number of scores (vs labels)")?;
     if y.is_empty() {
@@ -98,11 +98,19 @@ pub fn auc(score: &[f64], y: &[f64], w: Option<&[f64]>) -> Result<f64> {
             format!("row {i} (0-based) holds {}: a label must be 0 or 1", y[i]),
         ));
     }
-    let positive = |v: &f64| *v == 1.0;
-    let classes = usize::from(y.iter().any(positive)) + usize::from(!y.iter().all(positive));
+    // A class counts when its rows weigh something: a class of zero total weight leaves the
+    // AUC as undefined as an absent one.
+    let (mut pos, mut neg) = (0.0, 0.0);
+    for (i, &v) in y.iter().enumerate() {
+        let wi = w.map_or(1.0, |w| w[i]);
+        if v == 1.0 { pos += wi } else { neg += wi }
+    }
+    let classes = usize::from(pos > 0.0) + usize::from(neg > 0.0);
     if classes < 2 {
         return Err(Error::TooFewSamples {
-            what: "classes among the labels (the AUC of one class is undefined)".into(),
+            what: "classes of positive weight among the labels (the AUC of one class is \
+                   undefined)"
+                .into(),
             needed: 2,
             found: classes,
         });
@@ -169,6 +177,9 @@ mod tests {
         let e = auc(&[0.1, 0.2], &[0.0, 1.0], Some(&[1.0])).unwrap_err();
         assert!(matches!(e, Error::ShapeMismatch { .. }), "{e}");
         let e = auc(&[0.1, 0.2], &[1.0, 1.0], None).unwrap_err();
+        assert!(matches!(e, Error::TooFewSamples { found: 1, .. }), "{e}");
+        // Both labels present, but the negatives weigh nothing.
+        let e = auc(&[0.1, 0.2, 0.3], &[0.0, 1.0, 1.0], Some(&[0.0, 1.0, 2.0])).unwrap_err();
         assert!(matches!(e, Error::TooFewSamples { found: 1, .. }), "{e}");
         let e = auc(&[0.1, 0.2], &[0.0, 1.0], Some(&[1.0, -1.0])).unwrap_err();
         assert!(e.to_string().contains("row 1"), "{e}");

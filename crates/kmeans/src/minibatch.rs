@@ -223,11 +223,19 @@ impl MiniBatchKMeansParams {
                         .collect::<Vec<F>>()
                 })
                 .collect();
-            let valid = gather(x, w, &random_indices(&mut rng, n, init_size));
-            let table = CentreTable::new(&centres, k, d);
+            // Scored as the steps assign: rows and candidates measured from the candidates'
+            // mean.
+            let mut valid = gather(x, w, &random_indices(&mut rng, n, init_size));
+            let origin = model::centre_mean_of(&centres, d);
+            let mut moved = Vec::with_capacity(valid.data.len());
+            model::extend_less(&mut moved, &valid.data, &origin);
+            valid.data = moved;
+            let mut cand = Vec::with_capacity(k * d);
+            model::extend_less(&mut cand, &centres, &origin);
+            let table = CentreTable::new(&cand, k, d);
             let mut labels = vec![u32::MAX; valid.weights.len()];
             assign(&valid, &table, &mut labels, None);
-            let score = inertia(&valid.data, &valid.weights, d, &centres, &labels);
+            let score = inertia(&valid.data, &valid.weights, d, &cand, &labels);
             if best.as_ref().is_none_or(|b| score < b.0) {
                 best = Some((score, centres));
             }
@@ -282,7 +290,7 @@ impl MiniBatchKMeansParams {
             let mut rng = CarteraRng::stream(self.seed, BATCH_STREAMS + step as u64);
             let idx = random_indices(&mut rng, n, batch);
             let b = gather(x, &w, &idx);
-            let (batch_inertia, shift) = model.step(&b, &mut rng);
+            let (batch_inertia, shift) = model.step(b, &mut rng);
             // Convergence as scikit-learn's `_mini_batch_convergence` (first step ignored).
             if step == 0 {
                 continue;
@@ -450,16 +458,19 @@ impl<F: Float> MiniBatchKMeans<F> {
     /// The step runs measured from the centres' mean, as prediction does: the assignment's
     /// `‖c‖² − 2 x·c` would otherwise lose the digits that tell centres apart when the data sit
     /// far from the origin.
-    fn step(&mut self, raw: &Prepared<F>, rng: &mut CarteraRng) -> (f64, f64) {
+    fn step(&mut self, mut batch: Prepared<F>, rng: &mut CarteraRng) -> (f64, f64) {
         let (k, d) = self.centroids.dim();
         let origin = model::centre_mean(&self.centroids);
-        let less_origin = |rows: &[F]| -> Vec<F> {
-            rows.chunks_exact(d)
-                .flat_map(|r| r.iter().zip(&origin).map(|(&v, &o)| v - o))
-                .collect()
-        };
-        let old: Vec<F> = less_origin(&self.centroids.iter().copied().collect::<Vec<F>>());
-        let b = &Prepared::raw(less_origin(&raw.data), raw.weights.clone(), d);
+        let mut old = Vec::with_capacity(k * d);
+        let flat: Vec<F> = self.centroids.iter().copied().collect();
+        model::extend_less(&mut old, &flat, &origin);
+        // The batch is this step's own copy: moved to the centred coordinates in place.
+        for row in batch.data.chunks_exact_mut(d) {
+            for (v, &o) in row.iter_mut().zip(&origin) {
+                *v -= o;
+            }
+        }
+        let b = &batch;
         let table = CentreTable::new(&old, k, d);
         let mut labels = vec![u32::MAX; b.n];
         let mut partial = vec![F::zero(); n_blocks(b.n) * partial_len(k, d)];
@@ -543,12 +554,13 @@ impl<F: Float> MiniBatchKMeans<F> {
         let centres: Vec<F> = self.centroids.iter().copied().collect();
         let rows: Vec<F> = x.iter().copied().collect();
         let lab: Vec<u32> = labels.iter().map(|&l| l as u32).collect();
-        self.inertia = inertia(&rows, w, d, &centres, &lab);
+        let total = inertia(&rows, w, d, &centres, &lab);
         // As the full-batch fit: finite values near 1e154 (f64) or 1e19 (f32) give infinite
         // distances, every centre is as near as another, and the labels mean nothing.
-        if !self.inertia.is_finite() {
+        if !total.is_finite() {
             return Err(crate::params::overflow_error(&rows, "in magnitude"));
         }
+        self.inertia = total;
         self.labels = labels.to_vec();
         Ok(())
     }
@@ -566,13 +578,26 @@ impl<F: Float> MiniBatchKMeans<F> {
         let w = vec![F::one(); chunk.nrows()];
         let idx: Vec<usize> = (0..chunk.nrows()).collect();
         let b = gather(chunk, &w, &idx);
-        // A chunk whose distances overflow is found only after the step; the model before it
-        // is restored, so an error leaves it as it was.
-        let before = self.clone();
+        // A chunk whose distances overflow is found only after the step; what the step
+        // changes is kept aside and put back, so an error leaves the model as it was.
+        let before = (
+            self.centroids.clone(),
+            self.counts.clone(),
+            self.n_steps,
+            self.since_reassign,
+        );
         let mut rng = CarteraRng::stream(self.params.seed, BATCH_STREAMS + self.n_steps as u64);
-        self.step(&b, &mut rng);
+        self.step(b, &mut rng);
+        self.relabel(chunk, &w).inspect_err(|_| {
+            (
+                self.centroids,
+                self.counts,
+                self.n_steps,
+                self.since_reassign,
+            ) = before;
+        })?;
         self.n_iter += 1;
-        self.relabel(chunk, &w).inspect_err(|_| *self = before)
+        Ok(())
     }
 
     /// Cluster centres, `k x d`.
@@ -686,6 +711,67 @@ mod tests {
         // Large but safe values still fit.
         let ok = ndarray::array![[1.0, 2e150], [3.0, 1e150], [5.0, -1e150], [7.0, 6.0]];
         assert!(MiniBatchKMeansParams::new(2).fit(ok.view()).is_ok());
+    }
+
+    /// One step on f32 rows far from the origin (coordinates near latitude 40.7, longitude
+    /// -74.0) moves each centre to the mean of the rows nearest to it by exact distance: the
+    /// step measures from the centres' mean (on raw coordinates, `‖c‖² − 2 x·c` in f32 put
+    /// rows on the wrong centre and moved the means by about 1e-4).
+    #[test]
+    fn a_step_assigns_by_distance_far_from_the_origin() {
+        let (k, d, n) = (6, 2, 3000);
+        let base = [
+            (40.70, -74.01),
+            (40.75, -73.98),
+            (40.65, -73.95),
+            (40.80, -73.94),
+            (40.72, -74.08),
+            (40.60, -74.02),
+        ];
+        let centres: Vec<f32> = base
+            .iter()
+            .flat_map(|&(a, b)| [a as f32, b as f32])
+            .collect();
+        let mut rng = CarteraRng::seed_from_u64(3);
+        let rows: Vec<f32> = (0..n)
+            .flat_map(|i| {
+                let (a, b) = base[i % k];
+                [
+                    (a + rng.normal() * 0.04) as f32,
+                    (b + rng.normal() * 0.04) as f32,
+                ]
+            })
+            .collect();
+        // Expected: nearest centre by exact distance in f64, then each cluster's mean.
+        let mut sums = vec![0.0f64; k * d];
+        let mut counts = vec![0.0f64; k];
+        for row in rows.chunks_exact(d) {
+            let dist = |c: usize| -> f64 {
+                (0..d)
+                    .map(|j| (row[j] as f64 - centres[c * d + j] as f64).powi(2))
+                    .sum()
+            };
+            let best = (0..k).fold(0, |b, c| if dist(c) < dist(b) { c } else { b });
+            counts[best] += 1.0;
+            for j in 0..d {
+                sums[best * d + j] += row[j] as f64;
+            }
+        }
+        let params = MiniBatchKMeansParams::new(k).reassignment_ratio(0.0);
+        let mut m = MiniBatchKMeans::start(params, centres.clone(), k, d);
+        let batch = Prepared::raw(rows, vec![1.0f32; n], d);
+        m.step(batch, &mut CarteraRng::stream(0, 0));
+        for c in 0..k {
+            assert_eq!(m.counts()[c], counts[c], "cluster {c}");
+            for j in 0..d {
+                let want = sums[c * d + j] / counts[c];
+                let got = m.centroids()[[c, j]] as f64;
+                assert!(
+                    (got - want).abs() < 2e-5,
+                    "centre {c}, {j}: {got} vs {want}"
+                );
+            }
+        }
     }
 
     /// A first chunk of fewer distinct rows than clusters is refused (k-means++ would repeat

@@ -191,13 +191,29 @@ fn flat<F: Float>(centroids: &Array2<F>) -> Vec<F> {
     centroids.iter().copied().collect()
 }
 
+/// Appends the rows of `rows` (`origin.len()` values each) less `origin` to `out`: the one
+/// place rows and centres are moved to the coordinates prediction and the mini-batch steps
+/// measure in.
+#[inline]
+pub(crate) fn extend_less<F: Float>(out: &mut Vec<F>, rows: &[F], origin: &[F]) {
+    for row in rows.chunks_exact(origin.len().max(1)) {
+        out.extend(row.iter().zip(origin).map(|(&v, &o)| v - o));
+    }
+}
+
 /// The mean of the centres (summed in `f64`), the origin prediction measures from.
 pub(crate) fn centre_mean<F: Float>(centroids: &Array2<F>) -> Vec<F> {
-    let k = centroids.nrows().max(1) as f64;
-    centroids
-        .columns()
-        .into_iter()
-        .map(|col| F::cast_from_f64(col.iter().map(|v| v.as_f64()).sum::<f64>() / k))
+    centre_mean_of(&flat(centroids), centroids.ncols())
+}
+
+/// [`centre_mean`] of row-major centres of `d` values each.
+pub(crate) fn centre_mean_of<F: Float>(centres: &[F], d: usize) -> Vec<F> {
+    let k = (centres.len() / d.max(1)).max(1) as f64;
+    (0..d)
+        .map(|j| {
+            let sum: f64 = centres.iter().skip(j).step_by(d).map(|v| v.as_f64()).sum();
+            F::cast_from_f64(sum / k)
+        })
         .collect()
 }
 
@@ -214,16 +230,8 @@ pub(crate) fn predict<F: Float>(
     check_input(centroids, x)?;
     let origin = centre_mean(centroids);
     let (k, d) = centroids.dim();
-    let centred: Vec<F> = centroids
-        .rows()
-        .into_iter()
-        .flat_map(|row| {
-            row.iter()
-                .zip(&origin)
-                .map(|(&v, &o)| v - o)
-                .collect::<Vec<F>>()
-        })
-        .collect();
+    let mut centred = Vec::with_capacity(k * d);
+    extend_less(&mut centred, &flat(centroids), &origin);
     let table = CentreTable::new(&centred, k, d);
     Ok(predict_with(&table, x, &origin))
 }
@@ -301,11 +309,7 @@ fn predict_with<F: Float>(
             let start = b * BLOCK_ROWS;
             buf.clear();
             match contiguous {
-                Some(all) => {
-                    for row in all[start * d..(start + lab.len()) * d].chunks_exact(d.max(1)) {
-                        buf.extend(row.iter().zip(origin).map(|(&v, &o)| v - o));
-                    }
-                }
+                Some(all) => extend_less(buf, &all[start * d..(start + lab.len()) * d], origin),
                 None => {
                     for i in start..start + lab.len() {
                         buf.extend(x.row(i).iter().zip(origin).map(|(&v, &o)| v - o));

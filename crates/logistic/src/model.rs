@@ -233,8 +233,11 @@ impl<F: Float> LogisticRegression<F> {
         self.stop
     }
 
-    /// `max_j |∂f/∂w_j|` at the returned coefficients, in the objective's scale (the quantity
-    /// compared with `tol`).
+    /// The largest gradient entry at the returned coefficients, in the objective's scale: the
+    /// quantity compared with `tol`. With an intercept the optimiser measures the coefficients
+    /// from the column means (intercept `b = c − m·w`), so this is the gradient in `(w, c)`,
+    /// not in scikit-learn's `(w, b)`: the two agree on centred columns, and on columns far
+    /// from zero only the former says how near the optimum the fit is.
     pub fn grad_norm(&self) -> f64 {
         self.grad_norm
     }

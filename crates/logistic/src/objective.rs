@@ -34,6 +34,10 @@ pub(crate) struct Objective<'a, F> {
     /// which made the problem so ill-conditioned that L-BFGS met its gradient tolerance
     /// far from the optimum. Empty without an intercept.
     pub(crate) centre: Vec<f64>,
+    /// Whether `x` itself holds the rows less `centre` (the `f32` fit centres a copy: in
+    /// `f32`, `x·w` on raw columns far from zero loses the digits the chain rule below would
+    /// need). Then `(w, c)` score the rows directly and no chain rule applies.
+    pub(crate) centred_x: bool,
 }
 
 /// One evaluation: the scaled objective, and whether every row with positive weight is
@@ -60,11 +64,12 @@ impl<F: Float> Objective<'_, F> {
         self.evals
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let p = self.d + 1;
-        let wf: Vec<F> = self
-            .intercepts_of(w)
-            .iter()
-            .map(|&v| F::cast_from_f64(v))
-            .collect();
+        let params = if self.centred_x {
+            w.to_vec()
+        } else {
+            self.intercepts_of(w)
+        };
+        let wf: Vec<F> = params.iter().map(|&v| F::cast_from_f64(v)).collect();
         let n_blocks = self.n.div_ceil(BLOCK_ROWS);
         let parts: Vec<BlockOut<F>> = (0..n_blocks)
             .into_par_iter()
@@ -106,7 +111,7 @@ impl<F: Float> Objective<'_, F> {
             }
         }
         // Chain rule for b = c − m·w: ∂f/∂w = ∂f/∂w|_b − m ∂f/∂b, ∂f/∂c = ∂f/∂b.
-        if !self.centre.is_empty() {
+        if !self.centre.is_empty() && !self.centred_x {
             for k in 0..self.n_out {
                 let gb = grad[k * p + self.d];
                 for (g, m) in grad[k * p..k * p + self.d].iter_mut().zip(&self.centre) {
@@ -340,10 +345,12 @@ mod tests {
             check_separation: false,
             evals: Default::default(),
             centre: Vec::new(),
+            centred_x: false,
         }
     }
 
-    /// The analytic gradient matches central differences (binary and multinomial).
+    /// The analytic gradient matches central differences (binary and multinomial, with and
+    /// without a centre).
     #[test]
     fn gradient_matches_finite_differences() {
         let n = 2500; // more than two blocks
@@ -351,11 +358,16 @@ mod tests {
         let x: Vec<f64> = (0..n * d)
             .map(|i| ((i * 7919) % 1000) as f64 / 250.0 - 2.0)
             .collect();
-        for k in [2usize, 4] {
+        // Also with the parameters measured from a centre (the fit's chain rule for
+        // b = c − m·w), binary and multinomial, weighted.
+        for (k, centred) in [(2usize, false), (4, false), (2, true), (4, true)] {
             let y: Vec<usize> = (0..n).map(|i| (i * 31 + i / 7) % k).collect();
             let sw: Vec<f64> = (0..n).map(|i| 0.5 + (i % 3) as f64).collect();
             let n_out = if k == 2 { 1 } else { k };
-            let obj = objective(&x, n, d, &y, &sw, n_out, 0.3);
+            let mut obj = objective(&x, n, d, &y, &sw, n_out, 0.3);
+            if centred {
+                obj.centre = vec![0.7, -1.3, 2.0, 0.1, -0.4];
+            }
             let w: Vec<f64> = (0..obj.dim()).map(|i| 0.1 * i as f64 - 0.4).collect();
             let mut g = vec![0.0; obj.dim()];
             obj.eval(&w, &mut g);
@@ -368,7 +380,11 @@ mod tests {
                 wp[i] -= 2.0 * h;
                 let fm = obj.eval(&wp, &mut tmp).f;
                 let fd = (fp - fm) / (2.0 * h);
-                assert!((fd - g[i]).abs() < 1e-7, "k={k} i={i}: {fd} vs {}", g[i]);
+                assert!(
+                    (fd - g[i]).abs() < 1e-7,
+                    "k={k} centred={centred} i={i}: {fd} vs {}",
+                    g[i]
+                );
             }
         }
     }

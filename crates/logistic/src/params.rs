@@ -223,6 +223,38 @@ impl LogisticRegressionParams {
         let x: CowArray<'_, F, Ix2> = x.as_standard_layout();
         let y_vec: Vec<usize> = y.to_vec();
         let d = x.ncols();
+        let centre = if self.fit_intercept {
+            // Invariant: `as_standard_layout` returns a C-contiguous array.
+            let rows = x.as_slice().unwrap_or(&[]);
+            weighted_means(rows, d, &row_weights.weights, row_weights.total)
+        } else {
+            Vec::new()
+        };
+        // In f32 the rows are centred in a copy (one more copy of X, in f32): `x·w` on raw
+        // columns far from zero would cancel away the digits the fit needs. In f64 the chain
+        // rule on the raw rows is exact enough and costs no copy.
+        let centred_x = std::mem::size_of::<F>() == 4 && !centre.is_empty();
+        // The copy subtracts the means as F, and the intercept is mapped back with those.
+        let centre: Vec<f64> = if centred_x {
+            centre
+                .iter()
+                .map(|&v| F::cast_from_f64(v).as_f64())
+                .collect()
+        } else {
+            centre
+        };
+        let x: CowArray<'_, F, Ix2> = if centred_x {
+            let m: Vec<F> = centre.iter().map(|&v| F::cast_from_f64(v)).collect();
+            let mut c = x.into_owned();
+            for mut row in c.rows_mut() {
+                for (v, &mj) in row.iter_mut().zip(&m) {
+                    *v -= mj;
+                }
+            }
+            CowArray::from(c)
+        } else {
+            x
+        };
         let n_out = if n_classes == 2 { 1 } else { n_classes };
         let x_slice = match x.as_slice() {
             Some(s) => s,
@@ -245,11 +277,8 @@ impl LogisticRegressionParams {
             l2,
             check_separation: self.penalty == Penalty::None,
             evals: Default::default(),
-            centre: if self.fit_intercept {
-                weighted_means(x_slice, d, &row_weights.weights, row_weights.total)
-            } else {
-                Vec::new()
-            },
+            centre,
+            centred_x,
         };
         let p = objective.dim();
         let opts = LbfgsOptions {

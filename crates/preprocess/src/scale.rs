@@ -259,7 +259,8 @@ impl MinMaxScaler {
     /// Finds each column's minimum and maximum in one parallel pass.
     ///
     /// Errors: [`Error::InvalidParameter`] for a bad `feature_range` (also when it does not fit
-    /// in `F`), [`Error::EmptyInput`], [`Error::NonFinite`] at the first NaN or ±inf.
+    /// in `F`), [`Error::EmptyInput`], [`Error::NonFinite`] at the first NaN or ±inf,
+    /// [`Error::InvalidData`] naming the column when its range `max - min` overflows.
     pub fn fit<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<FittedScaler<F>> {
         self.check()?;
         let (a, b) = (
@@ -388,7 +389,8 @@ impl RobustScaler {
     /// Computes each column's median and quantiles (in parallel over columns).
     ///
     /// Errors: [`Error::InvalidParameter`] for a bad `quantile_range`, [`Error::EmptyInput`],
-    /// [`Error::NonFinite`] at the first NaN or ±inf.
+    /// [`Error::NonFinite`] at the first NaN or ±inf, [`Error::InvalidData`] naming the column
+    /// when its median or interquartile range overflows.
     pub fn fit<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<FittedScaler<F>> {
         self.check()?;
         validate::check_non_empty(x, FIT_WHAT)?;

@@ -61,6 +61,26 @@ pub struct OfferMatrix {
     pub next_best: Vec<Option<usize>>,
 }
 
+/// Each product becomes columns of its own (`band_<name>`, ...): a name given twice would make
+/// two columns of one name.
+fn check_names(products: &[String]) -> Result<()> {
+    if let Some((j, name)) = products
+        .iter()
+        .enumerate()
+        .find(|(j, name)| products[..*j].contains(name))
+    {
+        return Err(Error::invalid_param(
+            "products",
+            name,
+            format!(
+                "product {} repeats an earlier name; each product must be named once",
+                j + 1
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl OfferMatrix {
     /// Band each product's scores (`n × p`, column j = product j) and the churn score with
     /// `bands`, then choose the next best offer by `rule`. Expected margins need the scores
@@ -75,6 +95,7 @@ impl OfferMatrix {
         let (n, p) = scores.dim();
         check::same_len("score columns (vs products)", products.len(), p)?;
         check::non_empty("products", p)?;
+        check_names(products)?;
         let mut band = Array2::<u8>::zeros((n, p));
         for (j, name) in products.iter().enumerate() {
             let col: Vec<f64> = scores.column(j).to_vec();
@@ -105,22 +126,7 @@ impl OfferMatrix {
         let (n, p) = bands.dim();
         check::same_len("band columns (vs products)", products.len(), p)?;
         check::non_empty("products", p)?;
-        // Each product becomes columns of its own (`band_<name>`, ...): a name given twice
-        // would make two columns of one name.
-        if let Some((j, name)) = products
-            .iter()
-            .enumerate()
-            .find(|(j, name)| products[..*j].contains(name))
-        {
-            return Err(Error::invalid_param(
-                "products",
-                name,
-                format!(
-                    "product {} repeats an earlier name; each product must be named once",
-                    j + 1
-                ),
-            ));
-        }
+        check_names(products)?;
         if let Some(c) = &churn_bands {
             check::same_len("length of churn bands (vs rows)", n, c.len())?;
         }
@@ -252,7 +258,8 @@ mod tests {
             .to_string();
         assert!(e.contains("p1") && e.contains("product 3"), "{e}");
         let scores = array![[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]];
-        let rule = BandRule::Quantiles(2);
+        // Five bands for two rows would be an error too: the names are checked first.
+        let rule = BandRule::default();
         let e =
             OfferMatrix::from_scores(&products, scores.view(), None, &rule, &OfferRule::default())
                 .unwrap_err()

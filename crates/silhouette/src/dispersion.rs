@@ -60,6 +60,8 @@ pub fn cluster_scores<'l, F: Float>(
     labels: impl Into<ArrayView1<'l, usize>>,
 ) -> Result<ClusterScores> {
     let l = checked_labels(x, labels.into())?;
+    // Distances here are taken in f64, whatever F.
+    crate::silhouette::check_magnitude(x, f64::MAX)?;
     let (n, d) = x.dim();
     let k = l.k();
     let ids = &l.ids;

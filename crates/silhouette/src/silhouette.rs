@@ -32,6 +32,7 @@ pub fn silhouette_samples<'l, F: Float>(
     labels: impl Into<ArrayView1<'l, usize>>,
 ) -> Result<Array1<f64>> {
     let labels = checked_labels(x, labels.into())?;
+    check_magnitude(x, F::max_value().as_f64())?;
     let (values, _) = exact(x, None, &labels.ids, labels.k());
     Ok(Array1::from(values))
 }
@@ -55,23 +56,33 @@ pub(crate) fn checked_labels<F: Float>(
     let l = Labels::new(labels, x.nrows())?;
     validate::check_finite(x, X_WHAT)?;
     l.check_number()?;
-    check_magnitude(x)?;
     Ok(l)
 }
 
-/// Finite values so large that a squared distance could overflow `F` (beyond about 1e153 in
-/// `f64`, 1e18 in `f32`, less the more columns): every score would then be NaN or infinite,
-/// and the silhouettes came out as zeros. An error saying to scale, as K-Means gives.
-fn check_magnitude<F: Float>(x: ArrayView2<'_, F>) -> Result<()> {
-    let largest = x.iter().fold(0.0f64, |m, v| m.max(v.as_f64().abs()));
-    let limit = (F::max_value().as_f64() / x.ncols().max(1) as f64).sqrt() / 2.0;
+/// Values so far from their column means that a squared distance could overflow a type whose
+/// largest value is `max` (the silhouette kernel works in `F` on rows centred on the column
+/// means; the dispersion scores in `f64`): every score would then be NaN or infinite, and the
+/// silhouettes came out as zeros. An error saying to scale, as K-Means gives.
+pub(crate) fn check_magnitude<F: Float>(x: ArrayView2<'_, F>, max: f64) -> Result<()> {
+    let (n, d) = x.dim();
+    let mut mean = vec![0.0f64; d];
+    for row in x.rows() {
+        for (m, v) in mean.iter_mut().zip(row) {
+            *m += v.as_f64() / n as f64;
+        }
+    }
+    let largest = x.rows().into_iter().fold(0.0f64, |acc, row| {
+        row.iter()
+            .zip(&mean)
+            .fold(acc, |a, (v, m)| a.max((v.as_f64() - m).abs()))
+    });
+    let limit = (max / d.max(1) as f64).sqrt() / 2.0;
     if largest > limit {
         return Err(Error::invalid_data(
             X_WHAT,
             format!(
-                "values up to {largest:e}: squared distances overflow {}; scale the data (e.g. \
-                 standard scaling) first",
-                F::NAME
+                "values up to {largest:e} from their column means: squared distances overflow; \
+                 scale the data (e.g. standard scaling) first"
             ),
         ));
     }
@@ -194,6 +205,7 @@ impl SilhouetteParams {
         let n = x.nrows();
         self.validate(n)?;
         let l = checked_labels(x, labels)?;
+        check_magnitude(x, F::max_value().as_f64())?;
         let k = l.k();
         match self.sample_size {
             Some(m) if m < n => {
@@ -399,6 +411,12 @@ mod tests {
         assert!(crate::calinski_harabasz_score(x.view(), &labels).is_err());
         let x32 = array![[1e20f32], [1.1e20], [-1e20], [-1.1e20]];
         assert!(silhouette_samples(x32.view(), &labels).is_err());
+        // The dispersion scores work in f64: the same f32 rows score.
+        assert!(crate::calinski_harabasz_score(x32.view(), &labels).unwrap() > 100.0);
+        // Large values close together are fine: the kernel measures from the column means.
+        let near = array![[1e154], [1.0001e154], [1.01e154], [1.0101e154]];
+        let s = silhouette_score(near.view(), &labels).unwrap();
+        assert!(s > 0.98, "{s}");
         let ok = x.mapv(|v| v * 1e-60);
         let s = silhouette_samples(ok.view(), &labels).unwrap();
         assert!(s.iter().all(|v| *v > 0.9), "{s:?}");
