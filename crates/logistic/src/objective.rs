@@ -28,16 +28,18 @@ pub(crate) struct Objective<'a, F> {
     pub(crate) check_separation: bool,
     /// Number of evaluations so far (reported on the model).
     pub(crate) evals: std::sync::atomic::AtomicUsize,
-    /// With an intercept: the (weighted) column means `m` the parameters are measured from.
+    /// With an intercept: the origin `m` the parameters are measured from (the weighted
+    /// column means of a sample of rows; any origin gives the same optimum).
     /// The optimiser then sees `(w, c)` with intercept `b = c − m·w`: the same optimum, but
     /// columns far from zero (incomes, years) no longer tie the intercept to every weight,
     /// which made the problem so ill-conditioned that L-BFGS met its gradient tolerance
     /// far from the optimum. Empty without an intercept.
     pub(crate) centre: Vec<f64>,
-    /// Whether `x` itself holds the rows less `centre` (the `f32` fit centres a copy: in
-    /// `f32`, `x·w` on raw columns far from zero loses the digits the chain rule below would
-    /// need). Then `(w, c)` score the rows directly and no chain rule applies.
-    pub(crate) centred_x: bool,
+    /// Whether the kernels subtract `centre` from each row as they read it (the `f32` fit: in
+    /// `f32`, `x·w` and `Σ r x` on raw columns far from zero lose the digits the chain rule
+    /// below would need). Then `(w, c)` score the centred rows directly and no chain rule
+    /// applies. In `f64` the chain rule on the raw rows is exact enough and costs nothing.
+    pub(crate) centre_rows: bool,
 }
 
 /// One evaluation: the scaled objective, and whether every row with positive weight is
@@ -64,12 +66,14 @@ impl<F: Float> Objective<'_, F> {
         self.evals
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let p = self.d + 1;
-        let params = if self.centred_x {
+        let params = if self.centre_rows {
             w.to_vec()
         } else {
             self.intercepts_of(w)
         };
         let wf: Vec<F> = params.iter().map(|&v| F::cast_from_f64(v)).collect();
+        let m: Vec<F> = self.centre.iter().map(|&v| F::cast_from_f64(v)).collect();
+        let m = self.centre_rows.then_some(&m[..]);
         let n_blocks = self.n.div_ceil(BLOCK_ROWS);
         let parts: Vec<BlockOut<F>> = (0..n_blocks)
             .into_par_iter()
@@ -79,10 +83,12 @@ impl<F: Float> Objective<'_, F> {
                 let rows = &self.x[start * self.d..end * self.d];
                 let y = &self.y[start..end];
                 let s = &self.sw[start..end];
-                if self.n_out == 1 {
-                    binary_block(rows, self.d, y, s, &wf)
-                } else {
-                    multinomial_block(rows, self.d, y, s, &wf, self.n_out)
+                // The centring variant is its own instance: no test per row without it.
+                match (self.n_out, m) {
+                    (1, Some(m)) => binary_block::<F, true>(rows, self.d, y, s, &wf, m),
+                    (1, None) => binary_block::<F, false>(rows, self.d, y, s, &wf, &[]),
+                    (k, Some(m)) => multinomial_block::<F, true>(rows, self.d, y, s, &wf, k, m),
+                    (k, None) => multinomial_block::<F, false>(rows, self.d, y, s, &wf, k, &[]),
                 }
             })
             .collect();
@@ -111,7 +117,7 @@ impl<F: Float> Objective<'_, F> {
             }
         }
         // Chain rule for b = c − m·w: ∂f/∂w = ∂f/∂w|_b − m ∂f/∂b, ∂f/∂c = ∂f/∂b.
-        if !self.centre.is_empty() && !self.centred_x {
+        if !self.centre.is_empty() && !self.centre_rows {
             for k in 0..self.n_out {
                 let gb = grad[k * p + self.d];
                 for (g, m) in grad[k * p..k * p + self.d].iter_mut().zip(&self.centre) {
@@ -217,8 +223,30 @@ fn rows_ahead<F>(d: usize) -> Option<usize> {
 #[cfg(target_arch = "x86_64")]
 const PREFETCH_MIN_ROW_BYTES: usize = 128;
 
-fn binary_block<F: Float>(rows: &[F], d: usize, y: &[usize], s: &[F], w: &[F]) -> BlockOut<F> {
+/// `row` less `m` into `buf` when `CENTRE` (the rows as the kernels see them), else `row`.
+#[inline(always)]
+fn less<'a, F: Float, const CENTRE: bool>(row: &'a [F], m: &[F], buf: &'a mut [F]) -> &'a [F] {
+    if CENTRE {
+        for ((o, &v), &mj) in buf.iter_mut().zip(row).zip(m) {
+            *o = v - mj;
+        }
+        buf
+    } else {
+        row
+    }
+}
+
+fn binary_block<F: Float, const CENTRE: bool>(
+    rows: &[F],
+    d: usize,
+    y: &[usize],
+    s: &[F],
+    w: &[F],
+    m: &[F],
+) -> BlockOut<F> {
     let (coef, b) = (&w[..d], w[d]);
+    let scratch = if CENTRE { d } else { 0 };
+    let (mut c0, mut c1) = (vec![F::zero(); scratch], vec![F::zero(); scratch]);
     let mut grad = vec![F::zero(); d + 1];
     let mut loss = 0.0f64;
     let mut gb = F::zero();
@@ -234,6 +262,8 @@ fn binary_block<F: Float>(rows: &[F], d: usize, y: &[usize], s: &[F], w: &[F]) -
             cartera_core::dots::prefetch_rows(rows, (i + ahead) * d, 2 * d);
         }
         let (r0, r1) = pair.split_at(d);
+        let r0 = less::<F, CENTRE>(r0, m, &mut c0);
+        let r1 = less::<F, CENTRE>(r1, m, &mut c1);
         let (l0, q0, w0) = binary_row(dot(r0, coef) + b, y[i], s[i]);
         let (l1, q1, w1) = binary_row(dot(r1, coef) + b, y[i + 1], s[i + 1]);
         loss += l0 + l1;
@@ -246,6 +276,7 @@ fn binary_block<F: Float>(rows: &[F], d: usize, y: &[usize], s: &[F], w: &[F]) -
     }
     let rest = pairs.remainder();
     if !rest.is_empty() {
+        let rest = less::<F, CENTRE>(rest, m, &mut c0);
         let (l0, q0, w0) = binary_row(dot(rest, coef) + b, y[i], s[i]);
         loss += l0;
         misclassified += usize::from(w0);
@@ -260,16 +291,18 @@ fn binary_block<F: Float>(rows: &[F], d: usize, y: &[usize], s: &[F], w: &[F]) -
     }
 }
 
-fn multinomial_block<F: Float>(
+fn multinomial_block<F: Float, const CENTRE: bool>(
     rows: &[F],
     d: usize,
     y: &[usize],
     s: &[F],
     w: &[F],
     k: usize,
+    m: &[F],
 ) -> BlockOut<F> {
     let p = d + 1;
     let mut grad = vec![F::zero(); k * p];
+    let mut c0 = vec![F::zero(); if CENTRE { d } else { 0 }];
     let mut z = vec![F::zero(); k];
     let mut loss = 0.0f64;
     let mut misclassified = 0;
@@ -280,6 +313,7 @@ fn multinomial_block<F: Float>(
         if let Some(ahead) = ahead {
             cartera_core::dots::prefetch_rows(rows, (i + ahead) * d, d);
         }
+        let row = less::<F, CENTRE>(row, m, &mut c0);
         let mut zmax = F::neg_infinity();
         for c in 0..k {
             let wc = &w[c * p..(c + 1) * p];
@@ -345,7 +379,7 @@ mod tests {
             check_separation: false,
             evals: Default::default(),
             centre: Vec::new(),
-            centred_x: false,
+            centre_rows: false,
         }
     }
 
@@ -360,13 +394,22 @@ mod tests {
             .collect();
         // Also with the parameters measured from a centre (the fit's chain rule for
         // b = c − m·w), binary and multinomial, weighted.
-        for (k, centred) in [(2usize, false), (4, false), (2, true), (4, true)] {
+        // And with the kernels centring the rows themselves (the f32 fit's way).
+        for (k, centred, rows) in [
+            (2usize, false, false),
+            (4, false, false),
+            (2, true, false),
+            (4, true, false),
+            (2, true, true),
+            (4, true, true),
+        ] {
             let y: Vec<usize> = (0..n).map(|i| (i * 31 + i / 7) % k).collect();
             let sw: Vec<f64> = (0..n).map(|i| 0.5 + (i % 3) as f64).collect();
             let n_out = if k == 2 { 1 } else { k };
             let mut obj = objective(&x, n, d, &y, &sw, n_out, 0.3);
             if centred {
                 obj.centre = vec![0.7, -1.3, 2.0, 0.1, -0.4];
+                obj.centre_rows = rows;
             }
             let w: Vec<f64> = (0..obj.dim()).map(|i| 0.1 * i as f64 - 0.4).collect();
             let mut g = vec![0.0; obj.dim()];
@@ -382,7 +425,7 @@ mod tests {
                 let fd = (fp - fm) / (2.0 * h);
                 assert!(
                     (fd - g[i]).abs() < 1e-7,
-                    "k={k} centred={centred} i={i}: {fd} vs {}",
+                    "k={k} centred={centred} rows={rows} i={i}: {fd} vs {}",
                     g[i]
                 );
             }
