@@ -5,7 +5,7 @@
 //! in block order, in `f64`), then per-block dispersions around the finished centroids (the
 //! two-pass form, which does not lose precision as `Σx² − n·μ²` would).
 
-use cartera_core::{Float, Result};
+use cartera_core::{Error, Float, Result};
 use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -60,8 +60,6 @@ pub fn cluster_scores<'l, F: Float>(
     labels: impl Into<ArrayView1<'l, usize>>,
 ) -> Result<ClusterScores> {
     let l = checked_labels(x, labels.into())?;
-    // Distances here are taken in f64, whatever F.
-    crate::silhouette::check_magnitude(x, f64::MAX)?;
     let (n, d) = x.dim();
     let k = l.k();
     let ids = &l.ids;
@@ -137,6 +135,16 @@ pub fn cluster_scores<'l, F: Float>(
         }
         extra += l.sizes[c] as f64 * e;
         intra += disp[c][0];
+    }
+    // Distances are taken in f64 whatever F; finite values near 1e154 still overflow their
+    // squares, and the scores would be NaN, infinite or a wrong 0. Checked on the sums, after
+    // the fact (no extra pass over x).
+    if !(extra.is_finite() && intra.is_finite() && mean.iter().all(|m| m.is_finite())) {
+        return Err(Error::invalid_data(
+            "X",
+            "squared distances overflow the floating-point range; scale the data (e.g. \
+             standard scaling) first",
+        ));
     }
     let calinski_harabasz = if intra == 0.0 {
         1.0

@@ -61,9 +61,10 @@ pub(crate) fn checked_labels<F: Float>(
 
 /// Values so far from their column means that a squared distance could overflow a type whose
 /// largest value is `max` (the silhouette kernel works in `F` on rows centred on the column
-/// means; the dispersion scores in `f64`): every score would then be NaN or infinite, and the
-/// silhouettes came out as zeros. An error saying to scale, as K-Means gives.
-pub(crate) fn check_magnitude<F: Float>(x: ArrayView2<'_, F>, max: f64) -> Result<()> {
+/// means): every distance would then be infinite, and the silhouettes came out as zeros. An
+/// error saying to scale, as K-Means gives. (The dispersion scores, in `f64`, check their
+/// sums instead.)
+fn check_magnitude<F: Float>(x: ArrayView2<'_, F>, max: f64) -> Result<()> {
     let (n, d) = x.dim();
     let mut mean = vec![0.0f64; d];
     for row in x.rows() {
