@@ -57,10 +57,27 @@ enum Command {
     Study(commands::study::Args),
 }
 
+/// Whether a panic is `println!`'s on a closed pipe.
+fn broken_pipe(info: &std::panic::PanicHookInfo<'_>) -> bool {
+    let payload = info.payload();
+    let text = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    text.contains("failed printing to stdout") && text.contains("Broken pipe")
+}
+
 fn main() -> ExitCode {
     // A panic is a bug in cartera, never the user's fault: say so in one line, without a
     // backtrace, and still exit non-zero.
     std::panic::set_hook(Box::new(|info| {
+        // `println!` panics when stdout is a pipe whose reader has gone (`cartera describe
+        // big.csv | head`): not a bug, and the reader wants no more output. Exit as a process
+        // killed by SIGPIPE would (128 + 13), without a message, as coreutils do.
+        if broken_pipe(info) {
+            std::process::exit(141);
+        }
         eprintln!("error: internal error in cartera ({info}); please report it");
     }));
     let definition = Cli::command();

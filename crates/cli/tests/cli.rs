@@ -716,3 +716,29 @@ fn kmeans_robust_scaling_names_the_columns_it_left_unscaled() {
     let out = cartera(&["kmeans", s(&data), "--k", "4", "--scale", "standard"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("robust scaling left"));
 }
+
+/// `cartera describe big.csv | head`: when the reader of stdout has gone, the command stops
+/// quietly with the status of a process killed by SIGPIPE (141), not an "internal error".
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_pipe_is_not_an_internal_error() {
+    use std::process::{Command, Stdio};
+    let csv = tmp("pipe.csv");
+    let mut text = String::from("a,b\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("{i},{}\n", i % 7));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cartera"))
+        .args(["describe", s(&csv)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the cartera binary runs");
+    // Close the read end before the command prints anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("internal error"), "{err}");
+    assert_eq!(out.status.code(), Some(141), "{err}");
+}

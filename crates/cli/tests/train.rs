@@ -264,7 +264,7 @@ fn bad_input_is_one_line() {
     std::fs::write(&future, text.replacen("\"version\":1", "\"version\":99", 1)).unwrap();
     one_line_error(
         &cartera(&["predict", s(&future), s(&month), "--out", s(&tmp("x.csv"))]),
-        "version",
+        "model file version 99 is not supported",
     );
 }
 

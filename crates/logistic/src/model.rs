@@ -453,7 +453,17 @@ impl<F: Float> LogisticRegression<F> {
                 .zip(xs.par_chunks(BLOCK_ROWS * d))
                 .map(|(o, rows)| {
                     let mut bad = false;
-                    for (orow, row) in o.chunks_exact_mut(k).zip(rows.chunks_exact(d)) {
+                    // Rows wider than two lines: their lines are requested ahead, as the
+                    // fit's kernels do (the scan is bound by memory).
+                    #[cfg(target_arch = "x86_64")]
+                    let ahead = crate::objective::rows_ahead::<F>(d);
+                    for (i, (orow, row)) in
+                        o.chunks_exact_mut(k).zip(rows.chunks_exact(d)).enumerate()
+                    {
+                        #[cfg(target_arch = "x86_64")]
+                        if let Some(ahead) = ahead {
+                            cartera_core::dots::prefetch_rows(rows, (i + ahead) * d, d);
+                        }
                         bad |= !kernel(row, orow);
                     }
                     bad

@@ -214,7 +214,7 @@ const PREFETCH_BYTES: usize = 1024;
 /// `None` for rows narrower than [`PREFETCH_MIN_ROW_BYTES`], a stream the hardware prefetcher
 /// follows on its own (the requests there are only extra instructions: +11 % on 2,000 x 10).
 #[cfg(target_arch = "x86_64")]
-fn rows_ahead<F>(d: usize) -> Option<usize> {
+pub(crate) fn rows_ahead<F>(d: usize) -> Option<usize> {
     let row = d * std::mem::size_of::<F>();
     (row >= PREFETCH_MIN_ROW_BYTES).then(|| 2 + PREFETCH_BYTES / row)
 }

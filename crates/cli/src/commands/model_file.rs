@@ -107,8 +107,9 @@ impl ModelFile {
         match header.version {
             Some(v) if v <= VERSION && v >= 1 => {}
             v => {
+                let v = v.map_or("missing".to_string(), |v| v.to_string());
                 return Err(Error::model_format(format!(
-                    "{source}: model file version {v:?} is not supported by this cartera (reads 1..={VERSION})"
+                    "{source}: model file version {v} is not supported by this cartera (reads 1..={VERSION})"
                 )));
             }
         }
