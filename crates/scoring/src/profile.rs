@@ -355,6 +355,23 @@ pub fn profile(
 }
 
 impl ProfileTable {
+    /// The segments relabelled with `names` (segment `c` takes `names[c]`; the `Total` row
+    /// keeps its label), for segments named after their profiles were taken: a study then
+    /// writes one name per segment in every file.
+    ///
+    /// Errors: [`Error::ShapeMismatch`] when `names` does not hold one name per segment.
+    pub fn rename_segments(&mut self, names: &[String]) -> Result<()> {
+        check::same_len(
+            "segment names (vs segments)",
+            self.segments.len(),
+            names.len(),
+        )?;
+        for (s, n) in self.segments.iter_mut().zip(names) {
+            s.segment.clone_from(n);
+        }
+        Ok(())
+    }
+
     /// Long format for CSV: one row per (segment, feature), `Total` last.
     pub fn to_table(&self) -> Table {
         let mut rows: Vec<(&SegmentProfile, &FeatureStats)> = Vec::new();
@@ -387,6 +404,21 @@ impl ProfileTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Renaming relabels every segment but the total, and refuses another number of names.
+    #[test]
+    fn segments_take_their_names() {
+        let g = Groups::from_codes(vec![0, 1, 1], vec!["cluster 0".into(), "cluster 1".into()])
+            .unwrap();
+        let x = [1.0, 2.0, 3.0];
+        let mut p = profile(&[("x", &x[..])], &g, None).unwrap();
+        p.rename_segments(&["savers".into(), "spenders".into()])
+            .unwrap();
+        let labels: Vec<&str> = p.segments.iter().map(|s| s.segment.as_str()).collect();
+        assert_eq!(labels, ["savers", "spenders"]);
+        assert_eq!(p.overall.segment, "Total");
+        assert!(p.rename_segments(&["one".into()]).is_err());
+    }
 
     #[test]
     fn describe_matches_numpy_quantiles() {

@@ -166,6 +166,9 @@ pub(crate) fn run(
         .map(|s| s.features[0].mean)
         .collect();
     let names = name_segments(&mean_frequency);
+    // Every file names the segments alike (the profiles were taken before the names).
+    let mut profiles = profiles;
+    profiles.rename_segments(&names)?;
     let sizes = common::counts(&labels, K);
     let segments: Vec<AtmSegment> = (0..K)
         .map(|c| {

@@ -247,6 +247,9 @@ pub(crate) fn run(
         .collect();
     let profiles = profile(&cols, &g, outcome.as_deref())?;
     let names = name_segments(&profiles, &features);
+    // Every file names the segments alike (the profiles were taken before the names).
+    let mut profiles = profiles;
+    profiles.rename_segments(&names)?;
     let overall = profiles.overall.outcome_rate.unwrap_or(f64::NAN);
     let sizes = common::counts(&labels, k);
     let offer_of = |rate: f64| -> (String, String) {

@@ -401,6 +401,9 @@ pub(crate) fn run(
         profile(&cols, &g, Some(&y))
     })?;
     let names = name_segments(&profiles);
+    // Every file names the segments alike (the profiles were taken before the names).
+    let mut profiles = profiles;
+    profiles.rename_segments(&names)?;
 
     // --- explaining the segments --------------------------------------------------------
     let (segment_shap, segment_model_accuracy, beeswarm) =
