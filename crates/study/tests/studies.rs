@@ -282,15 +282,17 @@ fn output_folder_holds_tables_charts_report_and_lists() {
     assert_eq!(listed, 300);
     // The profiles name the segments as segments.csv does (not "cluster 0").
     let names = Table::read_csv(out.join("segments.csv"), &Default::default()).unwrap();
-    let profiles =
-        Table::read_csv(out.join("segment_profiles.csv"), &Default::default()).unwrap();
+    let profiles = Table::read_csv(out.join("segment_profiles.csv"), &Default::default()).unwrap();
     let text = |t: &Table, col: &str| -> Vec<String> {
         let c = t.column(col).unwrap();
         (0..t.n_rows()).filter_map(|i| c.get_string(i)).collect()
     };
     let named = text(&names, "segment");
     for label in text(&profiles, "segment") {
-        assert!(label == "Total" || named.contains(&label), "{label} not in {named:?}");
+        assert!(
+            label == "Total" || named.contains(&label),
+            "{label} not in {named:?}"
+        );
     }
     assert!(o.notes.is_empty(), "{:?}", o.notes);
     // No staging folder left beside it.
