@@ -226,12 +226,8 @@ impl MiniBatchKMeansParams {
             // Scored as the steps assign: rows and candidates measured from the candidates'
             // mean.
             let mut valid = gather(x, w, &random_indices(&mut rng, n, init_size));
-            let origin = model::centre_mean_of(&centres, d);
-            let mut moved = Vec::with_capacity(valid.data.len());
-            model::extend_less(&mut moved, &valid.data, &origin);
-            valid.data = moved;
-            let mut cand = Vec::with_capacity(k * d);
-            model::extend_less(&mut cand, &centres, &origin);
+            let (origin, cand) = model::from_centre_mean(centres.clone(), d);
+            model::sub_origin(&mut valid.data, &origin);
             let table = CentreTable::new(&cand, k, d);
             let mut labels = vec![u32::MAX; valid.weights.len()];
             assign(&valid, &table, &mut labels, None);
@@ -460,16 +456,9 @@ impl<F: Float> MiniBatchKMeans<F> {
     /// far from the origin.
     fn step(&mut self, mut batch: Prepared<F>, rng: &mut CarteraRng) -> (f64, f64) {
         let (k, d) = self.centroids.dim();
-        let origin = model::centre_mean(&self.centroids);
-        let mut old = Vec::with_capacity(k * d);
-        let flat: Vec<F> = self.centroids.iter().copied().collect();
-        model::extend_less(&mut old, &flat, &origin);
+        let (origin, old) = model::from_centre_mean(self.centroids.iter().copied().collect(), d);
         // The batch is this step's own copy: moved to the centred coordinates in place.
-        for row in batch.data.chunks_exact_mut(d) {
-            for (v, &o) in row.iter_mut().zip(&origin) {
-                *v -= o;
-            }
-        }
+        model::sub_origin(&mut batch.data, &origin);
         let b = &batch;
         let table = CentreTable::new(&old, k, d);
         let mut labels = vec![u32::MAX; b.n];

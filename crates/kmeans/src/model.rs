@@ -191,30 +191,31 @@ fn flat<F: Float>(centroids: &Array2<F>) -> Vec<F> {
     centroids.iter().copied().collect()
 }
 
-/// Appends the rows of `rows` (`origin.len()` values each) less `origin` to `out`: the one
+/// Subtracts `origin` from every row of `rows` (`origin.len()` values each), in place: the one
 /// place rows and centres are moved to the coordinates prediction and the mini-batch steps
 /// measure in.
 #[inline]
-pub(crate) fn extend_less<F: Float>(out: &mut Vec<F>, rows: &[F], origin: &[F]) {
-    for row in rows.chunks_exact(origin.len().max(1)) {
-        out.extend(row.iter().zip(origin).map(|(&v, &o)| v - o));
+pub(crate) fn sub_origin<F: Float>(rows: &mut [F], origin: &[F]) {
+    for row in rows.chunks_exact_mut(origin.len().max(1)) {
+        for (v, &o) in row.iter_mut().zip(origin) {
+            *v -= o;
+        }
     }
 }
 
-/// The mean of the centres (summed in `f64`), the origin prediction measures from.
-pub(crate) fn centre_mean<F: Float>(centroids: &Array2<F>) -> Vec<F> {
-    centre_mean_of(&flat(centroids), centroids.ncols())
-}
-
-/// [`centre_mean`] of row-major centres of `d` values each.
-pub(crate) fn centre_mean_of<F: Float>(centres: &[F], d: usize) -> Vec<F> {
+/// Row-major centres (`d` values each) measured from their mean: `(mean, centres − mean)`,
+/// the mean summed in `f64`. The mean lies among the data, so `‖c‖² − 2 x·c` keeps the digits
+/// that tell centres apart.
+pub(crate) fn from_centre_mean<F: Float>(mut centres: Vec<F>, d: usize) -> (Vec<F>, Vec<F>) {
     let k = (centres.len() / d.max(1)).max(1) as f64;
-    (0..d)
+    let mean: Vec<F> = (0..d)
         .map(|j| {
             let sum: f64 = centres.iter().skip(j).step_by(d).map(|v| v.as_f64()).sum();
             F::cast_from_f64(sum / k)
         })
-        .collect()
+        .collect();
+    sub_origin(&mut centres, &mean);
+    (mean, centres)
 }
 
 /// [`KMeans::predict`] for any centres.
@@ -228,10 +229,8 @@ pub(crate) fn predict<F: Float>(
     x: ArrayView2<'_, F>,
 ) -> Result<Array1<usize>> {
     check_input(centroids, x)?;
-    let origin = centre_mean(centroids);
     let (k, d) = centroids.dim();
-    let mut centred = Vec::with_capacity(k * d);
-    extend_less(&mut centred, &flat(centroids), &origin);
+    let (origin, centred) = from_centre_mean(flat(centroids), d);
     let table = CentreTable::new(&centred, k, d);
     Ok(predict_with(&table, x, &origin))
 }
@@ -309,13 +308,14 @@ fn predict_with<F: Float>(
             let start = b * BLOCK_ROWS;
             buf.clear();
             match contiguous {
-                Some(all) => extend_less(buf, &all[start * d..(start + lab.len()) * d], origin),
+                Some(all) => buf.extend_from_slice(&all[start * d..(start + lab.len()) * d]),
                 None => {
                     for i in start..start + lab.len() {
-                        buf.extend(x.row(i).iter().zip(origin).map(|(&v, &o)| v - o));
+                        buf.extend(x.row(i).iter().copied());
                     }
                 }
             }
+            sub_origin(buf, origin);
             table.dots(buf, d, dots);
             for (l, dx) in lab.iter_mut().zip(dots.chunks_exact(k.max(1))) {
                 *l = table.argmin(dx);

@@ -35,11 +35,12 @@ pub(crate) struct Objective<'a, F> {
     /// which made the problem so ill-conditioned that L-BFGS met its gradient tolerance
     /// far from the optimum. Empty without an intercept.
     pub(crate) centre: Vec<f64>,
-    /// Whether the kernels subtract `centre` from each row as they read it (the `f32` fit: in
-    /// `f32`, `x·w` and `Σ r x` on raw columns far from zero lose the digits the chain rule
-    /// below would need). Then `(w, c)` score the centred rows directly and no chain rule
-    /// applies. In `f64` the chain rule on the raw rows is exact enough and costs nothing.
-    pub(crate) centre_rows: bool,
+    /// `centre` as `F` when the kernels subtract it from each row as they read it (the `f32`
+    /// fit: in `f32`, `x·w` and `Σ r x` on raw columns far from zero lose the digits the chain
+    /// rule below would need); empty otherwise. With it, `(w, c)` score the centred rows
+    /// directly and no chain rule applies. In `f64` the chain rule on the raw rows is exact
+    /// enough and costs nothing.
+    pub(crate) row_centre: Vec<F>,
 }
 
 /// One evaluation: the scaled objective, and whether every row with positive weight is
@@ -66,14 +67,14 @@ impl<F: Float> Objective<'_, F> {
         self.evals
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let p = self.d + 1;
-        let params = if self.centre_rows {
+        let centre_rows = !self.row_centre.is_empty();
+        let params = if centre_rows {
             w.to_vec()
         } else {
             self.intercepts_of(w)
         };
         let wf: Vec<F> = params.iter().map(|&v| F::cast_from_f64(v)).collect();
-        let m: Vec<F> = self.centre.iter().map(|&v| F::cast_from_f64(v)).collect();
-        let m = self.centre_rows.then_some(&m[..]);
+        let m = centre_rows.then_some(&self.row_centre[..]);
         let n_blocks = self.n.div_ceil(BLOCK_ROWS);
         let parts: Vec<BlockOut<F>> = (0..n_blocks)
             .into_par_iter()
@@ -117,7 +118,7 @@ impl<F: Float> Objective<'_, F> {
             }
         }
         // Chain rule for b = c − m·w: ∂f/∂w = ∂f/∂w|_b − m ∂f/∂b, ∂f/∂c = ∂f/∂b.
-        if !self.centre.is_empty() && !self.centre_rows {
+        if !self.centre.is_empty() && !centre_rows {
             for k in 0..self.n_out {
                 let gb = grad[k * p + self.d];
                 for (g, m) in grad[k * p..k * p + self.d].iter_mut().zip(&self.centre) {
@@ -379,7 +380,7 @@ mod tests {
             check_separation: false,
             evals: Default::default(),
             centre: Vec::new(),
-            centre_rows: false,
+            row_centre: Vec::new(),
         }
     }
 
@@ -409,7 +410,9 @@ mod tests {
             let mut obj = objective(&x, n, d, &y, &sw, n_out, 0.3);
             if centred {
                 obj.centre = vec![0.7, -1.3, 2.0, 0.1, -0.4];
-                obj.centre_rows = rows;
+                if rows {
+                    obj.row_centre = obj.centre.clone();
+                }
             }
             let w: Vec<f64> = (0..obj.dim()).map(|i| 0.1 * i as f64 - 0.4).collect();
             let mut g = vec![0.0; obj.dim()];

@@ -239,14 +239,15 @@ impl LogisticRegressionParams {
         // with those.
         // Only where some column sits far from zero: centring each row costs an f32 fit
         // about a third more time, for nothing on columns near zero.
-        let centre_rows = std::mem::size_of::<F>() == 4 && far;
-        let centre: Vec<f64> = if centre_rows {
-            centre
-                .iter()
-                .map(|&v| F::cast_from_f64(v).as_f64())
-                .collect()
+        let row_centre: Vec<F> = if std::mem::size_of::<F>() == 4 && far {
+            centre.iter().map(|&v| F::cast_from_f64(v)).collect()
         } else {
+            Vec::new()
+        };
+        let centre: Vec<f64> = if row_centre.is_empty() {
             centre
+        } else {
+            row_centre.iter().map(|v| v.as_f64()).collect()
         };
         let n_out = if n_classes == 2 { 1 } else { n_classes };
         let x_slice = match x.as_slice() {
@@ -271,7 +272,7 @@ impl LogisticRegressionParams {
             check_separation: self.penalty == Penalty::None,
             evals: Default::default(),
             centre,
-            centre_rows,
+            row_centre,
         };
         let p = objective.dim();
         let opts = LbfgsOptions {

@@ -406,9 +406,9 @@ const GBDT_HEADING: &str = "Gradient-boosted trees";
 /// user who sets one expects it to change the fit. `cmd` is the `train` subcommand's
 /// definition, `m` its parsed matches and `a` the parsed flags; flags left at their defaults are not "given".
 pub fn check_model_flags(cmd: &clap::Command, m: &clap::ArgMatches, a: &Args) -> Result<()> {
-    let (other, other_model) = match a.model {
-        ModelKind::Logistic => (GBDT_HEADING, "gbdt"),
-        ModelKind::Gbdt => (LOGISTIC_HEADING, "logistic"),
+    let (this, other_model, other) = match a.model {
+        ModelKind::Logistic => ("logistic", "gbdt", GBDT_HEADING),
+        ModelKind::Gbdt => ("gbdt", "logistic", LOGISTIC_HEADING),
     };
     let given: Vec<String> = cmd
         .get_arguments()
@@ -421,10 +421,6 @@ pub fn check_model_flags(cmd: &clap::Command, m: &clap::ArgMatches, a: &Args) ->
     if given.is_empty() {
         return Ok(());
     }
-    let this = match a.model {
-        ModelKind::Logistic => "logistic",
-        ModelKind::Gbdt => "gbdt",
-    };
     Err(Error::invalid_param(
         "--model",
         this,
