@@ -94,6 +94,7 @@ impl Blobs {
     /// Generate `(X, labels)`; `labels[i]` is the blob (center index) of row `i`.
     pub fn generate(&self) -> Result<(Array2<f64>, Array1<usize>)> {
         check_at_least("n_samples", self.n_samples, 1)?;
+        check_size(self.n_samples, self.n_features)?;
         check_non_negative("cluster_std", self.cluster_std)?;
         let (lo, hi) = self.center_box;
         if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
@@ -286,6 +287,7 @@ impl Classification {
     /// Generate `(X, y)` with `y[i]` in `0..n_classes`.
     pub fn generate(&self) -> Result<(Array2<f64>, Array1<usize>)> {
         check_at_least("n_samples", self.n_samples, 1)?;
+        check_size(self.n_samples, self.n_features)?;
         check_at_least("n_informative", self.n_informative, 1)?;
         check_at_least("n_classes", self.n_classes, 1)?;
         check_at_least("n_clusters_per_class", self.n_clusters_per_class, 1)?;
@@ -432,9 +434,38 @@ impl Classification {
     }
 }
 
+/// Most values (rows x features) a generator writes: 10^9, 8 GB of `f64`. A larger table
+/// would abort the process when its memory cannot be had; this says so first.
+pub const MAX_GENERATED_VALUES: usize = 1_000_000_000;
+
+fn check_size(n_samples: usize, n_features: usize) -> Result<()> {
+    match n_samples.checked_mul(n_features.max(1)) {
+        Some(v) if v <= MAX_GENERATED_VALUES => Ok(()),
+        _ => Err(Error::invalid_param(
+            "n_samples",
+            n_samples,
+            format!(
+                "with {n_features} features: at most {MAX_GENERATED_VALUES} values (rows x \
+                 features) are generated in memory"
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generators_refuse_tables_past_the_size_limit() {
+        let e = Blobs::new(100_000_000_000).generate().unwrap_err();
+        assert!(e.to_string().contains("at most 1000000000 values"), "{e}");
+        let e = Classification::new(10)
+            .n_features(usize::MAX)
+            .generate()
+            .unwrap_err();
+        assert!(e.to_string().contains("n_samples"), "{e}");
+    }
 
     #[test]
     fn blobs_are_separable_and_deterministic() {

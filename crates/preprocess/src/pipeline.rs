@@ -634,6 +634,14 @@ impl FittedPipeline {
         })
     }
 
+    /// The columns of the table the pipeline was fitted on, with their types: read a new file
+    /// with them ([`CsvOptions::column_types_unless_set`](crate::CsvOptions::column_types_unless_set))
+    /// so that type inference on a few rows (a categorical column read as text, an all-blank
+    /// one as numeric) cannot make it differ from the fitted table.
+    pub fn input_types(&self) -> &[(String, ColumnType)] {
+        &self.input_columns
+    }
+
     fn check_columns(&self, t: &Table) -> Result<()> {
         let expected: Vec<String> = self.input_columns.iter().map(|(n, _)| n.clone()).collect();
         for (name, ty) in &self.input_columns {

@@ -57,6 +57,8 @@ pub struct CsvOptions {
     delimiter: Option<u8>,
     missing: Vec<String>,
     types: Vec<(String, ColumnType)>,
+    /// Types for columns that may be absent: applied to those the file has.
+    known_types: Vec<(String, ColumnType)>,
     rule: CategoricalRule,
 }
 
@@ -66,6 +68,7 @@ impl Default for CsvOptions {
             delimiter: None,
             missing: ["NA", "NaN", "null", "?"].map(String::from).to_vec(),
             types: Vec::new(),
+            known_types: Vec::new(),
             rule: CategoricalRule::default(),
         }
     }
@@ -88,6 +91,21 @@ impl CsvOptions {
     pub fn column_type(mut self, name: &str, ty: ColumnType) -> Self {
         self.types.retain(|(n, _)| n != name);
         self.types.push((name.to_string(), ty));
+        self
+    }
+
+    /// Declare the types of the columns in `types` that have none yet: a fitted pipeline's
+    /// or a model file's input types ([`FittedPipeline::input_types`]), so that a file is read
+    /// as the table they were fitted on was, however few rows it has, while a type the user
+    /// gave still wins. Unlike [`column_type`](Self::column_type), a column the file lacks
+    /// is no error here: the caller's own check names what is missing.
+    ///
+    /// [`FittedPipeline::input_types`]: crate::pipeline::FittedPipeline::input_types
+    pub fn column_types_unless_set(mut self, types: &[(String, ColumnType)]) -> Self {
+        for (name, ty) in types {
+            self.known_types.retain(|(n, _)| n != name);
+            self.known_types.push((name.clone(), *ty));
+        }
         self
     }
 
@@ -264,6 +282,19 @@ fn parse_number(t: &[u8]) -> Option<f64> {
     std::str::from_utf8(t).ok()?.parse::<f64>().ok()
 }
 
+/// Whether `t` is an integer literal from 2^53 up (`x` its parsed value), where `f64` stops
+/// holding every integer exactly: a 16- to 19-digit customer or account number. A column of those is read as
+/// text (unless declared numeric), so that an ID is written back as it was read rather than
+/// rounded to its nearest `f64` (`9007199254740993` as `9007199254740992`).
+fn inexact_integer(t: &[u8], x: f64) -> bool {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    let digits = t
+        .strip_prefix(b"-")
+        .or_else(|| t.strip_prefix(b"+"))
+        .unwrap_or(t);
+    x.abs() >= EXACT && !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
+}
+
 fn describe_bytes(b: &[u8]) -> String {
     let s = String::from_utf8_lossy(b);
     if s.chars().count() > 40 {
@@ -316,6 +347,37 @@ pub(crate) fn detect_delimiter(header: &[u8], second: &[u8]) -> u8 {
         }
     }
     best.map_or(b',', |(_, _, d)| d)
+}
+
+/// Where a quoted field opens that is still open at the end of `block` (which starts at a
+/// record boundary), as its byte offset; `None` when every quoted field closes. The states
+/// are the CSV parser's: a quote opens a field only at the field's start, `""` inside quotes
+/// is an escaped quote, and a quote inside an unquoted field is a plain character.
+fn unclosed_quote(block: &[u8], delimiter: u8) -> Option<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut state = State::FieldStart;
+    let mut opened = 0;
+    for (i, &b) in block.iter().enumerate() {
+        state = match (state, b) {
+            (State::Quoted, b'"') => State::QuoteInQuoted,
+            (State::Quoted, _) => State::Quoted,
+            (State::QuoteInQuoted, b'"') => State::Quoted,
+            (State::FieldStart, b'"') => {
+                opened = i;
+                State::Quoted
+            }
+            (_, b'\n') => State::FieldStart,
+            (_, c) if c == delimiter => State::FieldStart,
+            _ => State::Unquoted,
+        };
+    }
+    (state == State::Quoted).then_some(opened)
 }
 
 fn block_boundaries(body: &[u8]) -> Vec<(usize, usize)> {
@@ -416,7 +478,10 @@ impl<'a> Reader<'a> {
         }
 
         let mut kinds = vec![Kind::Auto; names.len()];
-        for (name, ty) in &options.types {
+        let known = options.known_types.iter().filter(|(name, _)| {
+            names.contains(name) && !options.types.iter().any(|(n, _)| n == name)
+        });
+        for (name, ty) in options.types.iter().chain(known) {
             let j = names
                 .iter()
                 .position(|n| n == name)
@@ -575,7 +640,9 @@ impl<'a> Reader<'a> {
                         let t = trim_ascii(field);
                         if self.is_missing(t) {
                             v.push(f64::NAN);
-                        } else if let Some(x) = parse_number(t) {
+                        } else if let Some(x) = parse_number(t)
+                            .filter(|&x| self.kinds[j] == Kind::Numeric || !inexact_integer(t, x))
+                        {
                             v.push(x);
                         } else if self.kinds[j] == Kind::Numeric {
                             return Err(BlockError {
@@ -615,8 +682,29 @@ impl<'a> Reader<'a> {
         self.first_body_line + before
     }
 
+    /// 1-based file line of byte `at` of the body.
+    fn line_at_exact(&self, at: usize) -> u64 {
+        let at = at.min(self.body.len());
+        self.first_body_line + self.body[..at].iter().filter(|&&b| b == b'\n').count() as u64
+    }
+
     fn read(self) -> Result<Table> {
         let blocks_at = block_boundaries(self.body);
+        // A quote that never closes swallows the rest of the file into one field; the CSV
+        // parser accepts that, so it is checked here, on the last block only (it runs to the
+        // end of the file).
+        if let Some(&(s, e)) = blocks_at.last()
+            && let Some(open) = unclosed_quote(&self.body[s..e], self.delimiter)
+        {
+            return Err(Error::Parse {
+                source_name: self.source.to_string(),
+                line: self.line_at_exact(s + open),
+                column: 0,
+                message: "this quoted field is never closed: the quote runs to the end of the \
+                          file (a missing `\"`)"
+                    .to_string(),
+            });
+        }
         let parsed: Vec<std::result::Result<Block, BlockError>> = blocks_at
             .par_iter()
             .map(|&(s, e)| self.parse_block(&self.body[s..e]))
@@ -759,8 +847,63 @@ mod tests {
         ] {
             check(s);
         }
+        assert!(inexact_integer(
+            b"9007199254740993",
+            9_007_199_254_740_992.0
+        ));
+        assert!(inexact_integer(
+            b"-12345678901234567",
+            -1.2345678901234568e16
+        ));
+        assert!(!inexact_integer(
+            b"9007199254740991",
+            9_007_199_254_740_991.0
+        ));
+        assert!(!inexact_integer(b"1e17", 1e17));
+        assert!(!inexact_integer(
+            b"12345678901234567.5",
+            1.2345678901234568e16
+        ));
         assert_eq!(parse_number(b"abc"), None);
         assert_eq!(parse_number(b"1,5"), None);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_an_error_naming_its_line() {
+        let mut csv = String::from("id,amount,note\n");
+        for i in 0..30 {
+            if i == 10 {
+                csv.push_str("10,5.5,\"call back\n");
+            } else {
+                csv.push_str(&format!("{i},1.0,ok\n"));
+            }
+        }
+        let e = Table::read_csv_bytes(csv.as_bytes(), "q.csv", &CsvOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("q.csv:12:") && e.contains("never closed"),
+            "{e}"
+        );
+        // Closed quotes, escaped quotes and a quote inside an unquoted field are fine.
+        let ok = "a,b\n\"x, \"\"y\"\"\n z\",1\n5\" screen,2\n";
+        let t = Table::read_csv_bytes(ok.as_bytes(), "ok", &CsvOptions::default()).unwrap();
+        assert_eq!(t.n_rows(), 2);
+    }
+
+    #[test]
+    fn integers_beyond_f64_stay_text_and_round_trip() {
+        let csv = "id,x\n9007199254740993,1\n12345678901234567,2\n3,3\n";
+        let t = Table::read_csv_bytes(csv.as_bytes(), "ids", &CsvOptions::default()).unwrap();
+        assert_ne!(t.column_type("id").unwrap(), ColumnType::Numeric);
+        assert_eq!(t.column_type("x").unwrap(), ColumnType::Numeric);
+        let mut out = Vec::new();
+        t.write_csv_to(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), csv);
+        // Declared numeric, the user's choice stands (rounded to the nearest f64).
+        let o = CsvOptions::default().column_type("id", ColumnType::Numeric);
+        let t = Table::read_csv_bytes(csv.as_bytes(), "ids", &o).unwrap();
+        assert_eq!(t.column_type("id").unwrap(), ColumnType::Numeric);
     }
 
     #[test]
