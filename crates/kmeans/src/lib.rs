@@ -92,4 +92,4 @@ pub use elbow::{
 };
 pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansParams};
 pub use model::KMeans;
-pub use params::{Algorithm, Init, KMeansParams};
+pub use params::{Algorithm, Init, KMeansParams, MAX_N_INIT};

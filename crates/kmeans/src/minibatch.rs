@@ -144,13 +144,15 @@ impl MiniBatchKMeansParams {
     /// Checks every parameter that does not depend on the data.
     ///
     /// Errors: [`Error::InvalidParameter`] for `n_clusters`, `n_init`, `max_iter`,
-    /// `batch_size`, `init_size` or `max_no_improvement` equal to 0, `tol` or
+    /// `batch_size`, `init_size` or `max_no_improvement` equal to 0, `n_init` above
+    /// [`MAX_N_INIT`](crate::MAX_N_INIT), `tol` or
     /// `reassignment_ratio` negative or not finite; [`Error::ShapeMismatch`] /
     /// [`Error::NonFinite`] for bad given centres.
     pub fn check(&self) -> Result<()> {
         validate::check_at_least("n_clusters", self.n_clusters, 1)?;
         if let Some(n) = self.n_init {
             validate::check_at_least("n_init", n, 1)?;
+            crate::params::check_n_init_at_most(n)?;
         }
         validate::check_at_least("max_iter", self.max_iter, 1)?;
         validate::check_at_least("batch_size", self.batch_size, 1)?;

@@ -169,13 +169,15 @@ impl KMeansParams {
 
     /// Checks every parameter that does not depend on the data.
     ///
-    /// Errors: [`Error::InvalidParameter`] for `n_clusters = 0`, `n_init = 0`, `max_iter = 0`,
+    /// Errors: [`Error::InvalidParameter`] for `n_clusters = 0`, `n_init = 0` or above
+    /// [`MAX_N_INIT`], `max_iter = 0`,
     /// `tol` negative or not finite, given centres with a non-finite value or a number of rows
     /// other than `n_clusters`.
     pub fn check(&self) -> Result<()> {
         validate::check_at_least("n_clusters", self.n_clusters, 1)?;
         if let Some(n) = self.n_init {
             validate::check_at_least("n_init", n, 1)?;
+            check_n_init_at_most(n)?;
         }
         validate::check_at_least("max_iter", self.max_iter, 1)?;
         validate::check_non_negative("tol", self.tol)?;
@@ -355,6 +357,23 @@ impl KMeansParams {
         }
         Ok(KMeans::from_run(run, &p.mean, k, algorithm))
     }
+}
+
+/// Most restarts (`n_init`) a fit accepts. k-means++ seeds every restart up front, so a count
+/// beyond any real use (scikit-learn's default is 1 to 10) would only exhaust memory; the
+/// error says so instead.
+pub const MAX_N_INIT: usize = 10_000;
+
+/// [`MAX_N_INIT`] as a parameter check, shared with mini-batch K-Means.
+pub(crate) fn check_n_init_at_most(n: usize) -> Result<()> {
+    if n > MAX_N_INIT {
+        return Err(Error::invalid_param(
+            "n_init",
+            n,
+            format!("must be at most {MAX_N_INIT} restarts"),
+        ));
+    }
+    Ok(())
 }
 
 /// The error for finite values whose squared distances overflow (an infinite inertia), with
@@ -686,6 +705,22 @@ mod tests {
             KMeansParams::new(2).tol(f64::NAN).fit(blobs(20, 2).view()),
             "tol",
         );
+    }
+
+    #[test]
+    fn n_init_has_a_ceiling() {
+        let x = blobs(20, 2);
+        let e = KMeansParams::new(2)
+            .n_init(usize::MAX)
+            .fit(x.view())
+            .unwrap_err();
+        assert!(e.to_string().contains("n_init"), "{e}");
+        let e = crate::MiniBatchKMeansParams::new(2)
+            .n_init(MAX_N_INIT + 1)
+            .fit(x.view())
+            .unwrap_err();
+        assert!(e.to_string().contains("at most 10000"), "{e}");
+        assert!(KMeansParams::new(2).n_init(MAX_N_INIT).check().is_ok());
     }
 
     #[test]
