@@ -148,7 +148,14 @@ pub(crate) fn run(
     let target = roles.column(&table, Role::Target, Some("y"))?;
     let outcome = match &target {
         Some(t) => Some(common::binary_target(&table, t)?.0),
-        None => None,
+        None => {
+            cx.notes.push(
+                "no target column (`y`, or one mapped with --map target=COLUMN): the segments' \
+                 conversion rates are not computed"
+                    .to_string(),
+            );
+            None
+        }
     };
     let features: Vec<String> = match roles.features(&table)? {
         Some(f) => f,
@@ -159,11 +166,29 @@ pub(crate) fn run(
                 .map(|f| f.to_string())
                 .collect();
             if present.is_empty() {
+                // None of the study's columns: every numeric column but the target, the ID
+                // and any other identifier (a row number would split customers by sign-up
+                // order), said in a note since the user did not choose them.
+                let ids = cartera_preprocess::clean::find_id_columns(&table, 0.95);
                 let exclude: Vec<&str> = [target.as_deref(), id.as_deref()]
                     .into_iter()
                     .flatten()
+                    .chain(ids.iter().map(|c| c.name.as_str()))
                     .collect();
-                common::numeric_columns(&table, &exclude)
+                let chosen = common::numeric_columns(&table, &exclude);
+                let left_out = if ids.is_empty() {
+                    String::new()
+                } else {
+                    let names: Vec<&str> = ids.iter().map(|c| c.name.as_str()).collect();
+                    format!(" (identifier columns left out: {})", names.join(", "))
+                };
+                cx.notes.push(format!(
+                    "none of the study's features is in the input: segmented on every numeric \
+                     column, {}{left_out}; choose them with --map features=A,B,C, and map the \
+                     outcome with --map target=COLUMN so that it is not segmented on",
+                    chosen.join(", ")
+                ));
+                chosen
             } else {
                 present
             }

@@ -446,6 +446,11 @@ impl StudyOutcome {
                     r.pca_components
                 ));
                 for s in &r.segments {
+                    // Without a target there is no conversion to show (NaN in the JSON).
+                    if r.overall_conversion.is_nan() {
+                        l.push(format!("  {:<28} {:>7} customers", s.name, s.size));
+                        continue;
+                    }
                     l.push(format!(
                         "  {:<28} {:>7} customers  conversion {:>5.1} % (overall {:.1} %)",
                         s.name,
