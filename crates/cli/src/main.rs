@@ -112,11 +112,79 @@ fn main() -> ExitCode {
         Command::Profile(a) => commands::business::run_profile(a),
         Command::Study(a) => commands::study::run(a),
     };
+    let result = result.map_err(|e| as_flag(e, &definition, &matches));
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our stdout went away (`cartera gains … | head -1`): as for the
+        // `println!` panic above, exit as SIGPIPE would, quietly.
+        Err(e) if closed_pipe(&e) => ExitCode::from(141),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Library parameters whose command-line flag is not the name with dashes.
+const FLAG_OF: &[(&str, &str)] = &[
+    ("bin_construct_sample_cnt", "--bin-sample-rows"),
+    ("early_stopping_rounds", "--early-stopping"),
+    ("n_components", "--pca"),
+    ("bounds", "--bounds"),
+];
+
+/// An `InvalidParameter` raised by a library crate names its parameter (`num_leaves`); on the
+/// command line the user typed a flag (`--num-leaves`): the error names the flag when the
+/// subcommand has one for it.
+fn as_flag(
+    e: cartera_core::Error,
+    definition: &clap::Command,
+    matches: &clap::ArgMatches,
+) -> cartera_core::Error {
+    let cartera_core::Error::InvalidParameter {
+        name,
+        value,
+        reason,
+    } = e
+    else {
+        return e;
+    };
+    let flag = FLAG_OF
+        .iter()
+        .find(|(param, _)| *param == name)
+        .map_or_else(
+            || format!("--{}", name.replace('_', "-")),
+            |(_, f)| f.to_string(),
+        );
+    let has_flag = matches
+        .subcommand_name()
+        .and_then(|sub| definition.find_subcommand(sub))
+        .is_some_and(|cmd| {
+            cmd.get_arguments()
+                .any(|a| a.get_long().is_some_and(|l| format!("--{l}") == flag))
+        });
+    let name = if !name.starts_with('-') && has_flag {
+        flag
+    } else {
+        name
+    };
+    cartera_core::Error::InvalidParameter {
+        name,
+        value,
+        reason,
+    }
+}
+
+/// Whether an error comes from writing to a pipe whose reader has gone.
+fn closed_pipe(e: &cartera_core::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }

@@ -319,7 +319,7 @@ fn an_empty_column_is_named_with_a_way_out() {
 }
 
 /// One stray cell makes a numeric column text: the error names the first such data row and its
-/// value, in `kmeans` and in `predict`.
+/// value, in `kmeans`, and its line and field in `predict` (which reads with the model's types).
 #[test]
 fn a_stray_cell_in_a_numeric_column_is_named() {
     // The columns of `trained`'s model, so that `predict` reads them too.
@@ -339,6 +339,7 @@ fn a_stray_cell_in_a_numeric_column_is_named() {
     );
     assert!(e.contains("data row 12 holds \"n/a\""), "{e}");
     let (_, gbdt) = trained("gbdt");
+    // `predict` reads the file with the model's column types: the reader names the cell.
     let e = one_line_error(&predict_with("stray_model.json", &gbdt, &p), "balance");
-    assert!(e.contains("data row 12 holds \"n/a\""), "{e}");
+    assert!(e.contains("stray.csv:13:2: `n/a` is not a number"), "{e}");
 }

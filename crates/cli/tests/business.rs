@@ -130,7 +130,7 @@ fn campaign_bad_input() {
         "10",
     ];
     let out = cartera(&[&base[..], &["--unit-cost", "-25"]].concat());
-    assert_one_line_error(&out, "unit_cost");
+    assert_one_line_error(&out, "--unit-cost");
     let out = cartera(&[&base[..], &["--unit-cost", "1,2"]].concat());
     assert_one_line_error(&out, "--compare");
 }

@@ -372,7 +372,7 @@ fn bad_labels_are_one_line_errors() {
             "--sample-size",
             "7",
         ]),
-        "sample_size",
+        "--sample-size",
     );
     assert_one_line_error(
         &cartera(&[

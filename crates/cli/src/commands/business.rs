@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 /// Where the result goes: the flags every business command shares.
 #[derive(Debug, clap::Args)]
 pub struct OutputArgs {
-    /// Write the table as CSV.
+    /// Write the table as CSV (`-` for stdout, as without `--out` or `--json`).
     #[arg(long, value_name = "TABLE.csv")]
     out: Option<PathBuf>,
     /// Write the result as JSON to FILE (`-` for stdout).
@@ -35,8 +35,9 @@ pub struct OutputArgs {
 impl OutputArgs {
     /// Write `table` and `value` where asked; with neither flag, the CSV goes to stdout.
     fn emit(&self, table: &Table, value: &Value) -> Result<()> {
+        super::one_stdout(self.out.as_deref(), self.json.as_deref())?;
         if let Some(out) = &self.out {
-            table.write_csv(out)?;
+            super::write_table(table, out)?;
         }
         if let Some(target) = &self.json {
             super::write_json(target, value)?;
@@ -98,10 +99,35 @@ fn outcome(t: &Table, name: &str, positive: Option<&str>) -> Result<Vec<bool>> {
                         return Err(Error::invalid_param(
                             name,
                             "missing",
-                            format!("row {i}: the outcome is missing"),
+                            format!("data row {}: the outcome is missing", i + 1),
                         ));
                     }
                 }
+            }
+            // A value the column never holds (a typo, another case) would count no row as
+            // positive and give tables of zeros without a word.
+            if !y.contains(&true) {
+                let mut seen: Vec<String> = Vec::new();
+                for i in 0..col.len() {
+                    if let Some(s) = col.get_string(i)
+                        && !seen.contains(&s)
+                    {
+                        seen.push(s);
+                        if seen.len() > 10 {
+                            break;
+                        }
+                    }
+                }
+                let more = if seen.len() > 10 { ", …" } else { "" };
+                seen.truncate(10);
+                return Err(Error::invalid_param(
+                    "--positive",
+                    p,
+                    format!(
+                        "is not a value of `{name}` (its values: {}{more})",
+                        seen.join(", ")
+                    ),
+                ));
             }
             Ok(y)
         }

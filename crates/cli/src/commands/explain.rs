@@ -32,7 +32,7 @@ pub struct Args {
     #[arg(long)]
     rows: Option<usize>,
     /// Write one column per feature plus `expected_value` (multiclass: a `class` column first,
-    /// one row per input row and class).
+    /// one row per input row and class); `-` for stdout.
     #[arg(long, value_name = "SHAP.csv")]
     out: PathBuf,
     /// Write the features ranked by mean |SHAP| (per class for multiclass) and
@@ -44,21 +44,12 @@ pub struct Args {
 }
 
 /// The ensemble and its input matrix for `table`.
-fn load(a: &Args, table: &Table) -> Result<(Ensemble, Array2<f64>, Vec<String>)> {
-    if a.lightgbm {
-        let ensemble = load_lightgbm_model(&a.model)?;
-        let cols = feature_columns(&ensemble.feature_names, table.names())?;
-        let names: Vec<&str> = cols.iter().map(|&c| table.names()[c].as_str()).collect();
-        let x = table.to_array::<f64>(&names)?;
-        let classes = match ensemble.objective {
-            cartera_gbdt::Objective::Multiclass { n_classes } => {
-                (0..n_classes).map(|c| c.to_string()).collect()
-            }
-            _ => vec!["0".to_string()],
-        };
-        Ok((ensemble, x, classes))
-    } else {
-        let file = ModelFile::load(&a.model)?;
+fn load(
+    a: &Args,
+    file: Option<ModelFile>,
+    table: &Table,
+) -> Result<(Ensemble, Array2<f64>, Vec<String>)> {
+    if let Some(file) = file {
         let Estimator::Gbdt(m) = &file.estimator else {
             return Err(Error::invalid_param(
                 "MODEL",
@@ -76,19 +67,41 @@ fn load(a: &Args, table: &Table) -> Result<(Ensemble, Array2<f64>, Vec<String>)>
             file.classes.clone()
         };
         Ok((ensemble, x, classes))
+    } else {
+        let ensemble = load_lightgbm_model(&a.model)?;
+        let cols = feature_columns(&ensemble.feature_names, table.names())?;
+        let names: Vec<&str> = cols.iter().map(|&c| table.names()[c].as_str()).collect();
+        let x = table.to_array::<f64>(&names)?;
+        let classes = match ensemble.objective {
+            cartera_gbdt::Objective::Multiclass { n_classes } => {
+                (0..n_classes).map(|c| c.to_string()).collect()
+            }
+            _ => vec!["0".to_string()],
+        };
+        Ok((ensemble, x, classes))
     }
 }
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
+    super::one_stdout(Some(&a.out), a.json.as_deref())?;
     if a.rows == Some(0) {
         return Err(Error::invalid_param("--rows", 0, "must be at least 1"));
     }
-    let opts = a.csv.options()?;
+    // A cartera model file is loaded first: its input types decide how the CSV is read.
+    let file = if a.lightgbm {
+        None
+    } else {
+        Some(ModelFile::load(&a.model)?)
+    };
+    let mut opts = a.csv.options()?;
+    if let Some(f) = &file {
+        opts = opts.column_types_unless_set(f.pipeline.input_types());
+    }
     let t0 = Instant::now();
     let table = Table::read_csv(&a.input, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();
-    let (ensemble, x, classes) = load(&a, &table)?;
+    let (ensemble, x, classes) = load(&a, file, &table)?;
     let n = a.rows.map_or(x.nrows(), |r| r.min(x.nrows()));
     let x = x.slice(s![..n, ..]);
 
@@ -122,7 +135,7 @@ pub fn run(a: Args) -> Result<()> {
         "expected_value",
         Column::Numeric((0..n * k).map(|i| value(i, d)).collect()),
     )?;
-    out.write_csv(&a.out)?;
+    super::write_table(&out, &a.out)?;
 
     if let Some(target) = &a.json {
         let imp = importance(&shap);

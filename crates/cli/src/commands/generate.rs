@@ -43,7 +43,7 @@ pub struct Args {
     /// Random seed: the same seed gives the same file on every machine.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output CSV file.
+    /// Output CSV file (`-` for stdout).
     #[arg(long)]
     out: PathBuf,
 }
@@ -124,7 +124,7 @@ pub fn run(a: Args) -> Result<()> {
         }
     };
     let generated = start.elapsed().as_secs_f64();
-    table.write_csv(&a.out)?;
+    super::write_table(&table, &a.out)?;
     eprintln!(
         "wrote {} rows x {} columns to {} (generate {:.2} s, write {:.2} s)",
         table.n_rows(),

@@ -97,7 +97,8 @@ pub struct Args {
     #[arg(long)]
     k: String,
     /// How a range of k is decided: the knee of the inertia curve or the best silhouette (the
-    /// silhouette is exact up to 20,000 rows, estimated from 10,000 rows above).
+    /// silhouette is exact up to 20,000 rows, estimated from 10,000 rows above). When the
+    /// curve has no knee, the best silhouette decides, with a note (JSON `chosen_by`).
     #[arg(long, value_enum, default_value = "knee")]
     choose: Choose,
     /// Restarts; the best inertia is kept.
@@ -113,7 +114,7 @@ pub struct Args {
     #[arg(long, value_enum)]
     scale: Option<super::ScaleArg>,
     /// Write the input rows with a `cluster` column appended (replacing the input's own
-    /// `cluster` column, if it has one, with a note on stderr).
+    /// `cluster` column, if it has one, with a note on stderr); `-` for stdout.
     #[arg(long, value_name = "LABELS.csv")]
     out: Option<PathBuf>,
     /// Write a summary as JSON to FILE (`-` for stdout).
@@ -294,6 +295,9 @@ struct Fitted {
     /// Mini-batch only: the number of steps (batches) taken.
     n_steps: Option<usize>,
     curve: Option<Curve>,
+    /// How k was picked from a range: `knee`, `silhouette`, or a fallback when the curve has
+    /// no knee (`silhouette (no knee)`, `smallest k (no knee)`).
+    chosen_by: &'static str,
     /// Seconds of the whole fit: every k of a range with its silhouette, and the final model.
     fit_seconds: f64,
 }
@@ -315,17 +319,40 @@ fn fit<F: Float>(x: ArrayView2<'_, F>, a: &Args, ks: &[usize]) -> Result<Fitted>
     } else {
         (None, Vec::new())
     };
-    let k = match &curve {
-        None => ks[0],
-        Some(c) => match a.choose {
-            Choose::Knee => c.knee.unwrap_or(c.ks[0]),
-            Choose::Silhouette => c.best_silhouette().ok_or_else(|| {
-                Error::invalid_param(
+    let (k, chosen_by) = match &curve {
+        None => (ks[0], "k"),
+        Some(c) => match (a.choose, c.knee, c.best_silhouette()) {
+            (Choose::Knee, Some(knee), _) => (knee, "knee"),
+            // Kneedle finds no knee on a curve without one (a straight line, or too few k):
+            // the smallest k would then be an arbitrary answer, so the silhouette decides,
+            // and the user is told.
+            (Choose::Knee, None, Some(best)) => {
+                eprintln!(
+                    "note: the inertia curve of k = {}..{} has no knee; k = {best} is chosen \
+                     by the best silhouette instead",
+                    c.ks[0],
+                    c.ks[c.ks.len() - 1]
+                );
+                (best, "silhouette (no knee)")
+            }
+            (Choose::Knee, None, None) => {
+                eprintln!(
+                    "note: the inertia curve of k = {}..{} has no knee and no k of at least 2 \
+                     has a silhouette; the smallest k, {}, is used",
+                    c.ks[0],
+                    c.ks[c.ks.len() - 1],
+                    c.ks[0]
+                );
+                (c.ks[0], "smallest k (no knee)")
+            }
+            (Choose::Silhouette, _, Some(best)) => (best, "silhouette"),
+            (Choose::Silhouette, _, None) => {
+                return Err(Error::invalid_param(
                     "--choose",
                     "silhouette",
                     "needs a k of at least 2 in the --k range",
-                )
-            })?,
+                ));
+            }
         },
     };
     let widen = |c: &Array2<F>| c.mapv(F::as_f64);
@@ -375,15 +402,24 @@ fn fit<F: Float>(x: ArrayView2<'_, F>, a: &Args, ks: &[usize]) -> Result<Fitted>
         converged,
         n_steps,
         curve,
+        chosen_by,
         fit_seconds: t1.elapsed().as_secs_f64(),
     })
 }
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
+    super::one_stdout(a.out.as_deref(), a.json.as_deref())?;
     let ks = parse_k(&a.k)?;
     if a.n_init == 0 {
         return Err(Error::invalid_param("--n-init", 0, "must be at least 1"));
+    }
+    if a.n_init > cartera_kmeans::MAX_N_INIT {
+        return Err(Error::invalid_param(
+            "--n-init",
+            a.n_init,
+            format!("must be at most {}", cartera_kmeans::MAX_N_INIT),
+        ));
     }
     if let Some(chunk_rows) = a.chunk_rows {
         if a.precision != Precision::F64 {
@@ -416,6 +452,7 @@ pub fn run(a: Args) -> Result<()> {
         ));
     }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    super::check_finite(&table, &refs, false)?;
     let raw = table.to_array::<f64>(&refs)?;
     let t_scale = Instant::now();
     let scaler = a
@@ -448,6 +485,7 @@ pub fn run(a: Args) -> Result<()> {
         converged,
         n_steps,
         curve,
+        chosen_by,
         fit_seconds,
     } = match a.precision {
         Precision::F64 => fit(x.view(), &a, &ks)?,
@@ -463,7 +501,10 @@ pub fn run(a: Args) -> Result<()> {
     }
 
     if let Some(out) = &a.out {
-        with_labels(table.clone(), labels.iter().copied(), true)?.write_csv(out)?;
+        super::write_table(
+            &with_labels(table.clone(), labels.iter().copied(), true)?,
+            out,
+        )?;
     }
     // Sizes of many clusters would flood the terminal: the JSON has them all.
     let shown = if k <= 20 {
@@ -521,13 +562,7 @@ pub fn run(a: Args) -> Result<()> {
             obj.insert("elbow_seconds".into(), json!(c.elbow_seconds));
             obj.insert("silhouette_seconds".into(), json!(c.silhouette_seconds));
             obj.insert("best_silhouette_k".into(), json!(c.best_silhouette()));
-            obj.insert(
-                "chosen_by".into(),
-                json!(match a.choose {
-                    Choose::Knee => "knee",
-                    Choose::Silhouette => "silhouette",
-                }),
-            );
+            obj.insert("chosen_by".into(), json!(chosen_by));
             obj.insert(
                 "silhouette_method".into(),
                 json!({

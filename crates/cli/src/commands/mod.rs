@@ -13,6 +13,7 @@ pub mod study;
 pub mod train;
 
 use std::io::Write;
+use std::path::Path;
 
 use cartera_core::{Error, Result};
 use cartera_preprocess::{ColumnType, CsvOptions, Table};
@@ -73,6 +74,82 @@ impl CsvArgs {
         }
         Ok(o)
     }
+}
+
+/// Whether an `--out` path means stdout (`-`, as for `--json`).
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Writes `table` as CSV to the file `out`, or to stdout for `-`.
+pub fn write_table(table: &Table, out: &Path) -> Result<()> {
+    if !is_stdout(out) {
+        return table.write_csv(out);
+    }
+    let mut lock = std::io::stdout().lock();
+    table.write_csv_to(&mut lock)?;
+    lock.flush().map_err(|e| Error::io("writing to stdout", e))
+}
+
+/// Refuses `--out -` with `--json -`: both would go to stdout, one after the other, and
+/// neither could be read back. Called before any work.
+pub fn one_stdout(out: Option<&Path>, json: Option<&str>) -> Result<()> {
+    if out.is_some_and(is_stdout) && json == Some("-") {
+        return Err(Error::invalid_param(
+            "--out",
+            "-",
+            "`--json -` already writes to stdout; send one of the two to a file",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `output` is the very file `input` (the same path, another path to it, or a hard
+/// link): a command that writes its output while still reading its input would destroy the
+/// input. False when `output` does not exist yet.
+pub fn same_file(input: &Path, output: &Path) -> bool {
+    let (Ok(a), Ok(b)) = (std::fs::metadata(input), std::fs::metadata(output)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        match (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Refuses an infinite value (and, unless `missing_ok`, a missing one) in the numeric columns
+/// of `t` among `names`, naming the column and the data row (1-based, as the CSV's rows after
+/// the header). The library reports the same once the rows are selected, split, encoded and
+/// reordered, where neither its row nor its column index is the file's.
+pub fn check_finite(t: &Table, names: &[&str], missing_ok: bool) -> Result<()> {
+    for &name in names {
+        let Ok(cartera_preprocess::Column::Numeric(v)) = t.column(name) else {
+            continue;
+        };
+        let bad = |x: &f64| x.is_infinite() || (!missing_ok && x.is_nan());
+        if let Some(i) = v.iter().position(bad) {
+            let why = if v[i].is_nan() {
+                "is missing: every value is needed here (impute first, e.g. with `cartera prep \
+                 --impute median`)"
+            } else {
+                "is infinite: values must be finite (leave the cell empty for a missing value)"
+            };
+            return Err(Error::invalid_data(
+                format!("column `{name}`"),
+                format!("data row {} {why}", i + 1),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Write JSON to a file, or to stdout for `-`.

@@ -19,7 +19,7 @@ pub struct Args {
     /// Write the input rows plus `score` (probability of the positive class; for more than two
     /// classes, the probability of the predicted class), one `proba_<class>` column per class
     /// when there are more than two, and `predicted` (the class label). Columns of those names
-    /// in the input (an earlier run's) are replaced, with a note on stderr.
+    /// in the input (an earlier run's) are replaced, with a note on stderr. `-` for stdout.
     #[arg(long, value_name = "SCORES.csv")]
     out: PathBuf,
     /// Write timings and counts as JSON to FILE (`-` for stdout).
@@ -31,11 +31,19 @@ pub struct Args {
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
+    super::one_stdout(Some(&a.out), a.json.as_deref())?;
     let model = ModelFile::load(&a.model)?;
-    let opts = a.csv.options()?;
+    // The file is read with the types of the table the model was trained on, so that a few
+    // rows (one customer) are read as that table was.
+    let opts = a
+        .csv
+        .options()?
+        .column_types_unless_set(model.pipeline.input_types());
     let t0 = Instant::now();
     let mut table = Table::read_csv(&a.input, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();
+    let inputs: Vec<&str> = model.input_columns.iter().map(String::as_str).collect();
+    super::check_finite(&table, &inputs, true)?;
     let t1 = Instant::now();
     let x = model
         .features(&table)
@@ -102,7 +110,7 @@ pub fn run(a: Args) -> Result<()> {
         )),
     )?;
     let t3 = Instant::now();
-    table.write_csv(&a.out)?;
+    super::write_table(&table, &a.out)?;
     let write_seconds = t3.elapsed().as_secs_f64();
     if let Some(target) = &a.json {
         super::write_json(

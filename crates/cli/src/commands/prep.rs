@@ -59,7 +59,7 @@ pub enum Unknown {
 pub struct Args {
     /// Input CSV with a header row.
     input: PathBuf,
-    /// Output CSV.
+    /// Output CSV (`-` for stdout).
     #[arg(long)]
     out: PathBuf,
     /// Drop exact duplicate rows.
@@ -211,6 +211,7 @@ fn fitting_flags(a: &Args) -> Vec<&'static str> {
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
+    super::one_stdout(Some(&a.out), a.json.as_deref())?;
     let opts = a.csv.options()?;
     // Validate everything about the flags before the (possibly long) read.
     let fitted_from = match &a.apply_pipeline {
@@ -231,10 +232,17 @@ pub fn run(a: Args) -> Result<()> {
         None => None,
     };
     let cfg = config(&a)?;
+    // Applying saved steps: read the file with the types of the table they were fitted on.
+    let opts = match &fitted_from {
+        Some(p) => opts.column_types_unless_set(p.input_types()),
+        None => opts,
+    };
 
     let t0 = Instant::now();
     let table = Table::read_csv(&a.input, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();
+    let names: Vec<&str> = table.names().iter().map(String::as_str).collect();
+    super::check_finite(&table, &names, true)?;
 
     let t1 = Instant::now();
     let (pipeline, mut out, summary) = match fitted_from {
@@ -260,7 +268,7 @@ pub fn run(a: Args) -> Result<()> {
         out.push_column("row_index", Column::Numeric(idx))?;
     }
     let t2 = Instant::now();
-    out.write_csv(&a.out)?;
+    super::write_table(&out, &a.out)?;
     if let Some(p) = &a.save_pipeline {
         pipeline.save(p)?;
     }

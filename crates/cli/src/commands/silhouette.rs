@@ -38,7 +38,8 @@ pub struct Args {
     /// Write a summary as JSON to FILE (`-` for stdout).
     #[arg(long, value_name = "SUMMARY|-")]
     json: Option<String>,
-    /// Write each scored row's silhouette: columns `row` (0-based), `cluster`, `silhouette`.
+    /// Write each scored row's silhouette: columns `row` (0-based), `cluster`, `silhouette`
+    /// (`-` for stdout).
     #[arg(long, value_name = "PER_SAMPLE.csv")]
     out: Option<PathBuf>,
     #[command(flatten)]
@@ -92,6 +93,7 @@ pub(crate) fn per_cluster_json(s: &Silhouette) -> serde_json::Value {
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
+    super::one_stdout(a.out.as_deref(), a.json.as_deref())?;
     let opts = a.csv.options()?;
     let t0 = Instant::now();
     let table = Table::read_csv(&a.input, &opts)?;
@@ -155,7 +157,7 @@ pub fn run(a: Args) -> Result<()> {
             ),
             ("silhouette".into(), Column::Numeric(sil.samples().to_vec())),
         ])?;
-        t.write_csv(out)?;
+        super::write_table(&t, out)?;
     }
     let how = if sil.is_sampled() {
         format!(

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use cartera_core::Result;
+use cartera_core::{Error, Result};
 use cartera_preprocess::Table;
 use cartera_study::{Input, Progress, RoleMap, Study, StudyParams};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -105,6 +105,13 @@ impl Progress for Spinner {
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
+    if a.out.as_deref().is_some_and(super::is_stdout) {
+        return Err(Error::invalid_param(
+            "--out",
+            "-",
+            "a study writes a folder of files; name the folder",
+        ));
+    }
     let roles = RoleMap::parse(&a.map)?;
     let study = Study::from(a.study);
     let input = match &a.input {

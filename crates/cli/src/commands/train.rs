@@ -445,6 +445,20 @@ fn objective_for(n_classes: usize) -> Objective {
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
+    if !(a.no_penalty || a.c.is_finite() && a.c > 0.0) {
+        return Err(Error::invalid_param(
+            "--c",
+            a.c,
+            "must be finite and > 0 (use --no-penalty for no penalty)",
+        ));
+    }
+    if super::is_stdout(&a.out) {
+        return Err(Error::invalid_param(
+            "--out",
+            "-",
+            "the model file needs a path, for `predict` to read it back",
+        ));
+    }
     if !(0.0..1.0).contains(&a.valid_fraction) {
         return Err(Error::invalid_param(
             "--valid-fraction",
@@ -497,6 +511,7 @@ pub fn run(a: Args) -> Result<()> {
     let swapped = positive_last(&mut classes, a.positive_class.as_deref(), &a.target)?;
     let inputs = input_columns(&table, &a.target, &a.columns)?;
     let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    super::check_finite(&table, &refs, true)?;
     let features_table = table.select(&refs)?;
 
     let t1 = Instant::now();
@@ -616,6 +631,9 @@ pub fn run(a: Args) -> Result<()> {
             };
             extra.insert("best_iteration".into(), json!(m.best_iteration()));
             extra.insert("n_trees".into(), json!(m.ensemble().trees.len()));
+            if m.ensemble().trees.is_empty() {
+                warning = Some(summary::NO_TREE_WARNING.to_string());
+            }
             Estimator::Gbdt(m)
         }
     };

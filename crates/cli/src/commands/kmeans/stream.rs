@@ -52,6 +52,17 @@ pub fn chunk_matrix(table: &Table, names: &[String], first_row: u64) -> Result<A
                 ),
             ));
         }
+        if let cartera_preprocess::Column::Numeric(v) = col
+            && let Some(i) = v.iter().position(|x| x.is_infinite())
+        {
+            return Err(Error::invalid_data(
+                format!("column `{n}`"),
+                format!(
+                    "data row {} is infinite: values must be finite",
+                    first_row + i as u64 + 1
+                ),
+            ));
+        }
     }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     table.to_array::<f64>(&refs)
@@ -141,6 +152,20 @@ fn chunks(a: &Args, opts: &CsvOptions, chunk_rows: usize) -> Result<CsvChunks<Fi
 
 /// Run `cartera kmeans` streaming (see the module docs).
 pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
+    // The labelled rows are written while the input is read again: the same file as both
+    // would be emptied before its last pass (the in-memory path reads everything first).
+    if let Some(out) = a
+        .out
+        .as_deref()
+        .filter(|p| super::super::same_file(&a.input, p))
+    {
+        return Err(Error::invalid_param(
+            "--out",
+            out.display(),
+            "is the input file, which a streamed fit reads again while writing; write \
+             the labelled rows to another file",
+        ));
+    }
     if !matches!(a.algorithm, Algo::Minibatch) {
         return Err(Error::invalid_param(
             "--chunk-rows",
@@ -227,11 +252,14 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
 
     // Pass 3: labels, inertia, sizes, and the labelled rows.
     let t2 = Instant::now();
-    let mut out = match &a.out {
+    let mut out: Option<BufWriter<Box<dyn Write>>> = match &a.out {
+        Some(p) if super::super::is_stdout(p) => {
+            Some(BufWriter::new(Box::new(std::io::stdout().lock())))
+        }
         Some(p) => {
-            Some(BufWriter::new(File::create(p).map_err(|e| {
+            Some(BufWriter::new(Box::new(File::create(p).map_err(|e| {
                 Error::io(format!("writing {}", p.display()), e)
-            })?))
+            })?)))
         }
         None => None,
     };

@@ -379,6 +379,9 @@ pub fn run(a: &Args, chunk_rows: usize) -> Result<()> {
         a.input.display(),
         n_train + n_valid
     );
+    if n_trees == 0 {
+        eprintln!("{}", super::summary::NO_TREE_WARNING);
+    }
     if let Some(target) = &a.json {
         m.insert("model".into(), json!(file.kind()));
         m.insert("target".into(), json!(a.target));

@@ -61,6 +61,12 @@ impl Summary<'_> {
     }
 }
 
+/// The warning when boosting kept no tree: no leaf could split (as LightGBM stops), so the
+/// model scores every row with the class frequencies of the training rows.
+pub const NO_TREE_WARNING: &str = "warning: no tree was grown: no split met --min-data-in-leaf, \
+     --min-sum-hessian-in-leaf and --min-gain-to-split on the training rows, so the model gives \
+     every row the training class frequencies; lower those flags or train on more rows";
+
 /// A warning line when the logistic fit stopped before converging, saying why and which flag
 /// to change; `None` when it converged.
 pub fn convergence_warning(m: &LogisticRegression<f64>, a: &Args) -> Option<String> {

@@ -1,0 +1,259 @@
+//! Inputs and outputs an analyst meets in practice, from a QA pass of the command line: the
+//! CSV on stdout, one customer scored with a saved model, the input named as the output of a
+//! streamed fit, a closed pipe, a curve without a knee, a `--positive` value the column never
+//! holds, an infinite value, and boosting that grows no tree.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use common::{assert_one_line_error, cartera, ok_json, repo, s, tmp};
+
+/// A small blob table written by `cartera generate`.
+fn blobs(name: &str, rows: usize) -> std::path::PathBuf {
+    let p = tmp(name);
+    let out = cartera(&[
+        "generate",
+        "blobs",
+        "--rows",
+        &rows.to_string(),
+        "--seed",
+        "1",
+        "--out",
+        s(&p),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    p
+}
+
+#[test]
+fn out_dash_writes_the_csv_to_stdout_and_not_with_json_dash() {
+    let p = blobs("stdout.csv", 300);
+    let out = cartera(&["kmeans", s(&p), "--k", "3", "--out", "-"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("x0,x1,cluster\n"), "{text}");
+    assert_eq!(text.lines().count(), 301);
+    assert!(!std::path::Path::new("-").exists());
+    assert_one_line_error(
+        &cartera(&["kmeans", s(&p), "--k", "3", "--out", "-", "--json", "-"]),
+        "`--json -` already writes to stdout",
+    );
+    assert_one_line_error(
+        &cartera(&[
+            "train",
+            s(&p),
+            "--target",
+            "x0",
+            "--model",
+            "gbdt",
+            "--out",
+            "-",
+        ]),
+        "the model file needs a path",
+    );
+}
+
+#[test]
+fn a_streamed_fit_refuses_its_input_as_output_and_leaves_it_whole() {
+    let p = blobs("same.csv", 3000);
+    let before = std::fs::read(&p).unwrap();
+    for out in [
+        s(&p).to_string(),
+        format!("{}/./same.csv", s(p.parent().unwrap())),
+    ] {
+        assert_one_line_error(
+            &cartera(&[
+                "kmeans",
+                s(&p),
+                "--k",
+                "3",
+                "--algorithm",
+                "minibatch",
+                "--chunk-rows",
+                "1000",
+                "--out",
+                &out,
+            ]),
+            "is the input file",
+        );
+        assert_eq!(std::fs::read(&p).unwrap(), before);
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_a_csv_write_quietly_with_141() {
+    let p = blobs("pipe.csv", 100_000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cartera"))
+        .args(["kmeans", s(&p), "--k", "2", "--out", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read a little, then hang up, as `| head -1` does.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(141), "stderr: {err}");
+    assert!(!err.contains("error"), "{err}");
+}
+
+#[test]
+fn one_customer_is_scored_with_the_types_of_the_training_table() {
+    let telco = repo().join("data/telco_customer_churn.csv");
+    let text = std::fs::read_to_string(&telco).unwrap();
+    let mut lines = text.lines();
+    let one = tmp("one_customer.csv");
+    std::fs::write(
+        &one,
+        format!("{}\n{}\n", lines.next().unwrap(), lines.next().unwrap()),
+    )
+    .unwrap();
+    for (model, extra) in [
+        ("gbdt", &["--n-estimators", "20"][..]),
+        ("logistic", &[][..]),
+    ] {
+        let m = tmp(&format!("telco_{model}.json"));
+        let base = [
+            "train",
+            s(&telco),
+            "--target",
+            "Churn",
+            "--model",
+            model,
+            "--out",
+            s(&m),
+        ];
+        let out = cartera(&[&base[..], extra].concat());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let scored = cartera(&["predict", s(&m), s(&one), "--out", "-"]);
+        assert!(
+            scored.status.success(),
+            "{model}: {}",
+            String::from_utf8_lossy(&scored.stderr)
+        );
+        let csv = String::from_utf8(scored.stdout).unwrap();
+        assert_eq!(csv.lines().count(), 2, "{csv}");
+        assert!(csv.lines().next().unwrap().ends_with(",score,predicted"));
+    }
+}
+
+#[test]
+fn a_curve_without_a_knee_is_decided_by_the_silhouette() {
+    let p = blobs("knee.csv", 400);
+    // Two k: Kneedle needs a bend, which two points cannot have.
+    let v = ok_json(&["kmeans", s(&p), "--k", "2..3", "--json", "-"]);
+    assert_eq!(v["knee"], serde_json::Value::Null);
+    assert_eq!(v["chosen_by"], "silhouette (no knee)");
+    assert_eq!(v["k"], v["best_silhouette_k"]);
+}
+
+#[test]
+fn a_positive_value_the_outcome_never_holds_is_an_error() {
+    let p = tmp("outcome.csv");
+    let mut csv = String::from("score,churn\n");
+    for i in 0..40 {
+        csv += &format!(
+            "{},{}\n",
+            f64::from(i) / 40.0,
+            if i % 3 == 0 { "Yes" } else { "No" }
+        );
+    }
+    std::fs::write(&p, csv).unwrap();
+    let base = ["--score-column", "score", "--outcome-column", "churn"];
+    let ok = cartera(&[&["gains", s(&p)][..], &base, &["--positive", "Yes"]].concat());
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert_one_line_error(
+        &cartera(&[&["gains", s(&p)][..], &base, &["--positive", "yes"]].concat()),
+        "is not a value of `churn` (its values: Yes, No)",
+    );
+}
+
+#[test]
+fn an_infinite_value_is_named_by_column_and_data_row() {
+    let p = tmp("inf.csv");
+    let mut csv = String::from("a,b,y\n");
+    for i in 0..60 {
+        let b = if i == 41 {
+            "inf".to_string()
+        } else {
+            (i % 7).to_string()
+        };
+        csv += &format!("{i},{b},{}\n", i % 2);
+    }
+    std::fs::write(&p, csv).unwrap();
+    for model in ["gbdt", "logistic"] {
+        assert_one_line_error(
+            &cartera(&[
+                "train",
+                s(&p),
+                "--target",
+                "y",
+                "--model",
+                model,
+                "--out",
+                s(&tmp("inf.json")),
+            ]),
+            "column `b`: data row 42 is infinite",
+        );
+    }
+    assert_one_line_error(
+        &cartera(&["kmeans", s(&p), "--k", "2", "--columns", "b,a"]),
+        "column `b`: data row 42 is infinite",
+    );
+}
+
+#[test]
+fn boosting_that_grows_no_tree_says_so() {
+    let p = blobs("notree.csv", 200);
+    // A 0/1 target from the first coordinate's sign.
+    let text = std::fs::read_to_string(&p).unwrap();
+    let mut csv = format!("{},y\n", text.lines().next().unwrap());
+    for line in text.lines().skip(1) {
+        let x0: f64 = line.split(',').next().unwrap().parse().unwrap();
+        csv += &format!("{line},{}\n", u8::from(x0 > 0.0));
+    }
+    std::fs::write(&p, csv).unwrap();
+    let out = cartera(&[
+        "train",
+        s(&p),
+        "--target",
+        "y",
+        "--model",
+        "gbdt",
+        "--min-data-in-leaf",
+        "100000",
+        "--out",
+        s(&tmp("notree.json")),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning: no tree was grown"), "{err}");
+}
