@@ -735,7 +735,10 @@ pub fn run_profile(a: ProfileArgs) -> Result<()> {
     let t = read(&a.input, &a.csv)?;
     let g = Groups::from_table(&t, &a.by)?;
     let names: Vec<String> = match &a.columns {
-        Some(c) => c.clone(),
+        Some(c) => {
+            super::no_repeats(c)?;
+            c.clone()
+        }
         None => t
             .names_of_type(ColumnType::Numeric)
             .into_iter()

@@ -152,6 +152,25 @@ pub fn check_finite(t: &Table, names: &[&str], missing_ok: bool) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a `--columns` list that names a column twice.
+pub fn no_repeats(names: &[String]) -> Result<()> {
+    if let Some((i, n)) = names
+        .iter()
+        .enumerate()
+        .find(|(i, n)| names[..*i].contains(n))
+    {
+        return Err(Error::invalid_param(
+            "--columns",
+            n,
+            format!(
+                "column {} repeats an earlier one: a column is named twice",
+                i + 1
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Write JSON to a file, or to stdout for `-`.
 pub fn write_json(target: &str, value: &serde_json::Value) -> Result<()> {
     let text = serde_json::to_string_pretty(value)
@@ -245,20 +264,7 @@ pub fn numeric_features(
              with --columns)"
         )));
     }
-    if let Some((i, n)) = names
-        .iter()
-        .enumerate()
-        .find(|(i, n)| names[..*i].contains(n))
-    {
-        return Err(Error::invalid_param(
-            "--columns",
-            n,
-            format!(
-                "column {} repeats an earlier one: a column is named twice",
-                i + 1
-            ),
-        ));
-    }
+    no_repeats(&names)?;
     for n in &names {
         let col = t.column(n)?;
         if col.column_type() != ColumnType::Numeric {

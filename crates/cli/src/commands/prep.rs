@@ -178,6 +178,7 @@ fn config(a: &Args) -> Result<PrepConfig> {
         c = c.pca(parse_pca(p)?);
     }
     if let Some(cols) = &a.columns {
+        super::no_repeats(cols)?;
         let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
         c = c.columns(&refs);
     }
