@@ -111,10 +111,11 @@ fn csv_ten_megabyte_field() {
     let t = read(bare.as_bytes()).unwrap();
     assert_eq!(t.n_rows(), 3);
     assert_eq!(text(&t, "blob", 2).map(|s| s.len()), Some(10 << 20));
-    // A 10 MB number-like field is still one value, not a hang.
+    // A 10 MB number-like field is still one value, not a hang: text, since an integer past
+    // 2^53 is not held exactly by f64 (pandas keeps such integers as strings too).
     let digits = format!("v\n{}\n", "9".repeat(10 << 20));
     let t = read(digits.as_bytes()).unwrap();
-    assert_eq!(numbers(&t, "v"), [f64::INFINITY]);
+    assert_eq!(text(&t, "v", 0).map(|s| s.len()), Some(10 << 20));
 }
 
 #[test]
