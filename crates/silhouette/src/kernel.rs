@@ -21,7 +21,7 @@
 //!    the number of threads, and the result is the same bits with 1 or 64 threads.
 //!
 //! Memory: the sorted copy and its packed twin (`2·n·d` values), the sums (`n·k` `f64`) and a
-//! per-thread scratch of `(4 + min(k, BLOCK)) · BLOCK` values.
+//! per-thread scratch of `(4 + r) · BLOCK` values, `r ≤ min(k, BLOCK)` the most runs of a block.
 
 use cartera_core::Float;
 use ndarray::ArrayView2;
@@ -183,12 +183,19 @@ impl<F: Float> SortedRows<F> {
     /// For every sorted row, the sum of its distances to the rows of each cluster: `n * k`
     /// values, row-major in sorted order (the distance of a row to itself counts as 0).
     pub fn cluster_distance_sums(&self) -> Vec<f64> {
+        self.cluster_distance_sums_by_block().concat()
+    }
+
+    /// The same sums, one vector per block of [`BLOCK`] sorted rows (not copied into one).
+    pub fn cluster_distance_sums_by_block(&self) -> Vec<Vec<f64>> {
         let (n, k) = (self.n, self.k);
         let nb = n.div_ceil(BLOCK);
         let mut acc: Vec<Vec<f64>> = (0..nb)
             .map(|b| vec![0.0f64; (BLOCK.min(n - b * BLOCK)) * k])
             .collect();
-        let scratch = || Scratch::<F>::new(k);
+        // Sized by the runs of a block, not by k: rayon may build a scratch per tile.
+        let max_runs = self.runs.iter().map(Vec::len).max().unwrap_or(0);
+        let scratch = || Scratch::<F>::new(max_runs);
 
         // Diagonal tiles first (each touches one block only).
         acc.par_iter_mut()
@@ -216,7 +223,7 @@ impl<F: Float> SortedRows<F> {
                 acc[j] = aj;
             }
         }
-        acc.concat()
+        acc
     }
 
     /// One tile: rows of block `bi` against columns of block `bj`. Adds each row's per-cluster
@@ -299,10 +306,12 @@ impl<F: Float> SortedRows<F> {
             r += h;
         }
         if let Some(acc_j) = acc_j {
-            for (q, &(c, _, _)) in runs_i.iter().enumerate() {
-                let cols = &sc.cols[q * wp..q * wp + w];
-                for (j, &v) in cols.iter().enumerate() {
-                    acc_j[j * k + c] += v.as_f64();
+            // Column by column, so that the runs' adds to one column land in one row of
+            // `acc_j` (with many clusters, run by run strode over the whole block each time).
+            // A cluster has one run per block: each sum still gets one add per tile, the same.
+            for (j, out) in acc_j.chunks_exact_mut(k).enumerate() {
+                for (q, &(c, _, _)) in runs_i.iter().enumerate() {
+                    out[c] += sc.cols[q * wp + j].as_f64();
                 }
             }
         }
@@ -318,10 +327,11 @@ struct Scratch<F> {
 }
 
 impl<F: Float> Scratch<F> {
-    fn new(k: usize) -> Self {
+    /// Scratch for blocks of at most `runs` runs.
+    fn new(runs: usize) -> Self {
         Scratch {
             strip: vec![F::zero(); 4 * BLOCK],
-            cols: vec![F::zero(); k.min(BLOCK) * BLOCK],
+            cols: vec![F::zero(); runs * BLOCK],
         }
     }
 }

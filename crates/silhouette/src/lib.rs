@@ -61,7 +61,10 @@
 //! The exact silhouette costs `n²/2` distances: about 2·10⁸ for 20,000 rows (well under a
 //! second on two cores), 5·10⁹ for 100,000 rows; its memory is `O(n·(d + k))`. Above some
 //! tens of thousands of rows, estimate it from a sample (`sample_size`): the cost is then
-//! `m²/2` distances and [`Silhouette::std_error`] says how far the estimate may be off.
+//! `m²/2` distances, its memory `O(m·(d + 10·k))`, and [`Silhouette::std_error`] says how far
+//! the estimate may be off (a delete-a-group jackknife over 10 random groups of the sample,
+//! from the same distances: the sampled rows' silhouettes are computed among themselves, so
+//! they are not independent and `sd(s)/√m` would understate it).
 
 mod compare;
 mod dispersion;
