@@ -343,7 +343,9 @@ fn boost(
     let metric = params.effective_metric();
     let lr = params.learning_rate;
 
-    let mut trees = Vec::with_capacity(params.n_estimators * k);
+    // Room for the usual ensemble up front, not for any `n_estimators`: 10^8 rounds asked
+    // for 33 GB before the first tree (training stops early or the trees come one by one).
+    let mut trees = Vec::with_capacity(params.n_estimators.saturating_mul(k).min(4096));
     let mut history = Vec::new();
     let mut best: Option<(usize, f64)> = None;
     for iter in 0..params.n_estimators {
