@@ -51,6 +51,9 @@ python3 scripts/fixtures_logistic.py
 # GBDT: LightGBM 4.7 validation AUC/log-loss/accuracy on generated sets (cargo example
 # gbdt_fixture_data) and data/universal_bank.csv.
 python3 scripts/fixtures_gbdt.py tests/fixtures/gbdt_lightgbm.json
+# GBDT binning: LightGBM 4.7's bins of single columns (its dataset dump), max_bin with the NaN bin
+# counted in, categorical bins.
+python3 scripts/fixtures_gbdt_bins.py tests/fixtures/gbdt_bins_lightgbm.json
 
 # LightGBM import and TreeSHAP (LightGBM pred_contrib, shap TreeExplainer); also runs
 # `cargo run --release -p cartera-gbdt --example treeshap_export` for the cartera-trained model.

@@ -1,11 +1,19 @@
 //! Feature binning: bin boundaries from quantiles of a row sample, and the row-major `u8` bin
 //! matrix the histograms are built from.
 //!
-//! Each feature gets up to `max_bin` value bins; bin `b` holds the values `v` with
-//! `upper[b - 1] < v <= upper[b]` (the last bin is unbounded above), so a split "bin `<= t`"
-//! is exactly the raw rule "`x <= upper[t]`" stored in the tree. A feature with a NaN in the
-//! training data gets one more bin for NaN, after the value bins. Features with a single value
-//! and no NaN cannot split and are left out of the matrix.
+//! A numerical feature's bin `b` holds the values `v` with `upper[b - 1] < v <= upper[b]` (the
+//! last value bin is unbounded above), so a split "bin `<= t`" is exactly the raw rule
+//! "`x <= upper[t]`" stored in the tree. As in LightGBM (`BinMapper::FindBin`), a feature has a
+//! bin for missing values (NaN) when the bin-construction sample holds a NaN, and that bin counts
+//! within `max_bin`: such a feature gets at most `max_bin - 1` value bins plus the NaN bin, the
+//! others at most `max_bin` value bins. A NaN in a feature without a NaN bin (none in the
+//! sample) is read as 0.0, as LightGBM's `MissingType::None`. Zeros are never missing here
+//! (LightGBM's defaults `use_missing = true`, `zero_as_missing = false`): a feature whose only
+//! "missing" values are zeros has no NaN bin, and zero gets a value bin of its own. Features
+//! with a single bin cannot split and are left out of the matrix.
+//!
+//! Every feature has at most 256 bins (bin indices fit a `u8`): a numerical one at most
+//! `max_bin <= 255`, a categorical one at most 255 categories plus its missing bin.
 
 use cartera_core::{CarteraRng, Error, Float, Result};
 
@@ -221,7 +229,8 @@ fn greedy_bins(distinct: &[f64], counts: &[usize], max_bin: usize, total: usize)
 
 /// Bin boundaries from the sorted finite sample values of one feature: negative values,
 /// zero (its own bin, `[-1e-35, 1e-35]`) and positive values binned apart, as LightGBM's
-/// `FindBinWithZeroAsOneBin`.
+/// `FindBinWithZeroAsOneBin`. With a NaN bin (`has_nan`) the value bins get `max_bin - 1`, so
+/// that the NaN bin counts within `max_bin` (LightGBM's `FindBin` for `MissingType::NaN`).
 fn mapper_from_sorted(values: &[f64], has_nan: bool, max_bin: usize) -> BinMapper {
     let mut distinct: Vec<f64> = Vec::new();
     let mut counts: Vec<usize> = Vec::new();
@@ -238,6 +247,8 @@ fn mapper_from_sorted(values: &[f64], has_nan: bool, max_bin: usize) -> BinMappe
             }
         }
     }
+    // Value bins: every bin but the NaN bin (`max_bin >= 2`, so at least one).
+    let max_bin = max_bin - usize::from(has_nan);
     let total = values.len();
     let neg_end = distinct.partition_point(|&v| v < -ZERO_THRESHOLD);
     let pos_start = distinct.partition_point(|&v| v <= ZERO_THRESHOLD);
@@ -246,15 +257,18 @@ fn mapper_from_sorted(values: &[f64], has_nan: bool, max_bin: usize) -> BinMappe
     let cnt_zero = total - cnt_neg - cnt_pos;
     let nonzero = (total - cnt_zero).max(1) as f64;
     let mut upper = Vec::new();
-    if neg_end > 0 {
+    if neg_end > 0 && max_bin > 1 {
         let left_max = ((cnt_neg as f64 / nonzero * (max_bin - 1) as f64) as usize).max(1);
         upper = greedy_bins(&distinct[..neg_end], &counts[..neg_end], left_max, cnt_neg);
         if let Some(last) = upper.last_mut() {
             *last = -ZERO_THRESHOLD;
         }
     }
-    if pos_start < distinct.len() {
-        let right_max = (max_bin - 1).saturating_sub(upper.len()).max(1);
+    // LightGBM's `right_max_bin`: what is left after the negative bins and the zero bin. With
+    // none left (max_bin 2 with negative values, or a single value bin), the last bin takes
+    // zero and the positive values together.
+    let right_max = (max_bin - 1).saturating_sub(upper.len());
+    if pos_start < distinct.len() && right_max > 0 {
         upper.push(ZERO_THRESHOLD);
         upper.extend(greedy_bins(
             &distinct[pos_start..],
@@ -265,20 +279,31 @@ fn mapper_from_sorted(values: &[f64], has_nan: bool, max_bin: usize) -> BinMappe
     } else {
         upper.push(f64::INFINITY);
     }
-    // Drop bins no sampled value falls in at the ends (a lone zero boundary before any value).
+    // Drop the zero bin when no sampled value falls in it and it comes first (no negative
+    // value): LightGBM keeps it empty, which shifts its bin indices by one but changes no
+    // boundary nor any split, so the feature has one bin fewer than LightGBM's here.
     if neg_end == 0 && cnt_zero == 0 && upper.len() > 1 {
         upper.remove(0);
     }
     BinMapper::numerical(upper, has_nan)
 }
 
-/// Category bins from the sampled values of a categorical feature (NaN allowed): categories
-/// by count, most frequent first (ties: smaller code), at most `max_bin`, and after the first
-/// two only categories seen at least `MIN_DATA_IN_BIN` times; the rest share the extra bin
-/// with missing values (LightGBM's categorical `BinMapper`).
+/// Most categories a categorical feature keeps: with its missing bin, 256 bins, the most a
+/// `u8` holds. LightGBM may keep more (see [`category_mapper`]), in wider bins.
+const MAX_KEPT_CATEGORIES: usize = 255;
+
+/// Category bins from the sampled values of a categorical feature (NaN allowed), as
+/// LightGBM's categorical `BinMapper::FindBin`: categories by count, most frequent first (ties:
+/// smaller code); after the first two, only categories seen at least `MIN_DATA_IN_BIN` times.
+/// The missing bin (NaN, negative codes and the categories not kept) counts within `max_bin`,
+/// and categories are taken until they both cover 99 % of the non-missing sampled values and
+/// fill `max_bin` bins: at most `max_bin - 1` categories once they cover 99 %, more while they
+/// do not (up to [`MAX_KEPT_CATEGORIES`], where LightGBM would go on).
 fn category_mapper(values: &[f64], max_bin: usize) -> BinMapper {
     let mut codes: Vec<u32> = values.iter().filter_map(|&v| category_code(v)).collect();
     codes.sort_unstable();
+    let n_codes = codes.len();
+    let n_missing = values.len() - n_codes;
     let mut counted: Vec<(usize, u32)> = Vec::new();
     for c in codes {
         match counted.last_mut() {
@@ -287,13 +312,28 @@ fn category_mapper(values: &[f64], max_bin: usize) -> BinMapper {
         }
     }
     counted.sort_by_key(|&(n, c)| (std::cmp::Reverse(n), c));
-    let kept: Vec<u32> = counted
-        .iter()
-        .enumerate()
-        .take_while(|&(i, &(n, _))| i < 2 || n >= MIN_DATA_IN_BIN)
-        .take(max_bin)
-        .map(|(_, &(_, c))| c)
-        .collect();
+    // LightGBM's `cut_cnt`: 99 % of the non-missing values, computed in `f32` (`0.99f`) and
+    // rounded half up.
+    let cut = ((n_codes as f32 * 0.99f32) as f64 + 0.5) as usize;
+    // Bins available: at most one per distinct category plus the missing bin (when there are
+    // missing values).
+    let max_bin = max_bin.min(counted.len() + usize::from(n_missing > 0));
+    let mut kept: Vec<u32> = Vec::new();
+    let mut used = 0usize;
+    for (i, &(n, c)) in counted.iter().enumerate() {
+        // Bins so far: the kept categories and the missing bin.
+        if used >= cut && kept.len() + 1 >= max_bin {
+            break;
+        }
+        if i > 1 && n < MIN_DATA_IN_BIN {
+            break;
+        }
+        if kept.len() == MAX_KEPT_CATEGORIES {
+            break;
+        }
+        kept.push(c);
+        used += n;
+    }
     BinMapper {
         upper: Vec::new(),
         has_nan: true,
@@ -415,7 +455,6 @@ pub(crate) fn scan_input<F: Float>(x: ArrayView2<F>, what: &str) -> Result<Vec<b
 /// Find bin boundaries on a sample of at most `sample_cnt` rows and bin every row.
 pub(crate) fn bin_training<F: Float>(
     x: ArrayView2<F>,
-    has_nan: &[bool],
     is_cat: &[bool],
     max_bin: usize,
     sample_cnt: usize,
@@ -431,7 +470,7 @@ pub(crate) fn bin_training<F: Float>(
         idx.sort_unstable();
         idx
     };
-    let mappers = build_mappers(d, has_nan, is_cat, max_bin, |c| {
+    let mappers = build_mappers(d, is_cat, max_bin, |c| {
         let col = x.column(c);
         sample.iter().map(|&r| col[r].as_f64()).collect()
     });
@@ -445,11 +484,11 @@ pub(crate) fn bin_training<F: Float>(
     }
 }
 
-/// One mapper per feature from the sampled values of each (`sample_values(c)`, NaN allowed:
-/// they are left out), in parallel over features.
+/// One mapper per feature from the sampled values of each (`sample_values(c)`, NaN allowed),
+/// in parallel over features. A numerical feature gets a NaN bin when its sampled values hold
+/// a NaN, as LightGBM decides `MissingType::NaN` from the bin-construction sample.
 pub(crate) fn build_mappers(
     d: usize,
-    has_nan: &[bool],
     is_cat: &[bool],
     max_bin: usize,
     sample_values: impl Fn(usize) -> Vec<f64> + Sync,
@@ -461,13 +500,15 @@ pub(crate) fn build_mappers(
             if is_cat.get(c).copied().unwrap_or(false) {
                 return category_mapper(&vals, max_bin);
             }
+            let n = vals.len();
             vals.retain(|v| !v.is_nan());
+            let has_nan = vals.len() < n;
             vals.sort_unstable_by(f64::total_cmp);
             if vals.is_empty() {
                 // All sampled values missing: one (empty) value bin, and NaN's own bin.
-                return BinMapper::numerical(vec![f64::INFINITY], has_nan[c]);
+                return BinMapper::numerical(vec![f64::INFINITY], has_nan);
             }
-            mapper_from_sorted(&vals, has_nan[c], max_bin)
+            mapper_from_sorted(&vals, has_nan, max_bin)
         })
         .collect()
 }
@@ -524,11 +565,8 @@ mod tests {
     fn many_values_are_capped_and_balanced() {
         let vals: Vec<f64> = (1..=10_000).map(|i| i as f64).collect();
         let m = mapper_from_sorted(&vals, true, 16);
-        assert!(
-            m.n_value_bins() <= 16 && m.n_value_bins() >= 15,
-            "{}",
-            m.n_value_bins()
-        );
+        // 16 bins: the NaN bin, LightGBM's empty zero bin (dropped here) and 14 value bins.
+        assert_eq!(m.n_value_bins(), 14);
         assert_eq!(m.n_bins(), m.n_value_bins() + 1);
         assert_eq!(m.bin(f64::NAN) as usize, m.n_value_bins());
         let mut counts = vec![0usize; m.n_value_bins()];
@@ -549,6 +587,151 @@ mod tests {
         assert_ne!(m.bin(0.0), m.bin(1.0));
         assert_eq!(m.bin(1.0), m.bin(2.0));
         assert_ne!(m.bin(3.0), m.bin(4.0));
+    }
+
+    #[test]
+    fn nan_bin_counts_within_max_bin() {
+        // 1,000 distinct values around zero (LightGBM: 255 bins either way, checked with
+        // LightGBM 4.7): with a NaN in the sample, 254 value bins and the NaN bin.
+        let mut x: Vec<f64> = (-500..500).map(f64::from).collect();
+        let m = build_mappers(1, &[], 255, |_| x.clone()).remove(0);
+        assert!(!m.has_nan);
+        assert_eq!(m.n_value_bins(), 255);
+        x.push(f64::NAN);
+        let m = build_mappers(1, &[], 255, |_| x.clone()).remove(0);
+        assert!(m.has_nan);
+        assert_eq!(m.n_value_bins(), 254);
+        assert_eq!(m.n_bins(), 255);
+        assert_eq!(m.bin(f64::NAN), 254, "the NaN bin is the last, within u8");
+        // Zeros are values, not missing: no NaN bin, zero in a bin of its own.
+        let z: Vec<f64> = [0.0; 10]
+            .into_iter()
+            .chain((1..=40).map(f64::from))
+            .collect();
+        let m = build_mappers(1, &[], 8, |_| z.clone()).remove(0);
+        assert!(!m.has_nan);
+        assert_eq!(m.n_bins(), 8);
+        assert_ne!(m.bin(0.0), m.bin(1.0));
+        // Smallest max_bin with NaN: one value bin and the NaN bin.
+        let m = build_mappers(1, &[], 2, |_| x.clone()).remove(0);
+        assert_eq!((m.n_value_bins(), m.n_bins()), (1, 2));
+    }
+
+    #[test]
+    fn nan_bin_comes_from_the_sample() {
+        // Row 0 holds the only NaN; a sample of 20 of the 40 rows that leaves it out gives no
+        // NaN bin (LightGBM decides the missing type from the sampled values), and the NaN is
+        // then binned as 0.0.
+        let x =
+            ndarray::Array2::from_shape_fn(
+                (40, 1),
+                |(i, _)| {
+                    if i == 0 { f64::NAN } else { (i % 2) as f64 }
+                },
+            );
+        let all = bin_training(x.view(), &[], 255, 100, 0);
+        assert!(all.mappers[0].has_nan);
+        let missed = (0..64)
+            .map(|seed| bin_training(x.view(), &[], 255, 20, seed))
+            .find(|b| !b.mappers[0].has_nan)
+            .expect("some seed's sample leaves row 0 out");
+        assert_eq!(missed.used, vec![0]);
+        assert_eq!(missed.bins[0], missed.mappers[0].bin(0.0));
+        assert_eq!(missed.bins[0], missed.bins[2], "NaN binned with 0.0");
+    }
+
+    /// LightGBM's bins of single columns (`tests/fixtures/gbdt_bins_lightgbm.json`, made by
+    /// `scripts/fixtures_gbdt_bins.py`).
+    fn lightgbm_bins() -> serde_json::Value {
+        cartera_core::testkit::fixture("gbdt_bins_lightgbm.json")
+    }
+
+    /// The values of a fixture case: runs of `[value, count]` (`null` = NaN), or a column of a
+    /// CSV in the repository (blank = NaN).
+    fn case_values(doc: &serde_json::Value, case: &serde_json::Value) -> Vec<f64> {
+        let column = case["column"].as_str().unwrap();
+        if let Some(csv) = case["csv"].as_str() {
+            let path = format!("{}/../../{csv}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(path).unwrap();
+            let mut lines = text.lines();
+            let header = lines.next().unwrap().trim_start_matches('\u{feff}');
+            let j = header.split(',').position(|h| h == column).unwrap();
+            return lines
+                .map(|l| {
+                    l.split(',')
+                        .nth(j)
+                        .unwrap()
+                        .trim()
+                        .parse()
+                        .unwrap_or(f64::NAN)
+                })
+                .collect();
+        }
+        let mut x = Vec::new();
+        for run in doc["columns"][column].as_array().unwrap() {
+            let v = run[0].as_f64().unwrap_or(f64::NAN);
+            x.extend(std::iter::repeat_n(v, run[1].as_u64().unwrap() as usize));
+        }
+        x
+    }
+
+    #[test]
+    fn numerical_bins_match_lightgbm() {
+        let doc = lightgbm_bins();
+        for case in doc["numerical"].as_array().unwrap() {
+            let name = case["name"].as_str().unwrap();
+            let max_bin = case["max_bin"].as_u64().unwrap() as usize;
+            let x = case_values(&doc, case);
+            let m = build_mappers(1, &[], max_bin, |_| x.clone()).remove(0);
+            // LightGBM's largest value of each value bin; its empty zero bin, first when no
+            // value is <= 1e-35, is dropped here.
+            let theirs: Vec<Option<f64>> = case["bin_max"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(serde_json::Value::as_f64)
+                .collect();
+            let dropped =
+                theirs[0].is_none() && x.iter().all(|&v| v.is_nan() || v > ZERO_THRESHOLD);
+            let mut ours: Vec<Option<f64>> = vec![None; m.n_value_bins()];
+            for &v in x.iter().filter(|v| !v.is_nan()) {
+                let b = &mut ours[m.bin(v) as usize];
+                *b = Some(b.map_or(v, |m| m.max(v)));
+            }
+            assert_eq!(ours, theirs[usize::from(dropped)..], "{name}: value bins");
+            let num_bin = case["num_bin"].as_u64().unwrap() as usize;
+            assert_eq!(m.n_bins() + usize::from(dropped), num_bin, "{name}: bins");
+            assert_eq!(m.has_nan, !case["nan_bin"].is_null(), "{name}: NaN bin");
+            if m.has_nan {
+                assert_eq!(m.bin(f64::NAN) as usize, m.n_value_bins(), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn categorical_bins_match_lightgbm() {
+        let doc = lightgbm_bins();
+        for case in doc["categorical"].as_array().unwrap() {
+            let name = case["name"].as_str().unwrap();
+            let max_bin = case["max_bin"].as_u64().unwrap() as usize;
+            let x = case_values(&doc, case);
+            let m = build_mappers(1, &[true], max_bin, |_| x.clone()).remove(0);
+            let theirs: Vec<u32> = case["codes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_u64().unwrap() as u32)
+                .collect();
+            let ours = &m.categories.as_ref().unwrap().codes;
+            // LightGBM's bin 0 is the missing bin, cartera's the last; past 255 categories
+            // LightGBM goes on in wider bins, cartera keeps the first 255.
+            let kept = theirs.len().min(MAX_KEPT_CATEGORIES);
+            assert_eq!(ours[..], theirs[..kept], "{name}: categories");
+            if kept == theirs.len() {
+                let num_bin = case["num_bin"].as_u64().unwrap() as usize;
+                assert_eq!(m.n_bins(), num_bin, "{name}: bins");
+            }
+        }
     }
 
     #[test]
@@ -599,8 +782,7 @@ mod tests {
             [2.0, 5.0, 1.0],
             [2.0, 5.0, 1.0]
         ];
-        let has_nan = scan_input(x.view(), "X").unwrap();
-        let b = bin_training(x.view(), &has_nan, &[], 255, 100, 0);
+        let b = bin_training(x.view(), &[], 255, 100, 0);
         assert_eq!(
             b.used,
             vec![0, 2],

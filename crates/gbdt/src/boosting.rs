@@ -217,7 +217,7 @@ pub(crate) fn train<F: Float>(
             "early stopping needs a validation set (fit_with_validation)",
         ));
     }
-    let has_nan = scan_input(x, FIT_WHAT)?;
+    scan_input(x, FIT_WHAT)?;
     if let Some((xv, yv)) = &valid {
         validate::check_width(*xv, d, "validation data")?;
         for &f in &params.categorical_features {
@@ -234,7 +234,6 @@ pub(crate) fn train<F: Float>(
 
     let data = bin_training(
         x,
-        &has_nan,
         &is_cat,
         params.max_bin,
         params.bin_construct_sample_cnt,

@@ -282,13 +282,17 @@ impl Plan {
     }
 }
 
-/// Build every group's histogram of `leaf` into `out` (one entry per group), by the passes of
-/// `plan` run in parallel.
+/// Build the histogram of `leaf` of every group with `need[g]` into `out` (one entry per
+/// group), by the passes of `plan` run in parallel. A pass with no needed group is skipped; a
+/// four-group pass with at most two needed builds those one at a time (same sums, bit for bit).
+/// The histograms of the other groups are left as they were or built (when they share a pass
+/// with needed ones): the caller does not read them.
 pub(crate) fn build(
     groups: &FeatureGroups,
     plan: &Plan,
     leaf: LeafRows<'_>,
     out: &mut [FeatureHist],
+    need: &[bool],
 ) {
     // Each pass's histograms, cut from `out` in group order, then handed out in the plan's
     // order (costliest first).
@@ -302,21 +306,45 @@ pub(crate) fn build(
             Some((kind, g0, hs))
         })
         .collect();
-    let work: Vec<_> = plan.order.iter().filter_map(|&i| cut[i].take()).collect();
-    work.into_par_iter().for_each(|(kind, g0, hs)| match kind {
-        PassKind::Wide4 => accumulate4(groups, g0, leaf, hs),
-        PassKind::Narrow => accumulate_narrow(groups, g0, leaf, hs),
-        PassKind::Single => {
-            for (i, h) in hs.iter_mut().enumerate() {
-                accumulate(groups.col(g0 + i), leaf, groups.skip_zero[g0 + i], h);
+    let work: Vec<_> = plan
+        .order
+        .iter()
+        .filter_map(|&i| cut[i].take())
+        .filter(|(_, g0, hs)| need[*g0..*g0 + hs.len()].contains(&true))
+        .collect();
+    work.into_par_iter().for_each(|(kind, g0, hs)| {
+        let needed = need[g0..g0 + hs.len()].iter().filter(|&&n| n).count();
+        match kind {
+            // One group alone streams every gradient pair as four do, at about half the cost
+            // of the four (see `Plan::new`): below three needed groups, build them alone.
+            PassKind::Wide4 if needed > 2 => accumulate4(groups, g0, leaf, hs),
+            PassKind::Narrow => accumulate_narrow(groups, g0, leaf, hs),
+            PassKind::Wide4 | PassKind::Single => {
+                for (i, h) in hs.iter_mut().enumerate() {
+                    if need[g0 + i] {
+                        accumulate(groups.col(g0 + i), leaf, groups.skip_zero[g0 + i], h);
+                    }
+                }
             }
         }
     });
 }
 
-/// `parent -= child`, turning the parent's histogram into its other child's.
-pub(crate) fn subtract_into(parent: &mut [FeatureHist], child: &[FeatureHist], n_bins: &[usize]) {
-    for ((p, c), &nb) in parent.iter_mut().zip(child).zip(n_bins) {
+/// `parent -= child` on the groups with `need[g]`, turning the parent's histogram into its
+/// other child's (the other groups are left as they were).
+pub(crate) fn subtract_into(
+    parent: &mut [FeatureHist],
+    child: &[FeatureHist],
+    n_bins: &[usize],
+    need: &[bool],
+) {
+    for (((p, c), &nb), _) in parent
+        .iter_mut()
+        .zip(child)
+        .zip(n_bins)
+        .zip(need)
+        .filter(|(_, n)| **n)
+    {
         for (a, b) in p[..nb].iter_mut().zip(&c[..nb]) {
             a[0] -= b[0];
             a[1] -= b[1];
@@ -346,13 +374,41 @@ mod tests {
                 ordered: &ordered,
             },
         ] {
-            let mut got = new_hist(nu);
-            build(&groups, &Plan::new(&groups), leaf, &mut got);
-            for (g, h) in got.iter().enumerate() {
-                let mut want = [[0.0; 2]; 256];
-                accumulate(groups.col(g), leaf, false, &mut want);
-                assert_eq!(h, &want, "group {g}");
+            // Every group; groups of the four-group pass (0-3) and of the single ones (4-6)
+            // left out: the needed ones are built, bit for bit, the others left untouched or
+            // built in full (the fourth group of a pass with three needed).
+            for need in [
+                [true; 7],
+                [false, true, false, false, false, false, true],
+                [true, false, true, false, true, false, false],
+                [true, true, false, true, false, false, false],
+                [false; 7],
+            ] {
+                let mut got = vec![[[-1.0; 2]; 256]; nu];
+                build(&groups, &Plan::new(&groups), leaf, &mut got, &need);
+                for (g, h) in got.iter().enumerate() {
+                    let mut want = [[0.0; 2]; 256];
+                    accumulate(groups.col(g), leaf, false, &mut want);
+                    let untouched = h == &[[-1.0; 2]; 256];
+                    let three_of_four = g < 4 && need[..4].iter().filter(|&&n| n).count() == 3;
+                    if need[g] || three_of_four {
+                        assert_eq!(h, &want, "group {g}, {need:?}");
+                    } else {
+                        assert!(untouched, "group {g}, {need:?}");
+                    }
+                }
             }
+        }
+    }
+
+    #[test]
+    fn subtraction_skips_groups_not_needed() {
+        let mut parent = vec![[[5.0, 3.0]; 256]; 3];
+        let child = vec![[[1.0, 1.0]; 256]; 3];
+        subtract_into(&mut parent, &child, &[4, 4, 4], &[true, false, true]);
+        for (g, want) in [(0, [4.0, 2.0]), (1, [5.0, 3.0]), (2, [4.0, 2.0])] {
+            assert_eq!(parent[g][..4], [want; 4], "group {g}");
+            assert_eq!(parent[g][4], [5.0, 3.0], "only the group's bins");
         }
     }
 
@@ -434,7 +490,7 @@ mod tests {
                 }
             };
             let mut got = new_hist(5);
-            build(&groups, &plan, leaf, &mut got);
+            build(&groups, &plan, leaf, &mut got, &[true; 5]);
             for (g, h) in got.iter().enumerate() {
                 // Four wide groups or many narrow ones at a time: each entry is the plain sum
                 // in the leaf's row order, bit for bit.

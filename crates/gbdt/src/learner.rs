@@ -4,6 +4,15 @@
 //! from the parent's, search both children's best splits, then split the leaf with the largest
 //! gain (ties: the smaller leaf index) until `num_leaves` is reached or no split passes the
 //! constraints.
+//!
+//! A feature is searched in a leaf's children only if the leaf's own search found a valid split
+//! on it (a threshold passing the size constraints with a gain above the leaf's plus
+//! `min_gain_to_split`), as LightGBM's `SerialTreeLearner::FindBestSplits` does with
+//! `FeatureHistogram::is_splittable`: the root searches every feature of the tree (those drawn
+//! by `feature_fraction`), and once a feature has no valid split in a leaf it is searched in
+//! none of the leaf's descendants, numerical and categorical features alike. Nor are their
+//! histograms built or subtracted there (LightGBM builds none either): a group's histogram is
+//! built only when one of its features is searched.
 
 use rayon::prelude::*;
 
@@ -125,6 +134,14 @@ pub(crate) struct Learner<'a> {
     plan: &'a histogram::Plan,
     /// One group histogram set per leaf.
     hists: Vec<Vec<FeatureHist>>,
+    /// Per leaf, per used feature: whether the leaf's search found a valid split on it
+    /// (LightGBM's `FeatureHistogram::is_splittable`); only those are searched in its children.
+    splittable: Vec<Vec<bool>>,
+    /// The features searched in the leaves being searched (scratch).
+    search: Vec<bool>,
+    /// The groups whose histograms those leaves need: the groups of the searched features
+    /// (scratch).
+    need: Vec<bool>,
     /// The gradient pairs of the leaf being built, in its row order.
     ordered: Vec<[f64; 2]>,
     partition: DataPartition,
@@ -143,6 +160,9 @@ impl<'a> Learner<'a> {
             hists: (0..params.num_leaves)
                 .map(|_| histogram::new_hist(ng))
                 .collect(),
+            splittable: vec![vec![false; data.n_used()]; params.num_leaves],
+            search: vec![false; data.n_used()],
+            need: vec![false; ng],
             ordered: Vec::with_capacity(data.n_rows),
             partition: DataPartition::new(data.n_rows, params.num_leaves),
         }
@@ -197,16 +217,14 @@ impl<'a> Learner<'a> {
         best(&fh[..s.n_bins])
     }
 
-    /// The best split of each leaf of `leaves` (`None` entries are not searched), searched
-    /// in one parallel pass over (leaf, feature) pairs: one fork-join per split of the tree
-    /// rather than one per child, which matters when a fork costs as much as a small leaf's
-    /// search.
-    fn find_best(
-        &self,
-        leaves: [Option<(usize, LeafSums)>; 2],
-        features: &[bool],
-    ) -> [Option<SplitInfo>; 2] {
+    /// The best split of each leaf of `leaves` (`None` entries are not searched) on the
+    /// features of `self.search`, searched in one parallel pass over (leaf, feature) pairs: one
+    /// fork-join per split of the tree rather than one per child, which matters when a fork
+    /// costs as much as a small leaf's search. Records which features each searched leaf can
+    /// split on (`self.splittable`).
+    fn find_best(&mut self, leaves: [Option<(usize, LeafSums)>; 2]) -> [Option<SplitInfo>; 2] {
         let nu = self.data.n_used();
+        let this = &*self;
         let found: Vec<Option<SplitInfo>> = (0..2 * nu)
             .into_par_iter()
             .map_init(
@@ -214,20 +232,37 @@ impl<'a> Learner<'a> {
                 |fh, i| {
                     let (side, j) = (i / nu, i % nu);
                     let (leaf, sums) = leaves[side]?;
-                    if !features[j] {
+                    if !this.search[j] {
                         return None;
                     }
-                    self.best_on(leaf, sums, j, fh)
+                    this.best_on(leaf, sums, j, fh)
                 },
             )
             .collect();
+        // A feature not searched (or without a valid split) is not splittable in the leaf.
+        for (side, found) in found.chunks(nu.max(1)).enumerate() {
+            if let Some((leaf, _)) = leaves[side] {
+                for (s, f) in self.splittable[leaf].iter_mut().zip(found) {
+                    *s = f.is_some();
+                }
+            }
+        }
         // Reduce in feature order so ties go to the smaller feature index.
         let (left, right) = found.split_at(nu);
         let pick = |h: &[Option<SplitInfo>]| h.iter().copied().fold(None, better);
         [pick(left), pick(right)]
     }
 
-    /// Build the histograms of the rows of partition leaf `leaf` into `hists[slot]`.
+    /// Mark the groups of the features of `self.search` in `self.need`.
+    fn need_searched_groups(&mut self) {
+        self.need.fill(false);
+        for (j, _) in self.search.iter().enumerate().filter(|(_, s)| **s) {
+            self.need[self.groups.slots[j].group] = true;
+        }
+    }
+
+    /// Build the histograms of the groups of `self.need` on the rows of partition leaf `leaf`
+    /// into `hists[slot]`.
     fn build_hist(&mut self, gh: &[[f64; 2]], leaf: usize, slot: usize, all_rows: bool) {
         let rows = self.partition.rows(leaf);
         let leaf_rows = if all_rows {
@@ -240,7 +275,13 @@ impl<'a> Learner<'a> {
                 ordered: &self.ordered,
             }
         };
-        histogram::build(self.groups, self.plan, leaf_rows, &mut self.hists[slot]);
+        histogram::build(
+            self.groups,
+            self.plan,
+            leaf_rows,
+            &mut self.hists[slot],
+            &self.need,
+        );
     }
 
     /// Grow one tree on gradients `gh` (one `(grad, hess)` per training row) over `rows` (all
@@ -255,6 +296,9 @@ impl<'a> Learner<'a> {
         let (g, h) = root_rows.iter().fold((0.0, 0.0), |(g, h), &r| {
             (g + gh[r as usize][0], h + gh[r as usize][1])
         });
+        // The root searches every feature of the tree.
+        self.search.copy_from_slice(features);
+        self.need_searched_groups();
         if nu > 0 {
             self.build_hist(gh, 0, 0, rows.is_none());
         }
@@ -272,7 +316,7 @@ impl<'a> Learner<'a> {
             extra_l2: 0.0,
         }];
         if nu > 0 && self.can_split(&leaves[0]) {
-            leaves[0].best = self.find_best([Some((0, root_sums)), None], features)[0];
+            leaves[0].best = self.find_best([Some((0, root_sums)), None])[0];
         }
 
         let mut tree = Tree::constant(0.0, 0.0, 0.0);
@@ -403,25 +447,39 @@ impl<'a> Learner<'a> {
             let split_left = more && self.can_split(&left);
             let split_right = more && self.can_split(&right);
             if split_left || split_right {
+                // The children search only the features the parent could split on (LightGBM's
+                // `is_splittable`), and need only their groups' histograms.
+                for (s, (&f, &p)) in self
+                    .search
+                    .iter_mut()
+                    .zip(features.iter().zip(&self.splittable[leaf]))
+                {
+                    *s = f && p;
+                }
+                self.need_searched_groups();
                 // Build the smaller child into the new leaf's buffer, subtract it from the
                 // parent's (kept in `leaf`'s buffer), then swap if the smaller one was left.
+                // Groups not needed hold stale sums in either buffer: no descendant reads them,
+                // since a feature not searched here is not searched below.
                 let small_is_left = n_left < n_right;
                 let small = if small_is_left { leaf } else { new_leaf };
                 self.build_hist(gh, small, new_leaf, false);
                 let (head, tail) = self.hists.split_at_mut(new_leaf);
                 let parent_hist = &mut head[leaf];
                 let child_hist = &mut tail[0];
-                histogram::subtract_into(parent_hist, child_hist, &self.groups.group_bins);
+                histogram::subtract_into(
+                    parent_hist,
+                    child_hist,
+                    &self.groups.group_bins,
+                    &self.need,
+                );
                 if small_is_left {
                     std::mem::swap(parent_hist, child_hist);
                 }
-                let [l, r] = self.find_best(
-                    [
-                        split_left.then_some((leaf, left.sums)),
-                        split_right.then_some((new_leaf, right.sums)),
-                    ],
-                    features,
-                );
+                let [l, r] = self.find_best([
+                    split_left.then_some((leaf, left.sums)),
+                    split_right.then_some((new_leaf, right.sums)),
+                ]);
                 leaves[leaf].best = l;
                 leaves[new_leaf].best = r;
             }

@@ -58,7 +58,7 @@ impl Metric {
 /// | `min_gain_to_split` | 0 | smallest loss reduction a split must bring |
 /// | `learning_rate` | 0.1 | shrinkage of each tree, `> 0` |
 /// | `n_estimators` | 100 | boosting rounds (one tree per class per round for multiclass) |
-/// | `max_bin` | 255 | value bins per feature (2..=255; NaN gets its own extra bin) |
+/// | `max_bin` | 255 | bins per feature (2..=255), the NaN bin of a feature with missing values included, as LightGBM |
 /// | `bin_construct_sample_cnt` | 200,000 | rows sampled to find bin boundaries |
 /// | `feature_fraction` | 1.0 | share of features drawn for each tree, in (0, 1] |
 /// | `bagging_fraction`, `bagging_freq` | 1.0, 0 | share of rows drawn every `bagging_freq` rounds (0 = no bagging) |
@@ -190,7 +190,9 @@ impl GbdtParams {
         learning_rate: f64);
     cartera_core::setter!(/// Boosting rounds (default 100, at least 1).
         n_estimators: usize);
-    cartera_core::setter!(/// Value bins per feature (default 255, 2..=255).
+    cartera_core::setter!(/// Bins per feature (default 255, 2..=255). As in LightGBM, a feature with missing
+        /// values in the bin-construction sample gets at most `max_bin - 1` value bins and its
+        /// NaN bin.
         max_bin: usize);
     cartera_core::setter!(/// Rows sampled to find bin boundaries (default 200,000).
         bin_construct_sample_cnt: usize);

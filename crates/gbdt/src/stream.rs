@@ -7,9 +7,9 @@
 //! 3.2 GB of `f64`.
 //!
 //! 1. [`BinSampler`]: offer every training row once (in chunks of any size); it keeps a seeded
-//!    uniform sample of [`GbdtParams::bin_construct_sample_cnt`] rows (reservoir sampling),
-//!    notes which features hold a missing value (NaN) anywhere, and refuses ±inf naming the
-//!    row. [`BinSampler::finish`] turns it into [`BinMappers`].
+//!    uniform sample of [`GbdtParams::bin_construct_sample_cnt`] rows (reservoir sampling) and
+//!    refuses ±inf naming the row. [`BinSampler::finish`] turns it into [`BinMappers`]; a
+//!    feature gets a bin for missing values (NaN) when the sample holds one, as in LightGBM.
 //! 2. [`BinnedDataset::new`], then [`BinnedDataset::push_chunk`] for every training chunk (and
 //!    a second dataset for validation rows, if any).
 //! 3. [`GbdtParams::fit_binned`] trains; the model's thresholds are raw feature values, so it
@@ -63,7 +63,6 @@ pub struct BinSampler {
     capacity: usize,
     max_bin: usize,
     sample: Vec<f64>,
-    has_nan: Vec<bool>,
     seen: u64,
     rng: CarteraRng,
 }
@@ -83,7 +82,6 @@ impl BinSampler {
             capacity,
             max_bin: params.max_bin,
             sample: Vec::with_capacity(capacity.min(1 << 16) * n_features),
-            has_nan: vec![false; n_features],
             seen: 0,
             rng: CarteraRng::stream(params.seed, SAMPLE_STREAM),
         })
@@ -96,9 +94,7 @@ impl BinSampler {
         for (i, r) in x.rows().into_iter().enumerate() {
             for (c, v) in r.iter().enumerate() {
                 let v = v.as_f64();
-                if v.is_nan() {
-                    self.has_nan[c] = true;
-                } else if v.is_infinite() {
+                if v.is_infinite() {
                     return Err(Error::NonFinite {
                         what: WHAT.into(),
                         row: self.seen as usize + i,
@@ -142,7 +138,7 @@ impl BinSampler {
         let d = self.d;
         let n = self.sample.len() / d;
         let sample = &self.sample;
-        let mappers = build_mappers(d, &self.has_nan, &[], self.max_bin, |c| {
+        let mappers = build_mappers(d, &[], self.max_bin, |c| {
             (0..n).map(|r| sample[r * d + c]).collect()
         });
         let used = (0..d).filter(|&c| !mappers[c].is_trivial()).collect();

@@ -633,3 +633,59 @@ fn bundling_one_hot_columns_does_not_change_the_model() {
         assert_eq!(a.split_feature, b.split_feature);
     }
 }
+
+/// 40 rows, one per `(a, b, c)` with `a, b` in {0, 1} and `c` in 0..10, and
+/// `y = 2a + (3 if a == b else -3) + [c >= 5]`. At the root `b` splits the rows into two halves
+/// of the same mean: its gain is 0, below `min_gain_to_split`.
+fn xor_table() -> (Array2<f64>, Array1<f64>) {
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for a in 0..2 {
+        for b in 0..2 {
+            for c in 0..10 {
+                x.extend([a, b, c].map(f64::from));
+                let xor = if a == b { 3.0 } else { -3.0 };
+                y.push(2.0 * f64::from(a) + xor + f64::from(u8::from(c >= 5)));
+            }
+        }
+    }
+    (Array2::from_shape_vec((40, 3), x).unwrap(), Array1::from(y))
+}
+
+#[test]
+fn a_feature_without_a_split_at_the_parent_is_not_searched_in_its_children() {
+    // LightGBM searches a leaf's children only on the features that had a valid split at the
+    // leaf (`FeatureHistogram::is_splittable`). `b` has none at the root (gain 0 < 1), so
+    // neither child searches it, though it would gain 180 in each: both split on `c <= 4.5`
+    // (gain 5). Nor is it searched further down: with room for 8 leaves, the grandchildren
+    // (where `b` would gain 90, and `c` nothing) are not split. LightGBM 4.7 on this table
+    // (regression, 1 round, learning_rate 1, num_leaves 4 or 8, min_data_in_leaf 2,
+    // min_gain_to_split 1; `a` and `b` numerical, or both categorical): `a` at the root,
+    // `c <= 4.5` in both children, predictions 0, 1, 2, 3 for (a, c >= 5) = (0, no), (0, yes),
+    // (1, no), (1, yes).
+    let (x, y) = xor_table();
+    for (cats, leaves) in [(vec![], 4), (vec![0, 1], 4), (vec![], 8), (vec![0, 1], 8)] {
+        let m = GbdtParams::new()
+            .objective(Objective::Regression)
+            .n_estimators(1)
+            .learning_rate(1.0)
+            .num_leaves(leaves)
+            .min_data_in_leaf(2)
+            .min_gain_to_split(1.0)
+            .categorical_features(cats.clone())
+            .fit(x.view(), y.view())
+            .unwrap();
+        let t = &m.ensemble().trees[0];
+        assert_eq!(
+            t.split_feature,
+            [0, 2, 2],
+            "categorical {cats:?}, {leaves} leaves"
+        );
+        assert_eq!(t.threshold[1..], [4.5, 4.5]);
+        let p = m.predict(x.view()).unwrap();
+        for (i, row) in x.rows().into_iter().enumerate() {
+            let want = 2.0 * row[0] + f64::from(u8::from(row[2] >= 5.0));
+            assert!((p[i] - want).abs() < 1e-9, "row {i}: {} vs {want}", p[i]);
+        }
+    }
+}
