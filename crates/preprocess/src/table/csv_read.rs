@@ -903,7 +903,7 @@ mod tests {
             let n = (rng.next_u64() % 40) as usize;
             let block: Vec<u8> = (0..n)
                 .map(|_| {
-                    if rng.next_u64() % 9 == 0 {
+                    if rng.next_u64().is_multiple_of(9) {
                         b'"'
                     } else {
                         b'a' + (rng.next_u64() % 26) as u8
