@@ -119,10 +119,26 @@ fn main() -> ExitCode {
         // `println!` panic above, exit as SIGPIPE would, quietly.
         Err(e) if closed_pipe(&e) => ExitCode::from(141),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", shorten(e.to_string()));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Most characters of an error line. A message that quotes a huge value (a 200 KB cell, the
+/// one line of a model file read as LightGBM text) keeps its start and its end.
+const MAX_ERROR_CHARS: usize = 1_000;
+
+/// `text` cut in the middle when longer than [`MAX_ERROR_CHARS`], saying how much was cut.
+fn shorten(text: String) -> String {
+    let n = text.chars().count();
+    if n <= MAX_ERROR_CHARS {
+        return text;
+    }
+    let (head, tail) = (700, 200);
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(n - tail).collect();
+    format!("{start} … [{} characters cut] … {end}", n - head - tail)
 }
 
 /// Library parameters whose command-line flag is not the name with dashes.

@@ -257,3 +257,36 @@ fn boosting_that_grows_no_tree_says_so() {
     assert!(out.status.success(), "{err}");
     assert!(err.contains("warning: no tree was grown"), "{err}");
 }
+
+#[test]
+fn an_error_quoting_a_huge_value_is_cut_in_the_middle() {
+    let p = tmp("huge_value.csv");
+    let mut csv = String::from("score,churn\n");
+    for i in 0..40 {
+        csv += &format!(
+            "{},{}\n",
+            f64::from(i) / 40.0,
+            if i % 3 == 0 { "Yes" } else { "No" }
+        );
+    }
+    std::fs::write(&p, csv).unwrap();
+    let huge = "y".repeat(50_000);
+    let out = cartera(&[
+        "gains",
+        s(&p),
+        "--score-column",
+        "score",
+        "--outcome-column",
+        "churn",
+        "--positive",
+        &huge,
+    ]);
+    assert_one_line_error(&out, "characters cut");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.chars().count() < 1_100,
+        "{} characters",
+        err.chars().count()
+    );
+    assert!(err.contains("is not a value of `churn`"), "{err}");
+}
