@@ -146,7 +146,6 @@ const FLAG_OF: &[(&str, &str)] = &[
     ("bin_construct_sample_cnt", "--bin-sample-rows"),
     ("early_stopping_rounds", "--early-stopping"),
     ("n_components", "--pca"),
-    ("bounds", "--bounds"),
 ];
 
 /// An `InvalidParameter` raised by a library crate names its parameter (`num_leaves`); on the
@@ -176,8 +175,10 @@ fn as_flag(
         .subcommand_name()
         .and_then(|sub| definition.find_subcommand(sub))
         .is_some_and(|cmd| {
-            cmd.get_arguments()
-                .any(|a| a.get_long().is_some_and(|l| format!("--{l}") == flag))
+            cmd.get_arguments().any(|a| {
+                a.get_long()
+                    .is_some_and(|l| flag.strip_prefix("--") == Some(l))
+            })
         });
     let name = if !name.starts_with('-') && has_flag {
         flag

@@ -43,11 +43,7 @@ impl OutputArgs {
             super::write_json(target, value)?;
         }
         if self.out.is_none() && self.json.is_none() {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            table.write_csv_to(&mut lock)?;
-            lock.flush()
-                .map_err(|e| Error::io("writing to stdout", e))?;
+            super::write_table(table, std::path::Path::new("-"))?;
         }
         Ok(())
     }

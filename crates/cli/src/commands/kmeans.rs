@@ -452,7 +452,7 @@ pub fn run(a: Args) -> Result<()> {
         ));
     }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    super::check_finite(&table, &refs, false)?;
+    super::check_finite(&table, &refs, false, 0)?;
     let raw = table.to_array::<f64>(&refs)?;
     let t_scale = Instant::now();
     let scaler = a

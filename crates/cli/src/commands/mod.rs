@@ -128,9 +128,10 @@ pub fn same_file(input: &Path, output: &Path) -> bool {
 
 /// Refuses an infinite value (and, unless `missing_ok`, a missing one) in the numeric columns
 /// of `t` among `names`, naming the column and the data row (1-based, as the CSV's rows after
-/// the header). The library reports the same once the rows are selected, split, encoded and
-/// reordered, where neither its row nor its column index is the file's.
-pub fn check_finite(t: &Table, names: &[&str], missing_ok: bool) -> Result<()> {
+/// the header; `t`'s first row is data row `first_row + 1`, for a chunk of a streamed file).
+/// The library reports the same once the rows are selected, split, encoded and reordered,
+/// where neither its row nor its column index is the file's.
+pub fn check_finite(t: &Table, names: &[&str], missing_ok: bool, first_row: u64) -> Result<()> {
     for &name in names {
         let Ok(cartera_preprocess::Column::Numeric(v)) = t.column(name) else {
             continue;
@@ -145,7 +146,7 @@ pub fn check_finite(t: &Table, names: &[&str], missing_ok: bool) -> Result<()> {
             };
             return Err(Error::invalid_data(
                 format!("column `{name}`"),
-                format!("data row {} {why}", i + 1),
+                format!("data row {} {why}", first_row + i as u64 + 1),
             ));
         }
     }

@@ -43,7 +43,7 @@ pub fn run(a: Args) -> Result<()> {
     let mut table = Table::read_csv(&a.input, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();
     let inputs: Vec<&str> = model.input_columns.iter().map(String::as_str).collect();
-    super::check_finite(&table, &inputs, true)?;
+    super::check_finite(&table, &inputs, true, 0)?;
     let t1 = Instant::now();
     let x = model
         .features(&table)

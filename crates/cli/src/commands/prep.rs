@@ -243,7 +243,7 @@ pub fn run(a: Args) -> Result<()> {
     let table = Table::read_csv(&a.input, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();
     let names: Vec<&str> = table.names().iter().map(String::as_str).collect();
-    super::check_finite(&table, &names, true)?;
+    super::check_finite(&table, &names, true, 0)?;
 
     let t1 = Instant::now();
     let (pipeline, mut out, summary) = match fitted_from {

@@ -511,7 +511,7 @@ pub fn run(a: Args) -> Result<()> {
     let swapped = positive_last(&mut classes, a.positive_class.as_deref(), &a.target)?;
     let inputs = input_columns(&table, &a.target, &a.columns)?;
     let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    super::check_finite(&table, &refs, true)?;
+    super::check_finite(&table, &refs, true, 0)?;
     let features_table = table.select(&refs)?;
 
     let t1 = Instant::now();

@@ -710,12 +710,6 @@ impl<'a> Reader<'a> {
         self.first_body_line + before
     }
 
-    /// 1-based file line of byte `at` of the body.
-    fn line_at_exact(&self, at: usize) -> u64 {
-        let at = at.min(self.body.len());
-        self.first_body_line + self.body[..at].iter().filter(|&&b| b == b'\n').count() as u64
-    }
-
     fn read(self) -> Result<Table> {
         let blocks_at = block_boundaries(self.body);
         // A quote that never closes swallows the rest of the file into one field; the CSV
@@ -726,7 +720,7 @@ impl<'a> Reader<'a> {
         {
             return Err(Error::Parse {
                 source_name: self.source.to_string(),
-                line: self.line_at_exact(s + open),
+                line: self.line_at(s + open),
                 column: 0,
                 message: "this quoted field is never closed: the quote runs to the end of the \
                           file (a missing `\"`)"

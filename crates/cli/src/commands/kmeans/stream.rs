@@ -52,19 +52,9 @@ pub fn chunk_matrix(table: &Table, names: &[String], first_row: u64) -> Result<A
                 ),
             ));
         }
-        if let cartera_preprocess::Column::Numeric(v) = col
-            && let Some(i) = v.iter().position(|x| x.is_infinite())
-        {
-            return Err(Error::invalid_data(
-                format!("column `{n}`"),
-                format!(
-                    "data row {} is infinite: values must be finite",
-                    first_row + i as u64 + 1
-                ),
-            ));
-        }
     }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    super::super::check_finite(table, &refs, true, first_row)?;
     table.to_array::<f64>(&refs)
 }
 
