@@ -67,7 +67,9 @@ fn compensated_sum(values: impl Iterator<Item = f64>) -> f64 {
         }
         sum = t;
     }
-    sum + c
+    // An infinite value makes the correction `inf - inf = NaN`; the plain sum is then the
+    // answer (inf, -inf, or NaN for both signs), as pandas gives.
+    if sum.is_finite() { sum + c } else { sum }
 }
 
 /// Quantile `q` of sorted values by linear interpolation (numpy's default).
@@ -204,6 +206,17 @@ mod tests {
         assert_eq!(one.q75, Some(5.0));
         let none = describe_column("z", &Column::Numeric(vec![f64::NAN]));
         assert_eq!((none.count, none.mean), (0, None));
+        // pandas: Series([1, inf]).mean() is inf, Series([inf, -inf]).mean() NaN.
+        let inf = describe_column("i", &Column::Numeric(vec![1.0, f64::INFINITY]));
+        assert_eq!(
+            (inf.mean, inf.max),
+            (Some(f64::INFINITY), Some(f64::INFINITY))
+        );
+        let both = describe_column(
+            "b",
+            &Column::Numeric(vec![f64::NEG_INFINITY, f64::INFINITY]),
+        );
+        assert!(both.mean.unwrap().is_nan());
     }
 
     #[test]
