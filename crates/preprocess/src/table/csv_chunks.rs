@@ -78,6 +78,10 @@ pub struct CsvChunks<R: Read> {
     /// 1-based line in the file of the first byte of `buf`.
     next_line: u64,
     rows_read: u64,
+    /// Whether lines end with CR alone (classic Mac OS), decided on the first bytes holding a
+    /// line end: `None` until then. Such bytes are read with each CR turned into LF, as the
+    /// whole-file reader does.
+    cr_only: Option<bool>,
 }
 
 impl CsvChunks<File> {
@@ -120,6 +124,7 @@ impl<R: Read> CsvChunks<R> {
             delimiter: None,
             next_line: 1,
             rows_read: 0,
+            cr_only: None,
         };
         // The header: the first record, quotes honoured.
         let mut in_quotes = false;
@@ -186,7 +191,32 @@ impl<R: Read> CsvChunks<R> {
         if n == 0 {
             self.eof = true;
         }
+        if self.cr_only.is_none() {
+            // The new bytes and the one before them: a CR read last time is decided by the
+            // byte after it (LF or not). Nothing is handed out before a line end is found, so
+            // that byte is still in `buf`.
+            let seen = &self.buf[old.saturating_sub(1)..];
+            if seen.contains(&b'\n') {
+                self.cr_only = Some(false);
+            } else if seen
+                .iter()
+                .position(|&b| b == b'\r')
+                .is_some_and(|i| i + 1 < seen.len())
+                || (self.eof && self.buf.contains(&b'\r'))
+            {
+                self.cr_only = Some(true);
+                Self::cr_to_lf(&mut self.buf);
+            }
+        } else if self.cr_only == Some(true) {
+            Self::cr_to_lf(&mut self.buf[old..]);
+        }
         Ok(n > 0)
+    }
+
+    fn cr_to_lf(bytes: &mut [u8]) {
+        for b in bytes.iter_mut().filter(|b| **b == b'\r') {
+            *b = b'\n';
+        }
     }
 
     /// The end (exclusive) of the next chunk's bytes in `buf` and its record count.
@@ -490,6 +520,34 @@ mod tests {
             let parts = chunks(&text, n).unwrap();
             assert_eq!(parts.len(), 53usize.div_ceil(n), "n = {n}");
             same_values(&whole, &parts);
+        }
+    }
+
+    #[test]
+    fn cr_only_line_ends_read_as_lines() {
+        let text = "a,b\r1,2\r3,4\r5,6\r";
+        let parts = chunks(text, 2).unwrap();
+        assert_eq!(parts.iter().map(Table::n_rows).collect::<Vec<_>>(), [2, 1]);
+        assert_eq!(parts[1].column("b").unwrap().as_numeric(), Some(&[6.0][..]));
+        // A reader handing out one byte at a time: the CR of each CRLF arrives alone.
+        struct Drip<'a>(&'a [u8]);
+        impl std::io::Read for Drip<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let Some((&b, rest)) = self.0.split_first() else {
+                    return Ok(0);
+                };
+                out[0] = b;
+                self.0 = rest;
+                Ok(1)
+            }
+        }
+        for (text, rows) in [("a,b\r\n1,2\r\n3,4\r\n", 2), ("a,b\r1,2\r3,4", 2)] {
+            let got: usize =
+                CsvChunks::from_reader(Drip(text.as_bytes()), "t", &CsvOptions::default(), 1)
+                    .unwrap()
+                    .map(|t| t.unwrap().n_rows())
+                    .sum();
+            assert_eq!(got, rows, "{text:?}");
         }
     }
 

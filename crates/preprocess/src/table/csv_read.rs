@@ -169,9 +169,25 @@ impl Table {
     }
 
     /// Read CSV from memory; `source_name` is used in error messages.
+    ///
+    /// Line ends may be LF, CRLF, or CR alone (classic Mac OS files, which pandas reads too).
     pub fn read_csv_bytes(bytes: &[u8], source_name: &str, options: &CsvOptions) -> Result<Table> {
+        if cr_line_ends(bytes) {
+            let lf: Vec<u8> = bytes
+                .iter()
+                .map(|&b| if b == b'\r' { b'\n' } else { b })
+                .collect();
+            return Reader::new(&lf, source_name, options)?.read();
+        }
         Reader::new(bytes, source_name, options)?.read()
     }
+}
+
+/// Whether `bytes` end their lines with CR alone: a CR and no LF anywhere. The reader splits
+/// records on LF, so such a file would otherwise read as one long header. The first LF ends
+/// the search, so for ordinary files this costs one line's scan.
+pub(crate) fn cr_line_ends(bytes: &[u8]) -> bool {
+    !bytes.contains(&b'\n') && bytes.contains(&b'\r')
 }
 
 /// How a column is parsed, fixed before reading.
@@ -950,6 +966,22 @@ mod tests {
         let o = CsvOptions::default().column_type("id", ColumnType::Numeric);
         let t = Table::read_csv_bytes(csv.as_bytes(), "ids", &o).unwrap();
         assert_eq!(t.column_type("id").unwrap(), ColumnType::Numeric);
+    }
+
+    #[test]
+    fn cr_only_line_ends_read_as_lines() {
+        let opts = CsvOptions::default();
+        let t = Table::read_csv_bytes(b"a,b\r1,2\r3,\"x\ry\"\r", "mac.csv", &opts).unwrap();
+        assert_eq!(t.names(), ["a", "b"]);
+        assert_eq!(t.n_rows(), 2);
+        assert_eq!(t.column("a").unwrap().as_numeric(), Some(&[1.0, 3.0][..]));
+        // A CR inside a quoted field of a CR-only file becomes a line break there.
+        assert_eq!(
+            t.column("b").unwrap().get_string(1).as_deref(),
+            Some("x\ny")
+        );
+        let crlf = Table::read_csv_bytes(b"a,b\r\n1,2\r\n", "dos.csv", &opts).unwrap();
+        assert_eq!((crlf.names().len(), crlf.n_rows()), (2, 1));
     }
 
     #[test]
