@@ -290,3 +290,48 @@ fn an_error_quoting_a_huge_value_is_cut_in_the_middle() {
     );
     assert!(err.contains("is not a value of `churn`"), "{err}");
 }
+
+#[test]
+fn an_output_that_is_a_directory_is_named_as_one() {
+    let p = tmp("dir_out.csv");
+    let rows: String = (0..40).map(|i| format!("{},{}\n", i % 7, i % 3)).collect();
+    std::fs::write(&p, format!("a,b\n{rows}")).unwrap();
+    let dir = tmp("an_out_dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let slash = format!("{}/", s(&dir));
+    for out in [s(&dir), slash.as_str()] {
+        assert_one_line_error(
+            &cartera(&["kmeans", s(&p), "--k", "2", "--out", out]),
+            "that is a directory; name a file in it",
+        );
+        assert_one_line_error(
+            &cartera(&["kmeans", s(&p), "--k", "2", "--json", out]),
+            "that is a directory; name a file in it",
+        );
+        // Refused before the fit, not after it.
+        assert_one_line_error(
+            &cartera(&[
+                "train",
+                s(&p),
+                "--target",
+                "b",
+                "--model",
+                "gbdt",
+                "--out",
+                out,
+            ]),
+            "that is a directory; name a file in it",
+        );
+    }
+}
+
+#[test]
+fn cr_only_line_ends_are_lines() {
+    // Classic Mac OS line ends, which pandas reads as lines too.
+    let p = tmp("mac.csv");
+    std::fs::write(&p, "spend,visits\r10,1\r20,2\r30,\r").unwrap();
+    let v = ok_json(&["describe", s(&p), "--json", "-"]);
+    let text = v.to_string();
+    assert!(text.contains("\"visits\""), "{text}");
+    assert!(text.contains("\"count\":3"), "{text}");
+}

@@ -178,10 +178,33 @@ pub fn check_at_least(name: &str, value: usize, min: usize) -> Result<()> {
     Ok(())
 }
 
+/// Fails when `path` names an existing directory: a file is about to be written there, and
+/// the operating system's own answer ("Is a directory", or "Not a directory" for a path with a
+/// trailing `/`) does not say what to do. Other paths pass; whether they can be written is
+/// learnt by writing.
+pub fn check_output_file(path: &std::path::Path) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::io(
+            format!("writing {}", path.display()),
+            std::io::Error::other("that is a directory; name a file in it, such as out.csv"),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ndarray::{Array2, array};
+
+    #[test]
+    fn a_directory_is_not_an_output_file() {
+        let dir = std::env::temp_dir();
+        let e = check_output_file(&dir).unwrap_err().to_string();
+        assert!(e.contains("is a directory"), "{e}");
+        assert!(e.contains(&dir.display().to_string()), "{e}");
+        assert!(check_output_file(&dir.join("cartera-no-such-file.csv")).is_ok());
+    }
 
     #[test]
     fn empty_is_rejected() {

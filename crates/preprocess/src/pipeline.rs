@@ -615,6 +615,7 @@ impl FittedPipeline {
     /// Save as JSON to `path` (written to a temporary name, then renamed).
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
+        cartera_core::validate::check_output_file(path)?;
         let tmp = path.with_extension("json.partial");
         let ctx = || format!("writing {}", path.display());
         std::fs::write(&tmp, self.to_json()? + "\n").map_err(|e| Error::io(ctx(), e))?;

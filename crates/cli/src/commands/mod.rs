@@ -91,8 +91,9 @@ pub fn write_table(table: &Table, out: &Path) -> Result<()> {
     lock.flush().map_err(|e| Error::io("writing to stdout", e))
 }
 
-/// Refuses `--out -` with `--json -`: both would go to stdout, one after the other, and
-/// neither could be read back. Called before any work.
+/// Refuses, before any work, outputs that cannot be written: `--out -` with `--json -` (both
+/// would go to stdout, one after the other, and neither could be read back), and an `--out` or
+/// `--json` naming a directory (found out only at the end of a long fit otherwise).
 pub fn one_stdout(out: Option<&Path>, json: Option<&str>) -> Result<()> {
     if out.is_some_and(is_stdout) && json == Some("-") {
         return Err(Error::invalid_param(
@@ -100,6 +101,11 @@ pub fn one_stdout(out: Option<&Path>, json: Option<&str>) -> Result<()> {
             "-",
             "`--json -` already writes to stdout; send one of the two to a file",
         ));
+    }
+    for p in out.into_iter().chain(json.map(Path::new)) {
+        if !is_stdout(p) {
+            cartera_core::validate::check_output_file(p)?;
+        }
     }
     Ok(())
 }
@@ -180,6 +186,7 @@ pub fn write_json(target: &str, value: &serde_json::Value) -> Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{text}").map_err(|e| Error::io("writing JSON to stdout", e))
     } else {
+        cartera_core::validate::check_output_file(Path::new(target))?;
         std::fs::write(target, text + "\n").map_err(|e| Error::io(format!("writing {target}"), e))
     }
 }

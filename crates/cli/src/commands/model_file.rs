@@ -65,6 +65,7 @@ impl ModelFile {
 
     /// Write the file atomically (temporary name, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
+        cartera_core::validate::check_output_file(path)?;
         let text = serde_json::to_string(self)
             .map_err(|e| Error::io("formatting the model file", std::io::Error::other(e)))?;
         let mut tmp = path.as_os_str().to_os_string();

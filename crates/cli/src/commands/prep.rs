@@ -213,6 +213,9 @@ fn fitting_flags(a: &Args) -> Vec<&'static str> {
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
     super::one_stdout(Some(&a.out), a.json.as_deref())?;
+    if let Some(p) = &a.save_pipeline {
+        cartera_core::validate::check_output_file(p)?;
+    }
     let opts = a.csv.options()?;
     // Validate everything about the flags before the (possibly long) read.
     let fitted_from = match &a.apply_pipeline {

@@ -37,6 +37,7 @@ impl Table {
     /// written as empty fields.
     pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
+        cartera_core::validate::check_output_file(path)?;
         let mut tmp_name = path
             .file_name()
             .map(|n| n.to_os_string())

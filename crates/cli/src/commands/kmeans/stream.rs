@@ -247,6 +247,7 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
             Some(BufWriter::new(Box::new(std::io::stdout().lock())))
         }
         Some(p) => {
+            cartera_core::validate::check_output_file(p)?;
             Some(BufWriter::new(Box::new(File::create(p).map_err(|e| {
                 Error::io(format!("writing {}", p.display()), e)
             })?)))
