@@ -178,6 +178,17 @@ fn kmeans_stream_bad_input_is_one_line() {
         "7",
     ]);
     assert_one_line_error(&out, "single k");
+    // The first batch seeds the centres: it must hold k rows, and so must the file.
+    assert_one_line_error(
+        &run(&p, &["--chunk-rows", "7", "--batch-size", "2"]),
+        "--batch-size` = 2: is below --k 3",
+    );
+    let few = tmp("blobs_two_rows.csv");
+    std::fs::write(&few, "a,b\n1,2\n3,4\n").unwrap();
+    assert_one_line_error(
+        &run(&few, &["--chunk-rows", "7"]),
+        "asks for 3 clusters, but",
+    );
 }
 
 /// A generated telco table of `rows` rows.

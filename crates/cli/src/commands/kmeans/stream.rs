@@ -105,10 +105,21 @@ impl Batcher {
         Ok(())
     }
 
-    /// The last, shorter batch.
-    fn finish(mut self) -> Result<Option<MiniBatchKMeans<f64>>> {
+    /// The last, shorter batch. When no batch was full, it is the whole input, and it must
+    /// hold at least `k` rows (`source` names the input in that error).
+    fn finish(mut self, k: usize, source: &Path) -> Result<Option<MiniBatchKMeans<f64>>> {
         if !self.pending.is_empty() {
             let n = self.pending.len() / self.d;
+            if self.model.is_none() && n < k {
+                return Err(Error::invalid_param(
+                    "--k",
+                    k,
+                    format!(
+                        "asks for {k} clusters, but {} has {n} rows (at most one cluster per row)",
+                        source.display()
+                    ),
+                ));
+            }
             let b = std::mem::take(&mut self.pending);
             let v = ArrayView2::from_shape((n, self.d), &b)
                 .map_err(|e| Error::invalid_param("batch", n, e.to_string()))?;
@@ -184,6 +195,16 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
             "must be at least 1",
         ));
     }
+    if a.batch_size < k {
+        return Err(Error::invalid_param(
+            "--batch-size",
+            a.batch_size,
+            format!(
+                "is below --k {k}: a streamed fit seeds its centres on the first batch, which \
+                 needs at least k rows; raise --batch-size"
+            ),
+        ));
+    }
     let params = MiniBatchKMeansParams::new(k)
         .batch_size(a.batch_size)
         .n_init(a.n_init)
@@ -236,7 +257,7 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
         n_chunks += 1;
     }
     let model = batcher
-        .finish()?
+        .finish(k, &a.input)?
         .ok_or_else(|| Error::empty(format!("{}: data rows", a.input.display())))?;
     let fit_seconds = t1.elapsed().as_secs_f64();
 
