@@ -65,18 +65,49 @@ pub(crate) fn checked_labels<F: Float>(
 /// error saying to scale, as K-Means gives. (The dispersion scores, in `f64`, check their
 /// sums instead.)
 fn check_magnitude<F: Float>(x: ArrayView2<'_, F>, max: f64) -> Result<()> {
+    use rayon::prelude::*;
+    // One parallel pass for each column's sum, least and greatest value, per block of rows and
+    // combined in block order (the same bits whatever the thread count). The value farthest
+    // from its column mean is the least or the greatest: `|v - m| <= max(hi - m, m - lo)`.
+    // `x` is finite here (`checked_labels` ran first).
+    const BLOCK: usize = 4096;
     let (n, d) = x.dim();
-    let mut mean = vec![0.0f64; d];
-    for row in x.rows() {
-        for (m, v) in mean.iter_mut().zip(row) {
-            *m += v.as_f64() / n as f64;
-        }
+    // Each value is scaled by 1/n before it is summed, so that rows far from the origin but
+    // close together (1e307 each, say) do not overflow the sum.
+    let inv_n = 1.0 / n as f64;
+    let blocks: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let (mut sum, mut lo, mut hi) = (
+                vec![0.0f64; d],
+                vec![f64::INFINITY; d],
+                vec![f64::NEG_INFINITY; d],
+            );
+            let rows = x.slice(ndarray::s![b * BLOCK..((b + 1) * BLOCK).min(n), ..]);
+            for row in rows.rows() {
+                for (j, v) in row.iter().enumerate() {
+                    let v = v.as_f64();
+                    sum[j] += v * inv_n;
+                    lo[j] = lo[j].min(v);
+                    hi[j] = hi[j].max(v);
+                }
+            }
+            (sum, lo, hi)
+        })
+        .collect();
+    let mut largest = 0.0f64;
+    for j in 0..d {
+        let mean = blocks.iter().map(|blk| blk.0[j]).sum::<f64>();
+        let lo = blocks
+            .iter()
+            .map(|blk| blk.1[j])
+            .fold(f64::INFINITY, f64::min);
+        let hi = blocks
+            .iter()
+            .map(|blk| blk.2[j])
+            .fold(f64::NEG_INFINITY, f64::max);
+        largest = largest.max(hi - mean).max(mean - lo);
     }
-    let largest = x.rows().into_iter().fold(0.0f64, |acc, row| {
-        row.iter()
-            .zip(&mean)
-            .fold(acc, |a, (v, m)| a.max((v.as_f64() - m).abs()))
-    });
     let limit = (max / d.max(1) as f64).sqrt() / 2.0;
     if largest > limit {
         return Err(Error::invalid_data(
@@ -576,6 +607,10 @@ mod tests {
         let near = array![[1e154], [1.0001e154], [1.01e154], [1.0101e154]];
         let s = silhouette_score(near.view(), &labels).unwrap();
         assert!(s > 0.98, "{s}");
+        // So are equal rows so far out that their plain column sum would overflow.
+        let far = array![[1.5e308], [1.5e308], [1.5e308], [1.5e308]];
+        let r = silhouette_score(far.view(), &labels);
+        assert_eq!(r.ok(), Some(0.0));
         let ok = x.mapv(|v| v * 1e-60);
         let s = silhouette_samples(ok.view(), &labels).unwrap();
         assert!(s.iter().all(|v| *v > 0.9), "{s:?}");
