@@ -465,3 +465,40 @@ fn profile_matches_pandas_describe() {
     ]);
     assert_one_line_error(&out, "--positive");
 }
+
+#[test]
+fn campaign_console_keeps_huge_figures_in_their_column_and_refuses_overflow() {
+    let out = cartera(&[
+        "campaign",
+        "--audience",
+        "1000",
+        "--unit-cost",
+        "2.5e20",
+        "--response-rate",
+        "0.1",
+        "--profit-per-sale",
+        "3",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text.lines().find(|l| l.starts_with("unit_cost")).unwrap();
+    assert_eq!(
+        line.trim_end(),
+        "unit_cost            2.500000e20",
+        "{text}"
+    );
+    assert_one_line_error(
+        &cartera(&[
+            "campaign",
+            "--audience",
+            "1000000000000",
+            "--unit-cost",
+            "1e300",
+            "--response-rate",
+            "0.1",
+            "--profit-per-sale",
+            "3",
+        ]),
+        "audience x unit_cost overflows",
+    );
+}

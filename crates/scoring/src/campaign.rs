@@ -104,6 +104,20 @@ impl CampaignParams {
         let sales = audience * self.response_rate;
         let total_gain = sales * self.profit_per_sale;
         let profit = total_gain - total_cost;
+        // Each input is finite, but their products can overflow: an `inf` cost or gain (and
+        // the `NaN` profit of `inf - inf`) would read as a result.
+        for (what, v) in [
+            ("audience x unit_cost", discount_cost),
+            ("discount_cost + project_cost", total_cost),
+            ("sales x profit_per_sale", total_gain),
+        ] {
+            if !v.is_finite() {
+                return Err(Error::invalid_data(
+                    "campaign",
+                    format!("{what} overflows the floating-point range; check the units"),
+                ));
+            }
+        }
         Ok(CampaignResult {
             audience: self.audience,
             share: self.share,
@@ -246,6 +260,17 @@ pub fn profit_curve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overflowing_totals_are_an_error() {
+        let c = CampaignParams {
+            audience: 1_000_000_000_000,
+            unit_cost: 1e300,
+            ..CampaignParams::default()
+        };
+        let e = c.evaluate().unwrap_err().to_string();
+        assert!(e.contains("audience x unit_cost overflows"), "{e}");
+    }
 
     #[test]
     fn roi_is_none_without_cost() {

@@ -692,6 +692,9 @@ fn print_campaigns(results: &[CampaignResult], rows: &[CampaignRow]) -> Result<(
                 write!(out, "{:>16}", "-").map_err(io)?;
             } else if x.fract() == 0.0 && x.abs() < 1e15 {
                 write!(out, "{:>16}", x as i64).map_err(io)?;
+            } else if x.abs() >= 1e15 {
+                // Wider than the column in fixed notation (1e300 took 300 digits).
+                write!(out, "{:>16.6e}", x).map_err(io)?;
             } else {
                 write!(out, "{:>16.4}", x).map_err(io)?;
             }
