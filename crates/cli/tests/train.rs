@@ -428,6 +428,29 @@ fn native_categorical_splits_on_the_ibm_telco_table() {
         "-",
     ]);
     assert_eq!(p["rows"], 7043);
+    // No note when every category is known.
+    let out = cartera(&["predict", s(&path), s(&data), "--out", s(&scores)]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("not trained on"));
+    // Categories the model never saw are scored as missing values, with a note naming them.
+    let text = std::fs::read_to_string(&data).unwrap();
+    let mut lines: Vec<String> = text.lines().take(6).map(str::to_string).collect();
+    for l in &mut lines[2..4] {
+        // Contract is the 16th field; these lines hold no quoted commas.
+        let mut f: Vec<&str> = l.split(',').collect();
+        f[15] = "Ten year";
+        *l = f.join(",");
+    }
+    let month = tmp("native_cat_unseen.csv");
+    std::fs::write(&month, lines.join("\n") + "\n").unwrap();
+    let out = cartera(&["predict", s(&path), s(&month), "--out", s(&scores)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("column `Contract`: 2 rows hold categories the model was not trained on")
+            && err.contains("\"Ten year\"; data rows 2, 3)"),
+        "{err}"
+    );
 
     // A linear model needs indicators; streaming reads numeric columns only.
     let out = cartera(&[

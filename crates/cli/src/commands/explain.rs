@@ -59,6 +59,9 @@ fn load(
             ));
         };
         let x = file.features(table)?;
+        for note in file.unseen_code_notes(table, &x) {
+            eprintln!("{note}");
+        }
         let mut ensemble = m.ensemble().clone();
         ensemble.feature_names = file.feature_names.clone();
         let classes = if file.classes.len() == 2 {

@@ -197,4 +197,64 @@ impl ModelFile {
             Estimator::Gbdt(m) => m.predict_proba(x.view()),
         }
     }
+
+    /// Notes for a model with native categorical splits (`train --categorical native`), one per
+    /// category-code column where the file holds categories the model was not trained on. Those
+    /// rows are scored as missing values there (LightGBM's rule), where a one-hot model refuses
+    /// the file: the user should know. Rows are data rows of the file (1-based, header not
+    /// counted).
+    pub fn unseen_code_notes(&self, table: &Table, x: &Array2<f64>) -> Vec<String> {
+        let mut notes = Vec::new();
+        for name in self.pipeline.code_columns() {
+            let (Some(j), Ok(col)) = (
+                self.feature_names.iter().position(|f| *f == name),
+                table.column(&name),
+            ) else {
+                continue;
+            };
+            let rows: Vec<usize> = (0..table.n_rows())
+                .filter(|&r| x[[r, j]].is_nan() && !col.is_missing(r))
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let mut values: Vec<String> = Vec::new();
+            for &r in &rows {
+                if let Some(v) = col.get_string(r)
+                    && !values.contains(&v)
+                {
+                    values.push(v);
+                }
+            }
+            let list = |items: Vec<String>, total: usize| {
+                let more = total.saturating_sub(SHOWN);
+                let shown = items.into_iter().take(SHOWN).collect::<Vec<_>>().join(", ");
+                if more > 0 {
+                    format!("{shown} and {more} more")
+                } else {
+                    shown
+                }
+            };
+            let n_values = values.len();
+            notes.push(format!(
+                "note: column `{name}`: {} row{} hold{} categories the model was not trained on ({}; \
+                 data rows {}), scored as missing values",
+                rows.len(),
+                if rows.len() == 1 { "" } else { "s" },
+                if rows.len() == 1 { "s" } else { "" },
+                list(
+                    values.into_iter().map(|v| format!("{v:?}")).collect(),
+                    n_values
+                ),
+                list(
+                    rows.iter().map(|r| (r + 1).to_string()).collect(),
+                    rows.len()
+                ),
+            ));
+        }
+        notes
+    }
 }
+
+/// Example rows and values named per column before "and N more".
+const SHOWN: usize = 3;

@@ -49,6 +49,9 @@ pub fn run(a: Args) -> Result<()> {
         .features(&table)
         .map_err(|e| super::explain_type(e, &table))?;
     let prep_seconds = t1.elapsed().as_secs_f64();
+    for note in model.unseen_code_notes(&table, &x) {
+        eprintln!("{note}");
+    }
     let t2 = Instant::now();
     let proba = model.predict_proba(&x)?;
     let predict_seconds = t2.elapsed().as_secs_f64();
