@@ -211,13 +211,18 @@ pub struct IdColumn {
 /// A column is an identifier when at least `min_unique_ratio` (default in the CLI: 0.95) of its
 /// non-missing values are distinct **and** it is
 /// * text (customer codes, e-mails), or
-/// * integers that fill at least 90 % of their range (a row number `1, 2, …, n`, possibly with
-///   gaps), or
+/// * integers that fill at least half their range (a row number `1, 2, …, n`, with gaps, or a
+///   shuffled sample of at least half such rows, as a train/test split leaves), or
+/// * integers in a column named like an identifier: a word of the name is `id` (`ID`, `ID#`,
+///   `customerID`, `client_id`), `uuid` or `identifier`, or
 /// * integers that all have the same number of digits, at least 6 (fixed-width codes such as
 ///   an IMEI or an account number).
 ///
-/// Continuous measurements (amounts with decimals) and integer counts of varying width are never
-/// flagged, however unique. Tables with fewer than 20 rows are not judged.
+/// Measured integers are not flagged by the range rule: `n` values drawn from a range of `R`
+/// repeat about `n² / 2R` times, so being 95 % distinct needs a range of about ten times `n`,
+/// a fill of about 10 %. Continuous measurements (amounts with decimals) and integer counts of
+/// varying width are never flagged, however unique. Tables with fewer than 20 rows are not
+/// judged.
 pub fn find_id_columns(t: &Table, min_unique_ratio: f64) -> Vec<IdColumn> {
     if t.n_rows() < 20 {
         return Vec::new();
@@ -226,7 +231,7 @@ pub fn find_id_columns(t: &Table, min_unique_ratio: f64) -> Vec<IdColumn> {
         .par_iter()
         .zip(t.columns().par_iter())
         .filter_map(|(name, col)| {
-            id_rule(col, min_unique_ratio).map(|(ratio, reason)| IdColumn {
+            id_rule(name, col, min_unique_ratio).map(|(ratio, reason)| IdColumn {
                 name: name.clone(),
                 unique_ratio: ratio,
                 reason,
@@ -235,7 +240,33 @@ pub fn find_id_columns(t: &Table, min_unique_ratio: f64) -> Vec<IdColumn> {
         .collect()
 }
 
-fn id_rule(col: &Column, min_ratio: f64) -> Option<(f64, String)> {
+/// Whether a word of `name` is `id`, `uuid` or `identifier` (any case). Words are split at
+/// characters other than letters and digits and where a lowercase letter meets an uppercase
+/// one: `customerID` is `customer` `ID`, `client_id` is `client` `id`; `Paid` and `Idle` are one
+/// word each.
+fn named_like_an_id(name: &str) -> bool {
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            words.push(std::mem::take(&mut word));
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower {
+            words.push(std::mem::take(&mut word));
+        }
+        prev_lower = c.is_lowercase();
+        word.push(c);
+    }
+    words.push(word);
+    words
+        .iter()
+        .any(|w| matches!(w.to_lowercase().as_str(), "id" | "uuid" | "identifier"))
+}
+
+fn id_rule(name: &str, col: &Column, min_ratio: f64) -> Option<(f64, String)> {
     match col {
         Column::Categorical(_) => None,
         Column::Text(tc) => {
@@ -278,13 +309,16 @@ fn id_rule(col: &Column, min_ratio: f64) -> Option<(f64, String)> {
             if ratio < min_ratio {
                 return None;
             }
-            // A row number, possibly with gaps left by deleted records: distinct integers that
-            // fill at least 90 % of their range.
-            if hi - lo + 1.0 <= distinct as f64 / 0.9 {
+            // A row number, possibly with gaps left by deleted records or by sampling rows:
+            // distinct integers that fill at least half their range.
+            if hi - lo + 1.0 <= distinct as f64 / 0.5 {
                 return Some((
                     ratio,
-                    "(nearly) consecutive integers, like a row number".into(),
+                    "distinct integers filling at least half their range, like row numbers".into(),
                 ));
+            }
+            if named_like_an_id(name) {
+                return Some((ratio, "distinct integers named like an identifier".into()));
             }
             let digits = |x: f64| {
                 if x <= 0.0 {
@@ -421,6 +455,46 @@ mod tests {
         let names: Vec<&str> = found.iter().map(|c| c.name.as_str()).collect();
         assert!(names.contains(&"IMEI"), "{found:?}");
         assert!(!names.contains(&"PRECIO_EQUIPO"));
+        // A shuffled 70 % and 30 % of the bank's rows (a train/test split): ID is still one,
+        // by its range in the first, by its name in the second; nothing else is.
+        let mut order: Vec<usize> = (0..bank.n_rows()).collect();
+        let mut rng = cartera_core::CarteraRng::seed_from_u64(7);
+        rng.shuffle(&mut order);
+        for part in [&order[..3500], &order[3500..]] {
+            let sample = bank.take_rows(part).unwrap();
+            let found = find_id_columns(&sample, 0.95);
+            let names: Vec<&str> = found.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(names, ["ID"], "{found:?}");
+        }
+        // The same unique integers under another name, filling a tenth of their range: kept.
+        let t = read(&format!(
+            "Paid,Idle,Balance\n{}",
+            (0..100)
+                .map(|i| format!("{0},{0},{0}\n", i * 10 + i % 7))
+                .collect::<String>()
+        ));
+        assert!(find_id_columns(&t, 0.95).is_empty());
+    }
+
+    #[test]
+    fn identifier_names() {
+        for n in [
+            "ID",
+            "id",
+            "ID#",
+            "customerID",
+            "CustomerId",
+            "client_id",
+            "user id",
+            "UUID",
+        ] {
+            assert!(named_like_an_id(n), "{n}");
+        }
+        for n in [
+            "Paid", "Idle", "Valid", "Ideal", "Bid", "Width", "Balance", "Age",
+        ] {
+            assert!(!named_like_an_id(n), "{n}");
+        }
     }
 
     #[test]
