@@ -335,3 +335,87 @@ fn cr_only_line_ends_are_lines() {
     assert!(text.contains("\"visits\""), "{text}");
     assert!(text.contains("\"count\":3"), "{text}");
 }
+
+#[test]
+fn a_new_category_next_month_is_refused_with_the_flag_that_accepts_it() {
+    let (train, next) = (tmp("plans_train.csv"), tmp("plans_next.csv"));
+    let plans = ["basic", "plus", "max"];
+    let rows: String = (0..60)
+        .map(|i| format!("{},{},{}\n", plans[i % 3], i % 11, (i % 3 == 2) as u8))
+        .collect();
+    std::fs::write(&train, format!("plan,calls,left\n{rows}")).unwrap();
+    std::fs::write(&next, "plan,calls,left\nplus,3,0\nultra,4,1\n").unwrap();
+    let pipe = tmp("plans_pipe.json");
+    let fitted = cartera(&[
+        "prep",
+        s(&train),
+        "--one-hot",
+        "--columns",
+        "plan,calls",
+        "--save-pipeline",
+        s(&pipe),
+        "--out",
+        s(&tmp("plans_prep.csv")),
+    ]);
+    assert!(
+        fitted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fitted.stderr)
+    );
+    let apply = |extra: &[&str]| {
+        let mut a = vec!["prep", s(&next), "--apply-pipeline", s(&pipe), "--out", "-"];
+        a.extend_from_slice(extra);
+        cartera(&a)
+    };
+    assert_one_line_error(
+        &apply(&[]),
+        "--unknown-categories ignore encodes such a value",
+    );
+    let out = apply(&["--unknown-categories", "ignore"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let ultra: Vec<&str> = text.lines().nth(2).unwrap().split(',').collect();
+    for (name, v) in header.iter().zip(&ultra) {
+        if name.starts_with("plan") {
+            assert_eq!(*v, "0", "{name} in {text}");
+        }
+    }
+
+    let model = tmp("plans_model.json");
+    let trained = cartera(&[
+        "train",
+        s(&train),
+        "--target",
+        "left",
+        "--model",
+        "logistic",
+        "--out",
+        s(&model),
+    ]);
+    assert!(
+        trained.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trained.stderr)
+    );
+    let predict = |extra: &[&str]| {
+        let mut a = vec!["predict", s(&model), s(&next), "--out", "-"];
+        a.extend_from_slice(extra);
+        cartera(&a)
+    };
+    assert_one_line_error(
+        &predict(&[]),
+        "holds \"ultra\", a category not seen at fit time",
+    );
+    let out = predict(&["--unknown-categories", "ignore"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 3);
+}

@@ -237,6 +237,16 @@ pub fn explain_type(e: Error, t: &Table) -> Error {
                 found,
             }
         }
+        // A one-hot column meeting a new category: say how to encode it anyway.
+        Error::InvalidData { what, reason } if reason.contains("a category not seen at fit") => {
+            Error::InvalidData {
+                what,
+                reason: format!(
+                    "{reason}; --unknown-categories ignore encodes such a value as no known \
+                     category (all indicators 0)"
+                ),
+            }
+        }
         e => e,
     }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use cartera_core::Result;
+use cartera_preprocess::encode::UnknownCategory;
 use cartera_preprocess::{CategoricalColumn, Column, Table};
 use serde_json::json;
 
@@ -25,6 +26,12 @@ pub struct Args {
     /// Write timings and counts as JSON to FILE (`-` for stdout).
     #[arg(long, value_name = "SUMMARY|-")]
     json: Option<String>,
+    /// Categories of a one-hot encoded column that the model was not trained on: `error` (the
+    /// default: the file is refused, naming column, row and value) or `ignore` (all of the
+    /// column's indicators 0, scikit-learn's `handle_unknown='ignore'`). Native-categorical
+    /// models score them as missing values either way, with a note.
+    #[arg(long, value_enum, default_value = "error")]
+    unknown_categories: super::prep::Unknown,
     #[command(flatten)]
     csv: super::CsvArgs,
 }
@@ -32,7 +39,12 @@ pub struct Args {
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
     super::one_stdout(Some(&a.out), a.json.as_deref())?;
-    let model = ModelFile::load(&a.model)?;
+    let mut model = ModelFile::load(&a.model)?;
+    if let super::prep::Unknown::Ignore = a.unknown_categories {
+        model.pipeline = model
+            .pipeline
+            .with_unknown_categories(UnknownCategory::Ignore);
+    }
     // The file is read with the types of the table the model was trained on, so that a few
     // rows (one customer) are read as that table was.
     let opts = a

@@ -54,6 +54,16 @@ pub enum Unknown {
     Ignore,
 }
 
+impl Unknown {
+    /// The library's policy of the same name.
+    pub fn policy(self) -> UnknownCategory {
+        match self {
+            Unknown::Error => UnknownCategory::Error,
+            Unknown::Ignore => UnknownCategory::Ignore,
+        }
+    }
+}
+
 /// Flags of `cartera prep`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -89,9 +99,11 @@ pub struct Args {
     /// One-hot encode the categorical features.
     #[arg(long)]
     one_hot: bool,
-    /// What one-hot encoding does with categories unseen at fit time.
-    #[arg(long, value_enum, default_value = "error")]
-    unknown_categories: Unknown,
+    /// What one-hot encoding does with categories unseen at fit time: `error` (the default)
+    /// or `ignore` (all indicators 0). With --apply-pipeline it overrides the saved pipeline's
+    /// policy, so next month's file with a new category can still be encoded.
+    #[arg(long, value_enum)]
+    unknown_categories: Option<Unknown>,
     /// PCA on the numeric features: a number of components (3) or a fraction of variance (0.9).
     #[arg(long, value_name = "N|FRACTION")]
     pca: Option<String>,
@@ -147,10 +159,10 @@ fn config(a: &Args) -> Result<PrepConfig> {
         .iqr_factor(a.iqr_factor)
         .one_hot(a.one_hot)
         .seed(a.seed)
-        .unknown_categories(match a.unknown_categories {
-            Unknown::Error => UnknownCategory::Error,
-            Unknown::Ignore => UnknownCategory::Ignore,
-        });
+        .unknown_categories(
+            a.unknown_categories
+                .map_or(UnknownCategory::Error, Unknown::policy),
+        );
     for s in &a.sentinels {
         let (col, value) = s.split_once('=').ok_or_else(|| {
             Error::invalid_param(
@@ -231,7 +243,11 @@ pub fn run(a: Args) -> Result<()> {
                     ),
                 ));
             }
-            Some(FittedPipeline::load(p)?)
+            let saved = FittedPipeline::load(p)?;
+            Some(match a.unknown_categories {
+                Some(u) => saved.with_unknown_categories(u.policy()),
+                None => saved,
+            })
         }
         None => None,
     };
@@ -251,7 +267,9 @@ pub fn run(a: Args) -> Result<()> {
     let t1 = Instant::now();
     let (pipeline, mut out, summary) = match fitted_from {
         Some(p) => {
-            let (out, s) = p.transform(&table)?;
+            let (out, s) = p
+                .transform(&table)
+                .map_err(|e| super::explain_type(e, &table))?;
             (p, out, s)
         }
         None => cfg.fit(&table)?,
