@@ -401,7 +401,13 @@ impl PrepConfig {
 }
 
 /// A fitted pipeline (see the [module docs](self)). Save it with [`FittedPipeline::to_json`].
+///
+/// Loading (by [`FittedPipeline::from_json`] or as part of another file, such as a `cartera
+/// train` model) checks the format and version and that every step the configuration names has
+/// its fitted state, and no other step has one: a damaged file is an error naming the step,
+/// never a transform that quietly skips it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PipelineFile")]
 pub struct FittedPipeline {
     format: String,
     version: u32,
@@ -419,6 +425,172 @@ pub struct FittedPipeline {
     #[serde(default)]
     codes: Option<FittedOrdinal>,
     pca: Option<FittedPca<f64>>,
+}
+
+/// [`FittedPipeline`] as stored, before [`FittedPipeline::check_state`].
+#[derive(Deserialize)]
+struct PipelineFile {
+    format: String,
+    version: u32,
+    config: PrepConfig,
+    input_columns: Vec<(String, ColumnType)>,
+    dropped_columns: Vec<DroppedColumn>,
+    numeric_features: Vec<String>,
+    categorical_features: Vec<String>,
+    imputer: Option<FittedImputer<f64>>,
+    categorical_fill: Vec<(String, String)>,
+    fences: Option<FittedIqr>,
+    scaler: Option<FittedScaler<f64>>,
+    one_hot: Option<FittedOneHot>,
+    #[serde(default)]
+    codes: Option<FittedOrdinal>,
+    pca: Option<FittedPca<f64>>,
+}
+
+impl TryFrom<PipelineFile> for FittedPipeline {
+    type Error = String;
+
+    fn try_from(f: PipelineFile) -> std::result::Result<Self, String> {
+        if f.format != FORMAT {
+            return Err(format!(
+                "pipeline `format` is `{}`, not `{FORMAT}`",
+                f.format
+            ));
+        }
+        if f.version != VERSION {
+            return Err(format!(
+                "pipeline file version {}; this cartera reads version {VERSION}",
+                f.version
+            ));
+        }
+        let p = FittedPipeline {
+            format: f.format,
+            version: f.version,
+            config: f.config,
+            input_columns: f.input_columns,
+            dropped_columns: f.dropped_columns,
+            numeric_features: f.numeric_features,
+            categorical_features: f.categorical_features,
+            imputer: f.imputer,
+            categorical_fill: f.categorical_fill,
+            fences: f.fences,
+            scaler: f.scaler,
+            one_hot: f.one_hot,
+            codes: f.codes,
+            pca: f.pca,
+        };
+        p.check_state()?;
+        Ok(p)
+    }
+}
+
+impl FittedPipeline {
+    /// Every step the configuration asks for has its fitted state exactly when fitting would
+    /// have made one (see `PrepConfig::fit`), and the states fit the features.
+    fn check_state(&self) -> std::result::Result<(), String> {
+        let c = &self.config;
+        let numeric = !self.numeric_features.is_empty();
+        let categorical = !self.categorical_features.is_empty();
+        let steps = [
+            (
+                "imputer",
+                self.imputer.is_some(),
+                c.impute.is_some() && numeric,
+            ),
+            (
+                "fences",
+                self.fences.is_some(),
+                c.outliers.is_some() && numeric,
+            ),
+            (
+                "scaler",
+                self.scaler.is_some(),
+                c.scale.is_some() && numeric,
+            ),
+            ("one_hot", self.one_hot.is_some(), c.one_hot && categorical),
+            (
+                "codes",
+                self.codes.is_some(),
+                !c.one_hot && c.codes && categorical,
+            ),
+            ("pca", self.pca.is_some(), c.pca.is_some()),
+        ];
+        for (name, present, expected) in steps {
+            if present != expected {
+                return Err(if expected {
+                    format!("the configuration asks for `{name}`, whose fitted state is missing")
+                } else {
+                    format!("`{name}` holds a fitted state the configuration does not ask for")
+                });
+            }
+        }
+        let fill_names: Vec<&String> = self.categorical_fill.iter().map(|(n, _)| n).collect();
+        let want: Vec<&String> = if c.impute.is_some() {
+            self.categorical_features.iter().collect()
+        } else {
+            Vec::new()
+        };
+        if fill_names != want {
+            return Err(format!(
+                "`categorical_fill` names {fill_names:?}; the configuration needs {want:?}"
+            ));
+        }
+        let n = self.numeric_features.len();
+        if let Some(sc) = &self.scaler
+            && sc.n_features() != n
+        {
+            return Err(format!(
+                "the scaler has {} features, not {n}",
+                sc.n_features()
+            ));
+        }
+        if let Some(imp) = &self.imputer
+            && imp.n_features() != n
+        {
+            return Err(format!(
+                "the imputer has {} features, not {n}",
+                imp.n_features()
+            ));
+        }
+        if let Some(f) = &self.fences
+            && f.n_features() != n
+        {
+            return Err(format!("`fences` has {} features, not {n}", f.n_features()));
+        }
+        let names = |cols: &[crate::encode::EncodedColumn]| {
+            cols.iter().map(|e| e.name.clone()).collect::<Vec<_>>()
+        };
+        for e in [
+            &self.one_hot.as_ref().map(|e| e.columns()),
+            &self.codes.as_ref().map(|e| e.columns()),
+        ]
+        .into_iter()
+        .flatten()
+        .flat_map(|cols| cols.iter())
+        {
+            let mut seen = std::collections::HashSet::new();
+            if let Some(dup) = e.categories.iter().find(|c| !seen.insert(*c)) {
+                return Err(format!(
+                    "column `{}` lists the category {dup:?} twice",
+                    e.name
+                ));
+            }
+        }
+        for (step, cols) in [
+            ("one_hot", self.one_hot.as_ref().map(|e| names(e.columns()))),
+            ("codes", self.codes.as_ref().map(|e| names(e.columns()))),
+        ] {
+            if let Some(cols) = cols
+                && cols != self.categorical_features
+            {
+                return Err(format!(
+                    "`{step}` encodes {cols:?}, not the categorical features {:?}",
+                    self.categorical_features
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn numeric_matrix(t: &Table, names: &[String]) -> Result<Array2<f64>> {

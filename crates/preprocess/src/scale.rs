@@ -484,11 +484,101 @@ impl ScalerKind {
 ///
 /// Accessors are named after scikit-learn's fitted attributes (`mean_` is [`mean`](Self::mean),
 /// and so on) and return `None` where scikit-learn's attribute is `None` or absent.
+///
+/// Loading checks that the statistics fit together (one value per feature; a mean exactly when
+/// `with_mean` or `with_std`, a scale exactly when `with_std`, and so on): a damaged file is an error when it
+/// is read, never a transform that quietly skips a statistic.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(
+    try_from = "ScalerFile<F>",
+    bound(deserialize = "F: Float", serialize = "F: Serialize")
+)]
 pub struct FittedScaler<F> {
     n_features: usize,
     n_samples_seen: usize,
     stats: Stats<F>,
+}
+
+/// [`FittedScaler`] as stored, before its statistics are checked.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "F: Float"))]
+struct ScalerFile<F> {
+    n_features: usize,
+    n_samples_seen: usize,
+    stats: Stats<F>,
+}
+
+impl<F: Float> TryFrom<ScalerFile<F>> for FittedScaler<F> {
+    type Error = String;
+
+    fn try_from(f: ScalerFile<F>) -> std::result::Result<Self, String> {
+        let n = f.n_features;
+        // (name, present, required)
+        let opt = |v: &Option<Vec<F>>| v.as_ref().map(Vec::len);
+        let parts: Vec<(&str, Option<usize>, bool)> = match &f.stats {
+            Stats::Standard {
+                with_mean,
+                with_std,
+                mean,
+                var,
+                scale,
+            } => vec![
+                // The mean is kept for the variance too (scikit-learn's `mean_`).
+                ("mean", opt(mean), *with_mean || *with_std),
+                ("var", opt(var), *with_std),
+                ("scale", opt(scale), *with_std),
+            ],
+            Stats::MinMax {
+                data_min,
+                data_max,
+                data_range,
+                scale,
+                min,
+                ..
+            } => [
+                ("data_min", data_min),
+                ("data_max", data_max),
+                ("data_range", data_range),
+                ("scale", scale),
+                ("min", min),
+            ]
+            .into_iter()
+            .map(|(name, v)| (name, Some(v.len()), true))
+            .collect(),
+            Stats::Robust {
+                with_centering,
+                with_scaling,
+                center,
+                scale,
+                ..
+            } => vec![
+                ("center", opt(center), *with_centering),
+                ("scale", opt(scale), *with_scaling),
+            ],
+        };
+        for (name, len, required) in parts {
+            match (len, required) {
+                (Some(len), true) if len != n => {
+                    return Err(format!(
+                        "scaler `{name}` holds {len} values for {n} features"
+                    ));
+                }
+                (None, true) => return Err(format!("scaler `{name}` is missing")),
+                (Some(_), false) => {
+                    return Err(format!(
+                        "scaler `{name}` is present although its flag (with_mean, with_std, \
+                         with_centering or with_scaling) is off"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(FittedScaler {
+            n_features: f.n_features,
+            n_samples_seen: f.n_samples_seen,
+            stats: f.stats,
+        })
+    }
 }
 
 /// The statistics of each scaler, with scikit-learn's names.
@@ -1658,12 +1748,16 @@ mod tests {
         let m = StandardScaler::new().fit(x3().view()).unwrap();
         let json = serde_json::to_string(&m).unwrap();
         let broken = json.replace("\"n_features\":2", "\"n_features\":3");
-        let m: FittedScaler<f64> = serde_json::from_str(&broken).unwrap();
-        let x = Array2::<f64>::zeros((2, 3));
-        assert!(matches!(
-            m.transform(x.view()),
-            Err(Error::ModelFormat { .. })
-        ));
+        // Refused when read: the statistics hold 2 values for 3 features.
+        let e = serde_json::from_str::<FittedScaler<f64>>(&broken).unwrap_err();
+        assert!(e.to_string().contains("holds 2 values for 3 features"), "{e}");
+        // A mean deleted from a scaler that centres (it was read as zeros).
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let mut no_mean = v.clone();
+        no_mean["stats"].as_object_mut().unwrap().remove("mean");
+        let e = serde_json::from_value::<FittedScaler<f64>>(no_mean).unwrap_err();
+        assert!(e.to_string().contains("scaler `mean` is missing"), "{e}");
+        assert!(serde_json::from_value::<FittedScaler<f64>>(v).is_ok());
     }
 
     #[test]

@@ -400,3 +400,72 @@ fn a_fitted_pipeline_takes_another_unknown_category_policy_without_a_refit() {
     assert_eq!(numeric(&out, "plan_basic"), [0.0, 0.0]);
     assert_eq!(numeric(&out, "plan_pro"), [0.0, 0.0]);
 }
+
+/// A step's fitted state deleted or tampered with is an error naming it when the file is read
+/// (it was skipped: unscaled values, no PCA, outliers kept), and so are the format and version
+/// of a pipeline held inside another file (a `cartera train` model).
+#[test]
+fn a_missing_or_tampered_fitted_step_is_refused_at_load() {
+    let t = telco_churn(400, 3).unwrap();
+    let (p, _, _) = study004()
+        .outliers(OutlierAction::Clip)
+        .scale(ScalerKind::Standard)
+        .pca(NComponents::VarianceFraction(0.9))
+        .fit(&t)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&p.to_json().unwrap()).unwrap();
+    assert!(serde_json::from_value::<FittedPipeline>(v.clone()).is_ok());
+    let refused = |edit: &dyn Fn(&mut serde_json::Value), says: &str| {
+        let mut w = v.clone();
+        edit(&mut w);
+        let e = FittedPipeline::from_json(&w.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(says), "{says}: {e}");
+        // Embedded in another file, the same checks run.
+        let e = serde_json::from_value::<FittedPipeline>(w)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(says), "{says}: {e}");
+    };
+    let remove = |key: &'static str| {
+        move |w: &mut serde_json::Value| {
+            w.as_object_mut().unwrap().remove(key);
+        }
+    };
+    refused(
+        &remove("scaler"),
+        "asks for `scaler`, whose fitted state is missing",
+    );
+    refused(&remove("pca"), "asks for `pca`");
+    refused(&remove("fences"), "asks for `fences`");
+    refused(&remove("one_hot"), "asks for `one_hot`");
+    refused(
+        &|w| {
+            w["scaler"]["stats"].as_object_mut().unwrap().remove("mean");
+        },
+        "scaler `mean` is missing",
+    );
+    refused(
+        &|w| {
+            w["scaler"]["stats"]["scale"].as_array_mut().unwrap().pop();
+        },
+        "scaler `scale` holds",
+    );
+    refused(
+        &|w| {
+            w["categorical_fill"].as_array_mut().unwrap().clear();
+        },
+        "`categorical_fill` names []",
+    );
+    refused(
+        &|w| {
+            let cats = &mut w["one_hot"]["columns"][0]["categories"];
+            let first = cats[0].clone();
+            cats.as_array_mut().unwrap().push(first);
+        },
+        "twice",
+    );
+    refused(&|w| w["version"] = 2.into(), "version 2");
+    refused(&|w| w["format"] = "zzz".into(), "zzz");
+}
