@@ -52,6 +52,17 @@ use crate::tree::{Child, Ensemble, Tree, child};
 /// tabulates the leaf (`2^D` values); deeper trees use Algorithm 2.
 pub const MAX_TABLE_FEATURES: usize = 14;
 
+/// Deepest tree that Algorithm 2 explains (trees without a table). Its workspace grows with
+/// the square of the depth ([`path_buffer_len`], 32 bytes an element): 270 MB per thread at
+/// this depth, 40 GB at 50,000. Gradient-boosted trees of a few hundred leaves are far
+/// shallower; deeper ones are refused with an error naming the tree.
+pub const MAX_SHAP_DEPTH: usize = 4096;
+
+/// Values (`f64`) the fast algorithm's tables may hold over all trees, 1 GiB: a tree whose
+/// tables would pass it runs Algorithm 2 instead (same values, slower). A complete tree of
+/// depth 14 alone tabulates 2^14 values for each of its 16,384 leaves, 2 GiB.
+const TABLE_BUDGET: usize = 1 << 27;
+
 /// Rows per parallel block: sized for the data, never by the thread count, so results do not
 /// depend on the number of threads (each row is computed independently anyway).
 const ROW_BLOCK: usize = 256;
@@ -218,6 +229,7 @@ impl TreeShap {
         let mut expected = ensemble.init_score.clone();
         let mut trees = Vec::with_capacity(ensemble.trees.len());
         let (mut max_internal, mut max_leaves, mut max_depth) = (0, 0, 0);
+        let mut budget = TABLE_BUDGET;
         for (i, t) in ensemble.trees.iter().enumerate() {
             check_covers(t, i)?;
             expected[i % k] += tree_expected_value(t);
@@ -226,12 +238,16 @@ impl TreeShap {
             }
             let depth = tree_depth(t);
             let table = match algorithm {
-                ShapAlgorithm::Fast => build_tables(t),
+                ShapAlgorithm::Fast => build_tables(t, &mut budget),
                 ShapAlgorithm::Reference => None,
             };
             max_internal = max_internal.max(t.num_internal());
             max_leaves = max_leaves.max(t.num_leaves());
-            max_depth = max_depth.max(depth);
+            if table.is_none() {
+                // Only Algorithm 2 needs the path workspace.
+                check_depth(depth, i)?;
+                max_depth = max_depth.max(depth);
+            }
             trees.push(ShapTree {
                 tree: t.clone(),
                 output: i % k,
@@ -388,8 +404,26 @@ pub fn tree_shap_reference(ensemble: &Ensemble, row: &[f64], out: &mut [f64]) ->
         if t.num_internal() == 0 {
             continue;
         }
-        let mut path = vec![PathElement::default(); path_buffer_len(tree_depth(t))];
+        let depth = tree_depth(t);
+        check_depth(depth, i)?;
+        let mut path = vec![PathElement::default(); path_buffer_len(depth)];
         reference_tree(t, row, &mut out[c * (d + 1)..c * (d + 1) + d], &mut path);
+    }
+    Ok(())
+}
+
+/// Refuses a tree deeper than [`MAX_SHAP_DEPTH`] for Algorithm 2.
+fn check_depth(depth: usize, index: usize) -> Result<()> {
+    if depth > MAX_SHAP_DEPTH {
+        let gb = path_buffer_len(depth) as f64 * std::mem::size_of::<PathElement>() as f64 / 1e9;
+        return Err(Error::invalid_data(
+            "model",
+            format!(
+                "tree {index} is {depth} levels deep; exact TreeSHAP's workspace grows with \
+                 the square of the depth ({gb:.1} GB per thread here), and trees of at most \
+                 {MAX_SHAP_DEPTH} levels are explained"
+            ),
+        ));
     }
     Ok(())
 }
@@ -622,7 +656,7 @@ fn recurse(
 
 /// Tabulate a tree, or `None` when a leaf is too deep for a table or a path has a zero cover
 /// ratio (the division by `z_j` would be undefined): Algorithm 2 handles those trees.
-fn build_tables(t: &Tree) -> Option<LeafTables> {
+fn build_tables(t: &Tree, budget: &mut usize) -> Option<LeafTables> {
     let n_int = t.num_internal();
     let n_leaves = t.num_leaves();
     // Distinct features on the path to each node (order of first appearance) and their
@@ -657,6 +691,12 @@ fn build_tables(t: &Tree) -> Option<LeafTables> {
             }
         }
     }
+    // The tables' size is known before they are built: within what is left of the budget,
+    // or this tree runs Algorithm 2.
+    let needed = leaf_feats
+        .iter()
+        .try_fold(0usize, |acc, f| acc.checked_add(1usize << f.len()))?;
+    *budget = budget.checked_sub(needed)?;
     let mut tab = LeafTables {
         pos,
         leaves: Vec::with_capacity(n_leaves),
@@ -793,6 +833,87 @@ mod tests {
             cat_boundaries: vec![],
             cat_threshold: vec![],
         }
+    }
+
+    /// A chain: node `i` splits on feature `i % n_features` at 0, sends `x <= 0` to leaf `i`
+    /// and the rest down to node `i + 1`; the last node's right child is leaf `depth`. Every
+    /// leaf covers one row.
+    fn chain(depth: usize, n_features: usize) -> Tree {
+        let num = Decision {
+            categorical: false,
+            default_left: false,
+            missing: MissingType::None,
+        };
+        let n = depth;
+        Tree {
+            split_feature: (0..n).map(|i| (i % n_features) as u32).collect(),
+            threshold: vec![0.0; n],
+            decision: vec![num; n],
+            left_child: (0..n).map(|i| !(i as i32)).collect(),
+            right_child: (0..n)
+                .map(|i| {
+                    if i + 1 < n {
+                        (i + 1) as i32
+                    } else {
+                        !(n as i32)
+                    }
+                })
+                .collect(),
+            split_gain: vec![1.0; n],
+            internal_value: vec![0.0; n],
+            internal_weight: (0..n).map(|i| (n + 1 - i) as f64).collect(),
+            internal_count: (0..n).map(|i| (n + 1 - i) as f64).collect(),
+            leaf_value: (0..=n).map(|l| (l % 7) as f64 - 3.0).collect(),
+            leaf_weight: vec![1.0; n + 1],
+            leaf_count: vec![1.0; n + 1],
+            cat_boundaries: vec![],
+            cat_threshold: vec![],
+        }
+    }
+
+    /// A tree too deep for Algorithm 2's workspace is an error naming it, not an allocation
+    /// abort (a 50,000-level chain asked for 160 GB); a deep chain over few features has
+    /// small tables and is explained exactly.
+    #[test]
+    fn deep_trees_are_refused_or_tabulated() {
+        let wide = |t: Tree, d: usize| Ensemble {
+            trees: vec![t],
+            n_features: d,
+            feature_names: (0..d).map(|j| format!("x{j}")).collect(),
+            objective: Objective::Regression,
+            init_score: vec![0.0],
+        };
+        let deep = wide(chain(MAX_SHAP_DEPTH + 1, 20), 20);
+        let e = TreeShap::new(&deep).unwrap_err().to_string();
+        assert!(e.contains("tree 0 is 4097 levels deep"), "{e}");
+        let mut out = vec![0.0; 21];
+        assert!(tree_shap_reference(&deep, &[1.0; 20], &mut out).is_err());
+
+        // 5,000 levels over 3 features: tables of at most 8 values a leaf.
+        let e3 = wide(chain(5_000, 3), 3);
+        let shap = TreeShap::new(&e3).unwrap();
+        assert!(shap.trees[0].table.is_some());
+        let x = ndarray::array![[1.0, 1.0, -1.0], [1.0, 1.0, 1.0]];
+        let v = shap.shap_values(x.view()).unwrap();
+        for r in 0..2 {
+            let mut pred = [0.0];
+            e3.predict_raw_row(x.row(r).as_slice().unwrap(), &mut pred);
+            let sum: f64 = v.for_output(0).row(r).iter().sum();
+            assert!((sum - pred[0]).abs() < 1e-9, "{sum} vs {}", pred[0]);
+        }
+    }
+
+    /// Tables are built within the budget; past it, the tree runs Algorithm 2.
+    #[test]
+    fn tables_stay_within_their_budget() {
+        // Leaves' path features: {0, 1}, {0, 1}, {0}: 4 + 4 + 2 values.
+        let t = small_tree();
+        let mut budget = 9;
+        assert!(build_tables(&t, &mut budget).is_none());
+        assert_eq!(budget, 9);
+        let mut budget = 25;
+        assert!(build_tables(&t, &mut budget).is_some());
+        assert_eq!(budget, 15);
     }
 
     fn ensemble(trees: Vec<Tree>) -> Ensemble {

@@ -1750,7 +1750,10 @@ mod tests {
         let broken = json.replace("\"n_features\":2", "\"n_features\":3");
         // Refused when read: the statistics hold 2 values for 3 features.
         let e = serde_json::from_str::<FittedScaler<f64>>(&broken).unwrap_err();
-        assert!(e.to_string().contains("holds 2 values for 3 features"), "{e}");
+        assert!(
+            e.to_string().contains("holds 2 values for 3 features"),
+            "{e}"
+        );
         // A mean deleted from a scaler that centres (it was read as zeros).
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         let mut no_mean = v.clone();
