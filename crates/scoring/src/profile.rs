@@ -40,7 +40,9 @@ pub struct FeatureStats {
     pub q75: f64,
     /// Maximum.
     pub max: f64,
-    /// `mean / overall mean` (NaN when the overall mean is 0).
+    /// `mean / overall mean` (NaN when the overall mean is 0, or within [`CENTRED`] times the
+    /// overall standard deviation of it: a centred or standardised column, where the ratio
+    /// would only measure rounding).
     pub relative_mean: f64,
 }
 
@@ -225,6 +227,10 @@ fn interpolate(at: u64, above: &[u64], frac: f64) -> f64 {
     lerp(a, from_key(b), frac)
 }
 
+/// An overall mean within this fraction of the overall standard deviation of 0 counts as 0
+/// for `relative_mean` (a centred or standardised column).
+pub const CENTRED: f64 = 1e-9;
+
 fn stats(feature: &str, d: [f64; 8], overall_mean: f64) -> FeatureStats {
     FeatureStats {
         feature: feature.to_string(),
@@ -328,7 +334,14 @@ pub fn profile(
             positives[c as usize] += usize::from(hit);
         }
     }
-    let overall_means: Vec<f64> = (0..nf).map(|f| described[ng * nf + f][1]).collect();
+    // A mean that is 0 up to rounding (a standardised column: 6e-17 with a spread of 1) is
+    // taken as 0, or segment means would read as 10^16 times the average.
+    let overall_means: Vec<f64> = (0..nf)
+        .map(|f| {
+            let [_, mean, std, ..] = described[ng * nf + f];
+            if mean.abs() <= CENTRED * std { 0.0 } else { mean }
+        })
+        .collect();
     let segment = |g: usize, label: String, size: usize, resp: Option<usize>| SegmentProfile {
         segment: label,
         size: size as u64,
@@ -418,6 +431,19 @@ mod tests {
         assert_eq!(labels, ["savers", "spenders"]);
         assert_eq!(p.overall.segment, "Total");
         assert!(p.rename_segments(&["one".into()]).is_err());
+    }
+
+    /// A centred column (its mean 0 up to rounding: 0.1 + 0.2 - 0.3 is 5.6e-17) has no relative
+    /// means; they read as 10^16 before.
+    #[test]
+    fn a_centred_column_has_no_relative_mean() {
+        let g = Groups::from_codes(vec![0, 0, 1], vec!["a".into(), "b".into()]).unwrap();
+        let centred = [0.1, 0.2, -0.3];
+        let plain = [1.0, 2.0, 6.0];
+        let p = profile(&[("z", &centred[..]), ("x", &plain[..])], &g, None).unwrap();
+        assert!(p.segments[0].features[0].relative_mean.is_nan());
+        assert_eq!(p.segments[0].features[1].relative_mean, 1.5 / 3.0);
+        assert_eq!(p.segments[1].features[1].relative_mean, 2.0);
     }
 
     #[test]
