@@ -402,3 +402,35 @@ fn bad_labels_are_one_line_errors() {
         "missing values",
     );
 }
+
+/// A sample that misses a small cluster: the summary still counts every cluster of the labels
+/// (it said 5 of 6), and a note says the sample lacks one.
+#[test]
+fn a_sample_missing_a_cluster_is_noted_and_the_count_is_of_all_rows() {
+    let p = tmp("one_small_cluster.csv");
+    let mut text = String::from("x,y,cluster\n");
+    for i in 0..600 {
+        let c = i % 2;
+        text.push_str(&format!("{},{},{c}\n", c * 10 + i % 5, i % 3));
+    }
+    // Cluster 7: two rows of 602.
+    text.push_str("50,50,7\n51,50,7\n");
+    std::fs::write(&p, text).unwrap();
+    let out = cartera(&[
+        "silhouette",
+        s(&p),
+        "--labels",
+        s(&p),
+        "--sample-size",
+        "50",
+        "--seed",
+        "1",
+        "--json",
+        "-",
+    ]);
+    let v = ok_json(&out);
+    assert_eq!(v["n_clusters"], 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("602 rows, 3 clusters"), "{err}");
+    assert!(err.contains("hold 2 of the 3 clusters"), "{err}");
+}

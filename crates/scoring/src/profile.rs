@@ -339,7 +339,11 @@ pub fn profile(
     let overall_means: Vec<f64> = (0..nf)
         .map(|f| {
             let [_, mean, std, ..] = described[ng * nf + f];
-            if mean.abs() <= CENTRED * std { 0.0 } else { mean }
+            if mean.abs() <= CENTRED * std {
+                0.0
+            } else {
+                mean
+            }
         })
         .collect();
     let segment = |g: usize, label: String, size: usize, resp: Option<usize>| SegmentProfile {

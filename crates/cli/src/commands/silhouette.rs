@@ -159,6 +159,22 @@ pub fn run(a: Args) -> Result<()> {
         ])?;
         super::write_table(&t, out)?;
     }
+    // Clusters of the labels, every row: a sample may miss a small cluster, which the
+    // silhouette's own list then lacks (Calinski-Harabasz and Davies-Bouldin see all rows).
+    let n_clusters = {
+        let mut l = labels.clone();
+        l.sort_unstable();
+        l.dedup();
+        l.len()
+    };
+    if sil.clusters().len() < n_clusters {
+        eprintln!(
+            "note: the {} sampled rows hold {} of the {n_clusters} clusters; the per-cluster \
+             silhouettes cover those (raise --sample-size, or drop it for every row)",
+            sil.samples().len(),
+            sil.clusters().len()
+        );
+    }
     let how = if sil.is_sampled() {
         format!(
             "estimated from {} rows: {:.4} ± {:.4} (s.e.)",
@@ -173,7 +189,7 @@ pub fn run(a: Args) -> Result<()> {
         "{}: {} rows, {} clusters, silhouette {how}, Calinski-Harabasz {calinski_harabasz:.6e}, Davies-Bouldin {davies_bouldin:.4} (read {read_seconds:.2} s, scores {fit_seconds:.2} s)",
         a.input.display(),
         table.n_rows(),
-        sil.clusters().len(),
+        n_clusters,
     );
     if let Some(target) = &a.json {
         let v = json!({
@@ -182,6 +198,7 @@ pub fn run(a: Args) -> Result<()> {
             "label_column": a.label_column,
             "columns": names,
             "n_rows": table.n_rows(),
+            "n_clusters": n_clusters,
             "silhouette": sil.score(),
             "silhouette_std_error": sil.std_error(),
             "sampled": sil.is_sampled(),
