@@ -182,10 +182,16 @@ pub(crate) fn run(
                     let names: Vec<&str> = ids.iter().map(|c| c.name.as_str()).collect();
                     format!(" (identifier columns left out: {})", names.join(", "))
                 };
+                // The target advice only while no target is known.
+                let target_advice = if target.is_none() {
+                    ", and map the outcome with --map target=COLUMN so that it is not \
+                     segmented on"
+                } else {
+                    ""
+                };
                 cx.notes.push(format!(
                     "none of the study's features is in the input: segmented on every numeric \
-                     column, {}{left_out}; choose them with --map features=A,B,C, and map the \
-                     outcome with --map target=COLUMN so that it is not segmented on",
+                     column, {}{left_out}; choose them with --map features=A,B,C{target_advice}",
                     chosen.join(", ")
                 ));
                 chosen

@@ -403,7 +403,7 @@ impl StudyOutcome {
                 ));
                 for s in &r.segments {
                     l.push(format!(
-                        "  {:<22} {:>7} customers  churn {:>5.1} %  tiers L/M/H/C {}/{}/{}/{}",
+                        "  {:<22} {:>7} customers  predicted churn {:>5.1} %  tiers L/M/H/C {}/{}/{}/{}",
                         s.name,
                         s.size,
                         100.0 * s.mean_churn_probability,
@@ -426,7 +426,7 @@ impl StudyOutcome {
                 ));
                 if let Some(s) = r.stores.first() {
                     l.push(format!(
-                        "highest-churn store: {} ({:.1} %)",
+                        "highest predicted churn by store: {} ({:.1} %)",
                         s.store,
                         100.0 * s.mean_churn_probability
                     ));

@@ -326,16 +326,44 @@ pub(crate) fn run(
     // --- segmentation -------------------------------------------------------------------
     let refs: Vec<&str> = cluster_features.iter().map(String::as_str).collect();
     let raw = table.to_array::<f64>(&refs)?;
-    let (scaled, inliers) = cx.step("IQR outliers and min-max scaling", || {
+    let (scaled, inliers, flags) = cx.step("IQR outliers and min-max scaling", || {
         // Missing values (the sentinel, a missing balance) take the median so every customer
         // can be placed in a segment; the fences and the scale come from complete rows.
         let filled = SimpleImputer::new()
             .strategy(ImputeStrategy::Median)
             .fit_transform(raw.view())?
             .1;
-        let mask = IqrOutliers::new()
-            .fit(filled.view())?
-            .inlier_mask(filled.view())?;
+        // Flags (at most two values, such as SeniorCitizen 0/1) have Q1 = Q3, so the fences
+        // would call the minority value an outlier: every senior customer left out of the
+        // fit. They take no part in the fences.
+        let fenced: Vec<usize> = (0..filled.ncols())
+            .filter(|&j| {
+                let mut distinct: Vec<u64> = Vec::with_capacity(3);
+                for v in filled.column(j) {
+                    let b = v.to_bits();
+                    if !distinct.contains(&b) {
+                        distinct.push(b);
+                        if distinct.len() > 2 {
+                            return true;
+                        }
+                    }
+                }
+                false
+            })
+            .collect();
+        let flags: Vec<String> = (0..filled.ncols())
+            .filter(|j| !fenced.contains(j))
+            .map(|j| refs[j].to_string())
+            .collect();
+        let mask = if fenced.is_empty() {
+            vec![true; n]
+        } else {
+            let x = filled.select(Axis(1), &fenced);
+            IqrOutliers::new()
+                .fit(x.view())?
+                .inlier_mask(x.view())?
+                .to_vec()
+        };
         let inliers: Vec<usize> = (0..n).filter(|&i| mask[i]).collect();
         if inliers.len() < 10 {
             return Err(Error::TooFewSamples {
@@ -345,8 +373,16 @@ pub(crate) fn run(
             });
         }
         let scaler = MinMaxScaler::new().fit(filled.select(Axis(0), &inliers).view())?;
-        Ok((scaler.transform(filled.view())?, inliers))
+        Ok((scaler.transform(filled.view())?, inliers, flags))
     })?;
+    if !flags.is_empty() {
+        cx.notes.push(format!(
+            "{} take{} two values at most and no part in the IQR outlier fences (the fences \
+             would call every minority value an outlier)",
+            flags.join(", "),
+            if flags.len() == 1 { "s" } else { "" }
+        ));
+    }
     let inlier_x = scaled.select(Axis(0), &inliers);
     let elbow_rows = common::sample_rows(inliers.len(), ELBOW_ROWS, seed);
     let elbow_x = inlier_x.select(Axis(0), &elbow_rows);

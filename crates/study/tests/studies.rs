@@ -404,3 +404,53 @@ fn run_atm_generated(rows: usize, seed: u64) -> StudyOutcome {
         .run(Input::Generated, &NoProgress)
         .unwrap()
 }
+
+/// The real IBM telco table: the 0/1 SeniorCitizen column takes no part in the IQR fences
+/// (every one of its 1,142 seniors was an "outlier" left out of the segmentation), and a note
+/// says so.
+#[test]
+fn flags_take_no_part_in_the_telco_outlier_fences() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/telco_customer_churn.csv");
+    let t = Table::read_csv(&path, &cartera_preprocess::CsvOptions::default()).unwrap();
+    let roles = RoleMap::parse(&["target=Churn", "id=customerID", "store=PaymentMethod"]).unwrap();
+    let o = StudyParams::new(Study::Telco)
+        .roles(roles)
+        .run(Input::Table(t), &NoProgress)
+        .unwrap();
+    let StudyReport::Telco(r) = &o.report else {
+        panic!("not a telco report");
+    };
+    assert!(
+        r.cleaning.outlier_rows < 1142,
+        "{}",
+        r.cleaning.outlier_rows
+    );
+    assert!(
+        o.notes
+            .iter()
+            .any(|n| n.starts_with("SeniorCitizen takes two values at most")),
+        "{:?}",
+        o.notes
+    );
+}
+
+/// With a target mapped, the bank study's note on its default features does not ask for one.
+#[test]
+fn the_bank_note_asks_for_a_target_only_without_one() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/universal_bank.csv");
+    let t = Table::read_csv(&path, &cartera_preprocess::CsvOptions::default()).unwrap();
+    for (roles, asks) in [(vec!["target=Personal Loan"], false), (vec![], true)] {
+        let o = StudyParams::new(Study::Bank)
+            .roles(RoleMap::parse(&roles).unwrap())
+            .run(Input::Table(t.clone()), &NoProgress)
+            .unwrap();
+        let note = o
+            .notes
+            .iter()
+            .find(|n| n.starts_with("none of the study's features"))
+            .unwrap();
+        assert_eq!(note.contains("--map target=COLUMN"), asks, "{note}");
+    }
+}
