@@ -419,3 +419,46 @@ fn a_new_category_next_month_is_refused_with_the_flag_that_accepts_it() {
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 3);
 }
+
+#[test]
+fn an_unpenalised_fit_on_one_hot_columns_names_the_singular_feature() {
+    let p = tmp("plans_nopen.csv");
+    let plans = ["basic", "plus", "max"];
+    let rows: String = (0..90)
+        .map(|i| format!("{},{},{}\n", plans[i % 3], i % 11, u8::from(i % 4 == 1)))
+        .collect();
+    std::fs::write(&p, format!("plan,calls,left\n{rows}")).unwrap();
+    let out = cartera(&[
+        "train",
+        s(&p),
+        "--target",
+        "left",
+        "--model",
+        "logistic",
+        "--no-penalty",
+        "--valid-fraction",
+        "0",
+        "--out",
+        s(&tmp("plans_nopen.json")),
+        "--json",
+        "-",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    // The term is the intercept here (the last of the collinear set in the factorisation);
+    // a feature would be named, never `x3`.
+    assert!(
+        err.contains("note: no coefficient table: at intercept"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let why = v["coefficients_error"].as_str().unwrap();
+    assert!(
+        why.starts_with("at intercept") && why.contains("collinear with the intercept"),
+        "{why}"
+    );
+}

@@ -671,7 +671,9 @@ pub fn run(a: Args) -> Result<()> {
                 // A singular information matrix (collinear one-hot columns, say) leaves the
                 // coefficients valid but their standard errors undefined: report why.
                 Err(e) => {
-                    extra.insert("coefficients_error".into(), json!(e.to_string()));
+                    let why = singular_term_message(e, &feature_names);
+                    eprintln!("note: no coefficient table: {why}");
+                    extra.insert("coefficients_error".into(), json!(why));
                 }
             }
         }
@@ -733,9 +735,50 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
+/// The coefficient table's error in the user's terms: the library names the term where the
+/// information matrix is singular by its index (`x13`); this names the feature, and says what
+/// usually causes it.
+fn singular_term_message(e: Error, feature_names: &[String]) -> String {
+    let Error::InvalidParameter { value, reason, .. } = &e else {
+        return e.to_string();
+    };
+    let term = value.strip_prefix("term ").unwrap_or(value);
+    let (index, class) = match term.split_once(' ') {
+        Some((t, rest)) => (t, format!(" {rest}")),
+        None => (term, String::new()),
+    };
+    let name = match index
+        .strip_prefix('x')
+        .and_then(|i| i.parse::<usize>().ok())
+    {
+        Some(j) if j < feature_names.len() => format!("`{}`", feature_names[j]),
+        _ => index.to_string(),
+    };
+    let hint = if reason.contains("singular") {
+        " (a categorical feature's one-hot columns sum to 1, collinear with the intercept: \
+         without a penalty their standard errors are undefined; the default --c gives them)"
+    } else {
+        ""
+    };
+    format!("at {name}{class}: {reason}{hint}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_singular_term_is_named_by_its_feature() {
+        let names = ["age".to_string(), "plan_max".to_string()];
+        let e = Error::invalid_param("X", "term x1 (class 2)", "the matrix is singular there");
+        let m = singular_term_message(e, &names);
+        assert!(
+            m.starts_with("at `plan_max` (class 2): the matrix is singular there ("),
+            "{m}"
+        );
+        let e = Error::invalid_param("X", "term x7", "other");
+        assert_eq!(singular_term_message(e, &names), "at x7: other");
+    }
 
     #[test]
     fn target_classes_are_sorted() {
