@@ -462,3 +462,38 @@ fn an_unpenalised_fit_on_one_hot_columns_names_the_singular_feature() {
         "{why}"
     );
 }
+
+#[test]
+fn a_model_file_saved_with_a_byte_order_mark_is_read() {
+    let p = tmp("bom_train.csv");
+    let rows: String = (0..60)
+        .map(|i| format!("{},{},{}\n", i % 7, i % 5, u8::from(i % 3 == 0)))
+        .collect();
+    std::fs::write(&p, format!("a,b,y\n{rows}")).unwrap();
+    let model = tmp("bom_model.json");
+    let trained = cartera(&[
+        "train",
+        s(&p),
+        "--target",
+        "y",
+        "--model",
+        "gbdt",
+        "--n-estimators",
+        "3",
+        "--out",
+        s(&model),
+    ]);
+    assert!(
+        trained.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trained.stderr)
+    );
+    let text = std::fs::read_to_string(&model).unwrap();
+    std::fs::write(&model, format!("\u{feff}{text}")).unwrap();
+    let out = cartera(&["predict", s(&model), s(&p), "--out", "-"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -59,6 +59,9 @@ pub fn load_lightgbm_model(path: &Path) -> Result<Ensemble> {
 /// structure is inconsistent after parsing is rejected by [`Ensemble::validate`]
 /// ([`Error::ModelFormat`]).
 pub fn read_lightgbm_model(text: &str, source_name: &str) -> Result<Ensemble> {
+    // A byte-order mark (a file saved by an editor as "UTF-8 with BOM") is not part of the
+    // first line's key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     Parser {
         lines: text.lines().collect(),
         pos: 0,
@@ -625,6 +628,9 @@ mod tests {
     #[test]
     fn stump_reads_and_predicts() {
         let m = read_lightgbm_model(STUMP, "m.txt").unwrap();
+        // Saved as "UTF-8 with BOM": the same model.
+        let bom = read_lightgbm_model(&format!("\u{feff}{STUMP}"), "m.txt").unwrap();
+        assert_eq!(bom.trees, m.trees);
         assert_eq!(m.objective, Objective::Binary { sigmoid: 1.0 });
         assert_eq!(m.feature_names, ["a", "b"]);
         let t = &m.trees[0];

@@ -755,6 +755,8 @@ impl FittedPipeline {
     /// Load a pipeline saved by [`FittedPipeline::to_json`]. A truncated file, another kind of
     /// file or another format version is an [`Error::ModelFormat`] saying which.
     pub fn from_json(text: &str) -> Result<Self> {
+        // A byte-order mark (an editor's "UTF-8 with BOM") is not JSON; skip it.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
             Error::model_format(format!("pipeline file is not valid JSON (truncated?): {e}"))
         })?;

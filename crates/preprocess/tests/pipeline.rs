@@ -178,6 +178,11 @@ fn damaged_pipeline_files_are_model_format_errors() {
     let t = bank_customers(300, 1).unwrap();
     let (p, _, _) = PrepConfig::new().scale(ScalerKind::Robust).fit(&t).unwrap();
     let json = p.to_json().unwrap();
+    // Saved by an editor as "UTF-8 with BOM": still read.
+    assert_eq!(
+        FittedPipeline::from_json(&format!("\u{feff}{json}")).unwrap(),
+        p
+    );
     let truncated = &json[..json.len() / 2];
     let e = FittedPipeline::from_json(truncated).unwrap_err();
     assert!(

@@ -89,6 +89,8 @@ impl ModelFile {
 
     /// Parse and check a model file's text; `source` names it in errors.
     pub fn from_json(text: &str, source: &str) -> Result<Self> {
+        // A byte-order mark (an editor's "UTF-8 with BOM") is not JSON; skip it.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         // Header first: a file from a newer cartera or another tool gets a clear message rather
         // than a serde complaint about some field deep inside.
         #[derive(Deserialize)]
@@ -166,11 +168,12 @@ impl ModelFile {
     /// The estimator's input matrix for `table`: the model's columns selected (an error names
     /// the first one missing), the pipeline applied, features in training order.
     pub fn features(&self, table: &Table) -> Result<Array2<f64>> {
-        let missing: Vec<&str> = self
+        // Quoted, so that an empty or space-padded name is visible.
+        let missing: Vec<String> = self
             .input_columns
             .iter()
             .filter(|c| table.index_of(c).is_err())
-            .map(String::as_str)
+            .map(|c| format!("`{c}`"))
             .collect();
         if !missing.is_empty() {
             return Err(Error::invalid_data(
