@@ -160,6 +160,25 @@ fn bands_from_the_study_counts_and_from_scores() {
     assert_eq!(v["prioritised_selling"]["offers"], 1000);
     assert!(v["commissions"]["total_cost"].as_f64().unwrap() > 0.0);
     assert_eq!(v["retention_rewards"]["total_cost"], 89370.0);
+    // Without --json the strategies' totals are on stderr, the band table on stdout.
+    let out = cartera(&[
+        "bands",
+        "--counts",
+        "321,563,1456,2514,5214",
+        "--rates",
+        "0.036,0.021,0.018,0.010,0.005",
+        "--prioritise",
+        "1000",
+        "--rewards",
+        "100,50,20,0,0",
+        "--save-rates",
+        "0.5,0.4,0.3,0,0",
+    ]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("prioritised selling: 1000 offers in bands 1, 2, 3"), "{err}");
+    assert!(err.contains("retention rewards: 89370.00 in all"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("band,"));
 
     let csv = scored_csv("bands");
     let out = tmp("bands.csv");
@@ -452,6 +471,23 @@ fn profile_matches_pandas_describe() {
         "{text}"
     );
     assert_eq!(text.lines().count(), 1 + 4 * 2);
+    // `train`'s name for the flag works too, with the same output.
+    let alias = cartera(&[
+        "profile",
+        repo()
+            .join("data/telco_customer_churn.csv")
+            .to_str()
+            .unwrap(),
+        "--by",
+        "Contract",
+        "--columns",
+        "tenure,MonthlyCharges",
+        "--outcome-column",
+        "Churn",
+        "--positive-class",
+        "Yes",
+    ]);
+    assert_eq!(alias.stdout, out.stdout);
     let out = cartera(&[
         "profile",
         repo()

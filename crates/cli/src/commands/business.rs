@@ -169,7 +169,7 @@ pub struct BandsArgs {
     #[arg(long, value_name = "C")]
     outcome_column: Option<String>,
     /// Value of a text outcome column that counts as positive (e.g. `Yes`).
-    #[arg(long)]
+    #[arg(long, alias = "positive-class")]
     positive: Option<String>,
     /// Number of equal-size bands by score (default 5).
     #[arg(long)]
@@ -263,14 +263,45 @@ pub fn run_bands(a: BandsArgs) -> Result<()> {
             .collect::<Result<_>>()?;
         v["by_group"] = Value::Array(by);
     }
+    // The strategies' totals go to stderr too when there is no JSON to hold them: the band
+    // table (stdout or --out) has no room for them, and they were invisible.
+    let mut totals: Vec<String> = Vec::new();
     if let Some(n) = a.prioritise {
-        v["prioritised_selling"] = to_json(&prioritised_selling(&main, SellingTarget::Offers(n))?)?;
+        let plan = prioritised_selling(&main, SellingTarget::Offers(n))?;
+        totals.push(format!(
+            "prioritised selling: {} offers in bands {}, {:.1} expected sales ({:.1} % effective)",
+            plan.offers,
+            plan.rows
+                .iter()
+                .map(|r| r.band.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            plan.expected_sales,
+            100.0 * plan.effectiveness
+        ));
+        v["prioritised_selling"] = to_json(&plan)?;
     }
     if let Some(c) = &a.commissions {
-        v["commissions"] = to_json(&commissions(&main, c)?)?;
+        let plan = commissions(&main, c)?;
+        totals.push(format!(
+            "commissions: {:.2} in all for {:.1} expected sales, {:.2} per sale",
+            plan.total_cost, plan.expected_sales, plan.cost_per_sale
+        ));
+        v["commissions"] = to_json(&plan)?;
     }
     if let (Some(r), Some(s)) = (&a.rewards, &a.save_rates) {
-        v["retention_rewards"] = to_json(&retention_rewards(&main, r, s)?)?;
+        let plan = retention_rewards(&main, r, s)?;
+        totals.push(format!(
+            "retention rewards: {:.2} in all, {:.1} of {:.1} expected churners kept, {:.2} per \
+             customer kept",
+            plan.total_cost, plan.churners_saved, plan.expected_churners, plan.cost_per_saved
+        ));
+        v["retention_rewards"] = to_json(&plan)?;
+    }
+    if a.output.json.is_none() {
+        for t in &totals {
+            eprintln!("{t} (per band: --json)");
+        }
     }
     let table = if tables.iter().any(|(g, _)| g.is_some()) {
         let gb: Vec<cartera_scoring::bands::GroupBands> = tables
@@ -301,7 +332,7 @@ pub struct GainsArgs {
     #[arg(long, value_name = "C")]
     outcome_column: String,
     /// Value of a text outcome column that counts as positive (e.g. `Yes`).
-    #[arg(long)]
+    #[arg(long, alias = "positive-class")]
     positive: Option<String>,
     /// Number of bins (10 = deciles).
     #[arg(long, default_value_t = 10)]
@@ -721,7 +752,7 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "C")]
     outcome_column: Option<String>,
     /// Value of a text outcome column that counts as positive (e.g. `Yes`).
-    #[arg(long)]
+    #[arg(long, alias = "positive-class")]
     positive: Option<String>,
     #[command(flatten)]
     output: OutputArgs,

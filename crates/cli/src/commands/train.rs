@@ -59,7 +59,7 @@ pub struct Args {
     /// For a two-class target, the class whose probability is the `score` (and whose AUC,
     /// precision and recall lead the metrics): default the last in sorted order (`1` of 0/1,
     /// `Yes` of No/Yes). E.g. `--positive-class bad` to score the risk of a bad credit.
-    #[arg(long, value_name = "CLASS")]
+    #[arg(long, value_name = "CLASS", alias = "positive")]
     positive_class: Option<String>,
     /// Which model to fit.
     #[arg(long, value_enum)]
