@@ -176,7 +176,10 @@ fn bands_from_the_study_counts_and_from_scores() {
     ]);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("prioritised selling: 1000 offers in bands 1, 2, 3"), "{err}");
+    assert!(
+        err.contains("prioritised selling: 1000 offers in bands 1, 2, 3"),
+        "{err}"
+    );
     assert!(err.contains("retention rewards: 89370.00 in all"), "{err}");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("band,"));
 

@@ -730,19 +730,19 @@ impl<'a> Reader<'a> {
         let blocks_at = block_boundaries(self.body);
         // A quote that never closes swallows the rest of the file into one field; the CSV
         // parser accepts that, so it is checked here, on the last block only (it runs to the
-        // end of the file).
-        if let Some(&(s, e)) = blocks_at.last()
-            && let Some(open) = unclosed_quote(&self.body[s..e], self.delimiter)
-        {
-            return Err(Error::Parse {
-                source_name: self.source.to_string(),
-                line: self.line_at(s + open),
-                column: 0,
-                message: "this quoted field is never closed: the quote runs to the end of the \
-                          file (a missing `\"`)"
-                    .to_string(),
-            });
-        }
+        // end of the file). An error on an earlier line is reported first: the first error
+        // in file order, whatever the kind.
+        let unclosed = blocks_at.last().and_then(|&(s, e)| {
+            unclosed_quote(&self.body[s..e], self.delimiter).map(|open| s + open)
+        });
+        let unclosed_error = |at: usize| Error::Parse {
+            source_name: self.source.to_string(),
+            line: self.line_at(at),
+            column: 0,
+            message: "this quoted field is never closed: the quote runs to the end of the file \
+                      (a missing `\"`)"
+                .to_string(),
+        };
         let parsed: Vec<std::result::Result<Block, BlockError>> = blocks_at
             .par_iter()
             .map(|&(s, e)| self.parse_block(&self.body[s..e]))
@@ -753,6 +753,11 @@ impl<'a> Reader<'a> {
                 Ok(b) => blocks.push(b),
                 Err(err) => {
                     let at = blocks_at[i].0 + err.byte_in_block as usize;
+                    if let Some(open) =
+                        unclosed.filter(|&open| self.line_at(open) <= self.line_at(at))
+                    {
+                        return Err(unclosed_error(open));
+                    }
                     return Err(Error::Parse {
                         source_name: self.source.to_string(),
                         line: self.line_at(at),
@@ -761,6 +766,9 @@ impl<'a> Reader<'a> {
                     });
                 }
             }
+        }
+        if let Some(open) = unclosed {
+            return Err(unclosed_error(open));
         }
         let n_rows: usize = blocks
             .iter()
@@ -928,6 +936,34 @@ mod tests {
                 assert_eq!(find_quote(&block, from), want, "{block:?} from {from}");
             }
         }
+    }
+
+    /// The first error in file order is the one reported: a short row before an unclosed
+    /// quote (the quote was reported, whatever came first), and the quote before a later one.
+    #[test]
+    fn the_first_error_in_the_file_is_reported() {
+        let mut text = String::from("a,b\n");
+        for i in 0..60_000 {
+            if i == 15_000 {
+                text.push_str("7\n");
+            } else if i == 25_000 {
+                text.push_str("\"open,2\n");
+            } else {
+                text.push_str(&format!("{i},{}\n", i % 9));
+            }
+        }
+        let e = Table::read_csv_bytes(text.as_bytes(), "t.csv", &CsvOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("t.csv:15002:"), "{e}");
+        let fixed = text.replacen("\n7\n", "\n7,7\n", 1);
+        let e = Table::read_csv_bytes(fixed.as_bytes(), "t.csv", &CsvOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.csv:25002:") && e.contains("never closed"),
+            "{e}"
+        );
     }
 
     #[test]
