@@ -541,3 +541,48 @@ fn campaign_console_keeps_huge_figures_in_their_column_and_refuses_overflow() {
         "audience x unit_cost overflows",
     );
 }
+
+/// The airline members' `ID#` is an identifier: not profiled unless named.
+#[test]
+fn profile_leaves_identifier_columns_out() {
+    let data = repo().join("data/eastwest_airlines_cluster.csv");
+    let v = ok_json(&[
+        "profile",
+        data.to_str().unwrap(),
+        "--by",
+        "Award?",
+        "--json",
+        "-",
+    ]);
+    let text = v.to_string();
+    assert!(text.contains("\"Balance\""), "{text}");
+    assert!(!text.contains("\"ID#\""), "{text}");
+}
+
+#[test]
+fn campaign_compare_of_two_equal_campaigns_says_so() {
+    let args = |audience: &'static str| {
+        cartera(&[
+            "campaign",
+            "--compare",
+            "--audience",
+            audience,
+            "--unit-cost",
+            "2",
+            "--response-rate",
+            "0.1",
+            "--profit-per-sale",
+            "30",
+        ])
+    };
+    let same = args("1000");
+    assert!(same.status.success());
+    assert!(String::from_utf8_lossy(&same.stderr).contains("both campaigns are the same"));
+    let two = args("1000,100");
+    assert!(two.status.success());
+    assert!(
+        two.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&two.stderr)
+    );
+}

@@ -661,6 +661,12 @@ pub fn run_campaign(a: CampaignArgs) -> Result<()> {
         };
         results.push(p.evaluate()?);
     }
+    if a.compare && results[0] == results[1] {
+        eprintln!(
+            "note: --compare with one value per flag: both campaigns are the same (give two \
+             comma-separated values, e.g. --audience 30000,3000)"
+        );
+    }
     // Table: one row per quantity, one column per campaign (the study's layout).
     let rows: [CampaignRow; 13] = [
         ("audience", |r| r.audience as f64),
@@ -745,7 +751,8 @@ pub struct ProfileArgs {
     /// Segment column (categorical, text or numeric labels).
     #[arg(long, value_name = "GROUP_COLUMN")]
     by: String,
-    /// Features to profile (default: every numeric column but --by and the outcome).
+    /// Features to profile (default: every numeric column but --by, the outcome and identifier
+    /// columns such as a row number).
     #[arg(long, value_delimiter = ',')]
     columns: Option<Vec<String>>,
     /// 0/1 outcome column: adds the outcome rate per segment.
@@ -769,12 +776,20 @@ pub fn run_profile(a: ProfileArgs) -> Result<()> {
             super::no_repeats(c)?;
             c.clone()
         }
-        None => t
-            .names_of_type(ColumnType::Numeric)
-            .into_iter()
-            .filter(|n| *n != a.by && Some(*n) != a.outcome_column.as_deref())
-            .map(str::to_string)
-            .collect(),
+        None => {
+            // Identifier columns (a row number, `ID#`) describe no segment: left out, as by
+            // `kmeans` and `train`, unless named with --columns.
+            let ids: Vec<String> = cartera_preprocess::clean::find_id_columns(&t, 0.95)
+                .into_iter()
+                .map(|c| c.name)
+                .collect();
+            t.names_of_type(ColumnType::Numeric)
+                .into_iter()
+                .filter(|n| *n != a.by && Some(*n) != a.outcome_column.as_deref())
+                .filter(|n| !ids.iter().any(|i| i == n))
+                .map(str::to_string)
+                .collect()
+        }
     };
     let mut features: Vec<(&str, &[f64])> = Vec::with_capacity(names.len());
     for n in &names {
