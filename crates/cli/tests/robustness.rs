@@ -496,4 +496,13 @@ fn a_model_file_saved_with_a_byte_order_mark_is_read() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A name listed twice is refused when the file is read.
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let first = v["input_columns"][0].clone();
+    v["input_columns"].as_array_mut().unwrap().push(first);
+    std::fs::write(&model, v.to_string()).unwrap();
+    assert_one_line_error(
+        &cartera(&["predict", s(&model), s(&p), "--out", "-"]),
+        "appears twice in",
+    );
 }

@@ -356,6 +356,16 @@ impl<'a> Parser<'a> {
                         ),
                     ));
                 }
+                // Names key the columns of the rows to explain: a repeated one would be
+                // refused later without naming this file.
+                let mut seen = std::collections::HashSet::with_capacity(names.len());
+                if let Some(dup) = names.iter().find(|n| !seen.insert(n.as_str())) {
+                    return Err(self.err(
+                        f.line,
+                        0,
+                        format!("feature name `{dup}` appears twice in feature_names"),
+                    ));
+                }
                 Some(names)
             }
             // Generated only once the trees have parsed: a broken file declaring many features
@@ -675,6 +685,9 @@ mod tests {
         let (line, msg) = parse_err(&STUMP.replace("feature_names=a b", "feature_names=a"));
         assert_eq!(line, 8);
         assert!(msg.contains("feature names"), "{msg}");
+        let (line, msg) = parse_err(&STUMP.replace("feature_names=a b", "feature_names=b b"));
+        assert_eq!(line, 8);
+        assert!(msg.contains("`b` appears twice"), "{msg}");
     }
 
     #[test]

@@ -524,6 +524,27 @@ impl FittedPipeline {
                 });
             }
         }
+        for (what, names) in [
+            (
+                "input_columns",
+                self.input_columns
+                    .iter()
+                    .map(|(n, _)| n)
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "features",
+                self.numeric_features
+                    .iter()
+                    .chain(&self.categorical_features)
+                    .collect(),
+            ),
+        ] {
+            let mut seen = std::collections::HashSet::new();
+            if let Some(dup) = names.into_iter().find(|n| !seen.insert(*n)) {
+                return Err(format!("`{dup}` appears twice in the pipeline's {what}"));
+            }
+        }
         let fill_names: Vec<&String> = self.categorical_fill.iter().map(|(n, _)| n).collect();
         let want: Vec<&String> = if c.impute.is_some() {
             self.categorical_features.iter().collect()

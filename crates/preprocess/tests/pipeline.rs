@@ -471,6 +471,13 @@ fn a_missing_or_tampered_fitted_step_is_refused_at_load() {
         },
         "twice",
     );
+    refused(
+        &|w| {
+            let first = w["input_columns"][0].clone();
+            w["input_columns"].as_array_mut().unwrap().push(first);
+        },
+        "appears twice in the pipeline's input_columns",
+    );
     refused(&|w| w["version"] = 2.into(), "version 2");
     refused(&|w| w["format"] = "zzz".into(), "zzz");
 }

@@ -162,6 +162,16 @@ impl ModelFile {
                 self.feature_names.len()
             ));
         }
+        for (what, names) in [
+            ("input_columns", &self.input_columns),
+            ("feature_names", &self.feature_names),
+            ("classes", &self.classes),
+        ] {
+            let mut seen = std::collections::HashSet::new();
+            if let Some(dup) = names.iter().find(|n| !seen.insert(n.as_str())) {
+                return bad(format!("`{dup}` appears twice in {what}"));
+            }
+        }
         Ok(())
     }
 
