@@ -308,7 +308,9 @@ fn an_output_that_is_a_directory_is_named_as_one() {
             &cartera(&["kmeans", s(&p), "--k", "2", "--json", out]),
             "that is a directory; name a file in it",
         );
-        // Refused before the fit, not after it.
+        // Refused before the fit, not after it: the model file named by --out is not
+        // written when --json names a directory.
+        let model = tmp("dir_out_model.json");
         assert_one_line_error(
             &cartera(&[
                 "train",
@@ -318,10 +320,29 @@ fn an_output_that_is_a_directory_is_named_as_one() {
                 "--model",
                 "gbdt",
                 "--out",
+                s(&model),
+                "--json",
                 out,
             ]),
             "that is a directory; name a file in it",
         );
+        assert!(!model.exists());
+        // The same for a study's --json (its --out is a folder).
+        let folder = tmp("dir_out_study");
+        assert_one_line_error(
+            &cartera(&[
+                "study",
+                "atm",
+                "--rows",
+                "200",
+                "--out",
+                s(&folder),
+                "--json",
+                out,
+            ]),
+            "that is a directory; name a file in it",
+        );
+        assert!(!folder.exists());
     }
 }
 
@@ -418,6 +439,37 @@ fn a_new_category_next_month_is_refused_with_the_flag_that_accepts_it() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 3);
+    // explain takes the same flag for a one-hot tree model.
+    let gbdt = tmp("plans_gbdt.json");
+    let trained = cartera(&[
+        "train",
+        s(&train),
+        "--target",
+        "left",
+        "--model",
+        "gbdt",
+        "--n-estimators",
+        "5",
+        "--out",
+        s(&gbdt),
+    ]);
+    assert!(
+        trained.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trained.stderr)
+    );
+    let explain = |extra: &[&str]| {
+        let mut a = vec!["explain", s(&gbdt), s(&next), "--out", "-"];
+        a.extend_from_slice(extra);
+        cartera(&a)
+    };
+    assert_one_line_error(&explain(&[]), "--unknown-categories ignore encodes");
+    let out = explain(&["--unknown-categories", "ignore"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

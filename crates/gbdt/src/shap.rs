@@ -216,7 +216,8 @@ impl TreeShap {
     ///
     /// Errors: [`Error::ModelFormat`] if the ensemble is invalid ([`Ensemble::validate`]) or a
     /// cover is not usable (an internal node's count must be positive and finite, a leaf's
-    /// count finite and non-negative).
+    /// count finite and non-negative); [`Error::InvalidData`] for a tree deeper than
+    /// [`MAX_SHAP_DEPTH`] that runs Algorithm 2 (one that cannot be tabulated).
     pub fn new(ensemble: &Ensemble) -> Result<Self> {
         Self::with_algorithm(ensemble, ShapAlgorithm::Fast)
     }
@@ -290,7 +291,8 @@ impl TreeShap {
     }
 
     /// Number of trees (with at least one split) that run Algorithm 2 although the fast
-    /// algorithm was asked for: those too deep to tabulate or with a zero cover ratio.
+    /// algorithm was asked for: those too deep to tabulate, with a zero cover ratio, or whose
+    /// tables would pass the 1 GiB the tables of all trees may take.
     pub fn n_reference_trees(&self) -> usize {
         self.trees.iter().filter(|t| t.table.is_none()).count()
     }
@@ -419,9 +421,11 @@ fn check_depth(depth: usize, index: usize) -> Result<()> {
         return Err(Error::invalid_data(
             "model",
             format!(
-                "tree {index} is {depth} levels deep; exact TreeSHAP's workspace grows with \
-                 the square of the depth ({gb:.1} GB per thread here), and trees of at most \
-                 {MAX_SHAP_DEPTH} levels are explained"
+                "tree {index} is {depth} levels deep and has no fast table (more than \
+                 {MAX_TABLE_FEATURES} features on a path, a zero cover, or past the tables' \
+                 1 GiB); the exact algorithm's workspace grows with the square of the depth \
+                 ({gb:.1} GB per thread here), so it explains trees of at most {MAX_SHAP_DEPTH} \
+                 levels"
             ),
         ));
     }
@@ -654,8 +658,10 @@ fn recurse(
 // ---------------------------------------------------------------------------------------------
 // Fast TreeSHAP v2 tables.
 
-/// Tabulate a tree, or `None` when a leaf is too deep for a table or a path has a zero cover
-/// ratio (the division by `z_j` would be undefined): Algorithm 2 handles those trees.
+/// Tabulate a tree, or `None` when a leaf is too deep for a table, a path has a zero cover
+/// ratio (the division by `z_j` would be undefined), or the tables would take more than is
+/// left of `budget` (values; taken from it when they are built): Algorithm 2 handles those
+/// trees.
 fn build_tables(t: &Tree, budget: &mut usize) -> Option<LeafTables> {
     let n_int = t.num_internal();
     let n_leaves = t.num_leaves();

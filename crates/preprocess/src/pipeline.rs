@@ -901,7 +901,10 @@ impl FittedPipeline {
     fn choose_features(&mut self, t: &Table) -> Result<()> {
         let candidates: Vec<String> = match &self.config.columns {
             Some(cols) => {
-                for c in cols {
+                for (i, c) in cols.iter().enumerate() {
+                    if cols[..i].contains(c) {
+                        return Err(Error::invalid_param("columns", c, "is named twice"));
+                    }
                     if self.dropped_columns.iter().any(|d| &d.name == c) {
                         return Err(Error::invalid_param(
                             "columns",

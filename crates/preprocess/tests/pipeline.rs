@@ -479,5 +479,12 @@ fn a_missing_or_tampered_fitted_step_is_refused_at_load() {
         "appears twice in the pipeline's input_columns",
     );
     refused(&|w| w["version"] = 2.into(), "version 2");
+    // What loading refuses, fitting refuses too.
+    let e = PrepConfig::new()
+        .columns(&["CHURN", "CHURN"])
+        .fit(&t)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("is named twice"), "{e}");
     refused(&|w| w["format"] = "zzz".into(), "zzz");
 }

@@ -39,6 +39,10 @@ pub struct Args {
     /// `explain_seconds` as JSON to FILE (`-` for stdout).
     #[arg(long, value_name = "IMPORTANCE|-")]
     json: Option<String>,
+    /// Categories of a one-hot encoded column that the model was not trained on: `error` (the
+    /// default) or `ignore` (all of the column's indicators 0), as for `predict`.
+    #[arg(long, value_enum, default_value = "error")]
+    unknown_categories: super::prep::Unknown,
     #[command(flatten)]
     csv: super::CsvArgs,
 }
@@ -58,7 +62,9 @@ fn load(
                  a logistic model is read through its coefficient table",
             ));
         };
-        let x = file.features(table)?;
+        let x = file
+            .features(table)
+            .map_err(|e| super::explain_type(e, table))?;
         for note in file.unseen_code_notes(table, &x) {
             eprintln!("{note}");
         }
@@ -95,14 +101,24 @@ pub fn run(a: Args) -> Result<()> {
     let file = if a.lightgbm {
         None
     } else {
-        Some(ModelFile::load(&a.model)?)
+        let mut f = ModelFile::load(&a.model)?;
+        if let super::prep::Unknown::Ignore = a.unknown_categories {
+            f.pipeline = f
+                .pipeline
+                .with_unknown_categories(cartera_preprocess::encode::UnknownCategory::Ignore);
+        }
+        Some(f)
     };
     let mut opts = a.csv.options()?;
     if let Some(f) = &file {
         opts = opts.column_types_unless_set(f.pipeline.input_types());
     }
     let t0 = Instant::now();
-    let table = Table::read_csv(&a.input, &opts)?;
+    let mut table = Table::read_csv(&a.input, &opts)?;
+    // Only the rows explained are prepared (and named in notes).
+    if let Some(r) = a.rows.filter(|&r| r < table.n_rows()) {
+        table = table.take_rows(&(0..r).collect::<Vec<_>>())?;
+    }
     let read_seconds = t0.elapsed().as_secs_f64();
     let (ensemble, x, classes) = load(&a, file, &table)?;
     let n = a.rows.map_or(x.nrows(), |r| r.min(x.nrows()));

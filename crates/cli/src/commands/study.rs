@@ -112,6 +112,8 @@ pub fn run(a: Args) -> Result<()> {
             "a study writes a folder of files; name the folder",
         ));
     }
+    // --out is a folder here; only --json must be a file (checked before the study runs).
+    super::one_stdout(None, a.json.as_deref())?;
     let roles = RoleMap::parse(&a.map)?;
     let study = Study::from(a.study);
     let input = match &a.input {

@@ -671,7 +671,8 @@ pub fn run(a: Args) -> Result<()> {
                 // A singular information matrix (collinear one-hot columns, say) leaves the
                 // coefficients valid but their standard errors undefined: report why.
                 Err(e) => {
-                    let why = singular_term_message(e, &feature_names);
+                    let one_hot = !native && !file.pipeline.categorical_features().is_empty();
+                    let why = singular_term_message(e, &feature_names, &classes, one_hot);
                     eprintln!("note: no coefficient table: {why}");
                     extra.insert("coefficients_error".into(), json!(why));
                 }
@@ -736,15 +737,32 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 /// The coefficient table's error in the user's terms: the library names the term where the
-/// information matrix is singular by its index (`x13`); this names the feature, and says what
-/// usually causes it.
-fn singular_term_message(e: Error, feature_names: &[String]) -> String {
+/// information matrix is singular by its index (`x13`, `(class 2)`); this names the feature and
+/// the class label, and says what usually causes it: one-hot columns collinear with the
+/// intercept when the model has some (`one_hot`), else a constant or duplicated column or
+/// classes a feature separates.
+fn singular_term_message(
+    e: Error,
+    feature_names: &[String],
+    classes: &[String],
+    one_hot: bool,
+) -> String {
     let Error::InvalidParameter { value, reason, .. } = &e else {
         return e.to_string();
     };
     let term = value.strip_prefix("term ").unwrap_or(value);
     let (index, class) = match term.split_once(' ') {
-        Some((t, rest)) => (t, format!(" {rest}")),
+        Some((t, rest)) => {
+            let label = rest
+                .strip_prefix("(class ")
+                .and_then(|r| r.strip_suffix(')'))
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| classes.get(i));
+            match label {
+                Some(l) => (t, format!(" (class `{l}`)")),
+                None => (t, format!(" {rest}")),
+            }
+        }
         None => (term, String::new()),
     };
     let name = match index
@@ -754,11 +772,16 @@ fn singular_term_message(e: Error, feature_names: &[String]) -> String {
         Some(j) if j < feature_names.len() => format!("`{}`", feature_names[j]),
         _ => index.to_string(),
     };
-    let hint = if reason.contains("singular") {
-        " (a categorical feature's one-hot columns sum to 1, collinear with the intercept: \
-         without a penalty their standard errors are undefined; the default --c gives them)"
-    } else {
-        ""
+    let hint = match (reason.contains("singular"), one_hot) {
+        (true, true) => {
+            " (a categorical feature's one-hot columns sum to 1, collinear with the intercept: \
+             without a penalty their standard errors are undefined; the default --c gives them)"
+        }
+        (true, false) => {
+            " (look for a constant or duplicated feature, or a feature that separates the \
+             classes)"
+        }
+        _ => "",
     };
     format!("at {name}{class}: {reason}{hint}")
 }
@@ -770,14 +793,24 @@ mod tests {
     #[test]
     fn the_singular_term_is_named_by_its_feature() {
         let names = ["age".to_string(), "plan_max".to_string()];
+        let classes = ["a".to_string(), "b".to_string(), "c".to_string()];
         let e = Error::invalid_param("X", "term x1 (class 2)", "the matrix is singular there");
-        let m = singular_term_message(e, &names);
+        let m = singular_term_message(e, &names, &classes, true);
         assert!(
-            m.starts_with("at `plan_max` (class 2): the matrix is singular there ("),
+            m.starts_with("at `plan_max` (class `c`): the matrix is singular there (a categorical"),
+            "{m}"
+        );
+        let e = Error::invalid_param("X", "term x0", "the matrix is singular there");
+        let m = singular_term_message(e, &names, &classes, false);
+        assert!(
+            m.contains("(look for a constant or duplicated feature"),
             "{m}"
         );
         let e = Error::invalid_param("X", "term x7", "other");
-        assert_eq!(singular_term_message(e, &names), "at x7: other");
+        assert_eq!(
+            singular_term_message(e, &names, &classes, true),
+            "at x7: other"
+        );
     }
 
     #[test]

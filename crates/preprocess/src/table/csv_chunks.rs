@@ -134,8 +134,15 @@ impl<R: Read> CsvChunks<R> {
                 break scanned + e;
             }
             scanned = c.buf.len();
+            let undecided = c.cr_only.is_none();
             if !c.fill()? {
                 break c.buf.len();
+            }
+            if undecided && c.cr_only == Some(true) {
+                // The read that found the file's CR-only line ends turned every CR already in
+                // `buf` into a line end, the first one among them: scan again from the start.
+                scanned = 0;
+                in_quotes = false;
             }
         };
         let bom = if c.buf.starts_with(b"\xEF\xBB\xBF") {
@@ -541,13 +548,51 @@ mod tests {
                 Ok(1)
             }
         }
-        for (text, rows) in [("a,b\r\n1,2\r\n3,4\r\n", 2), ("a,b\r1,2\r3,4", 2)] {
+        for (text, rows) in [
+            ("a,b\r\n1,2\r\n3,4\r\n", 2),
+            ("a,b\r1,2\r3,4", 2),
+            ("a,b\r1,2\r3,4\r5,6\r7,8\r", 4),
+        ] {
             let got: usize =
                 CsvChunks::from_reader(Drip(text.as_bytes()), "t", &CsvOptions::default(), 1)
                     .unwrap()
                     .map(|t| t.unwrap().n_rows())
                     .sum();
             assert_eq!(got, rows, "{text:?}");
+        }
+    }
+
+    /// A reader handing out one line per read: the first read ends on the header's CR, which
+    /// the second read decides is a line end. The header is `a,b` alone (it took the first
+    /// row along, repeated in every chunk).
+    #[test]
+    fn cr_only_lines_read_one_at_a_time() {
+        struct Lines<'a>(std::str::SplitInclusive<'a, char>);
+        impl std::io::Read for Lines<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let Some(line) = self.0.next() else {
+                    return Ok(0);
+                };
+                out[..line.len()].copy_from_slice(line.as_bytes());
+                Ok(line.len())
+            }
+        }
+        let text = "a,b\r1,2\r3,4\r5,6\r7,8\r";
+        for rows in [1, 2, 3] {
+            let parts: Vec<Table> = CsvChunks::from_reader(
+                Lines(text.split_inclusive('\r')),
+                "t",
+                &CsvOptions::default(),
+                rows,
+            )
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
+            let a: Vec<f64> = parts
+                .iter()
+                .flat_map(|t| t.column("a").unwrap().as_numeric().unwrap().to_vec())
+                .collect();
+            assert_eq!(a, [1.0, 3.0, 5.0, 7.0], "chunks of {rows}");
         }
     }
 
