@@ -53,7 +53,7 @@ use crate::tree::{Child, Ensemble, Tree, child};
 pub const MAX_TABLE_FEATURES: usize = 14;
 
 /// Deepest tree that Algorithm 2 explains (trees without a table). Its workspace grows with
-/// the square of the depth ([`path_buffer_len`], 32 bytes an element): 270 MB per thread at
+/// the square of the depth (`path_buffer_len`, 32 bytes an element): 270 MB per thread at
 /// this depth, 40 GB at 50,000. Gradient-boosted trees of a few hundred leaves are far
 /// shallower; deeper ones are refused with an error naming the tree.
 pub const MAX_SHAP_DEPTH: usize = 4096;
