@@ -256,6 +256,32 @@ fn boosting_that_grows_no_tree_says_so() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("warning: no tree was grown"), "{err}");
+    // It names only flags `train` has.
+    assert!(
+        !err.contains("--min-sum-hessian") && !err.contains("--min-gain"),
+        "{err}"
+    );
+    // Early stopping that never stopped says so (it said "early stopping at round 3").
+    let out = cartera(&[
+        "train",
+        s(&p),
+        "--target",
+        "y",
+        "--model",
+        "gbdt",
+        "--n-estimators",
+        "3",
+        "--early-stopping",
+        "50",
+        "--out",
+        s(&tmp("nostop.json")),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("best validation round 3, the last (no early stop)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -556,5 +582,16 @@ fn a_model_file_saved_with_a_byte_order_mark_is_read() {
     assert_one_line_error(
         &cartera(&["predict", s(&model), s(&p), "--out", "-"]),
         "appears twice in",
+    );
+}
+
+#[test]
+fn a_missing_value_is_named_by_column_and_first_row() {
+    let p = tmp("one_missing.csv");
+    let rows: String = (0..30).map(|i| format!("{},{}\n", i % 7, i % 4)).collect();
+    std::fs::write(&p, format!("a,b\n{rows}3,\n1,\n")).unwrap();
+    assert_one_line_error(
+        &cartera(&["kmeans", s(&p), "--k", "2"]),
+        "column `b`: has 2 missing values (the first at data row 31)",
     );
 }

@@ -399,7 +399,7 @@ fn bad_labels_are_one_line_errors() {
     let gap = write("gap.csv", "a,b\n0,0\n0,\n10,0\n10,1\n20,0\n20,1\n");
     assert_one_line_error(
         &cartera(&["silhouette", s(&gap), "--labels", s(&good)]),
-        "missing values",
+        "has a missing value (the first at data row",
     );
 }
 

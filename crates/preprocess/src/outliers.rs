@@ -115,11 +115,16 @@ impl IqrOutliers {
 
     /// Compute the fences of each column of `x` (NaN = missing; ±inf is an error). A column with
     /// no non-missing value is an error naming its index.
+    ///
+    /// A column of at most two distinct values (a 0/1 flag or target) is fenced at its own
+    /// least and greatest value: its quartiles are usually equal, and Tukey's fences would call
+    /// every minority value (every churner, every senior customer) an outlier. Only a value
+    /// outside those seen at fit time is flagged there.
     pub fn fit<F: Float>(&self, x: ArrayView2<'_, F>) -> Result<FittedIqr> {
         validate::check_non_negative("factor", self.factor)?;
         validate::check_non_empty(x, "data for IQR fences")?;
         check_no_inf(x, "data for IQR fences")?;
-        let quartiles: Vec<(f64, f64)> = (0..x.ncols())
+        let quartiles: Vec<(f64, f64, (f64, f64))> = (0..x.ncols())
             .into_par_iter()
             .map(|j| {
                 let mut v: Vec<f64> = x
@@ -135,22 +140,24 @@ impl IqrOutliers {
                         found: 0,
                     });
                 }
+                // At most two distinct values: the flag's own range (see the doc above).
+                let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let flag = v.iter().all(|&a| a == lo || a == hi);
                 let q1 = quantile_in_place(&mut v, 0.25);
                 let q3 = quantile_in_place(&mut v, 0.75);
-                Ok((q1, q3))
+                let fences = if flag {
+                    (lo, hi)
+                } else {
+                    (q1 - self.factor * (q3 - q1), q3 + self.factor * (q3 - q1))
+                };
+                Ok((q1, q3, fences))
             })
             .collect::<Result<_>>()?;
-        let (q1, q3): (Vec<f64>, Vec<f64>) = quartiles.into_iter().unzip();
-        let lower = q1
-            .iter()
-            .zip(&q3)
-            .map(|(a, b)| a - self.factor * (b - a))
-            .collect();
-        let upper = q1
-            .iter()
-            .zip(&q3)
-            .map(|(a, b)| b + self.factor * (b - a))
-            .collect();
+        let q1 = quartiles.iter().map(|q| q.0).collect();
+        let q3 = quartiles.iter().map(|q| q.1).collect();
+        let lower = quartiles.iter().map(|q| q.2.0).collect();
+        let upper = quartiles.iter().map(|q| q.2.1).collect();
         Ok(FittedIqr {
             factor: self.factor,
             q1,
@@ -258,6 +265,29 @@ mod tests {
     use super::*;
     use cartera_core::testkit::{Subject, assert_conforms};
     use ndarray::array;
+
+    /// A 0/1 column (10 % ones) is fenced at 0 and 1: no churner is an outlier (Tukey's fences
+    /// are [0, 0] there); a 2 seen later is. A third value makes it an ordinary column.
+    #[test]
+    fn flags_are_fenced_at_their_own_range() {
+        let x = Array2::from_shape_fn((100, 2), |(i, j)| {
+            if j == 0 {
+                f64::from(u8::from(i % 10 == 0))
+            } else {
+                (i % 7) as f64
+            }
+        });
+        let f = IqrOutliers::new().fit(x.view()).unwrap();
+        assert_eq!((f.lower()[0], f.upper()[0]), (0.0, 1.0));
+        assert_eq!((f.q1()[0], f.q3()[0]), (0.0, 0.0));
+        assert!(f.inlier_mask(x.view()).unwrap().iter().all(|&m| m));
+        let later = array![[2.0, 3.0], [1.0, 3.0]];
+        assert_eq!(f.inlier_mask(later.view()).unwrap(), [false, true]);
+        let mut three = x.clone();
+        three[[1, 0]] = 0.5;
+        let f = IqrOutliers::new().fit(three.view()).unwrap();
+        assert_eq!((f.lower()[0], f.upper()[0]), (0.0, 0.0));
+    }
 
     #[test]
     fn quartiles_match_numpy_linear() {

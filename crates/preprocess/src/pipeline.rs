@@ -651,7 +651,10 @@ fn check_no_missing(x: &Array2<f64>, names: &[String], step: &str) -> Result<()>
             return Err(Error::invalid_param(
                 "column",
                 name,
-                format!("has {n} missing values and {step} needs none: impute first (--impute)"),
+                format!(
+                    "has {n} missing value{} and {step} needs none: impute first (--impute)",
+                    if n == 1 { "" } else { "s" }
+                ),
             ));
         }
     }

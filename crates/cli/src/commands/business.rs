@@ -169,7 +169,7 @@ pub struct BandsArgs {
     #[arg(long, value_name = "C")]
     outcome_column: Option<String>,
     /// Value of a text outcome column that counts as positive (e.g. `Yes`).
-    #[arg(long, alias = "positive-class")]
+    #[arg(long, visible_alias = "positive-class")]
     positive: Option<String>,
     /// Number of equal-size bands by score (default 5).
     #[arg(long)]
@@ -269,8 +269,9 @@ pub fn run_bands(a: BandsArgs) -> Result<()> {
     if let Some(n) = a.prioritise {
         let plan = prioritised_selling(&main, SellingTarget::Offers(n))?;
         totals.push(format!(
-            "prioritised selling: {} offers in bands {}, {:.1} expected sales ({:.1} % effective)",
+            "prioritised selling: {} offers in band{} {}, {:.1} expected sales ({:.1} % effective)",
             plan.offers,
+            if plan.rows.len() == 1 { "" } else { "s" },
             plan.rows
                 .iter()
                 .map(|r| r.band.to_string())
@@ -332,7 +333,7 @@ pub struct GainsArgs {
     #[arg(long, value_name = "C")]
     outcome_column: String,
     /// Value of a text outcome column that counts as positive (e.g. `Yes`).
-    #[arg(long, alias = "positive-class")]
+    #[arg(long, visible_alias = "positive-class")]
     positive: Option<String>,
     /// Number of bins (10 = deciles).
     #[arg(long, default_value_t = 10)]
@@ -759,7 +760,7 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "C")]
     outcome_column: Option<String>,
     /// Value of a text outcome column that counts as positive (e.g. `Yes`).
-    #[arg(long, alias = "positive-class")]
+    #[arg(long, visible_alias = "positive-class")]
     positive: Option<String>,
     #[command(flatten)]
     output: OutputArgs,

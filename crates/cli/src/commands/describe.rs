@@ -29,7 +29,12 @@ fn fmt_num(v: Option<f64>) -> String {
 }
 
 fn print_text(path: &str, t: &Table, stats: &[ColumnSummary]) {
-    println!("{path}: {} rows x {} columns", t.n_rows(), t.n_cols());
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    println!(
+        "{path}: {} x {}",
+        plural(t.n_rows(), "row"),
+        plural(t.n_cols(), "column")
+    );
     let w = stats
         .iter()
         .map(|s| s.name.chars().count())

@@ -305,9 +305,19 @@ pub fn numeric_features(
             ));
         }
         if missing > 0 {
+            // Named as the infinite-value check names its cell: the first data row (1-based).
+            let first = (0..col.len()).find(|&r| col.is_missing(r)).unwrap_or(0) + 1;
+            let what = if missing == 1 {
+                "a missing value".to_string()
+            } else {
+                format!("{missing} missing values")
+            };
             return Err(Error::invalid_data(
                 format!("column `{n}`"),
-                format!("has {missing} missing values: impute first (cartera prep --impute mean)"),
+                format!(
+                    "has {what} (the first at data row {first}): impute first (cartera prep \
+                     --impute mean)"
+                ),
             ));
         }
     }

@@ -87,7 +87,8 @@ pub struct Args {
     /// Impute missing numeric values (categorical features get their most frequent value).
     #[arg(long, value_enum)]
     impute: Option<Impute>,
-    /// Treat outliers of the numeric features by the IQR rule.
+    /// Treat outliers of the numeric features by the IQR rule (a column of two values, a 0/1
+    /// flag, is fenced at its own range: its minority value is no outlier).
     #[arg(long, value_enum)]
     outliers: Option<Outliers>,
     /// IQR fence factor.

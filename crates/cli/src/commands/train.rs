@@ -59,7 +59,7 @@ pub struct Args {
     /// For a two-class target, the class whose probability is the `score` (and whose AUC,
     /// precision and recall lead the metrics): default the last in sorted order (`1` of 0/1,
     /// `Yes` of No/Yes). E.g. `--positive-class bad` to score the risk of a bad credit.
-    #[arg(long, value_name = "CLASS", alias = "positive")]
+    #[arg(long, value_name = "CLASS", visible_alias = "positive")]
     positive_class: Option<String>,
     /// Which model to fit.
     #[arg(long, value_enum)]
@@ -697,6 +697,11 @@ pub fn run(a: Args) -> Result<()> {
         Estimator::Gbdt(model) => {
             let trees = format!("{} trees", model.ensemble().trees.len());
             match model.best_iteration() {
+                // Early stopping was on; it stopped boosting only if the best round came
+                // before the last allowed.
+                Some(best) if best >= a.n_estimators => {
+                    format!("{trees}, best validation round {best}, the last (no early stop)")
+                }
                 Some(best) => format!("{trees}, early stopping at round {best}"),
                 None => trees,
             }

@@ -63,9 +63,10 @@ impl Summary<'_> {
 
 /// The warning when boosting kept no tree: no leaf could split (as LightGBM stops), so the
 /// model scores every row with the class frequencies of the training rows.
-pub const NO_TREE_WARNING: &str = "warning: no tree was grown: no split met --min-data-in-leaf, \
-     --min-sum-hessian-in-leaf and --min-gain-to-split on the training rows, so the model gives \
-     every row the training class frequencies; lower those flags or train on more rows";
+pub const NO_TREE_WARNING: &str = "warning: no tree was grown: no split left --min-data-in-leaf \
+     rows on both sides (with enough hessian and gain, LightGBM's other two limits) on the \
+     training rows, so the model gives every row the training class frequencies; lower \
+     --min-data-in-leaf or train on more rows";
 
 /// A warning line when the logistic fit stopped before converging, saying why and which flag
 /// to change; `None` when it converged.
