@@ -595,3 +595,59 @@ fn a_missing_value_is_named_by_column_and_first_row() {
         "column `b`: has 2 missing values (the first at data row 31)",
     );
 }
+
+/// `--out /dev/null` (and a model or pipeline saved there) writes into the device: the
+/// atomic write's rename replaced `/dev/null` itself with a regular file when run as root,
+/// and every later reader of `/dev/null` (a compiler's probe, here) read that text.
+#[cfg(unix)]
+#[test]
+fn writing_to_dev_null_leaves_the_device_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let is_device = || std::fs::metadata("/dev/null").is_ok_and(|m| m.file_type().is_char_device());
+    assert!(is_device(), "/dev/null was not a device before the test");
+    let p = tmp("devnull_in.csv");
+    let rows: String = (0..40)
+        .map(|i| format!("{},{},{}\n", i % 7, i % 5, u8::from(i % 3 == 0)))
+        .collect();
+    std::fs::write(&p, format!("a,b,y\n{rows}")).unwrap();
+    let runs: [&[&str]; 3] = [
+        &["generate", "blobs", "--rows", "50", "--out", "/dev/null"],
+        &[
+            "train",
+            s(&p),
+            "--target",
+            "y",
+            "--model",
+            "logistic",
+            "--out",
+            "/dev/null",
+        ],
+        &[
+            "prep",
+            s(&p),
+            "--scale",
+            "standard",
+            "--save-pipeline",
+            "/dev/null",
+            "--out",
+            "/dev/null",
+        ],
+    ];
+    for args in runs {
+        let out = cartera(args);
+        let still = is_device();
+        if !still {
+            // Put the device back for the rest of the machine (as root, as the harm needs).
+            let _ = std::fs::remove_file("/dev/null");
+            let _ = std::process::Command::new("mknod")
+                .args(["-m", "666", "/dev/null", "c", "1", "3"])
+                .status();
+        }
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(still, "{args:?} replaced /dev/null with a regular file");
+    }
+}

@@ -192,10 +192,29 @@ pub fn check_output_file(path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+/// Whether `path` exists and is not a regular file: a device such as `/dev/null`, a FIFO or a
+/// socket. Writers that replace their output by renaming a temporary file onto it (so that an
+/// interrupted write never leaves half a file) must write such a path directly instead: a
+/// rename would replace the device itself, and `--out /dev/null` run as root turned
+/// `/dev/null` into a regular file that every later reader of `/dev/null` saw the text of.
+pub fn is_special_file(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ndarray::{Array2, array};
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_are_special_files() {
+        assert!(is_special_file(std::path::Path::new("/dev/null")));
+        assert!(!is_special_file(&std::env::temp_dir()));
+        assert!(!is_special_file(
+            &std::env::temp_dir().join("cartera-no-such-file")
+        ));
+    }
 
     #[test]
     fn a_directory_is_not_an_output_file() {

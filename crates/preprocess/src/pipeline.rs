@@ -814,8 +814,12 @@ impl FittedPipeline {
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
         cartera_core::validate::check_output_file(path)?;
-        let tmp = path.with_extension("json.partial");
         let ctx = || format!("writing {}", path.display());
+        if cartera_core::validate::is_special_file(path) {
+            // `/dev/null`, a FIFO: written in place (a rename would replace the device).
+            return std::fs::write(path, self.to_json()? + "\n").map_err(|e| Error::io(ctx(), e));
+        }
+        let tmp = path.with_extension("json.partial");
         std::fs::write(&tmp, self.to_json()? + "\n").map_err(|e| Error::io(ctx(), e))?;
         std::fs::rename(&tmp, path).map_err(|e| Error::io(ctx(), e))
     }

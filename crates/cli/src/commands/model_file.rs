@@ -68,6 +68,11 @@ impl ModelFile {
         cartera_core::validate::check_output_file(path)?;
         let text = serde_json::to_string(self)
             .map_err(|e| Error::io("formatting the model file", std::io::Error::other(e)))?;
+        if cartera_core::validate::is_special_file(path) {
+            // `/dev/null`, a FIFO: written in place (a rename would replace the device).
+            return std::fs::write(path, text + "\n")
+                .map_err(|e| Error::io(format!("writing {}", path.display()), e));
+        }
         let mut tmp = path.as_os_str().to_os_string();
         tmp.push(".partial");
         let tmp = std::path::PathBuf::from(tmp);

@@ -38,6 +38,18 @@ impl Table {
     pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         cartera_core::validate::check_output_file(path)?;
+        if cartera_core::validate::is_special_file(path) {
+            // `/dev/null`, a FIFO: written in place (a rename would replace the device).
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            self.write_csv_to(&mut w)?;
+            return w
+                .flush()
+                .map_err(|e| Error::io(format!("writing {}", path.display()), e));
+        }
         let mut tmp_name = path
             .file_name()
             .map(|n| n.to_os_string())
