@@ -146,6 +146,7 @@ const FLAG_OF: &[(&str, &str)] = &[
     ("bin_construct_sample_cnt", "--bin-sample-rows"),
     ("early_stopping_rounds", "--early-stopping"),
     ("n_components", "--pca"),
+    ("n_samples", "--rows"),
 ];
 
 /// An `InvalidParameter` raised by a library crate names its parameter (`num_leaves`); on the

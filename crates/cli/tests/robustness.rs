@@ -651,3 +651,20 @@ fn writing_to_dev_null_leaves_the_device_in_place() {
         assert!(still, "{args:?} replaced /dev/null with a regular file");
     }
 }
+
+#[test]
+fn a_generator_too_large_names_the_rows_flag() {
+    assert_one_line_error(
+        &cartera(&[
+            "generate",
+            "blobs",
+            "--rows",
+            "100000000",
+            "--features",
+            "11",
+            "--out",
+            "/dev/null",
+        ]),
+        "invalid parameter `--rows`",
+    );
+}
