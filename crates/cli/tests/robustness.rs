@@ -668,3 +668,13 @@ fn a_generator_too_large_names_the_rows_flag() {
         "invalid parameter `--rows`",
     );
 }
+
+#[test]
+fn k_above_the_distinct_rows_names_the_flag() {
+    let p = tmp("two_points.csv");
+    std::fs::write(&p, "a,b\n1,1\n1,1\n2,2\n2,2\n1,1\n").unwrap();
+    assert_one_line_error(
+        &cartera(&["kmeans", s(&p), "--k", "3"]),
+        "invalid parameter `--k` = 3: asks for 3 clusters, but the rows of",
+    );
+}

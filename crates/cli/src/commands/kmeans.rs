@@ -303,6 +303,27 @@ struct Fitted {
 }
 
 /// Fits the k (or range of k) asked for on `x`, in the precision `F`.
+/// The library's "distinct samples for n_clusters" error in the command line's terms: the
+/// flag, and the file's distinct rows.
+fn distinct_rows_error(e: Error, input: &std::path::Path) -> Error {
+    match e {
+        Error::TooFewSamples {
+            what,
+            needed,
+            found,
+        } if what.starts_with("distinct samples") => Error::invalid_param(
+            "--k",
+            needed,
+            format!(
+                "asks for {needed} clusters, but the rows of {} hold {found} distinct points \
+                 (k-means needs one per cluster)",
+                input.display()
+            ),
+        ),
+        e => e,
+    }
+}
+
 fn fit<F: Float>(x: ArrayView2<'_, F>, a: &Args, ks: &[usize]) -> Result<Fitted> {
     let params = KMeansParams::new(ks[0])
         .n_init(a.n_init)
@@ -488,11 +509,11 @@ pub fn run(a: Args) -> Result<()> {
         chosen_by,
         fit_seconds,
     } = match a.precision {
-        Precision::F64 => fit(x.view(), &a, &ks)?,
+        Precision::F64 => fit(x.view(), &a, &ks).map_err(|e| distinct_rows_error(e, &a.input))?,
         Precision::F32 => {
             let x32 = x.mapv(|v| v as f32);
             drop(x);
-            fit(x32.view(), &a, &ks)?
+            fit(x32.view(), &a, &ks).map_err(|e| distinct_rows_error(e, &a.input))?
         }
     };
     let mut sizes = vec![0usize; k];
