@@ -678,3 +678,76 @@ fn k_above_the_distinct_rows_names_the_flag() {
         "invalid parameter `--k` = 3: asks for 3 clusters, but the rows of",
     );
 }
+
+/// Two models' scores in one file: `--prefix` names the columns, so the second run adds its
+/// own instead of replacing the first's (what `offers` reads).
+#[test]
+fn predict_prefixes_let_two_models_score_one_file() {
+    let p = tmp("two_models.csv");
+    let rows: String = (0..80)
+        .map(|i| {
+            format!(
+                "{},{},{},{}\n",
+                i % 7,
+                i % 5,
+                u8::from(i % 3 == 0),
+                u8::from(i % 4 == 1)
+            )
+        })
+        .collect();
+    std::fs::write(&p, format!("a,b,loan,card\n{rows}")).unwrap();
+    let (loan, card) = (tmp("loan_model.json"), tmp("card_model.json"));
+    for (target, model) in [("loan", &loan), ("card", &card)] {
+        let out = cartera(&[
+            "train",
+            s(&p),
+            "--target",
+            target,
+            "--model",
+            "logistic",
+            "--columns",
+            "a,b",
+            "--out",
+            s(model),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let once = tmp("scored_once.csv");
+    let out = cartera(&[
+        "predict",
+        s(&loan),
+        s(&p),
+        "--prefix",
+        "loan",
+        "--out",
+        s(&once),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cartera(&[
+        "predict",
+        s(&card),
+        s(&once),
+        "--prefix",
+        "card",
+        "--out",
+        "-",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "a,b,loan,card,loan_score,loan_predicted,card_score,card_predicted"
+    );
+}

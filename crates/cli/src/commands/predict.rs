@@ -32,6 +32,11 @@ pub struct Args {
     /// models score them as missing values either way, with a note.
     #[arg(long, value_enum, default_value = "error")]
     unknown_categories: super::prep::Unknown,
+    /// Prefix of the columns written: `--prefix loan` writes `loan_score`, `loan_predicted`
+    /// (and `loan_proba_<class>`), so that a second model's scores join the first's in the same
+    /// file (for `cartera offers`) instead of replacing them.
+    #[arg(long, value_name = "NAME")]
+    prefix: Option<String>,
     #[command(flatten)]
     csv: super::CsvArgs,
 }
@@ -93,8 +98,17 @@ pub fn run(a: Args) -> Result<()> {
     };
     // Scoring an already scored file (an earlier run's output) replaces that run's columns,
     // as `cartera kmeans` replaces `cluster`: the new ones are written at the end.
-    let probas: Vec<String> = model.classes.iter().map(|c| format!("proba_{c}")).collect();
-    let mut written = vec!["score", "predicted"];
+    let name = |base: &str| match &a.prefix {
+        Some(p) => format!("{p}_{base}"),
+        None => base.to_string(),
+    };
+    let (score_name, predicted_name) = (name("score"), name("predicted"));
+    let probas: Vec<String> = model
+        .classes
+        .iter()
+        .map(|c| name(&format!("proba_{c}")))
+        .collect();
+    let mut written = vec![score_name.as_str(), predicted_name.as_str()];
     if k > 2 {
         written.extend(probas.iter().map(String::as_str));
     }
@@ -111,14 +125,14 @@ pub fn run(a: Args) -> Result<()> {
             if earlier.len() == 1 { " is" } else { "s are" }
         );
     }
-    table.push_column("score", Column::Numeric(score))?;
+    table.push_column(&score_name, Column::Numeric(score))?;
     if k > 2 {
         for (c, name) in probas.iter().enumerate() {
             table.push_column(name, Column::Numeric(proba.column(c).to_vec()))?;
         }
     }
     table.push_column(
-        "predicted",
+        &predicted_name,
         Column::Categorical(CategoricalColumn::from_codes(
             predicted,
             model.classes.clone(),
