@@ -448,21 +448,22 @@ fn profile_matches_pandas_describe() {
         }
     }
     // Text outcome with --positive, CSV to stdout.
-    let out = cartera(&[
-        "profile",
-        repo()
-            .join("data/telco_customer_churn.csv")
-            .to_str()
-            .unwrap(),
-        "--by",
-        "Contract",
-        "--columns",
-        "tenure,MonthlyCharges",
-        "--outcome-column",
-        "Churn",
-        "--positive",
-        "Yes",
-    ]);
+    let telco = repo().join("data/telco_customer_churn.csv");
+    let by_contract = |positive_flag: &str| {
+        cartera(&[
+            "profile",
+            telco.to_str().unwrap(),
+            "--by",
+            "Contract",
+            "--columns",
+            "tenure,MonthlyCharges",
+            "--outcome-column",
+            "Churn",
+            positive_flag,
+            "Yes",
+        ])
+    };
+    let out = by_contract("--positive");
     assert!(
         out.status.success(),
         "{}",
@@ -475,21 +476,7 @@ fn profile_matches_pandas_describe() {
     );
     assert_eq!(text.lines().count(), 1 + 4 * 2);
     // `train`'s name for the flag works too, with the same output.
-    let alias = cartera(&[
-        "profile",
-        repo()
-            .join("data/telco_customer_churn.csv")
-            .to_str()
-            .unwrap(),
-        "--by",
-        "Contract",
-        "--columns",
-        "tenure,MonthlyCharges",
-        "--outcome-column",
-        "Churn",
-        "--positive-class",
-        "Yes",
-    ]);
+    let alias = by_contract("--positive-class");
     assert_eq!(alias.stdout, out.stdout);
     let out = cartera(&[
         "profile",

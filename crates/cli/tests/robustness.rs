@@ -9,12 +9,12 @@ mod common;
 use std::io::Read;
 use std::process::{Command, Stdio};
 
-use common::{assert_one_line_error, cartera, ok_json, repo, s, tmp};
+use common::{assert_one_line_error, cartera, ok, ok_json, repo, s, tmp};
 
 /// A small blob table written by `cartera generate`.
 fn blobs(name: &str, rows: usize) -> std::path::PathBuf {
     let p = tmp(name);
-    let out = cartera(&[
+    ok(&[
         "generate",
         "blobs",
         "--rows",
@@ -24,23 +24,13 @@ fn blobs(name: &str, rows: usize) -> std::path::PathBuf {
         "--out",
         s(&p),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     p
 }
 
 #[test]
 fn out_dash_writes_the_csv_to_stdout_and_not_with_json_dash() {
     let p = blobs("stdout.csv", 300);
-    let out = cartera(&["kmeans", s(&p), "--k", "3", "--out", "-"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = ok(&["kmeans", s(&p), "--k", "3", "--out", "-"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("x0,x1,cluster\n"), "{text}");
     assert_eq!(text.lines().count(), 301);
@@ -143,7 +133,7 @@ fn one_customer_is_scored_with_the_types_of_the_training_table() {
             "--out",
             s(&m),
         ];
-        let out = cartera(&[&base[..], extra].concat());
+        let out = ok(&[&base[..], extra].concat());
         assert!(
             out.status.success(),
             "{}",
@@ -419,11 +409,6 @@ fn a_new_category_next_month_is_refused_with_the_flag_that_accepts_it() {
         "--unknown-categories ignore encodes such a value",
     );
     let out = apply(&["--unknown-categories", "ignore"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let text = String::from_utf8(out.stdout).unwrap();
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
     let ultra: Vec<&str> = text.lines().nth(2).unwrap().split(',').collect();
@@ -434,7 +419,7 @@ fn a_new_category_next_month_is_refused_with_the_flag_that_accepts_it() {
     }
 
     let model = tmp("plans_model.json");
-    let trained = cartera(&[
+    ok(&[
         "train",
         s(&train),
         "--target",
@@ -444,11 +429,6 @@ fn a_new_category_next_month_is_refused_with_the_flag_that_accepts_it() {
         "--out",
         s(&model),
     ]);
-    assert!(
-        trained.status.success(),
-        "{}",
-        String::from_utf8_lossy(&trained.stderr)
-    );
     let predict = |extra: &[&str]| {
         let mut a = vec!["predict", s(&model), s(&next), "--out", "-"];
         a.extend_from_slice(extra);
@@ -467,7 +447,7 @@ fn a_new_category_next_month_is_refused_with_the_flag_that_accepts_it() {
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 3);
     // explain takes the same flag for a one-hot tree model.
     let gbdt = tmp("plans_gbdt.json");
-    let trained = cartera(&[
+    ok(&[
         "train",
         s(&train),
         "--target",
@@ -479,11 +459,6 @@ fn a_new_category_next_month_is_refused_with_the_flag_that_accepts_it() {
         "--out",
         s(&gbdt),
     ]);
-    assert!(
-        trained.status.success(),
-        "{}",
-        String::from_utf8_lossy(&trained.stderr)
-    );
     let explain = |extra: &[&str]| {
         let mut a = vec!["explain", s(&gbdt), s(&next), "--out", "-"];
         a.extend_from_slice(extra);
@@ -506,7 +481,7 @@ fn an_unpenalised_fit_on_one_hot_columns_names_the_singular_feature() {
         .map(|i| format!("{},{},{}\n", plans[i % 3], i % 11, u8::from(i % 4 == 1)))
         .collect();
     std::fs::write(&p, format!("plan,calls,left\n{rows}")).unwrap();
-    let out = cartera(&[
+    let out = ok(&[
         "train",
         s(&p),
         "--target",
@@ -521,11 +496,6 @@ fn an_unpenalised_fit_on_one_hot_columns_names_the_singular_feature() {
         "--json",
         "-",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let err = String::from_utf8_lossy(&out.stderr);
     // The term is the intercept here (the last of the collinear set in the factorisation);
     // a feature would be named, never `x3`.
@@ -549,7 +519,7 @@ fn a_model_file_saved_with_a_byte_order_mark_is_read() {
         .collect();
     std::fs::write(&p, format!("a,b,y\n{rows}")).unwrap();
     let model = tmp("bom_model.json");
-    let trained = cartera(&[
+    ok(&[
         "train",
         s(&p),
         "--target",
@@ -561,19 +531,9 @@ fn a_model_file_saved_with_a_byte_order_mark_is_read() {
         "--out",
         s(&model),
     ]);
-    assert!(
-        trained.status.success(),
-        "{}",
-        String::from_utf8_lossy(&trained.stderr)
-    );
     let text = std::fs::read_to_string(&model).unwrap();
     std::fs::write(&model, format!("\u{feff}{text}")).unwrap();
-    let out = cartera(&["predict", s(&model), s(&p), "--out", "-"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&["predict", s(&model), s(&p), "--out", "-"]);
     // A name listed twice is refused when the file is read.
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let first = v["input_columns"][0].clone();
@@ -698,7 +658,7 @@ fn predict_prefixes_let_two_models_score_one_file() {
     std::fs::write(&p, format!("a,b,loan,card\n{rows}")).unwrap();
     let (loan, card) = (tmp("loan_model.json"), tmp("card_model.json"));
     for (target, model) in [("loan", &loan), ("card", &card)] {
-        let out = cartera(&[
+        ok(&[
             "train",
             s(&p),
             "--target",
@@ -710,14 +670,9 @@ fn predict_prefixes_let_two_models_score_one_file() {
             "--out",
             s(model),
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
     }
     let once = tmp("scored_once.csv");
-    let out = cartera(&[
+    ok(&[
         "predict",
         s(&loan),
         s(&p),
@@ -726,12 +681,7 @@ fn predict_prefixes_let_two_models_score_one_file() {
         "--out",
         s(&once),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = cartera(&[
+    let out = ok(&[
         "predict",
         s(&card),
         s(&once),
@@ -740,11 +690,6 @@ fn predict_prefixes_let_two_models_score_one_file() {
         "--out",
         "-",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
         text.lines().next().unwrap(),

@@ -19,6 +19,17 @@ pub fn ok_json(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Run `cartera ARGS…`, require success (the failure shows its stderr) and return its output.
+pub fn ok(args: &[&str]) -> Output {
+    let out = cartera(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Run `cartera ARGS…` and capture its output.
 pub fn cartera(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cartera"))
