@@ -27,6 +27,21 @@ fn blobs(name: &str, rows: usize) -> std::path::PathBuf {
     p
 }
 
+/// 40 scored rows with a text outcome: `score` from 0 to 0.975, `churn` `Yes` on every third.
+fn outcome_csv(name: &str) -> std::path::PathBuf {
+    let p = tmp(name);
+    let mut csv = String::from("score,churn\n");
+    for i in 0..40 {
+        csv += &format!(
+            "{},{}\n",
+            f64::from(i) / 40.0,
+            if i % 3 == 0 { "Yes" } else { "No" }
+        );
+    }
+    std::fs::write(&p, csv).unwrap();
+    p
+}
+
 #[test]
 fn out_dash_writes_the_csv_to_stdout_and_not_with_json_dash() {
     let p = blobs("stdout.csv", 300);
@@ -163,16 +178,7 @@ fn a_curve_without_a_knee_is_decided_by_the_silhouette() {
 
 #[test]
 fn a_positive_value_the_outcome_never_holds_is_an_error() {
-    let p = tmp("outcome.csv");
-    let mut csv = String::from("score,churn\n");
-    for i in 0..40 {
-        csv += &format!(
-            "{},{}\n",
-            f64::from(i) / 40.0,
-            if i % 3 == 0 { "Yes" } else { "No" }
-        );
-    }
-    std::fs::write(&p, csv).unwrap();
+    let p = outcome_csv("outcome.csv");
     let base = ["--score-column", "score", "--outcome-column", "churn"];
     let ok = cartera(&[&["gains", s(&p)][..], &base, &["--positive", "Yes"]].concat());
     assert!(
@@ -276,16 +282,7 @@ fn boosting_that_grows_no_tree_says_so() {
 
 #[test]
 fn an_error_quoting_a_huge_value_is_cut_in_the_middle() {
-    let p = tmp("huge_value.csv");
-    let mut csv = String::from("score,churn\n");
-    for i in 0..40 {
-        csv += &format!(
-            "{},{}\n",
-            f64::from(i) / 40.0,
-            if i % 3 == 0 { "Yes" } else { "No" }
-        );
-    }
-    std::fs::write(&p, csv).unwrap();
+    let p = outcome_csv("huge_value.csv");
     let huge = "y".repeat(50_000);
     let out = cartera(&[
         "gains",

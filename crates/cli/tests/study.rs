@@ -4,19 +4,9 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
 mod common;
-use common::{assert_one_line_error, cartera, s, tmp};
+use common::{assert_one_line_error, cartera, ok, s, tmp};
 
 use serde_json::Value;
-
-fn ok(args: &[&str]) -> std::process::Output {
-    let out = cartera(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 #[test]
 fn atm_writes_its_folder_and_prints_a_summary() {

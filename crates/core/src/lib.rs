@@ -32,6 +32,7 @@ pub mod dots;
 mod error;
 mod float;
 pub mod memory;
+pub mod output;
 pub mod rng;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -813,15 +813,11 @@ impl FittedPipeline {
     /// Save as JSON to `path` (written to a temporary name, then renamed).
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
-        cartera_core::validate::check_output_file(path)?;
-        let ctx = || format!("writing {}", path.display());
-        if cartera_core::validate::is_special_file(path) {
-            // `/dev/null`, a FIFO: written in place (a rename would replace the device).
-            return std::fs::write(path, self.to_json()? + "\n").map_err(|e| Error::io(ctx(), e));
-        }
-        let tmp = path.with_extension("json.partial");
-        std::fs::write(&tmp, self.to_json()? + "\n").map_err(|e| Error::io(ctx(), e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(ctx(), e))
+        let text = self.to_json()? + "\n";
+        cartera_core::output::write_file(path, |w| {
+            w.write_all(text.as_bytes())
+                .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+        })
     }
 
     /// Load from a JSON file.

@@ -333,37 +333,23 @@ pub(crate) fn run(
             .strategy(ImputeStrategy::Median)
             .fit_transform(raw.view())?
             .1;
-        // Flags (at most two values, such as SeniorCitizen 0/1) have Q1 = Q3, so the fences
-        // would call the minority value an outlier: every senior customer left out of the
-        // fit. They take no part in the fences.
-        let fenced: Vec<usize> = (0..filled.ncols())
+        // Flags (at most two values, such as SeniorCitizen 0/1) have Q1 = Q3; `IqrOutliers`
+        // fences them at their own range, so no senior customer is an outlier. Named in a note.
+        let flags: Vec<String> = (0..filled.ncols())
             .filter(|&j| {
                 let mut distinct: Vec<u64> = Vec::with_capacity(3);
-                for v in filled.column(j) {
-                    let b = v.to_bits();
-                    if !distinct.contains(&b) {
-                        distinct.push(b);
-                        if distinct.len() > 2 {
-                            return true;
-                        }
+                filled.column(j).iter().all(|v| {
+                    if !distinct.contains(&v.to_bits()) {
+                        distinct.push(v.to_bits());
                     }
-                }
-                false
+                    distinct.len() <= 2
+                })
             })
-            .collect();
-        let flags: Vec<String> = (0..filled.ncols())
-            .filter(|j| !fenced.contains(j))
             .map(|j| refs[j].to_string())
             .collect();
-        let mask = if fenced.is_empty() {
-            vec![true; n]
-        } else {
-            let x = filled.select(Axis(1), &fenced);
-            IqrOutliers::new()
-                .fit(x.view())?
-                .inlier_mask(x.view())?
-                .to_vec()
-        };
+        let mask = IqrOutliers::new()
+            .fit(filled.view())?
+            .inlier_mask(filled.view())?;
         let inliers: Vec<usize> = (0..n).filter(|&i| mask[i]).collect();
         if inliers.len() < 10 {
             return Err(Error::TooFewSamples {

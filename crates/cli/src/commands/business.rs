@@ -35,7 +35,7 @@ pub struct OutputArgs {
 impl OutputArgs {
     /// Write `table` and `value` where asked; with neither flag, the CSV goes to stdout.
     fn emit(&self, table: &Table, value: &Value) -> Result<()> {
-        super::one_stdout(self.out.as_deref(), self.json.as_deref())?;
+        super::check_outputs(self.out.as_deref(), self.json.as_deref())?;
         if let Some(out) = &self.out {
             super::write_table(table, out)?;
         }

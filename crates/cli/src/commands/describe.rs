@@ -69,7 +69,7 @@ fn print_text(path: &str, t: &Table, stats: &[ColumnSummary]) {
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
-    super::one_stdout(None, a.json.as_deref())?;
+    super::check_outputs(None, a.json.as_deref())?;
     let opts = a.csv.options()?;
     let t0 = Instant::now();
     let table = Table::read_csv(&a.file, &opts)?;

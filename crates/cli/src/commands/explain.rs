@@ -93,7 +93,7 @@ fn load(
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
-    super::one_stdout(Some(&a.out), a.json.as_deref())?;
+    super::check_outputs(Some(&a.out), a.json.as_deref())?;
     if a.rows == Some(0) {
         return Err(Error::invalid_param("--rows", 0, "must be at least 1"));
     }
@@ -101,13 +101,7 @@ pub fn run(a: Args) -> Result<()> {
     let file = if a.lightgbm {
         None
     } else {
-        let mut f = ModelFile::load(&a.model)?;
-        if let super::prep::Unknown::Ignore = a.unknown_categories {
-            f.pipeline = f
-                .pipeline
-                .with_unknown_categories(cartera_preprocess::encode::UnknownCategory::Ignore);
-        }
-        Some(f)
+        Some(ModelFile::load(&a.model)?.with_unknown_categories(a.unknown_categories.policy()))
     };
     let mut opts = a.csv.options()?;
     if let Some(f) = &file {

@@ -73,7 +73,7 @@ fn reject(flag: &str, kind: &str) -> Error {
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
-    super::one_stdout(Some(&a.out), None)?;
+    super::check_outputs(Some(&a.out), None)?;
     let start = Instant::now();
     let table = match a.kind {
         Kind::Blobs => {

@@ -430,7 +430,7 @@ fn fit<F: Float>(x: ArrayView2<'_, F>, a: &Args, ks: &[usize]) -> Result<Fitted>
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
-    super::one_stdout(a.out.as_deref(), a.json.as_deref())?;
+    super::check_outputs(a.out.as_deref(), a.json.as_deref())?;
     let ks = parse_k(&a.k)?;
     if a.n_init == 0 {
         return Err(Error::invalid_param("--n-init", 0, "must be at least 1"));

@@ -94,7 +94,7 @@ pub fn write_table(table: &Table, out: &Path) -> Result<()> {
 /// Refuses, before any work, outputs that cannot be written: `--out -` with `--json -` (both
 /// would go to stdout, one after the other, and neither could be read back), and an `--out` or
 /// `--json` naming a directory (found out only at the end of a long fit otherwise).
-pub fn one_stdout(out: Option<&Path>, json: Option<&str>) -> Result<()> {
+pub fn check_outputs(out: Option<&Path>, json: Option<&str>) -> Result<()> {
     if out.is_some_and(is_stdout) && json == Some("-") {
         return Err(Error::invalid_param(
             "--out",

@@ -65,24 +65,24 @@ impl ModelFile {
 
     /// Write the file atomically (temporary name, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        cartera_core::validate::check_output_file(path)?;
         let text = serde_json::to_string(self)
-            .map_err(|e| Error::io("formatting the model file", std::io::Error::other(e)))?;
-        if cartera_core::validate::is_special_file(path) {
-            // `/dev/null`, a FIFO: written in place (a rename would replace the device).
-            return std::fs::write(path, text + "\n")
-                .map_err(|e| Error::io(format!("writing {}", path.display()), e));
-        }
-        let mut tmp = path.as_os_str().to_os_string();
-        tmp.push(".partial");
-        let tmp = std::path::PathBuf::from(tmp);
-        let result = std::fs::write(&tmp, text + "\n")
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| Error::io(format!("writing {}", path.display()), e));
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+            .map_err(|e| Error::io("formatting the model file", std::io::Error::other(e)))?
+            + "\n";
+        cartera_core::output::write_file(path, |w| {
+            w.write_all(text.as_bytes())
+                .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+        })
+    }
+
+    /// The model with its pipeline meeting categories of a one-hot column unseen at fit time
+    /// with `policy` (`--unknown-categories` of `predict` and `explain`); files from `train`
+    /// hold `Error`.
+    pub fn with_unknown_categories(
+        mut self,
+        policy: cartera_preprocess::encode::UnknownCategory,
+    ) -> Self {
+        self.pipeline = self.pipeline.with_unknown_categories(policy);
+        self
     }
 
     /// Read and check a model file.

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use cartera_core::Result;
-use cartera_preprocess::encode::UnknownCategory;
 use cartera_preprocess::{CategoricalColumn, Column, Table};
 use serde_json::json;
 
@@ -43,13 +42,8 @@ pub struct Args {
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
-    super::one_stdout(Some(&a.out), a.json.as_deref())?;
-    let mut model = ModelFile::load(&a.model)?;
-    if let super::prep::Unknown::Ignore = a.unknown_categories {
-        model.pipeline = model
-            .pipeline
-            .with_unknown_categories(UnknownCategory::Ignore);
-    }
+    super::check_outputs(Some(&a.out), a.json.as_deref())?;
+    let model = ModelFile::load(&a.model)?.with_unknown_categories(a.unknown_categories.policy());
     // The file is read with the types of the table the model was trained on, so that a few
     // rows (one customer) are read as that table was.
     let opts = a

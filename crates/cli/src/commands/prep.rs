@@ -225,7 +225,7 @@ fn fitting_flags(a: &Args) -> Vec<&'static str> {
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
-    super::one_stdout(Some(&a.out), a.json.as_deref())?;
+    super::check_outputs(Some(&a.out), a.json.as_deref())?;
     if let Some(p) = &a.save_pipeline {
         cartera_core::validate::check_output_file(p)?;
     }

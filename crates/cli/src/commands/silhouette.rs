@@ -93,7 +93,7 @@ pub(crate) fn per_cluster_json(s: &Silhouette) -> serde_json::Value {
 
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
-    super::one_stdout(a.out.as_deref(), a.json.as_deref())?;
+    super::check_outputs(a.out.as_deref(), a.json.as_deref())?;
     let opts = a.csv.options()?;
     let t0 = Instant::now();
     let table = Table::read_csv(&a.input, &opts)?;

@@ -113,7 +113,7 @@ pub fn run(a: Args) -> Result<()> {
         ));
     }
     // --out is a folder here; only --json must be a file (checked before the study runs).
-    super::one_stdout(None, a.json.as_deref())?;
+    super::check_outputs(None, a.json.as_deref())?;
     let roles = RoleMap::parse(&a.map)?;
     let study = Study::from(a.study);
     let input = match &a.input {

@@ -459,7 +459,7 @@ pub fn run(a: Args) -> Result<()> {
             "the model file needs a path, for `predict` to read it back",
         ));
     }
-    super::one_stdout(Some(&a.out), a.json.as_deref())?;
+    super::check_outputs(Some(&a.out), a.json.as_deref())?;
     if !(0.0..1.0).contains(&a.valid_fraction) {
         return Err(Error::invalid_param(
             "--valid-fraction",

@@ -49,7 +49,7 @@ use std::path::Path;
 use cartera_core::{CarteraRng, Error, Result, validate};
 use ndarray::{Array2, ArrayView2};
 
-use super::csv_read::{CsvOptions, detect_delimiter};
+use super::csv_read::{CsvOptions, cr_to_lf, detect_delimiter};
 use super::{ColumnType, Table};
 
 /// Bytes asked of the underlying reader at a time.
@@ -212,18 +212,12 @@ impl<R: Read> CsvChunks<R> {
                 || (self.eof && self.buf.contains(&b'\r'))
             {
                 self.cr_only = Some(true);
-                Self::cr_to_lf(&mut self.buf);
+                cr_to_lf(&mut self.buf);
             }
         } else if self.cr_only == Some(true) {
-            Self::cr_to_lf(&mut self.buf[old..]);
+            cr_to_lf(&mut self.buf[old..]);
         }
         Ok(n > 0)
-    }
-
-    fn cr_to_lf(bytes: &mut [u8]) {
-        for b in bytes.iter_mut().filter(|b| **b == b'\r') {
-            *b = b'\n';
-        }
     }
 
     /// The end (exclusive) of the next chunk's bytes in `buf` and its record count.

@@ -173,10 +173,8 @@ impl Table {
     /// Line ends may be LF, CRLF, or CR alone (classic Mac OS files, which pandas reads too).
     pub fn read_csv_bytes(bytes: &[u8], source_name: &str, options: &CsvOptions) -> Result<Table> {
         if cr_line_ends(bytes) {
-            let lf: Vec<u8> = bytes
-                .iter()
-                .map(|&b| if b == b'\r' { b'\n' } else { b })
-                .collect();
+            let mut lf = bytes.to_vec();
+            cr_to_lf(&mut lf);
             return Reader::new(&lf, source_name, options)?.read();
         }
         Reader::new(bytes, source_name, options)?.read()
@@ -188,6 +186,13 @@ impl Table {
 /// the search, so for ordinary files this costs one line's scan.
 pub(crate) fn cr_line_ends(bytes: &[u8]) -> bool {
     !bytes.contains(&b'\n') && bytes.contains(&b'\r')
+}
+
+/// Turns every CR of a CR-only file into LF, the line end the reader splits on.
+pub(crate) fn cr_to_lf(bytes: &mut [u8]) {
+    for b in bytes.iter_mut().filter(|b| **b == b'\r') {
+        *b = b'\n';
+    }
 }
 
 /// How a column is parsed, fixed before reading.

@@ -36,41 +36,7 @@ impl Table {
     /// an interrupted write never leaves a half file under the final name. Missing values are
     /// written as empty fields.
     pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        cartera_core::validate::check_output_file(path)?;
-        if cartera_core::validate::is_special_file(path) {
-            // `/dev/null`, a FIFO: written in place (a rename would replace the device).
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-            self.write_csv_to(&mut w)?;
-            return w
-                .flush()
-                .map_err(|e| Error::io(format!("writing {}", path.display()), e));
-        }
-        let mut tmp_name = path
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
-        tmp_name.push(".partial");
-        let tmp = path.with_file_name(tmp_name);
-        let write = || -> Result<()> {
-            let file = std::fs::File::create(&tmp)
-                .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-            self.write_csv_to(&mut w)?;
-            w.flush()
-                .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-            std::fs::rename(&tmp, path)
-                .map_err(|e| Error::io(format!("writing {}", path.display()), e))
-        };
-        let result = write();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+        cartera_core::output::write_file(path.as_ref(), |w| self.write_csv_to(w))
     }
 
     /// Write the table as comma-separated CSV with a header to any writer.
