@@ -186,7 +186,7 @@ pub fn check_output_file(path: &std::path::Path) -> Result<()> {
     if path.is_dir() {
         return Err(Error::io(
             format!("writing {}", path.display()),
-            std::io::Error::other("that is a directory; name a file in it, such as out.csv"),
+            std::io::Error::other("that is a directory; name a file in it"),
         ));
     }
     Ok(())

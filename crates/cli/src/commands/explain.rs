@@ -37,7 +37,7 @@ pub struct Args {
     out: PathBuf,
     /// Write the features ranked by mean |SHAP| (per class for multiclass) and
     /// `explain_seconds` as JSON to FILE (`-` for stdout).
-    #[arg(long, value_name = "IMPORTANCE|-")]
+    #[arg(long, value_name = "FILE|-")]
     json: Option<String>,
     /// Categories of a one-hot encoded column that the model was not trained on: `error` (the
     /// default) or `ignore` (all of the column's indicators 0), as for `predict`.

@@ -118,7 +118,7 @@ pub struct Args {
     #[arg(long, value_name = "LABELS.csv")]
     out: Option<PathBuf>,
     /// Write a summary as JSON to FILE (`-` for stdout).
-    #[arg(long, value_name = "SUMMARY|-")]
+    #[arg(long, value_name = "FILE|-")]
     json: Option<String>,
     /// Floating-point type of the fit: the data are read and scaled in f64, then converted
     /// once (before the timed fit) and clustered with the f32 or f64 kernels. Every path

@@ -23,7 +23,7 @@ pub struct Args {
     #[arg(long, value_name = "SCORES.csv")]
     out: PathBuf,
     /// Write timings and counts as JSON to FILE (`-` for stdout).
-    #[arg(long, value_name = "SUMMARY|-")]
+    #[arg(long, value_name = "FILE|-")]
     json: Option<String>,
     /// Categories of a one-hot encoded column that the model was not trained on: `error` (the
     /// default: the file is refused, naming column, row and value) or `ignore` (all of the

@@ -125,7 +125,7 @@ pub struct Args {
     #[arg(long)]
     keep_row_index: bool,
     /// Write a summary of what each step did as JSON to FILE (`-` for stdout).
-    #[arg(long, value_name = "SUMMARY|-")]
+    #[arg(long, value_name = "FILE|-")]
     json: Option<String>,
     #[command(flatten)]
     csv: super::CsvArgs,

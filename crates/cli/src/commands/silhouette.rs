@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Write a summary as JSON to FILE (`-` for stdout).
-    #[arg(long, value_name = "SUMMARY|-")]
+    #[arg(long, value_name = "FILE|-")]
     json: Option<String>,
     /// Write each scored row's silhouette: columns `row` (0-based), `cluster`, `silhouette`
     /// (`-` for stdout).

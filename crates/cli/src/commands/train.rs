@@ -86,7 +86,7 @@ pub struct Args {
     #[arg(long, value_name = "MODEL.json")]
     out: PathBuf,
     /// Write the metrics as JSON to FILE (`-` for stdout).
-    #[arg(long, value_name = "METRICS|-")]
+    #[arg(long, value_name = "FILE|-")]
     json: Option<String>,
 
     /// Logistic: inverse L2 strength, as scikit-learn's `C`.
