@@ -553,6 +553,71 @@ fn a_missing_value_is_named_by_column_and_first_row() {
     );
 }
 
+/// Every command names a bad cell the same way: column and data row (1-based, the CSV's rows
+/// after the header). `silhouette`, `explain` and the scoring commands passed the library's
+/// "row N, column M (0-based)" through, one row off from what the other commands said.
+#[test]
+fn a_bad_cell_is_named_by_column_and_data_row_in_every_command() {
+    let train = tmp("cell_train.csv");
+    let rows: String = (0..60)
+        .map(|i| format!("{},{},{}\n", i % 7, (i * 3) % 11, i % 2))
+        .collect();
+    std::fs::write(&train, format!("a,b,y\n{rows}")).unwrap();
+    let model = tmp("cell_model.json");
+    ok(&[
+        "train",
+        s(&train),
+        "--target",
+        "y",
+        "--model",
+        "gbdt",
+        "--out",
+        s(&model),
+    ]);
+    let bad = tmp("cell_bad.csv");
+    std::fs::write(&bad, "a,b,y\n1,2,0\n3,4,1\n5,inf,0\n").unwrap();
+    for args in [
+        vec!["explain", s(&model), s(&bad), "--out", "-"],
+        vec!["predict", s(&model), s(&bad), "--out", "-"],
+        vec![
+            "silhouette",
+            s(&bad),
+            "--labels",
+            s(&bad),
+            "--label-column",
+            "y",
+        ],
+    ] {
+        assert_one_line_error(&cartera(&args), "column `b`: data row 3 is infinite");
+    }
+    let scores = tmp("cell_scores.csv");
+    std::fs::write(&scores, "score,y\n0.5,1\n,0\n0.3,1\n").unwrap();
+    let gains = [
+        "gains",
+        s(&scores),
+        "--score-column",
+        "score",
+        "--outcome-column",
+        "y",
+    ];
+    assert_one_line_error(&cartera(&gains), "column `score`: data row 2 is missing");
+    std::fs::write(&scores, "score,y\n0.5,1\n1.5,0\n0.3,2\n").unwrap();
+    assert_one_line_error(&cartera(&gains), "column `y`: data row 3 holds 2");
+    let bands = [
+        "bands",
+        s(&scores),
+        "--score-column",
+        "score",
+        "--bands",
+        "2",
+    ];
+    assert_one_line_error(&cartera(&bands), "column `score`: data row 2 holds 1.5");
+    let offers = ["offers", s(&scores), "--products", "score"];
+    assert_one_line_error(&cartera(&offers), "column `score`: data row 2 holds 1.5");
+    let tiers = ["tiers", s(&scores), "--churn-column", "score"];
+    assert_one_line_error(&cartera(&tiers), "column `score`: data row 2 holds 1.5");
+}
+
 /// `--out /dev/null` (and a model or pipeline saved there) writes into the device: the
 /// atomic write's rename replaced `/dev/null` itself with a regular file when run as root,
 /// and every later reader of `/dev/null` (a compiler's probe, here) read that text.

@@ -65,17 +65,35 @@ fn numeric<'a>(t: &'a Table, name: &str) -> Result<&'a [f64]> {
         expected: "numeric".into(),
         found: col.column_type().to_string(),
     })?;
-    if let Some(row) = v.iter().position(|x| !x.is_finite()) {
-        return Err(Error::NonFinite {
-            what: format!("column `{name}`"),
-            row,
-            column: t.index_of(name)?,
-            value: if v[row].is_nan() {
-                "missing".into()
-            } else {
-                v[row].to_string()
-            },
-        });
+    // Named as the other commands name a cell: the column and the data row (1-based, the
+    // CSV's rows after the header), not the library's 0-based indices.
+    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+        let why = if v[i].is_nan() {
+            "is missing: every row needs a value here (drop the row or fill it)"
+        } else {
+            "is infinite: values must be finite"
+        };
+        return Err(Error::invalid_data(
+            format!("column `{name}`"),
+            format!("data row {} {why}", i + 1),
+        ));
+    }
+    Ok(v)
+}
+
+/// A numeric column of probabilities: no missing value, every value in [0, 1], a value outside
+/// named by column and data row (the library would name its 0-based row).
+fn probability<'a>(t: &'a Table, name: &str, what: &str) -> Result<&'a [f64]> {
+    let v = numeric(t, name)?;
+    if let Some(i) = v.iter().position(|x| !(0.0..=1.0).contains(x)) {
+        return Err(Error::invalid_data(
+            format!("column `{name}`"),
+            format!(
+                "data row {} holds {}: {what} must lie in [0, 1]",
+                i + 1,
+                v[i]
+            ),
+        ));
     }
     Ok(v)
 }
@@ -85,7 +103,21 @@ fn numeric<'a>(t: &'a Table, name: &str) -> Result<&'a [f64]> {
 fn outcome(t: &Table, name: &str, positive: Option<&str>) -> Result<Vec<bool>> {
     let col = t.column(name)?;
     match (col, positive) {
-        (Column::Numeric(v), None) => cartera_scoring::outcomes_from_f64(name, v),
+        (Column::Numeric(v), None) => {
+            // Checked here so the error names the data row as the other checks do.
+            if let Some(i) = v.iter().position(|&x| x != 0.0 && x != 1.0) {
+                let why = if v[i].is_nan() {
+                    "has no value: an outcome must be 0 or 1 (drop the row)".to_string()
+                } else {
+                    format!("holds {}: an outcome must be 0 or 1", v[i])
+                };
+                return Err(Error::invalid_data(
+                    format!("column `{name}`"),
+                    format!("data row {} {why}", i + 1),
+                ));
+            }
+            cartera_scoring::outcomes_from_f64(name, v)
+        }
         (Column::Numeric(_), Some(p)) | (_, Some(p)) => {
             let mut y = Vec::with_capacity(col.len());
             for i in 0..col.len() {
@@ -228,7 +260,7 @@ pub fn run_bands(a: BandsArgs) -> Result<()> {
                 let sc = a.score_column.as_deref().ok_or_else(|| {
                     Error::invalid_param("--score-column", "missing", "name the score column")
                 })?;
-                let score = numeric(&t, sc)?;
+                let score = probability(&t, sc, "a score")?;
                 let y = a
                     .outcome_column
                     .as_deref()
@@ -434,20 +466,9 @@ pub fn run_tiers(a: TiersArgs) -> Result<()> {
     let bounds = TierBounds::new(b)?;
     let t = read(&a.input, &a.csv)?;
     let retention: Vec<f64> = match (&a.retention_column, &a.churn_column) {
-        (Some(c), _) => numeric(&t, c)?.to_vec(),
+        (Some(c), _) => probability(&t, c, "a retention probability")?.to_vec(),
         (None, Some(c)) => {
-            let v = numeric(&t, c)?;
-            // Check the churn probabilities themselves so the error names the input value.
-            if let Some(row) = v.iter().position(|x| !(0.0..=1.0).contains(x)) {
-                return Err(Error::invalid_data(
-                    format!("column `{c}`"),
-                    format!(
-                        "data row {} holds {}: a churn probability must lie in [0, 1]",
-                        row + 1,
-                        v[row]
-                    ),
-                ));
-            }
+            let v = probability(&t, c, "a churn probability")?;
             v.iter().map(|x| 1.0 - x).collect()
         }
         // clap's ArgGroup requires one of the two.
@@ -517,7 +538,7 @@ pub fn run_offers(a: OffersArgs) -> Result<()> {
     let n = t.n_rows();
     let mut scores = ndarray::Array2::<f64>::zeros((n, a.products.len()));
     for (j, p) in a.products.iter().enumerate() {
-        let v = numeric(&t, p)?;
+        let v = probability(&t, p, "a purchase probability")?;
         scores
             .column_mut(j)
             .iter_mut()
@@ -527,7 +548,7 @@ pub fn run_offers(a: OffersArgs) -> Result<()> {
     let churn = a
         .churn_column
         .as_deref()
-        .map(|c| numeric(&t, c))
+        .map(|c| probability(&t, c, "a churn probability"))
         .transpose()?;
     let offer_rule = OfferRule {
         churn_override_band: (a.churn_override > 0).then_some(a.churn_override),

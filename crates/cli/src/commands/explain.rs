@@ -62,6 +62,8 @@ fn load(
                  a logistic model is read through its coefficient table",
             ));
         };
+        let inputs: Vec<&str> = file.input_columns.iter().map(String::as_str).collect();
+        super::check_finite(table, &inputs, true, 0)?;
         let x = file
             .features(table)
             .map_err(|e| super::explain_type(e, table))?;
@@ -80,6 +82,7 @@ fn load(
         let ensemble = load_lightgbm_model(&a.model)?;
         let cols = feature_columns(&ensemble.feature_names, table.names())?;
         let names: Vec<&str> = cols.iter().map(|&c| table.names()[c].as_str()).collect();
+        super::check_finite(table, &names, true, 0)?;
         let x = table.to_array::<f64>(&names)?;
         let classes = match ensemble.objective {
             cartera_gbdt::Objective::Multiclass { n_classes } => {

@@ -124,6 +124,9 @@ pub fn run(a: Args) -> Result<()> {
     let names =
         super::numeric_features(&table, &a.columns, &[a.label_column.as_str()], "score on")?;
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    // An infinite cell named by column and data row, as `kmeans` does (missing values are
+    // named by the feature check above).
+    super::check_finite(&table, &refs, true, 0)?;
     let raw = table.to_array::<f64>(&refs)?;
     let x = match a.scale {
         Some(s) => ScalerKind::from(s).fit(raw.view())?.transform(raw.view())?,
