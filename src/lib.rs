@@ -24,6 +24,23 @@
 //! assert_eq!(x.dim(), (1_000, 2));
 //! # Ok::<(), cartera::core::Error>(())
 //! ```
+//!
+//! Each crate's own examples name it by its crate name (`cartera_kmeans::KMeansParams`);
+//! through this facade the same item is `cartera::kmeans::KMeansParams`. The arrays every API
+//! takes and returns are those of [`ndarray`], re-exported here so that a project uses the same
+//! version (`cartera::ndarray::array!`). Import the modules by name rather than with
+//! `use cartera::*`: the glob brings this facade's [`core`] into scope, which shadows Rust's
+//! own `core` crate in that file.
+//!
+//! ```
+//! use cartera::kmeans::KMeansParams;
+//! use cartera::ndarray::array;
+//!
+//! let x = array![[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]];
+//! let model = KMeansParams::new(2).seed(0).fit(x.view())?;
+//! assert_eq!(model.predict(x.view())?.len(), 4);
+//! # Ok::<(), cartera::Error>(())
+//! ```
 
 pub use cartera_core as core;
 pub use cartera_gbdt as gbdt;
@@ -36,3 +53,5 @@ pub use cartera_silhouette as silhouette;
 pub use cartera_study as study;
 
 pub use cartera_core::{Error, Result};
+/// The `ndarray` crate cartera is built on (arrays in, arrays out), re-exported.
+pub use ndarray;

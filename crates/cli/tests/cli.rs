@@ -695,6 +695,26 @@ fn prep_one_hot_names_the_columns_it_encoded() {
     ]);
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stderr).contains("note: --one-hot"));
+    // --exclude keeps the outcome out (passed through as read, no note); --drop-first leaves
+    // out each feature's first category.
+    let out = cartera(&[
+        "prep",
+        s(&data),
+        "--one-hot",
+        "--drop-first",
+        "--exclude",
+        "churn",
+        "--out",
+        "-",
+    ]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("note: --one-hot"));
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let header = csv.lines().next().unwrap();
+    assert_eq!(header, "age,plan_plus,plan_pro,churn", "{csv}");
+    assert_eq!(csv.lines().nth(1).unwrap(), "20,0,0,yes", "{csv}");
+    let out = cartera(&["prep", s(&data), "--drop-first", "--out", "-"]);
+    assert!(!out.status.success(), "--drop-first needs --one-hot");
 }
 
 /// Robust scaling leaves a column with an interquartile range of 0 unscaled (as scikit-learn):

@@ -46,20 +46,21 @@ pub(crate) fn check_labels(
         match objective {
             Objective::Binary { .. } => {
                 if v != 0.0 && v != 1.0 {
-                    return Err(Error::invalid_param(
+                    return Err(Error::invalid_data(
                         what,
-                        format!("{v} at row {i}"),
-                        "binary labels must be 0 or 1",
+                        format!("row {i} (0-based) holds {v}: binary labels must be 0 or 1"),
                     ));
                 }
                 seen[v as usize] = true;
             }
             Objective::Multiclass { n_classes } => {
                 if v < 0.0 || v.fract() != 0.0 || v >= n_classes as f64 {
-                    return Err(Error::invalid_param(
+                    return Err(Error::invalid_data(
                         what,
-                        format!("{v} at row {i}"),
-                        format!("multiclass labels must be integers in 0..{n_classes}"),
+                        format!(
+                            "row {i} (0-based) holds {v}: multiclass labels must be integers in \
+                             0..{n_classes}"
+                        ),
                     ));
                 }
                 match first_class {

@@ -493,9 +493,10 @@ mod tests {
             ndarray::array![2.0].view(),
         )
         .unwrap();
+        // A label other than 0/1 is bad data, not a bad parameter.
         assert!(matches!(
             params.fit_binned(data, None),
-            Err(Error::InvalidParameter { .. })
+            Err(Error::InvalidData { .. })
         ));
         assert!(BinSampler::new(&params, 0).is_err());
         assert!(BinSampler::new(&params, 2).unwrap().finish().is_err());

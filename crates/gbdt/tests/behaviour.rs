@@ -10,7 +10,7 @@ use cartera_core::testkit::{Subject, assert_conforms};
 use cartera_gbdt::{
     Ensemble, GbdtModel, GbdtParams, ImportanceType, Metric, MissingType, Objective,
 };
-use common::{data, is_invalid};
+use common::{data, is_bad_data, is_invalid};
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 
 /// 2,000 rows of the generated classification set with some values knocked out.
@@ -209,7 +209,8 @@ fn bad_input_gives_typed_errors() {
     let p = GbdtParams::new().n_estimators(2);
     let mut y2 = y.clone();
     y2[5] = 2.0;
-    is_invalid(p.fit(x.view(), y2.view()), "labels");
+    // A label other than 0/1 is bad data (naming its row), not a bad parameter.
+    is_bad_data(p.fit(x.view(), y2.view()), "labels", 5);
     y2[5] = f64::NAN;
     assert!(matches!(
         p.fit(x.view(), y2.view()),
@@ -268,9 +269,9 @@ fn bad_input_gives_typed_errors() {
     );
     let mc = p.clone().objective(Objective::Multiclass { n_classes: 3 });
     let y3 = Array1::from_shape_fn(2000, |i| (i % 4) as f64);
-    is_invalid(mc.fit(x.view(), y3.view()), "labels");
+    is_bad_data(mc.fit(x.view(), y3.view()), "labels", 3);
     let yh = Array1::from_shape_fn(2000, |i| (i % 3) as f64 + if i == 9 { 0.5 } else { 0.0 });
-    is_invalid(mc.fit(x.view(), yh.view()), "labels");
+    is_bad_data(mc.fit(x.view(), yh.view()), "labels", 9);
     // A categorical feature index beyond the columns (more cases in tests/categorical.rs).
     is_invalid(
         p.clone()

@@ -96,11 +96,17 @@ pub struct PrepConfig {
     id_unique_ratio: f64,
     drop_constant_columns: bool,
     columns: Option<Vec<String>>,
+    /// Columns kept out of the features (a target, say), passed through untouched.
+    #[serde(default)]
+    exclude: Vec<String>,
     impute: Option<ImputeStrategy>,
     outliers: Option<OutlierAction>,
     iqr_factor: f64,
     scale: Option<ScalerKind>,
     one_hot: bool,
+    /// One-hot without each feature's first category (its columns then are not collinear).
+    #[serde(default)]
+    drop_first: bool,
     #[serde(default)]
     codes: bool,
     unknown_categories: UnknownCategory,
@@ -117,11 +123,13 @@ impl Default for PrepConfig {
             id_unique_ratio: 0.95,
             drop_constant_columns: false,
             columns: None,
+            exclude: Vec::new(),
             impute: None,
             outliers: None,
             iqr_factor: 1.5,
             scale: None,
             one_hot: false,
+            drop_first: false,
             codes: false,
             unknown_categories: UnknownCategory::Error,
             pca: None,
@@ -210,6 +218,11 @@ impl PrepConfig {
         iqr_factor: f64);
     cartera_core::setter!(/// One-hot encode the categorical features.
         one_hot: bool);
+    cartera_core::setter!(/// With [`one_hot`](Self::one_hot): leave out each feature's first category (in
+        /// sorted order), as pandas' `get_dummies(drop_first=True)`, so that the dummies of a
+        /// feature do not sum to the intercept's column (an unpenalised logistic regression
+        /// then has no singular direction). Default off.
+        drop_first: bool);
     cartera_core::setter!(/// Replace each categorical feature by its category code (0, 1, … in sorted order of
         /// the categories seen at fit time; missing and unseen categories become NaN), for
         /// models that split categories themselves (the GBDT's `categorical_features`).
@@ -231,6 +244,13 @@ impl PrepConfig {
     /// Use only these feature columns; every other column passes through unchanged.
     pub fn columns(mut self, names: &[&str]) -> Self {
         self.columns = Some(names.iter().map(|s| s.to_string()).collect());
+        self
+    }
+    /// Keep these columns out of the features (a target or a key column): they pass through
+    /// unchanged. Each must be a column of the table, and none may be named by
+    /// [`columns`](Self::columns) as well.
+    pub fn exclude(mut self, names: &[&str]) -> Self {
+        self.exclude = names.iter().map(|s| s.to_string()).collect();
         self
     }
     /// Impute missing values (numeric by `strategy`, categorical by most frequent).
@@ -371,6 +391,7 @@ impl PrepConfig {
             p.one_hot = Some(
                 OneHotEncoder::new()
                     .unknown(self.unknown_categories)
+                    .drop_first(self.drop_first)
                     .fit(&data, &names)?,
             );
         } else if self.codes && !names.is_empty() {
@@ -648,11 +669,11 @@ fn check_no_missing(x: &Array2<f64>, names: &[String], step: &str) -> Result<()>
     for (j, name) in names.iter().enumerate() {
         let n = x.column(j).iter().filter(|v| v.is_nan()).count();
         if n > 0 {
-            return Err(Error::invalid_param(
-                "column",
-                name,
+            return Err(Error::invalid_data(
+                format!("column `{name}`"),
                 format!(
-                    "has {n} missing value{} and {step} needs none: impute first (--impute)",
+                    "has {n} missing value{} and {step} needs none: impute first \
+                     (PrepConfig::impute; `--impute` on the command line)",
                     if n == 1 { "" } else { "s" }
                 ),
             ));
@@ -735,8 +756,15 @@ impl FittedPipeline {
     }
 
     /// Apply the fitted pipeline to a table with the same columns as the training table.
+    ///
+    /// A column fitted as categorical that the table holds as text is read as categories: a
+    /// file of a few rows (one customer) infers its string columns as text, since too few
+    /// values repeat to look categorical. Reading the file with [`Self::input_types`] avoids
+    /// the conversion.
     pub fn transform(&self, t: &Table) -> Result<(Table, PrepSummary)> {
         let start = Instant::now();
+        let coerced = self.text_as_categories(t)?;
+        let t = coerced.as_ref().unwrap_or(t);
         self.check_columns(t)?;
         let mut s = PrepSummary {
             rows_in: t.n_rows(),
@@ -841,6 +869,28 @@ impl FittedPipeline {
         &self.input_columns
     }
 
+    /// `t` with each column fitted as categorical but held as text turned into categories, or
+    /// `None` when there is no such column (no copy).
+    fn text_as_categories(&self, t: &Table) -> Result<Option<Table>> {
+        let is_text_category = |(name, ty): &&(String, ColumnType)| {
+            *ty == ColumnType::Categorical
+                && t.column_type(name).is_ok_and(|f| f == ColumnType::Text)
+        };
+        if !self.input_columns.iter().any(|c| is_text_category(&c)) {
+            return Ok(None);
+        }
+        let mut out = t.clone();
+        for (name, _) in self.input_columns.iter().filter(is_text_category) {
+            let col = t.column(name)?;
+            let values: Vec<Option<String>> = (0..col.len()).map(|i| col.get_string(i)).collect();
+            out.replace_column(
+                name,
+                Column::Categorical(CategoricalColumn::from_options(&values)),
+            )?;
+        }
+        Ok(Some(out))
+    }
+
     fn check_columns(&self, t: &Table) -> Result<()> {
         let expected: Vec<String> = self.input_columns.iter().map(|(n, _)| n.clone()).collect();
         for (name, ty) in &self.input_columns {
@@ -859,10 +909,9 @@ impl FittedPipeline {
             }
         }
         if let Some(extra) = t.names().iter().find(|n| !expected.contains(n)) {
-            return Err(Error::invalid_param(
-                "column",
-                extra,
-                "this column was not in the table the pipeline was fitted on",
+            return Err(Error::invalid_data(
+                format!("column `{extra}`"),
+                "was not in the table the pipeline was fitted on",
             ));
         }
         Ok(())
@@ -926,7 +975,26 @@ impl FittedPipeline {
                 .cloned()
                 .collect(),
         };
-        for name in candidates {
+        for (i, c) in self.config.exclude.iter().enumerate() {
+            t.index_of(c)?;
+            if self.config.exclude[..i].contains(c) {
+                return Err(Error::invalid_param("exclude", c, "is named twice"));
+            }
+            if self
+                .config
+                .columns
+                .as_ref()
+                .is_some_and(|cols| cols.contains(c))
+            {
+                return Err(Error::invalid_param(
+                    "exclude",
+                    c,
+                    "is also named as a feature column",
+                ));
+            }
+        }
+        let excluded = |n: &String| self.config.exclude.contains(n);
+        for name in candidates.into_iter().filter(|n| !excluded(n)) {
             match t.column_type(&name)? {
                 ColumnType::Numeric => self.numeric_features.push(name),
                 ColumnType::Categorical => self.categorical_features.push(name),

@@ -488,3 +488,78 @@ fn a_missing_or_tampered_fitted_step_is_refused_at_load() {
     assert!(e.contains("is named twice"), "{e}");
     refused(&|w| w["format"] = "zzz".into(), "zzz");
 }
+
+/// A file of one customer infers its string columns as text (too few repeats to look
+/// categorical); the pipeline reads them as the categories it was fitted on, so scoring one
+/// row needs no declared types. A category unseen at fit time is still refused.
+#[test]
+fn a_one_row_file_of_text_columns_is_transformed_as_categories() {
+    use cartera_preprocess::CsvOptions;
+    let rows: String = (0..40)
+        .map(|i| format!("{},{}\n", ["a", "b", "c"][i % 3], 20 + i))
+        .collect();
+    let opts = CsvOptions::default();
+    let train =
+        Table::read_csv_bytes(format!("plan,age\n{rows}").as_bytes(), "train", &opts).unwrap();
+    assert_eq!(train.column_type("plan").unwrap(), ColumnType::Categorical);
+    let (p, fitted, _) = PrepConfig::new().one_hot(true).fit(&train).unwrap();
+    let one = Table::read_csv_bytes(b"plan,age\nb,30\n", "one", &opts).unwrap();
+    assert_eq!(one.column_type("plan").unwrap(), ColumnType::Text);
+    let (out, _) = p.transform(&one).unwrap();
+    assert_eq!(out.names(), fitted.names());
+    assert_eq!(numeric(&out, "plan_b"), vec![1.0]);
+    assert_eq!(numeric(&out, "plan_a"), vec![0.0]);
+    assert_eq!(numeric(&out, "age"), vec![30.0]);
+    let unseen = Table::read_csv_bytes(b"plan,age\nz,30\n", "unseen", &opts).unwrap();
+    assert!(p.transform(&unseen).is_err());
+}
+
+/// `exclude` keeps a target out of the features (passed through untouched, not scaled or
+/// encoded); `drop_first` leaves out each one-hot feature's first category; both survive a
+/// save and load. Unknown or doubly named columns are refused.
+#[test]
+fn exclude_keeps_a_target_out_and_drop_first_leaves_a_dummy_out() {
+    let mut t = Table::new();
+    let age: Vec<f64> = (0..30).map(|i| 20.0 + i as f64).collect();
+    let y: Vec<f64> = (0..30).map(|i| (i % 2) as f64).collect();
+    let plan: Vec<Option<&str>> = (0..30).map(|i| Some(["a", "b", "c"][i % 3])).collect();
+    let yes: Vec<Option<&str>> = (0..30).map(|i| Some(["no", "yes"][i % 2])).collect();
+    t.push_column("age", Column::Numeric(age)).unwrap();
+    t.push_column("y", Column::Numeric(y.clone())).unwrap();
+    t.push_column(
+        "plan",
+        Column::Categorical(cartera_preprocess::CategoricalColumn::from_options(&plan)),
+    )
+    .unwrap();
+    t.push_column(
+        "churn",
+        Column::Categorical(cartera_preprocess::CategoricalColumn::from_options(&yes)),
+    )
+    .unwrap();
+    let config = PrepConfig::new()
+        .scale(ScalerKind::Standard)
+        .one_hot(true)
+        .drop_first(true)
+        .exclude(&["y", "churn"]);
+    let (p, out, _) = config.fit(&t).unwrap();
+    assert_eq!(p.numeric_features(), ["age"]);
+    assert_eq!(p.categorical_features(), ["plan"]);
+    assert_eq!(numeric(&out, "y"), y, "the excluded target is not scaled");
+    assert_eq!(out.column_type("churn").unwrap(), ColumnType::Categorical);
+    let names = out.names();
+    assert!(!names.iter().any(|n| n == "plan_a"), "{names:?}");
+    assert!(names.iter().any(|n| n == "plan_b") && names.iter().any(|n| n == "plan_c"));
+    let again = FittedPipeline::from_json(&p.to_json().unwrap()).unwrap();
+    assert_eq!(again.transform(&t).unwrap().0, out);
+    // Without drop_first the first category is there.
+    let (_, all, _) = config.clone().drop_first(false).fit(&t).unwrap();
+    assert!(all.names().iter().any(|n| n == "plan_a"));
+    assert!(matches!(
+        PrepConfig::new().exclude(&["nope"]).fit(&t),
+        Err(Error::UnknownColumn { .. })
+    ));
+    assert!(matches!(
+        PrepConfig::new().columns(&["age", "y"]).exclude(&["y"]).fit(&t),
+        Err(Error::InvalidParameter { ref name, .. }) if name == "exclude"
+    ));
+}

@@ -100,6 +100,14 @@ pub struct Args {
     /// One-hot encode the categorical features.
     #[arg(long)]
     one_hot: bool,
+    /// With --one-hot: leave out each feature's first category (as pandas'
+    /// `get_dummies(drop_first=True)`), so the dummies are not collinear in a linear model.
+    #[arg(long, requires = "one_hot")]
+    drop_first: bool,
+    /// Columns kept out of the features (comma-separated; a target, say): passed through
+    /// unchanged.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,..")]
+    exclude: Option<Vec<String>>,
     /// What one-hot encoding does with categories unseen at fit time: `error` (the default)
     /// or `ignore` (all indicators 0). With --apply-pipeline it overrides the saved pipeline's
     /// policy, so next month's file with a new category can still be encoded.
@@ -159,6 +167,7 @@ fn config(a: &Args) -> Result<PrepConfig> {
         .drop_constant_columns(a.drop_constant_columns)
         .iqr_factor(a.iqr_factor)
         .one_hot(a.one_hot)
+        .drop_first(a.drop_first)
         .seed(a.seed)
         .unknown_categories(
             a.unknown_categories
@@ -195,6 +204,10 @@ fn config(a: &Args) -> Result<PrepConfig> {
         let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
         c = c.columns(&refs);
     }
+    if let Some(cols) = &a.exclude {
+        let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+        c = c.exclude(&refs);
+    }
     Ok(c)
 }
 
@@ -202,7 +215,7 @@ fn config(a: &Args) -> Result<PrepConfig> {
 /// silently ignored; refuse them instead.
 fn fitting_flags(a: &Args) -> Vec<&'static str> {
     let mut v = Vec::new();
-    let flags: [(&'static str, bool); 11] = [
+    let flags: [(&'static str, bool); 13] = [
         ("--drop-duplicates", a.drop_duplicates),
         ("--sentinel", !a.sentinels.is_empty()),
         ("--drop-id-columns", a.drop_id_columns),
@@ -211,6 +224,8 @@ fn fitting_flags(a: &Args) -> Vec<&'static str> {
         ("--outliers", a.outliers.is_some()),
         ("--scale", a.scale.is_some()),
         ("--one-hot", a.one_hot),
+        ("--drop-first", a.drop_first),
+        ("--exclude", a.exclude.is_some()),
         ("--pca", a.pca.is_some()),
         ("--columns", a.columns.is_some()),
         ("--save-pipeline", a.save_pipeline.is_some()),
@@ -278,10 +293,14 @@ pub fn run(a: Args) -> Result<()> {
     let prep_seconds = t1.elapsed().as_secs_f64();
     // Without --columns every categorical column is a feature, an outcome (churn yes/no)
     // included: said, so that a later clustering or model does not train on the answer.
-    if a.one_hot && a.columns.is_none() && !pipeline.categorical_features().is_empty() {
+    if a.one_hot
+        && a.columns.is_none()
+        && a.exclude.is_none()
+        && !pipeline.categorical_features().is_empty()
+    {
         eprintln!(
             "note: --one-hot encoded every categorical column ({}); to keep a target out, \
-             name the feature columns with --columns",
+             name it with --exclude (or the feature columns with --columns)",
             pipeline.categorical_features().join(", ")
         );
     }
