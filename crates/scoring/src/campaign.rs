@@ -59,8 +59,14 @@ impl Default for CampaignParams {
 }
 
 impl CampaignParams {
-    cartera_core::setter!(/// Customers contacted.
-        audience: u64);
+    /// Customers contacted. Clears a stated [`share`](Self::share): the default's 100 % is
+    /// that of the default audience (study 000's 30,000), and echoing it beside another
+    /// audience would be wrong. Set the share after the audience to state one.
+    pub fn audience(mut self, audience: u64) -> Self {
+        self.audience = audience;
+        self.share = None;
+        self
+    }
     cartera_core::setter!(/// Share of the base as stated.
         share: Option<f64>);
     cartera_core::setter!(/// Size of the customer base.
@@ -270,6 +276,27 @@ mod tests {
         };
         let e = c.evaluate().unwrap_err().to_string();
         assert!(e.contains("audience x unit_cost overflows"), "{e}");
+    }
+
+    /// The default's stated 100 % belongs to its 30,000 customers: another audience drops it,
+    /// and a share set after the audience is kept.
+    #[test]
+    fn a_new_audience_clears_the_stated_share() {
+        assert_eq!(
+            CampaignParams::default().evaluate().unwrap().share,
+            Some(1.0)
+        );
+        let r = CampaignParams::default()
+            .audience(1_500)
+            .evaluate()
+            .unwrap();
+        assert_eq!((r.audience, r.share), (1_500, None));
+        let r = CampaignParams::default()
+            .audience(1_500)
+            .share(Some(0.05))
+            .evaluate()
+            .unwrap();
+        assert_eq!(r.share, Some(0.05));
     }
 
     #[test]

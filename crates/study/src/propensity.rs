@@ -244,6 +244,7 @@ pub(crate) fn run(
         CampaignComparison {
             mass: CampaignParams::default()
                 .audience(n as u64)
+                .share(Some(1.0))
                 .base(Some(n as u64))
                 .response_rate(overall)
                 .evaluate()?,
