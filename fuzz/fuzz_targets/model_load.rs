@@ -1,5 +1,5 @@
 //! The cartera model loaders on arbitrary text: the GBDT model file
-//! (`GbdtModel::from_json`) and the `cartera train` model file (the CLI's `ModelFile`, compiled
+//! (`GbdtModel::from_json`) and the `cartera train` model file (`cartera_study::model_file::ModelFile`, compiled
 //! here from its source), then predictions on a few rows. Loading fails with a typed error, or
 //! the model predicts finite probabilities without panicking.
 #![no_main]
@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use ndarray::Array2;
 
 #[allow(dead_code, missing_docs)]
-#[path = "../../crates/cli/src/commands/model_file.rs"]
+#[path = "../../crates/study/src/model_file.rs"]
 mod model_file;
 
 /// A few rows over `n` features: zeros, missing values, extremes.

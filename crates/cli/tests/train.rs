@@ -709,3 +709,93 @@ fn positive_class_chooses_what_score_is_the_probability_of() {
         "two-class target",
     );
 }
+
+/// A model fitted through the library and saved with `ModelFile::new` is scored by `cartera
+/// predict` as a `train` model is: the same probabilities as the library's own.
+#[test]
+fn a_library_model_file_is_scored_by_predict() {
+    use cartera_logistic::LogisticRegressionParams;
+    use cartera_preprocess::pipeline::PrepConfig;
+    use cartera_preprocess::scale::ScalerKind;
+    use cartera_preprocess::{CsvOptions, Table};
+    use cartera_study::model_file::{Estimator, ModelFile};
+
+    let rows: String = (0..120)
+        .map(|i| {
+            let plan = ["basic", "pro", "plus"][i % 3];
+            format!(
+                "{plan},{},{}\n",
+                20 + (i * 7) % 45,
+                usize::from((i * 7) % 45 > 25)
+            )
+        })
+        .collect();
+    let data = tmp("libmodel.csv");
+    std::fs::write(&data, format!("plan,age,left\n{rows}")).unwrap();
+    let table = Table::read_csv(&data, &CsvOptions::default()).unwrap();
+    let inputs = ["plan", "age"];
+    let (pipeline, prepared, _) = PrepConfig::new()
+        .one_hot(true)
+        .scale(ScalerKind::Standard)
+        .fit(&table.select(&inputs).unwrap())
+        .unwrap();
+    let features = prepared.names().to_vec();
+    let names: Vec<&str> = features.iter().map(String::as_str).collect();
+    let x = prepared.to_array::<f64>(&names).unwrap();
+    let y: Vec<usize> = table
+        .to_array::<f64>(&["left"])
+        .unwrap()
+        .iter()
+        .map(|&v| v as usize)
+        .collect();
+    let model = LogisticRegressionParams::new()
+        .fit(x.view(), ndarray::ArrayView1::from(&y[..]))
+        .unwrap();
+    let want = model.predict_proba(x.view()).unwrap();
+    let file = ModelFile::new(
+        "left",
+        vec!["0".into(), "1".into()],
+        inputs.iter().map(|c| c.to_string()).collect(),
+        features.clone(),
+        pipeline,
+        Estimator::Logistic(model),
+    )
+    .unwrap();
+    let path = tmp("libmodel.json");
+    file.save(&path).unwrap();
+    let out = cartera(&["predict", s(&path), s(&data), "--out", "-"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "score").unwrap();
+    for (i, line) in csv.lines().skip(1).enumerate() {
+        let score: f64 = line.split(',').nth(col).unwrap().parse().unwrap();
+        assert!(
+            (score - want[[i, 1]]).abs() < 1e-12,
+            "row {i}: {score} vs {}",
+            want[[i, 1]]
+        );
+    }
+    // A file whose feature names do not match the estimator is refused when built.
+    let (pipeline, _, _) = PrepConfig::new()
+        .fit(&table.select(&["age"]).unwrap())
+        .unwrap();
+    let short = LogisticRegressionParams::new()
+        .fit(x.view(), ndarray::ArrayView1::from(&y[..]))
+        .unwrap();
+    assert!(
+        ModelFile::new(
+            "left",
+            vec!["0".into(), "1".into()],
+            vec!["age".into()],
+            vec!["age".into()],
+            pipeline,
+            Estimator::Logistic(short),
+        )
+        .is_err()
+    );
+}

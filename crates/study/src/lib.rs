@@ -50,6 +50,7 @@ mod atm;
 mod bank;
 mod common;
 mod html;
+pub mod model_file;
 mod models;
 mod output;
 mod plots;

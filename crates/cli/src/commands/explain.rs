@@ -14,7 +14,7 @@ use cartera_preprocess::{Column, Table};
 use ndarray::{Array2, s};
 use serde_json::json;
 
-use super::model_file::{Estimator, ModelFile};
+use cartera_study::model_file::{Estimator, ModelFile};
 
 /// Flags of `cartera explain`.
 #[derive(Debug, clap::Args)]

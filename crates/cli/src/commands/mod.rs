@@ -5,7 +5,6 @@ pub mod describe;
 pub mod explain;
 pub mod generate;
 pub mod kmeans;
-pub mod model_file;
 pub mod predict;
 pub mod prep;
 pub mod silhouette;

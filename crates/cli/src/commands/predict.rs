@@ -7,7 +7,7 @@ use cartera_core::Result;
 use cartera_preprocess::{CategoricalColumn, Column, Table};
 use serde_json::json;
 
-use super::model_file::ModelFile;
+use cartera_study::model_file::ModelFile;
 
 /// Flags of `cartera predict`.
 #[derive(Debug, clap::Args)]

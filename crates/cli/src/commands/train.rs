@@ -18,7 +18,7 @@ use clap::ValueEnum;
 use ndarray::{Array1, Array2};
 use serde_json::{Map, Value, json};
 
-use super::model_file::{Estimator, FORMAT, ModelFile, VERSION};
+use cartera_study::model_file::{Estimator, FORMAT, ModelFile, VERSION};
 
 /// `--model` choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -29,8 +29,8 @@ use super::super::kmeans::stream::probe;
 use ndarray::{Array1, Array2, Axis};
 use serde_json::{Value, json};
 
-use super::super::model_file::{Estimator, FORMAT, ModelFile, VERSION};
 use super::{Args, ModelKind, gbdt_params, metrics_json, objective_for};
+use cartera_study::model_file::{Estimator, FORMAT, ModelFile, VERSION};
 
 /// Rows per block of the validation draw (one RNG stream per block).
 const SPLIT_BLOCK: u64 = 65_536;

@@ -6,6 +6,46 @@
 //! own crate's serde form. The file is written under a temporary name and renamed, and on load
 //! the format name and version are checked before anything else, then the estimator is
 //! validated, so a truncated or edited file is a one-line error, never a wrong score.
+//!
+//! A model fitted through the library becomes such a file with [`ModelFile::new`], so that
+//! `cartera predict MODEL.json next_month.csv` scores with it:
+//!
+//! ```
+//! use cartera_gbdt::GbdtParams;
+//! use cartera_preprocess::pipeline::PrepConfig;
+//! use cartera_preprocess::{CsvOptions, Table};
+//! use cartera_study::model_file::{Estimator, ModelFile};
+//!
+//! // 200 customers: a plan (categorical), an age, and whether they left.
+//! let rows: String = (0..200)
+//!     .map(|i| format!("{},{},{}\n", ["basic", "pro"][i % 2], 20 + i % 50, usize::from(i % 50 > 30)))
+//!     .collect();
+//! let csv = format!("plan,age,churn\n{rows}");
+//! let table = Table::read_csv_bytes(csv.as_bytes(), "customers", &CsvOptions::default())?;
+//!
+//! // The pipeline is fitted on the input columns only (the target stays out).
+//! let inputs = ["plan", "age"];
+//! let (pipeline, prepared, _) = PrepConfig::new().one_hot(true).fit(&table.select(&inputs)?)?;
+//! let features = prepared.names().to_vec();
+//! let names: Vec<&str> = features.iter().map(String::as_str).collect();
+//! let x = prepared.to_array::<f64>(&names)?;
+//! let y = table.to_array::<f64>(&["churn"])?.column(0).to_owned();
+//! let model = GbdtParams::new().n_estimators(20).fit(x.view(), y.view())?;
+//!
+//! let file = ModelFile::new(
+//!     "churn",
+//!     vec!["0".into(), "1".into()],
+//!     inputs.iter().map(|c| c.to_string()).collect(),
+//!     features,
+//!     pipeline,
+//!     Estimator::Gbdt(model),
+//! )?;
+//! // file.save(path) writes it; here, the same JSON read back.
+//! let again = ModelFile::from_json(&file.to_json()?, "churn model")?;
+//! let proba = again.predict_proba(&again.features(&table)?)?;
+//! assert_eq!(proba.dim(), (200, 2));
+//! # Ok::<(), cartera_core::Error>(())
+//! ```
 
 use std::path::Path;
 
@@ -55,6 +95,43 @@ pub struct ModelFile {
 }
 
 impl ModelFile {
+    /// A model file for an estimator fitted through the library: `target` names the column it
+    /// predicts, `classes` its class names in class-index order (`["0", "1"]` for a 0/1
+    /// target; `classes[1]` is the positive class), `input_columns` the CSV columns the
+    /// pipeline was fitted on (the target not among them), `feature_names` the pipeline's
+    /// output columns the estimator was fitted on, in order.
+    ///
+    /// Errors ([`Error::ModelFormat`]): the estimator's class or feature count differs from
+    /// `classes` or `feature_names`, or a name appears twice in a list; the same checks as
+    /// [`load`](Self::load), so a file saved from here always loads.
+    pub fn new(
+        target: &str,
+        classes: Vec<String>,
+        input_columns: Vec<String>,
+        feature_names: Vec<String>,
+        pipeline: FittedPipeline,
+        estimator: Estimator,
+    ) -> Result<Self> {
+        let file = ModelFile {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            target: target.to_string(),
+            classes,
+            input_columns,
+            feature_names,
+            pipeline,
+            estimator,
+        };
+        file.check("new model file")?;
+        Ok(file)
+    }
+
+    /// The file's JSON text (what [`save`](Self::save) writes, without the final newline).
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string(self)
+            .map_err(|e| Error::io("formatting the model file", std::io::Error::other(e)))
+    }
+
     /// Which estimator this is, as the `--model` flag spells it.
     pub fn kind(&self) -> &'static str {
         match self.estimator {
@@ -65,9 +142,7 @@ impl ModelFile {
 
     /// Write the file atomically (temporary name, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string(self)
-            .map_err(|e| Error::io("formatting the model file", std::io::Error::other(e)))?
-            + "\n";
+        let text = self.to_json()? + "\n";
         cartera_core::output::write_file(path, |w| {
             w.write_all(text.as_bytes())
                 .map_err(|e| Error::io(format!("writing {}", path.display()), e))
