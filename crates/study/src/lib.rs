@@ -48,6 +48,7 @@ use serde::{Deserialize, Serialize};
 
 mod atm;
 mod bank;
+pub mod choose_k;
 mod common;
 mod html;
 pub mod model_file;

@@ -4,13 +4,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use cartera_core::{Error, Float, Result};
-use cartera_kmeans::{
-    Algorithm, DEFAULT_SENSITIVITY, KMeans, KMeansParams, MiniBatchKMeansParams,
-    kneedle_decreasing_convex,
-};
+use cartera_kmeans::{Algorithm, KMeansParams, MiniBatchKMeansParams};
 use cartera_preprocess::scale::ScalerKind;
 use cartera_preprocess::{Column, Table};
-use cartera_silhouette::SilhouetteParams;
+use cartera_study::choose_k::{ChosenBy, EXACT_SILHOUETTE_ROWS, KRule, KSearch, search_k};
 use clap::ValueEnum;
 use ndarray::{Array2, ArrayView2};
 use serde_json::json;
@@ -55,11 +52,6 @@ impl Precision {
 }
 
 pub mod stream;
-
-/// Above this many rows the silhouette of each k is estimated from a sample.
-const EXACT_SILHOUETTE_ROWS: usize = 20_000;
-/// Rows drawn for the estimate (about 5·10⁷ distances per k).
-const SILHOUETTE_SAMPLE: usize = 10_000;
 
 /// The column `--out` appends, and which the default feature set leaves out.
 const LABEL_COLUMN: &str = "cluster";
@@ -202,88 +194,6 @@ fn rows(a: &Array2<f64>) -> Vec<Vec<f64>> {
     a.rows().into_iter().map(|r| r.to_vec()).collect()
 }
 
-/// Each k of a range: its inertia, its silhouette, the knee of the inertia curve, and where
-/// the time went.
-struct Curve {
-    ks: Vec<usize>,
-    inertias: Vec<f64>,
-    /// `(silhouette, standard error)` per k; `None` for k = 1 or when every cluster is a
-    /// single row (the silhouette is undefined there).
-    silhouettes: Vec<Option<(f64, f64)>>,
-    sampled: bool,
-    knee: Option<usize>,
-    /// Seconds of the K-Means fits alone (every k).
-    elbow_seconds: f64,
-    /// Seconds of the silhouettes (every k).
-    silhouette_seconds: f64,
-}
-
-impl Curve {
-    /// The k with the highest silhouette (ties: the smaller k).
-    fn best_silhouette(&self) -> Option<usize> {
-        let mut best: Option<(usize, f64)> = None;
-        for (&k, s) in self.ks.iter().zip(&self.silhouettes) {
-            if let Some((v, _)) = s
-                && best.is_none_or(|(_, b)| *v > b)
-            {
-                best = Some((k, *v));
-            }
-        }
-        best.map(|(k, _)| k)
-    }
-}
-
-/// Fits every k (as `cartera_kmeans::elbow` does: all other parameters, the seed included,
-/// unchanged), scores each clustering's silhouette and locates the knee. Returns the curve and
-/// the fitted model of each k (in the order of `ks`).
-fn curve<F: Float>(
-    x: ArrayView2<'_, F>,
-    ks: &[usize],
-    params: &KMeansParams,
-    seed: u64,
-) -> Result<(Curve, Vec<KMeans<F>>)> {
-    let n = x.nrows();
-    let sampled = n > EXACT_SILHOUETTE_ROWS;
-    let sil = SilhouetteParams::new()
-        .sample_size(sampled.then_some(SILHOUETTE_SAMPLE))
-        .seed(seed);
-    let mut silhouettes = Vec::with_capacity(ks.len());
-    // One fit per k on data checked and prepared once.
-    let t = Instant::now();
-    let models = params.fit_each_k(x, ks)?;
-    let elbow_seconds = t.elapsed().as_secs_f64();
-    let mut silhouette_seconds = 0.0;
-    for (&k, m) in ks.iter().zip(&models) {
-        let t = Instant::now();
-        let s = if k >= 2 && k < n {
-            match sil.evaluate(x, m.labels()) {
-                Ok(s) => Some((s.score(), s.std_error())),
-                // Fewer distinct rows than k can leave (or a sample can hold) a single cluster
-                // or only singletons: the silhouette is undefined, reported as null.
-                Err(Error::TooFewSamples { .. } | Error::InvalidParameter { .. }) => None,
-                Err(e) => return Err(e),
-            }
-        } else {
-            None
-        };
-        silhouette_seconds += t.elapsed().as_secs_f64();
-        silhouettes.push(s);
-    }
-    let xs: Vec<f64> = ks.iter().map(|&k| k as f64).collect();
-    let inertias: Vec<f64> = models.iter().map(KMeans::inertia).collect();
-    let knee = kneedle_decreasing_convex(&xs, &inertias, DEFAULT_SENSITIVITY).map(|i| ks[i]);
-    let curve = Curve {
-        ks: ks.to_vec(),
-        inertias,
-        silhouettes,
-        sampled,
-        knee,
-        elbow_seconds,
-        silhouette_seconds,
-    };
-    Ok((curve, models))
-}
-
 /// What a fit produced, in f64 whatever precision it ran in.
 struct Fitted {
     k: usize,
@@ -294,9 +204,9 @@ struct Fitted {
     converged: bool,
     /// Mini-batch only: the number of steps (batches) taken.
     n_steps: Option<usize>,
-    curve: Option<Curve>,
+    curve: Option<KSearch>,
     /// How k was picked from a range: `knee`, `silhouette`, or a fallback when the curve has
-    /// no knee (`silhouette (no knee)`, `smallest k (no knee)`).
+    /// no knee (`silhouette (no knee)`, `smallest k (no knee)`); `k` for a single k.
     chosen_by: &'static str,
     /// Seconds of the whole fit: every k of a range with its silhouette, and the final model.
     fit_seconds: f64,
@@ -335,46 +245,41 @@ fn fit<F: Float>(x: ArrayView2<'_, F>, a: &Args, ks: &[usize]) -> Result<Fitted>
 
     let t1 = Instant::now();
     let (curve, mut models) = if ks.len() > 1 {
-        let (c, m) = curve(x, ks, &params, a.seed)?;
+        let rule = match a.choose {
+            Choose::Knee => KRule::Knee,
+            Choose::Silhouette => KRule::Silhouette,
+        };
+        let (c, m) = search_k(x, ks, &params, rule).map_err(|e| match e {
+            Error::InvalidParameter { name, .. } if name == "rule" => Error::invalid_param(
+                "--choose",
+                "silhouette",
+                "needs a k of at least 2 in the --k range",
+            ),
+            e => e,
+        })?;
         (Some(c), m)
     } else {
         (None, Vec::new())
     };
     let (k, chosen_by) = match &curve {
         None => (ks[0], "k"),
-        Some(c) => match (a.choose, c.knee, c.best_silhouette()) {
-            (Choose::Knee, Some(knee), _) => (knee, "knee"),
-            // Kneedle finds no knee on a curve without one (a straight line, or too few k):
-            // the smallest k would then be an arbitrary answer, so the silhouette decides,
-            // and the user is told.
-            (Choose::Knee, None, Some(best)) => {
-                eprintln!(
-                    "note: the inertia curve of k = {}..{} has no knee; k = {best} is chosen \
-                     by the best silhouette instead",
-                    c.ks[0],
-                    c.ks[c.ks.len() - 1]
-                );
-                (best, "silhouette (no knee)")
+        Some(c) => {
+            let range = format!("k = {}..{}", c.ks[0], c.ks[c.ks.len() - 1]);
+            match c.chosen_by {
+                ChosenBy::SilhouetteNoKnee => eprintln!(
+                    "note: the inertia curve of {range} has no knee; k = {} is chosen by the \
+                     best silhouette instead",
+                    c.k
+                ),
+                ChosenBy::SmallestNoKnee => eprintln!(
+                    "note: the inertia curve of {range} has no knee and no k of at least 2 has \
+                     a silhouette; the smallest k, {}, is used",
+                    c.k
+                ),
+                ChosenBy::Knee | ChosenBy::Silhouette => {}
             }
-            (Choose::Knee, None, None) => {
-                eprintln!(
-                    "note: the inertia curve of k = {}..{} has no knee and no k of at least 2 \
-                     has a silhouette; the smallest k, {}, is used",
-                    c.ks[0],
-                    c.ks[c.ks.len() - 1],
-                    c.ks[0]
-                );
-                (c.ks[0], "smallest k (no knee)")
-            }
-            (Choose::Silhouette, _, Some(best)) => (best, "silhouette"),
-            (Choose::Silhouette, _, None) => {
-                return Err(Error::invalid_param(
-                    "--choose",
-                    "silhouette",
-                    "needs a k of at least 2 in the --k range",
-                ));
-            }
-        },
+            (c.k, c.chosen_by.as_str())
+        }
     };
     let widen = |c: &Array2<F>| c.mapv(F::as_f64);
     let (labels, centroids, inertia, n_iter, converged, n_steps) = match a.algorithm {
@@ -496,7 +401,6 @@ pub fn run(a: Args) -> Result<()> {
 
     // The conversion to f32 is preparation, not part of the timed fit; the f64 copy is
     // dropped once converted, so that the fit holds one copy of X.
-    let n_rows = x.nrows();
     let Fitted {
         k,
         labels,
@@ -588,7 +492,7 @@ pub fn run(a: Args) -> Result<()> {
                 "silhouette_method".into(),
                 json!({
                     "sampled": c.sampled,
-                    "sample_size": if c.sampled { SILHOUETTE_SAMPLE } else { n_rows },
+                    "sample_size": c.sample_size,
                     "seed": a.seed,
                     "exact_up_to_rows": EXACT_SILHOUETTE_ROWS,
                 }),
