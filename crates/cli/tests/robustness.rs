@@ -612,6 +612,19 @@ fn a_bad_cell_is_named_by_column_and_data_row_in_every_command() {
         "2",
     ];
     assert_one_line_error(&cartera(&bands), "column `score`: data row 2 holds 1.5");
+    // With outcomes, the effectiveness comes from them: scores on any scale (a logit) band.
+    let logits = tmp("cell_logits.csv");
+    std::fs::write(&logits, "score,y\n2.5,1\n-1.0,0\n0.3,1\n1.7,0\n").unwrap();
+    ok(&[
+        "bands",
+        s(&logits),
+        "--score-column",
+        "score",
+        "--outcome-column",
+        "y",
+        "--bands",
+        "2",
+    ]);
     let offers = ["offers", s(&scores), "--products", "score"];
     assert_one_line_error(&cartera(&offers), "column `score`: data row 2 holds 1.5");
     let tiers = ["tiers", s(&scores), "--churn-column", "score"];

@@ -780,6 +780,50 @@ fn a_library_model_file_is_scored_by_predict() {
             want[[i, 1]]
         );
     }
+    // Files that could never score right are refused when built: features reordered (the
+    // estimator would read the wrong columns), inputs other than the pipeline's, the target
+    // among the inputs.
+    let refit = || {
+        PrepConfig::new()
+            .one_hot(true)
+            .scale(ScalerKind::Standard)
+            .fit(&table.select(&inputs).unwrap())
+            .unwrap()
+            .0
+    };
+    let fitted = || {
+        LogisticRegressionParams::new()
+            .fit(x.view(), ndarray::ArrayView1::from(&y[..]))
+            .unwrap()
+    };
+    let mut swapped = features.clone();
+    swapped.swap(0, 1);
+    let owned = |v: &[&str]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    for (inputs, features, what) in [
+        (owned(&inputs), swapped, "not the pipeline's output columns"),
+        (
+            owned(&["plan", "age", "left"]),
+            features.clone(),
+            "the target `left`",
+        ),
+        (
+            owned(&["plan"]),
+            features.clone(),
+            "not those the pipeline was fitted on",
+        ),
+    ] {
+        let e = ModelFile::new(
+            "left",
+            vec!["0".into(), "1".into()],
+            inputs,
+            features,
+            refit(),
+            Estimator::Logistic(fitted()),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(what), "{e}");
+    }
     // A file whose feature names do not match the estimator is refused when built.
     let (pipeline, _, _) = PrepConfig::new()
         .fit(&table.select(&["age"]).unwrap())

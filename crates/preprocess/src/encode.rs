@@ -105,16 +105,31 @@ const NO_CATEGORY: u32 = u32::MAX;
 
 /// Codes of a column's values in `col.categories` ([`NO_CATEGORY`] for missing); unknown
 /// values follow `policy`.
-fn codes_for(t: &Table, col: &EncodedColumn, policy: UnknownCategory) -> Result<Vec<u32>> {
+/// `dropped`: the category a one-hot encoder with `drop_first` leaves out. All-zero indicators
+/// mean that category there, so an unseen one cannot be ignored (it would read as it): it is
+/// an error whatever the policy.
+fn codes_for(
+    t: &Table,
+    col: &EncodedColumn,
+    policy: UnknownCategory,
+    dropped: Option<&str>,
+) -> Result<Vec<u32>> {
     let index: HashMap<&str, u32, FastHash> = col
         .categories
         .iter()
         .enumerate()
         .map(|(i, c)| (c.as_str(), i as u32))
         .collect();
-    let unknown = |row: usize, s: &str| match policy {
-        UnknownCategory::Ignore => Ok(NO_CATEGORY),
-        UnknownCategory::Error => Err(Error::invalid_data(
+    let unknown = |row: usize, s: &str| match (policy, dropped) {
+        (UnknownCategory::Ignore, None) => Ok(NO_CATEGORY),
+        (UnknownCategory::Ignore, Some(first)) => Err(Error::invalid_data(
+            format!("column `{}`", col.name),
+            format!(
+                "row {row} (0-based) holds {s:?}, a category not seen at fit time; it cannot be \
+                 ignored with drop_first, where all-zero indicators mean {first:?}"
+            ),
+        )),
+        (UnknownCategory::Error, _) => Err(Error::invalid_data(
             format!("column `{}`", col.name),
             format!(
                 "row {row} (0-based) holds {s:?}, a category not seen at fit time (known: {})",
@@ -246,9 +261,15 @@ impl FittedOneHot {
         &self.columns
     }
 
+    /// Whether each column's first category is left out ([`OneHotEncoder::drop_first`]).
+    pub fn drops_first(&self) -> bool {
+        self.drop_first
+    }
+
     fn kept<'a>(&self, e: &'a EncodedColumn) -> &'a [String] {
         if self.drop_first {
-            &e.categories[1..]
+            // A fitted column has at least one category (checked when a file is loaded).
+            e.categories.get(1..).unwrap_or(&[])
         } else {
             &e.categories
         }
@@ -274,7 +295,11 @@ impl FittedOneHot {
     pub fn transform_owned(&self, t: Table) -> Result<Table> {
         let offset = usize::from(self.drop_first);
         splice(t, &self.columns, |t, e| {
-            let codes = codes_for(t, e, self.unknown)?;
+            let dropped = self
+                .drop_first
+                .then(|| e.categories.first().map(String::as_str))
+                .flatten();
+            let codes = codes_for(t, e, self.unknown, dropped)?;
             Ok(self
                 .kept(e)
                 .par_iter()
@@ -337,7 +362,7 @@ impl FittedOrdinal {
     /// pass through are moved instead of copied.
     pub fn transform_owned(&self, t: Table) -> Result<Table> {
         splice(t, &self.columns, |t, e| {
-            let codes = codes_for(t, e, self.unknown)?;
+            let codes = codes_for(t, e, self.unknown, None)?;
             let v = codes
                 .iter()
                 .map(|&c| {

@@ -279,6 +279,14 @@ impl PrepConfig {
     pub fn fit(&self, t: &Table) -> Result<(FittedPipeline, Table, PrepSummary)> {
         cartera_core::validate::check_in_range("id_unique_ratio", self.id_unique_ratio, 0.0, 1.0)?;
         cartera_core::validate::check_non_negative("iqr_factor", self.iqr_factor)?;
+        if self.one_hot && self.drop_first && self.unknown_categories == UnknownCategory::Ignore {
+            return Err(Error::invalid_param(
+                "drop_first",
+                true,
+                "cannot go with unknown categories ignored: all-zero indicators already mean \
+                 each feature's first category",
+            ));
+        }
         let start = Instant::now();
         let mut p = FittedPipeline {
             format: FORMAT.to_string(),
@@ -310,8 +318,13 @@ impl PrepConfig {
         s.lap("clean", &mut clock);
 
         // Columns to drop are decided on the cleaned training table.
+        // Excluded columns pass through unchanged: never dropped as identifiers or constants.
+        let kept = |name: &str| self.exclude.iter().any(|e| e == name);
         if self.drop_id_columns {
-            for c in clean::find_id_columns(&data, self.id_unique_ratio) {
+            for c in clean::find_id_columns(&data, self.id_unique_ratio)
+                .into_iter()
+                .filter(|c| !kept(&c.name))
+            {
                 p.dropped_columns.push(DroppedColumn {
                     name: c.name,
                     reason: format!("identifier: {} ({:.3} distinct)", c.reason, c.unique_ratio),
@@ -320,7 +333,7 @@ impl PrepConfig {
         }
         if self.drop_constant_columns {
             for name in clean::find_constant_columns(&data) {
-                if !p.dropped_columns.iter().any(|d| d.name == name) {
+                if !kept(&name) && !p.dropped_columns.iter().any(|d| d.name == name) {
                     p.dropped_columns.push(DroppedColumn {
                         name,
                         reason: "constant: at most one distinct value".into(),
@@ -610,6 +623,11 @@ impl FittedPipeline {
         .flatten()
         .flat_map(|cols| cols.iter())
         {
+            // Fitting needs one category at least (and a one-hot column without its first
+            // category would have nothing left to index).
+            if e.categories.is_empty() {
+                return Err(format!("column `{}` lists no category", e.name));
+            }
             let mut seen = std::collections::HashSet::new();
             if let Some(dup) = e.categories.iter().find(|c| !seen.insert(*c)) {
                 return Err(format!(
@@ -617,6 +635,15 @@ impl FittedPipeline {
                     e.name
                 ));
             }
+        }
+        if let Some(e) = &self.one_hot
+            && e.drops_first() != c.drop_first
+        {
+            return Err(format!(
+                "`one_hot` has drop_first {} but the configuration says {}",
+                e.drops_first(),
+                c.drop_first
+            ));
         }
         for (step, cols) in [
             ("one_hot", self.one_hot.as_ref().map(|e| names(e.columns()))),
@@ -759,8 +786,8 @@ impl FittedPipeline {
     ///
     /// A column fitted as categorical that the table holds as text is read as categories: a
     /// file of a few rows (one customer) infers its string columns as text, since too few
-    /// values repeat to look categorical. Reading the file with [`Self::input_types`] avoids
-    /// the conversion.
+    /// values repeat to look categorical, and an all-blank column as numeric (read as missing
+    /// categories). Reading the file with [`Self::input_types`] avoids the conversion.
     pub fn transform(&self, t: &Table) -> Result<(Table, PrepSummary)> {
         let start = Instant::now();
         let coerced = self.text_as_categories(t)?;
@@ -869,12 +896,38 @@ impl FittedPipeline {
         &self.input_columns
     }
 
+    /// The columns [`transform`](Self::transform) returns, in order (the features and the
+    /// columns that pass through), found by transforming a table of no rows with the fitted
+    /// input columns and types.
+    pub fn output_columns(&self) -> Result<Vec<String>> {
+        let mut empty = Table::new();
+        for (name, ty) in &self.input_columns {
+            let col = match ty {
+                ColumnType::Numeric => Column::Numeric(Vec::new()),
+                ColumnType::Categorical => {
+                    Column::Categorical(CategoricalColumn::from_codes(Vec::new(), Vec::new()))
+                }
+                ColumnType::Text => {
+                    Column::Text(crate::table::TextColumn::from_options::<&str>(&[]))
+                }
+            };
+            empty.push_column(name, col)?;
+        }
+        Ok(self.transform(&empty)?.0.names().to_vec())
+    }
+
     /// `t` with each column fitted as categorical but held as text turned into categories, or
     /// `None` when there is no such column (no copy).
     fn text_as_categories(&self, t: &Table) -> Result<Option<Table>> {
+        // Text, or a column with no value at all (a blank cell in a one-row file reads as a
+        // numeric column of missing values).
         let is_text_category = |(name, ty): &&(String, ColumnType)| {
             *ty == ColumnType::Categorical
-                && t.column_type(name).is_ok_and(|f| f == ColumnType::Text)
+                && t.column(name).is_ok_and(|c| match c.column_type() {
+                    ColumnType::Text => true,
+                    ColumnType::Numeric => c.missing_count() == c.len(),
+                    ColumnType::Categorical => false,
+                })
         };
         if !self.input_columns.iter().any(|c| is_text_category(&c)) {
             return Ok(None);

@@ -563,3 +563,90 @@ fn exclude_keeps_a_target_out_and_drop_first_leaves_a_dummy_out() {
         Err(Error::InvalidParameter { ref name, .. }) if name == "exclude"
     ));
 }
+
+/// Excluded columns are never dropped as identifiers or constants; `drop_first` cannot go
+/// with unknown categories ignored (all-zero indicators already mean the first category), and
+/// a drop-first pipeline told to ignore them later refuses an unseen category instead of
+/// reading it as the first; a one-row file with a blank categorical cell is transformed.
+#[test]
+fn exclude_survives_the_drop_steps_and_drop_first_never_hides_an_unseen_category() {
+    use cartera_preprocess::CsvOptions;
+    use cartera_preprocess::encode::UnknownCategory;
+    let rows: String = (0..40)
+        .map(|i| format!("{i},src,{},{}\n", ["a", "b", "c"][i % 3], 20 + i % 7))
+        .collect();
+    let opts = CsvOptions::default();
+    let t =
+        Table::read_csv_bytes(format!("id,src,plan,age\n{rows}").as_bytes(), "t", &opts).unwrap();
+    let (p, out, _) = PrepConfig::new()
+        .drop_id_columns(true)
+        .drop_constant_columns(true)
+        .exclude(&["id", "src"])
+        .fit(&t)
+        .unwrap();
+    assert!(out.names().iter().any(|n| n == "id") && out.names().iter().any(|n| n == "src"));
+    assert!(p.dropped_columns().is_empty(), "{:?}", p.dropped_columns());
+    let (_, out, _) = PrepConfig::new()
+        .drop_id_columns(true)
+        .drop_constant_columns(true)
+        .fit(&t)
+        .unwrap();
+    assert!(!out.names().iter().any(|n| n == "id" || n == "src"));
+
+    let one_hot = PrepConfig::new().one_hot(true).drop_first(true);
+    match one_hot
+        .clone()
+        .unknown_categories(UnknownCategory::Ignore)
+        .fit(&t)
+    {
+        Err(Error::InvalidParameter { name, .. }) => assert_eq!(name, "drop_first"),
+        other => panic!("{other:?}"),
+    }
+    let (p, _, _) = one_hot.columns(&["plan", "age"]).fit(&t).unwrap();
+    let p = p.with_unknown_categories(UnknownCategory::Ignore);
+    let next =
+        Table::read_csv_bytes(b"id,src,plan,age\n1,src,a,20\n2,src,z,21\n", "n", &opts).unwrap();
+    let e = p.transform(&next).unwrap_err().to_string();
+    assert!(e.contains("\"z\"") && e.contains("drop_first"), "{e}");
+    // A blank cell in a one-row file reads as a numeric column of missing values.
+    let blank = Table::read_csv_bytes(b"id,src,plan,age\n1,src,,20\n", "b", &opts).unwrap();
+    assert_eq!(blank.column_type("plan").unwrap(), ColumnType::Numeric);
+    let (enc, _) = p.transform(&blank).unwrap();
+    assert_eq!(numeric(&enc, "plan_b"), vec![0.0]);
+    assert_eq!(
+        p.output_columns().unwrap(),
+        enc.names().to_vec(),
+        "output_columns names what transform returns"
+    );
+}
+
+/// A pipeline file whose one-hot step lists no category, or whose `drop_first` disagrees with
+/// its configuration, is refused at load (the first panicked with drop_first).
+#[test]
+fn a_one_hot_step_without_categories_is_refused_at_load() {
+    let mut t = Table::new();
+    let plan: Vec<Option<&str>> = (0..12).map(|i| Some(["a", "b"][i % 2])).collect();
+    t.push_column(
+        "plan",
+        Column::Categorical(cartera_preprocess::CategoricalColumn::from_options(&plan)),
+    )
+    .unwrap();
+    let (p, _, _) = PrepConfig::new()
+        .one_hot(true)
+        .drop_first(true)
+        .fit(&t)
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&p.to_json().unwrap()).unwrap();
+    let mut empty = json.clone();
+    empty["one_hot"]["columns"][0]["categories"] = serde_json::json!([]);
+    let e = FittedPipeline::from_json(&empty.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("lists no category"), "{e}");
+    let mut mismatch = json;
+    mismatch["config"]["drop_first"] = serde_json::json!(false);
+    let e = FittedPipeline::from_json(&mismatch.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("drop_first"), "{e}");
+}

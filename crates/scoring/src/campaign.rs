@@ -44,11 +44,13 @@ pub struct CampaignParams {
 }
 
 impl Default for CampaignParams {
-    /// Study 000's mass mailing: 30,000 customers at 25 each, 1 % response, 1,352 per sale.
+    /// Study 000's mass mailing: 30,000 customers at 25 each, 1 % response, 1,352 per sale (no
+    /// share stated).
     fn default() -> Self {
         CampaignParams {
             audience: 30_000,
-            share: Some(1.0),
+            // Echoed only when stated: a default of 100 % would stay beside any audience set.
+            share: None,
             base: None,
             unit_cost: 25.0,
             project_cost: 0.0,
@@ -59,14 +61,8 @@ impl Default for CampaignParams {
 }
 
 impl CampaignParams {
-    /// Customers contacted. Clears a stated [`share`](Self::share): the default's 100 % is
-    /// that of the default audience (study 000's 30,000), and echoing it beside another
-    /// audience would be wrong. Set the share after the audience to state one.
-    pub fn audience(mut self, audience: u64) -> Self {
-        self.audience = audience;
-        self.share = None;
-        self
-    }
+    cartera_core::setter!(/// Customers contacted.
+        audience: u64);
     cartera_core::setter!(/// Share of the base as stated.
         share: Option<f64>);
     cartera_core::setter!(/// Size of the customer base.
@@ -278,25 +274,21 @@ mod tests {
         assert!(e.contains("audience x unit_cost overflows"), "{e}");
     }
 
-    /// The default's stated 100 % belongs to its 30,000 customers: another audience drops it,
-    /// and a share set after the audience is kept.
+    /// No share is stated unless set, whatever the order of the setters.
     #[test]
-    fn a_new_audience_clears_the_stated_share() {
-        assert_eq!(
-            CampaignParams::default().evaluate().unwrap().share,
-            Some(1.0)
-        );
+    fn the_share_is_echoed_only_when_stated() {
+        assert_eq!(CampaignParams::default().evaluate().unwrap().share, None);
         let r = CampaignParams::default()
             .audience(1_500)
             .evaluate()
             .unwrap();
         assert_eq!((r.audience, r.share), (1_500, None));
-        let r = CampaignParams::default()
-            .audience(1_500)
-            .share(Some(0.05))
-            .evaluate()
-            .unwrap();
-        assert_eq!(r.share, Some(0.05));
+        for p in [
+            CampaignParams::default().audience(1_500).share(Some(0.05)),
+            CampaignParams::default().share(Some(0.05)).audience(1_500),
+        ] {
+            assert_eq!(p.evaluate().unwrap().share, Some(0.05));
+        }
     }
 
     #[test]

@@ -121,8 +121,8 @@ impl KSearch {
 /// params' seed), locates the knee, and picks a k by `rule`. Returns the search and the fitted
 /// model of each k, in the order of `ks`.
 ///
-/// Errors: those of [`KMeansParams::fit_each_k`] (an empty or unordered `ks`, k above the
-/// distinct rows, non-finite data); [`Error::InvalidParameter`] (`rule`) for
+/// Errors: [`Error::InvalidParameter`] (`ks`) for an empty or not strictly increasing `ks`;
+/// those of [`KMeansParams::fit_each_k`] (k above the distinct rows, non-finite data); [`Error::InvalidParameter`] (`rule`) for
 /// [`KRule::Silhouette`] when no k of the range has a silhouette.
 pub fn search_k<F: Float>(
     x: ArrayView2<'_, F>,
@@ -130,6 +130,13 @@ pub fn search_k<F: Float>(
     params: &KMeansParams,
     rule: KRule,
 ) -> Result<(KSearch, Vec<KMeans<F>>)> {
+    if ks.is_empty() || ks.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Error::invalid_param(
+            "ks",
+            format!("{ks:?}"),
+            "must be a non-empty, strictly increasing list of cluster counts",
+        ));
+    }
     let n = x.nrows();
     let sampled = n > EXACT_SILHOUETTE_ROWS;
     let sil = SilhouetteParams::new()
@@ -224,6 +231,12 @@ mod tests {
         match search_k(x.view(), &[1], &params, KRule::Silhouette) {
             Err(Error::InvalidParameter { name, .. }) => assert_eq!(name, "rule"),
             other => panic!("{other:?}"),
+        }
+        for bad in [&[3usize, 2][..], &[2, 2], &[]] {
+            match search_k(x.view(), bad, &params, KRule::Knee) {
+                Err(Error::InvalidParameter { name, .. }) => assert_eq!(name, "ks"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
         }
         let empty = Array2::<f64>::zeros((0, 2));
         assert!(search_k(empty.view(), &[2, 3], &params, KRule::Knee).is_err());

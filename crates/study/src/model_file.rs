@@ -102,8 +102,10 @@ impl ModelFile {
     /// output columns the estimator was fitted on, in order.
     ///
     /// Errors ([`Error::ModelFormat`]): the estimator's class or feature count differs from
-    /// `classes` or `feature_names`, or a name appears twice in a list; the same checks as
-    /// [`load`](Self::load), so a file saved from here always loads.
+    /// `classes` or `feature_names`; a name appears twice in a list; `input_columns` are not
+    /// the columns the pipeline was fitted on, or hold the target; `feature_names` are not the
+    /// pipeline's output columns ([`FittedPipeline::output_columns`]) in order. The same checks
+    /// as [`load`](Self::load), so a file saved from here always loads and scores.
     pub fn new(
         target: &str,
         classes: Vec<String>,
@@ -251,6 +253,40 @@ impl ModelFile {
             if let Some(dup) = names.iter().find(|n| !seen.insert(n.as_str())) {
                 return bad(format!("`{dup}` appears twice in {what}"));
             }
+        }
+        // The columns a file is scored from are those the pipeline was fitted on, and the
+        // estimator's features are the pipeline's output in order: otherwise every scoring
+        // would fail, or (features reordered) score the wrong columns without a word.
+        if self.input_columns.contains(&self.target) {
+            return bad(format!(
+                "the target `{}` is among the input columns",
+                self.target
+            ));
+        }
+        let mut fitted: Vec<&str> = self
+            .pipeline
+            .input_types()
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let mut inputs: Vec<&str> = self.input_columns.iter().map(String::as_str).collect();
+        fitted.sort_unstable();
+        inputs.sort_unstable();
+        if fitted != inputs {
+            return bad(format!(
+                "the input columns {inputs:?} are not those the pipeline was fitted on {fitted:?}"
+            ));
+        }
+        let out = self.pipeline.output_columns().map_err(|e| {
+            Error::model_format(format!(
+                "{source}: the pipeline cannot transform its own columns: {e}"
+            ))
+        })?;
+        if out != self.feature_names {
+            return bad(format!(
+                "the feature names {:?} are not the pipeline's output columns {out:?}, in order",
+                self.feature_names
+            ));
         }
         Ok(())
     }

@@ -89,7 +89,7 @@ pub struct PropensityReport {
 /// Study 000's campaign table.
 pub(crate) fn study_campaign() -> Result<CampaignComparison> {
     Ok(CampaignComparison {
-        mass: CampaignParams::default().evaluate()?,
+        mass: CampaignParams::default().share(Some(1.0)).evaluate()?,
         targeted: CampaignParams::default()
             .audience(3_600)
             .share(Some(0.2))

@@ -260,7 +260,17 @@ pub fn run_bands(a: BandsArgs) -> Result<()> {
                 let sc = a.score_column.as_deref().ok_or_else(|| {
                     Error::invalid_param("--score-column", "missing", "name the score column")
                 })?;
-                let score = probability(&t, sc, "a score")?;
+                // Without outcomes the expected effectiveness comes from the scores
+                // themselves, which must then be probabilities; with outcomes any scale bands.
+                let score = if a.outcome_column.is_some() {
+                    numeric(&t, sc)?
+                } else {
+                    probability(
+                        &t,
+                        sc,
+                        "a score (a probability, since no outcome column is given)",
+                    )?
+                };
                 let y = a
                     .outcome_column
                     .as_deref()
@@ -548,7 +558,7 @@ pub fn run_offers(a: OffersArgs) -> Result<()> {
     let churn = a
         .churn_column
         .as_deref()
-        .map(|c| probability(&t, c, "a churn probability"))
+        .map(|c| numeric(&t, c))
         .transpose()?;
     let offer_rule = OfferRule {
         churn_override_band: (a.churn_override > 0).then_some(a.churn_override),
