@@ -25,8 +25,8 @@ use crate::{Error, Result};
 pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     check_output_file(path)?;
     let io = |e| Error::io(format!("writing {}", path.display()), e);
-    let fill = |target: &Path| -> Result<()> {
-        let file = if is_special_file(target) {
+    let fill = |target: &Path, in_place: bool| -> Result<()> {
+        let file = if in_place {
             std::fs::OpenOptions::new().write(true).open(target)
         } else {
             std::fs::File::create(target)
@@ -37,7 +37,7 @@ pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>)
         w.flush().map_err(io)
     };
     if is_special_file(path) {
-        return fill(path);
+        return fill(path, true);
     }
     let mut tmp_name = path
         .file_name()
@@ -45,11 +45,19 @@ pub fn write_file(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>)
         .unwrap_or_default();
     tmp_name.push(".partial");
     let tmp = path.with_file_name(tmp_name);
-    let result = fill(&tmp).and_then(|()| std::fs::rename(&tmp, path).map_err(io));
+    let result = fill(&tmp, false).and_then(|()| std::fs::rename(&tmp, path).map_err(io));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// [`write_file`] of `text`: the JSON of a model or pipeline file, say.
+pub fn write_text(path: &Path, text: &str) -> Result<()> {
+    write_file(path, |w| {
+        w.write_all(text.as_bytes())
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    })
 }
 
 #[cfg(test)]

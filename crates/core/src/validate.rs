@@ -178,6 +178,17 @@ pub fn check_at_least(name: &str, value: usize, min: usize) -> Result<()> {
     Ok(())
 }
 
+/// The first item of `items` equal to an earlier one, for the "named twice" checks of column
+/// lists, class names and category lists (linear, through a hash set).
+pub fn first_repeat<'a, T, I>(items: I) -> Option<&'a T>
+where
+    T: Eq + std::hash::Hash + ?Sized + 'a,
+    I: IntoIterator<Item = &'a T>,
+{
+    let mut seen = std::collections::HashSet::new();
+    items.into_iter().find(|x| !seen.insert(*x))
+}
+
 /// Fails when `path` names an existing directory: a file is about to be written there, and
 /// the operating system's own answer ("Is a directory", or "Not a directory" for a path with a
 /// trailing `/`) does not say what to do. Other paths pass; whether they can be written is
@@ -205,6 +216,14 @@ pub fn is_special_file(path: &std::path::Path) -> bool {
 mod tests {
     use super::*;
     use ndarray::{Array2, array};
+
+    #[test]
+    fn the_first_repeat_is_found() {
+        assert_eq!(first_repeat(["a", "b", "c", "b", "a"].iter()), Some(&"b"));
+        assert_eq!(first_repeat(["a", "b"].iter()), None);
+        let names = [String::from("x"), String::from("x")];
+        assert_eq!(first_repeat(names.iter().map(String::as_str)), Some("x"));
+    }
 
     #[cfg(unix)]
     #[test]

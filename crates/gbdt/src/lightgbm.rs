@@ -358,8 +358,7 @@ impl<'a> Parser<'a> {
                 }
                 // Names key the columns of the rows to explain: a repeated one would be
                 // refused later without naming this file.
-                let mut seen = std::collections::HashSet::with_capacity(names.len());
-                if let Some(dup) = names.iter().find(|n| !seen.insert(n.as_str())) {
+                if let Some(dup) = cartera_core::validate::first_repeat(&names) {
                     return Err(self.err(
                         f.line,
                         0,

@@ -205,10 +205,15 @@ pub struct IdColumn {
     pub reason: String,
 }
 
+/// The share of distinct values from which [`find_id_columns`] considers a column, unless told
+/// otherwise: the pipeline's default and what the command line and the studies use.
+pub const DEFAULT_ID_UNIQUE_RATIO: f64 = 0.95;
+
 /// Find identifier columns: they carry no signal a model should learn, and a clustering that
 /// sees them splits customers by sign-up order.
 ///
-/// A column is an identifier when at least `min_unique_ratio` (default in the CLI: 0.95) of its
+/// A column is an identifier when at least `min_unique_ratio` ([`DEFAULT_ID_UNIQUE_RATIO`]
+/// unless told otherwise) of its
 /// non-missing values are distinct **and** it is
 /// * text (customer codes, e-mails), or
 /// * integers that fill at least half their range (a row number `1, 2, …, n`, with gaps, or a

@@ -125,8 +125,8 @@ fn codes_for(
         (UnknownCategory::Ignore, Some(first)) => Err(Error::invalid_data(
             format!("column `{}`", col.name),
             format!(
-                "row {row} (0-based) holds {s:?}, a category not seen at fit time; it cannot be \
-                 ignored with drop_first, where all-zero indicators mean {first:?}"
+                "row {row} (0-based) holds {s:?}, which fitting never saw; with drop_first it \
+                 cannot be ignored, since all-zero indicators mean {first:?}"
             ),
         )),
         (UnknownCategory::Error, _) => Err(Error::invalid_data(

@@ -101,6 +101,19 @@ pub(crate) fn quantile_in_place(v: &mut [f64], q: f64) -> f64 {
     at_lo + (next - at_lo) * frac
 }
 
+/// `Some((least, greatest))` when `values` (no NaN, at least one) take at most two distinct
+/// values, a 0/1 flag say: [`IqrOutliers::fit`] fences such a column at that range instead of
+/// Tukey's fences. `None` otherwise.
+pub fn own_range(values: impl Iterator<Item = f64> + Clone) -> Option<(f64, f64)> {
+    let (lo, hi) = values
+        .clone()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), a| {
+            (l.min(a), h.max(a))
+        });
+    let mut values = values;
+    values.all(|a| a == lo || a == hi).then_some((lo, hi))
+}
+
 impl IqrOutliers {
     /// The default rule (`factor = 1.5`).
     pub fn new() -> Self {
@@ -141,13 +154,11 @@ impl IqrOutliers {
                     });
                 }
                 // At most two distinct values: the flag's own range (see the doc above).
-                let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-                let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let flag = v.iter().all(|&a| a == lo || a == hi);
+                let flag = own_range(v.iter().copied());
                 let q1 = quantile_in_place(&mut v, 0.25);
                 let q3 = quantile_in_place(&mut v, 0.75);
-                let fences = if flag {
-                    (lo, hi)
+                let fences = if let Some(range) = flag {
+                    range
                 } else {
                     (q1 - self.factor * (q3 - q1), q3 + self.factor * (q3 - q1))
                 };

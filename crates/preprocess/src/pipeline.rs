@@ -45,6 +45,7 @@
 
 use std::time::Instant;
 
+use cartera_core::validate::first_repeat;
 use cartera_core::{Error, Result};
 use ndarray::Array2;
 use rayon::prelude::*;
@@ -120,7 +121,7 @@ impl Default for PrepConfig {
             drop_duplicates: false,
             sentinels: Vec::new(),
             drop_id_columns: false,
-            id_unique_ratio: 0.95,
+            id_unique_ratio: clean::DEFAULT_ID_UNIQUE_RATIO,
             drop_constant_columns: false,
             columns: None,
             exclude: Vec::new(),
@@ -574,8 +575,7 @@ impl FittedPipeline {
                     .collect(),
             ),
         ] {
-            let mut seen = std::collections::HashSet::new();
-            if let Some(dup) = names.into_iter().find(|n| !seen.insert(*n)) {
+            if let Some(dup) = first_repeat(names) {
                 return Err(format!("`{dup}` appears twice in the pipeline's {what}"));
             }
         }
@@ -628,8 +628,7 @@ impl FittedPipeline {
             if e.categories.is_empty() {
                 return Err(format!("column `{}` lists no category", e.name));
             }
-            let mut seen = std::collections::HashSet::new();
-            if let Some(dup) = e.categories.iter().find(|c| !seen.insert(*c)) {
+            if let Some(dup) = first_repeat(&e.categories) {
                 return Err(format!(
                     "column `{}` lists the category {dup:?} twice",
                     e.name
@@ -868,11 +867,7 @@ impl FittedPipeline {
     /// Save as JSON to `path` (written to a temporary name, then renamed).
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
-        let text = self.to_json()? + "\n";
-        cartera_core::output::write_file(path, |w| {
-            w.write_all(text.as_bytes())
-                .map_err(|e| Error::io(format!("writing {}", path.display()), e))
-        })
+        cartera_core::output::write_text(path, &(self.to_json()? + "\n"))
     }
 
     /// Load from a JSON file.
@@ -921,27 +916,39 @@ impl FittedPipeline {
     fn text_as_categories(&self, t: &Table) -> Result<Option<Table>> {
         // Text, or a column with no value at all (a blank cell in a one-row file reads as a
         // numeric column of missing values).
-        let is_text_category = |(name, ty): &&(String, ColumnType)| {
-            *ty == ColumnType::Categorical
-                && t.column(name).is_ok_and(|c| match c.column_type() {
-                    ColumnType::Text => true,
-                    ColumnType::Numeric => c.missing_count() == c.len(),
-                    ColumnType::Categorical => false,
-                })
-        };
-        if !self.input_columns.iter().any(|c| is_text_category(&c)) {
+        let convert: Vec<&str> = self
+            .input_columns
+            .iter()
+            .filter(|(name, ty)| {
+                *ty == ColumnType::Categorical
+                    && t.column(name).is_ok_and(|c| match c.column_type() {
+                        ColumnType::Text => true,
+                        ColumnType::Numeric => c.missing_count() == c.len(),
+                        ColumnType::Categorical => false,
+                    })
+            })
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if convert.is_empty() {
             return Ok(None);
         }
-        let mut out = t.clone();
-        for (name, _) in self.input_columns.iter().filter(is_text_category) {
-            let col = t.column(name)?;
-            let values: Vec<Option<String>> = (0..col.len()).map(|i| col.get_string(i)).collect();
-            out.replace_column(
-                name,
-                Column::Categorical(CategoricalColumn::from_options(&values)),
-            )?;
-        }
-        Ok(Some(out))
+        // The other columns are copied as they are; the converted ones are built anew.
+        let columns = t
+            .names()
+            .iter()
+            .zip(t.columns())
+            .map(|(name, col)| {
+                let col = if convert.contains(&name.as_str()) {
+                    let values: Vec<Option<String>> =
+                        (0..col.len()).map(|i| col.get_string(i)).collect();
+                    Column::Categorical(CategoricalColumn::from_options(&values))
+                } else {
+                    col.clone()
+                };
+                (name.clone(), col)
+            })
+            .collect();
+        Table::from_columns(columns).map(Some)
     }
 
     fn check_columns(&self, t: &Table) -> Result<()> {
@@ -1006,10 +1013,10 @@ impl FittedPipeline {
     fn choose_features(&mut self, t: &Table) -> Result<()> {
         let candidates: Vec<String> = match &self.config.columns {
             Some(cols) => {
-                for (i, c) in cols.iter().enumerate() {
-                    if cols[..i].contains(c) {
-                        return Err(Error::invalid_param("columns", c, "is named twice"));
-                    }
+                if let Some(c) = first_repeat(cols) {
+                    return Err(Error::invalid_param("columns", c, "is named twice"));
+                }
+                for c in cols {
                     if self.dropped_columns.iter().any(|d| &d.name == c) {
                         return Err(Error::invalid_param(
                             "columns",
@@ -1028,11 +1035,11 @@ impl FittedPipeline {
                 .cloned()
                 .collect(),
         };
-        for (i, c) in self.config.exclude.iter().enumerate() {
+        if let Some(c) = first_repeat(&self.config.exclude) {
+            return Err(Error::invalid_param("exclude", c, "is named twice"));
+        }
+        for c in &self.config.exclude {
             t.index_of(c)?;
-            if self.config.exclude[..i].contains(c) {
-                return Err(Error::invalid_param("exclude", c, "is named twice"));
-            }
             if self
                 .config
                 .columns

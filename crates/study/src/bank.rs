@@ -169,7 +169,10 @@ pub(crate) fn run(
                 // None of the study's columns: every numeric column but the target, the ID
                 // and any other identifier (a row number would split customers by sign-up
                 // order), said in a note since the user did not choose them.
-                let ids = cartera_preprocess::clean::find_id_columns(&table, 0.95);
+                let ids = cartera_preprocess::clean::find_id_columns(
+                    &table,
+                    cartera_preprocess::clean::DEFAULT_ID_UNIQUE_RATIO,
+                );
                 let exclude: Vec<&str> = [target.as_deref(), id.as_deref()]
                     .into_iter()
                     .flatten()

@@ -144,11 +144,7 @@ impl ModelFile {
 
     /// Write the file atomically (temporary name, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = self.to_json()? + "\n";
-        cartera_core::output::write_file(path, |w| {
-            w.write_all(text.as_bytes())
-                .map_err(|e| Error::io(format!("writing {}", path.display()), e))
-        })
+        cartera_core::output::write_text(path, &(self.to_json()? + "\n"))
     }
 
     /// The model with its pipeline meeting categories of a one-hot column unseen at fit time
@@ -249,8 +245,7 @@ impl ModelFile {
             ("feature_names", &self.feature_names),
             ("classes", &self.classes),
         ] {
-            let mut seen = std::collections::HashSet::new();
-            if let Some(dup) = names.iter().find(|n| !seen.insert(n.as_str())) {
+            if let Some(dup) = cartera_core::validate::first_repeat(names) {
                 return bad(format!("`{dup}` appears twice in {what}"));
             }
         }

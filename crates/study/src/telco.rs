@@ -9,7 +9,7 @@ use cartera_gbdt::{GbdtParams, Objective};
 use cartera_kmeans::{ElbowCurve, KMeansParams, elbow};
 use cartera_preprocess::clean::{drop_duplicates, replace_sentinel};
 use cartera_preprocess::impute::{ImputeStrategy, SimpleImputer};
-use cartera_preprocess::outliers::IqrOutliers;
+use cartera_preprocess::outliers::{IqrOutliers, own_range};
 use cartera_preprocess::pca::Pca;
 use cartera_preprocess::scale::{MinMaxScaler, ScalerKind};
 use cartera_preprocess::split::stratified_split;
@@ -336,15 +336,7 @@ pub(crate) fn run(
         // Flags (at most two values, such as SeniorCitizen 0/1) have Q1 = Q3; `IqrOutliers`
         // fences them at their own range, so no senior customer is an outlier. Named in a note.
         let flags: Vec<String> = (0..filled.ncols())
-            .filter(|&j| {
-                let mut distinct: Vec<u64> = Vec::with_capacity(3);
-                filled.column(j).iter().all(|v| {
-                    if !distinct.contains(&v.to_bits()) {
-                        distinct.push(v.to_bits());
-                    }
-                    distinct.len() <= 2
-                })
-            })
+            .filter(|&j| own_range(filled.column(j).iter().copied()).is_some())
             .map(|j| refs[j].to_string())
             .collect();
         let mask = IqrOutliers::new()

@@ -104,7 +104,8 @@ fn outcome(t: &Table, name: &str, positive: Option<&str>) -> Result<Vec<bool>> {
     let col = t.column(name)?;
     match (col, positive) {
         (Column::Numeric(v), None) => {
-            // Checked here so the error names the data row as the other checks do.
+            // Checked here, rather than by `cartera_scoring::outcomes_from_f64`, so that the
+            // error names the data row as the other checks do.
             if let Some(i) = v.iter().position(|&x| x != 0.0 && x != 1.0) {
                 let why = if v[i].is_nan() {
                     "has no value: an outcome must be 0 or 1 (drop the row)".to_string()
@@ -116,7 +117,7 @@ fn outcome(t: &Table, name: &str, positive: Option<&str>) -> Result<Vec<bool>> {
                     format!("data row {} {why}", i + 1),
                 ));
             }
-            cartera_scoring::outcomes_from_f64(name, v)
+            Ok(v.iter().map(|&x| x == 1.0).collect())
         }
         (Column::Numeric(_), Some(p)) | (_, Some(p)) => {
             let mut y = Vec::with_capacity(col.len());
@@ -811,10 +812,7 @@ pub fn run_profile(a: ProfileArgs) -> Result<()> {
         None => {
             // Identifier columns (a row number, `ID#`) describe no segment: left out, as by
             // `kmeans` and `train`, unless named with --columns.
-            let ids: Vec<String> = cartera_preprocess::clean::find_id_columns(&t, 0.95)
-                .into_iter()
-                .map(|c| c.name)
-                .collect();
+            let ids = super::id_column_names(&t);
             t.names_of_type(ColumnType::Numeric)
                 .into_iter()
                 .filter(|n| *n != a.by && Some(*n) != a.outcome_column.as_deref())

@@ -212,7 +212,6 @@ struct Fitted {
     fit_seconds: f64,
 }
 
-/// Fits the k (or range of k) asked for on `x`, in the precision `F`.
 /// The library's "distinct samples for n_clusters" error in the command line's terms: the
 /// flag, and the file's distinct rows.
 fn distinct_rows_error(e: Error, input: &std::path::Path) -> Error {
@@ -234,6 +233,7 @@ fn distinct_rows_error(e: Error, input: &std::path::Path) -> Error {
     }
 }
 
+/// Fits the k (or range of k) asked for on `x`, in the precision `F`.
 fn fit<F: Float>(x: ArrayView2<'_, F>, a: &Args, ks: &[usize]) -> Result<Fitted> {
     let params = KMeansParams::new(ks[0])
         .n_init(a.n_init)

@@ -185,8 +185,7 @@ pub fn write_json(target: &str, value: &serde_json::Value) -> Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{text}").map_err(|e| Error::io("writing JSON to stdout", e))
     } else {
-        cartera_core::validate::check_output_file(Path::new(target))?;
-        std::fs::write(target, text + "\n").map_err(|e| Error::io(format!("writing {target}"), e))
+        cartera_core::output::write_text(Path::new(target), &(text + "\n"))
     }
 }
 
@@ -250,6 +249,20 @@ pub fn explain_type(e: Error, t: &Table) -> Error {
     }
 }
 
+/// Names of `t`'s identifier columns (a row number, an account code, an IMEI:
+/// [`find_id_columns`](cartera_preprocess::clean::find_id_columns) at its default ratio), which
+/// the commands leave out of their default features: a model would memorise customers, a
+/// clustering split them by sign-up order.
+pub fn id_column_names(t: &Table) -> Vec<String> {
+    cartera_preprocess::clean::find_id_columns(
+        t,
+        cartera_preprocess::clean::DEFAULT_ID_UNIQUE_RATIO,
+    )
+    .into_iter()
+    .map(|c| c.name)
+    .collect()
+}
+
 /// The numeric columns a command computes on: the user's `--columns`, or every numeric column
 /// except `exclude` (a label column, say) and identifier columns (a row number, an account
 /// code: [`find_id_columns`](cartera_preprocess::clean::find_id_columns), as `train` leaves
@@ -264,10 +277,7 @@ pub fn numeric_features(
     let names: Vec<String> = match cols {
         Some(c) => c.clone(),
         None => {
-            let ids: Vec<String> = cartera_preprocess::clean::find_id_columns(t, 0.95)
-                .into_iter()
-                .map(|c| c.name)
-                .collect();
+            let ids = id_column_names(t);
             t.numeric_names()
                 .iter()
                 .filter(|n| !exclude.contains(n) && !ids.iter().any(|i| i == *n))

@@ -303,10 +303,7 @@ fn input_columns(
         None => {
             // Identifier columns (an IMEI, a row number) would let a model memorise customers:
             // leave them out unless named with --columns.
-            let ids: Vec<String> = cartera_preprocess::clean::find_id_columns(table, 0.95)
-                .into_iter()
-                .map(|c| c.name)
-                .collect();
+            let ids = super::id_column_names(table);
             table
                 .names()
                 .iter()

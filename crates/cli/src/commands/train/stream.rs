@@ -151,10 +151,7 @@ fn feature_columns(
         }
         return Ok((c.clone(), Vec::new()));
     }
-    let ids: Vec<String> = cartera_preprocess::clean::find_id_columns(first, 0.95)
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
+    let ids = super::super::id_column_names(first);
     let mut names = Vec::new();
     let mut left_out = Vec::new();
     for (n, c) in first.names().iter().zip(first.columns()) {
