@@ -94,6 +94,16 @@ fn kmeans_stream_equals_in_memory_partial_fit_whatever_the_chunk_size() {
         assert!((v["inertia"].as_f64().unwrap() - inertia).abs() <= 1e-9 * inertia);
         assert_eq!(v["stream"]["rows"], 200);
         assert_eq!(v["stream"]["chunks"], 200usize.div_ceil(chunk));
+        // The fit is timed apart from reading and scaling, as in memory; the parts fit in
+        // the whole.
+        let secs = |key: &str| {
+            v[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{key} missing: {v}"))
+        };
+        let parts = secs("read_seconds") + secs("scale_seconds") + secs("fit_seconds");
+        assert!(parts <= secs("seconds"), "{v}");
+        assert!(secs("assign_seconds") <= secs("seconds"), "{v}");
         let sizes: Vec<usize> = (0..3)
             .map(|c| labels.iter().filter(|&&l| l == c).count())
             .collect();

@@ -218,6 +218,7 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
     let d = names.len();
 
     // Pass 1: the scaler, on a sample.
+    let t_scale = Instant::now();
     let mut sample_size = 0usize;
     let scaler: Option<FittedScaler<f64>> = match a.scale {
         None => None,
@@ -233,6 +234,7 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
             Some(ScalerKind::from(s).fit(x.view())?)
         }
     };
+    let mut scale_seconds = t_scale.elapsed().as_secs_f64();
     let scale = |x: Array2<f64>| -> Result<Array2<f64>> {
         match &scaler {
             Some(s) => s.transform(x.view()),
@@ -240,8 +242,9 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
         }
     };
 
-    // Pass 2: the fit.
-    let t1 = Instant::now();
+    // Pass 2: the fit. Reading, scaling and fitting alternate chunk by chunk; each is timed
+    // apart, so `fit_seconds` is the mini-batch steps alone, as for an in-memory fit.
+    let (mut read_seconds, mut fit_seconds) = (0.0f64, 0.0f64);
     let mut batcher = Batcher {
         params: params.clone(),
         batch: a.batch_size,
@@ -251,15 +254,34 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
     };
     let mut n_chunks = 0usize;
     let mut it = chunks(a, &opts, chunk_rows)?;
-    while let Some(t) = it.next().transpose()? {
-        let first_row = it.rows_read() - t.n_rows() as u64;
-        batcher.push(scale(chunk_matrix(&t, &names, first_row)?)?.view())?;
+    loop {
+        let t = Instant::now();
+        let Some(chunk) = it.next().transpose()? else {
+            read_seconds += t.elapsed().as_secs_f64();
+            break;
+        };
+        let first_row = it.rows_read() - chunk.n_rows() as u64;
+        let x = chunk_matrix(&chunk, &names, first_row)?;
+        let t = {
+            let now = Instant::now();
+            read_seconds += now.duration_since(t).as_secs_f64();
+            now
+        };
+        let x = scale(x)?;
+        let t = {
+            let now = Instant::now();
+            scale_seconds += now.duration_since(t).as_secs_f64();
+            now
+        };
+        batcher.push(x.view())?;
+        fit_seconds += t.elapsed().as_secs_f64();
         n_chunks += 1;
     }
+    let t = Instant::now();
     let model = batcher
         .finish(k, &a.input)?
         .ok_or_else(|| Error::empty(format!("{}: data rows", a.input.display())))?;
-    let fit_seconds = t1.elapsed().as_secs_f64();
+    fit_seconds += t.elapsed().as_secs_f64();
 
     // Pass 3: labels, inertia, sizes, and the labelled rows.
     let t2 = Instant::now();
@@ -319,7 +341,8 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
     let seconds = t0.elapsed().as_secs_f64();
     eprintln!(
         "{}: {n_rows} rows in {n_chunks} chunks, k = {k}, inertia {inertia:.6e}, sizes {sizes:?} \
-         (fit {fit_seconds:.2} s, assign {assign_seconds:.2} s, total {seconds:.2} s)",
+         (read {read_seconds:.2} s, fit {fit_seconds:.2} s, assign {assign_seconds:.2} s, \
+         total {seconds:.2} s)",
         a.input.display(),
     );
     if let Some(target) = &a.json {
@@ -334,7 +357,9 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
             "converged": false,
             "sizes": sizes,
             "centroids": rows(centroids),
+            "read_seconds": read_seconds,
             "fit_seconds": fit_seconds,
+            "scale_seconds": scale_seconds,
             "assign_seconds": assign_seconds,
             "seconds": seconds,
             "stream": {
