@@ -4,7 +4,7 @@
 //! number of rows only, each block writes its own partial sums, and partial sums are combined
 //! in block order (in `f64`), so results are the same bits with 1 or 64 threads.
 
-use crate::nearest::{self, Moves, NearestTable};
+use crate::nearest::{self, Moves, Nearest16, NearestTable};
 #[cfg(target_arch = "x86_64")]
 use crate::sums;
 use cartera_core::Float;
@@ -226,6 +226,8 @@ pub(crate) struct CentreTable<F> {
     /// The same centres for the E-step's nearest-centre kernel, when it applies: at most
     /// [`nearest::LANES`] centres, `f64` on a CPU with AVX-512 or `f32` on one with AVX2 + FMA.
     nearest: Option<NearestTable<F>>,
+    /// The same for 9 to 16 centres in `f64` on a CPU with AVX-512.
+    nearest16: Option<Nearest16>,
 }
 
 impl<F: Float> CentreTable<F> {
@@ -238,11 +240,30 @@ impl<F: Float> CentreTable<F> {
         // path.
         let nearest = (k <= nearest::LANES && d > 0 && nearest_kernel_runs::<F>())
             .then(|| NearestTable::new(centres, &norms, k, d));
+        let is_f64 = std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>();
+        let nearest16 = (k > nearest::LANES
+            && k <= nearest::LANES16
+            && d > 0
+            && is_f64
+            && cartera_core::dots::has_avx512())
+        .then(|| {
+            // `F` is `f64`: the values carry over exactly.
+            let c: Vec<f64> = centres[..k * d].iter().map(|v| v.as_f64()).collect();
+            let n: Vec<f64> = norms.iter().map(|v| v.as_f64()).collect();
+            Nearest16::new(&c, &n, k, d)
+        });
         CentreTable {
             norms,
             table: DotTable::new(centres, k, d),
             nearest,
+            nearest16,
         }
+    }
+
+    /// The centres laid out for the 9-to-16-centre kernel, when it runs (`f64`, AVX-512).
+    #[inline]
+    pub fn nearest16(&self) -> Option<&Nearest16> {
+        self.nearest16.as_ref()
     }
 
     /// The centres laid out for the nearest-centre kernel, when it runs on this CPU.
@@ -523,6 +544,13 @@ pub(crate) fn assign<F: Float>(
             return unsafe { assign_block_nearest(p, near, b, lab, part) };
         }
         #[cfg(target_arch = "x86_64")]
+        if let Some(near) = table.nearest16() {
+            // SAFETY: the table has this layout only for `F = f64` on a CPU with AVX-512F,
+            // AVX2 and FMA (`CentreTable::new`).
+            #[allow(unsafe_code)]
+            return unsafe { assign_block_nearest16(p, near, b, lab, part) };
+        }
+        #[cfg(target_arch = "x86_64")]
         if table.uses_fma() {
             // SAFETY: the table uses its FMA build only when the CPU reported AVX2 and FMA,
             // which is all `assign_block_avx2_fma` requires.
@@ -600,6 +628,32 @@ unsafe fn assign_block_nearest<F: Float>(
             }
         }
     };
+    if let Some(part) = part {
+        block_sums(p, b, lab, part, moves);
+    }
+    moves.changed
+}
+
+/// [`assign_block`] through the 9-to-16-centre kernel: labels and moves from [`Nearest16`],
+/// then the same sums.
+///
+/// # Safety
+/// `F` must be `f64` and the CPU must have AVX-512F, AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(unsafe_code)]
+unsafe fn assign_block_nearest16<F: Float>(
+    p: &Prepared<F>,
+    near: &Nearest16,
+    b: usize,
+    lab: &mut [u32],
+    part: Option<&mut [F]>,
+) -> usize {
+    let d = p.d;
+    let start = b * BLOCK_ROWS;
+    let rows = &p.data[start * d..(start + lab.len()) * d];
+    // SAFETY: the caller guarantees `F == f64` and the CPU features.
+    let moves = unsafe { near.assign_avx512(cast(rows), d, lab) };
     if let Some(part) = part {
         block_sums(p, b, lab, part, moves);
     }
@@ -1034,6 +1088,15 @@ mod tests {
         assert!(CentreTable::<f64>::new(&[], 3, 0).nearest().is_none());
         let centres = vec![1.0f64; 9 * 2];
         assert!(CentreTable::new(&centres, 9, 2).nearest().is_none());
+        // 9 to 16 centres: the two-register kernel, in `f64` on AVX-512 only.
+        let wide: Vec<f64> = (0..34).map(f64::from).collect();
+        let avx512 = cartera_core::dots::has_avx512();
+        assert_eq!(CentreTable::new(&wide, 9, 2).nearest16().is_some(), avx512);
+        assert_eq!(CentreTable::new(&wide, 16, 2).nearest16().is_some(), avx512);
+        assert!(CentreTable::new(&wide, 17, 2).nearest16().is_none());
+        assert!(CentreTable::new(&wide, 8, 2).nearest16().is_none());
+        let wide32: Vec<f32> = (0..34u16).map(f32::from).collect();
+        assert!(CentreTable::new(&wide32, 12, 2).nearest16().is_none());
         assert_eq!(
             CentreTable::new(&centres, 8, 2).nearest().is_some(),
             cartera_core::dots::has_avx512()

@@ -1,5 +1,6 @@
-//! The E-step's nearest-centre kernel for up to 8 centres: dot products, distances and arg-min
-//! of 8 rows at a time without leaving the registers.
+//! The E-step's nearest-centre kernels for up to 8 centres (and, in `f64` with AVX-512, 9 to
+//! 16 through [`Nearest16`]): dot products, distances and arg-min of 8 rows at a time without
+//! leaving the registers.
 //!
 //! The general path ([`CentreTable::dots`](crate::kernel::CentreTable::dots) then an arg-min
 //! per row) writes every row's dot products to memory and reads them back, and its arg-min runs
@@ -9,9 +10,10 @@
 //! into one register per centre holding the 8 rows. The arg-min is then 8 vertical compares,
 //! each deciding 8 rows at once. With AVX-512, `f32` goes 16 rows at a time and two features
 //! per multiply-add (`NearestTable::<f32>::assign_avx512`), so that it does half the `f64`
-//! kernel's multiply-adds per row rather than as many.
+//! kernel's multiply-adds per row rather than as many. [`Nearest16`] keeps two registers per
+//! row (16 centres) and transposes each half.
 //!
-//! The `f64` and AVX2 kernels do the general path's arithmetic, operation for operation: each
+//! The `f64` (both widths) and AVX2 kernels do the general path's arithmetic, operation for operation: each
 //! dot product is the in-order fused sum over features, the distance is `‖c‖² − (x·c + x·c)`,
 //! and the compare is "strictly less" against a running best that starts at `+∞`, centre by
 //! centre in order. So the labels are the same, ties (first centre wins) and NaN distances
@@ -271,12 +273,12 @@ eight_rows!(
 );
 
 /// The first centre strictly nearer than every earlier one (starting from `+∞`), for each of
-/// the 8 rows of `col` (register `c` holds the rows' distances to centre `c`), as 32-bit
-/// lanes: the scalar arg-min's answer, ties and NaN included.
+/// the 8 rows of `col` (register `c` holds the rows' distances to centre `c`; 8 centres, or 16
+/// for [`Nearest16`]), as 32-bit lanes: the scalar arg-min's answer, ties and NaN included.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2")]
 #[inline]
-fn pick_f64(col: [__m512d; 8]) -> __m256i {
+fn pick_f64<const C: usize>(col: [__m512d; C]) -> __m256i {
     let mut best = _mm512_set1_pd(f64::INFINITY);
     let mut idx = _mm512_setzero_si512();
     for (c, &v) in col.iter().enumerate() {
@@ -562,6 +564,123 @@ fn transpose_f32(r: [__m256; 8]) -> [__m256; 8] {
     ]
 }
 
+/// Centres per [`Nearest16`] table: two registers of 8 `f64`.
+pub(crate) const LANES16: usize = 2 * LANES;
+
+/// The `f64` nearest-centre kernel for 9 to 16 centres (AVX-512): the 8-row kernel of
+/// [`NearestTable::assign_avx512`] with two registers of centres per feature, so 8 rows keep
+/// 16 accumulators, two 8 x 8 transposes, and one arg-min over 16 column registers. The same
+/// arithmetic as the general path, operation for operation (in-order fused dot products,
+/// `‖c‖² − (a + a)`, the strict compare from `+∞` centre by centre), so the same labels, ties
+/// and NaN included (tested against it). Without it, k = 9 to 16 took the general path, which
+/// writes every row's dot products to memory and takes an arg-min one row at a time: on the
+/// elbow's k = 2..10, k = 9 and 10 cost more than k = 2 to 8 together.
+#[derive(Debug, Clone)]
+pub(crate) struct Nearest16 {
+    /// `d x LANES16` values: entry `j * LANES16 + c` is feature `j` of centre `c` (0 past the
+    /// last centre).
+    tab: Vec<f64>,
+    /// `‖c‖²`, `+∞` past the last centre (padding is never nearer than a real centre).
+    norms: [f64; LANES16],
+}
+
+impl Nearest16 {
+    /// Lays out `LANES < k <= LANES16` row-major centres of `d` features with their squared
+    /// norms.
+    ///
+    /// # Panics
+    /// If `k` is outside that range, `d == 0`, or the slices are shorter than `k * d` and `k`
+    /// (programming errors: [`CentreTable`](crate::kernel::CentreTable) checks first).
+    pub(crate) fn new(centres: &[f64], norms: &[f64], k: usize, d: usize) -> Self {
+        assert!(k > LANES && k <= LANES16 && d > 0 && norms.len() == k && centres.len() >= k * d);
+        let mut tab = vec![0.0; d * LANES16];
+        for c in 0..k {
+            for j in 0..d {
+                tab[j * LANES16 + c] = centres[c * d + j];
+            }
+        }
+        let mut n = [f64::INFINITY; LANES16];
+        n[..k].copy_from_slice(norms);
+        Nearest16 { tab, norms: n }
+    }
+
+    /// The rows that do not fill a group, one at a time with the same operations.
+    fn rest(&self, rows: &[f64], d: usize, lab: &mut [u32], moves: &mut Moves) {
+        for (x, l) in rows.chunks_exact(d).zip(lab.iter_mut()) {
+            let mut best = 0u32;
+            let mut best_d = f64::INFINITY;
+            for c in 0..LANES16 {
+                let mut a = 0.0f64;
+                for (j, &v) in x.iter().enumerate() {
+                    a = v.mul_add(self.tab[j * LANES16 + c], a);
+                }
+                let dc = self.norms[c] - (a + a);
+                if dc < best_d {
+                    best = c as u32;
+                    best_d = dc;
+                }
+            }
+            moves.update(l, best);
+        }
+    }
+
+    /// Nearest centre of every row of `rows` (`lab.len()` rows of `d` features) into `lab`,
+    /// with the moves against the labels `lab` held before. The caller checked that the CPU
+    /// has AVX-512F, AVX2 and FMA.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(crate) fn assign_avx512(&self, rows: &[f64], d: usize, lab: &mut [u32]) -> Moves {
+        let mut moves = Moves::default();
+        let tab = &self.tab[..d * LANES16];
+        // SAFETY: `norms` holds 16 values, two loads of 8.
+        #[allow(unsafe_code)]
+        let (n_lo, n_hi) = unsafe {
+            (
+                _mm512_loadu_pd(self.norms.as_ptr()),
+                _mm512_loadu_pd(self.norms.as_ptr().add(LANES)),
+            )
+        };
+        // Each row's offset in its own register, as in the 8-centre kernel.
+        let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
+        let mut groups = rows.chunks_exact(H * d);
+        let mut labs = lab.chunks_exact_mut(H);
+        let mut r = 0;
+        for (group, lab8) in groups.by_ref().zip(labs.by_ref()) {
+            prefetch_rows(rows, (r + AHEAD) * d, H * d);
+            let g = group.as_ptr();
+            let mut lo = [_mm512_setzero_pd(); H];
+            let mut hi = [_mm512_setzero_pd(); H];
+            for (j, tj) in tab.chunks_exact(LANES16).enumerate() {
+                // SAFETY: `tj` holds 16 values, two loads of 8.
+                #[allow(unsafe_code)]
+                let (t_lo, t_hi) = unsafe {
+                    (
+                        _mm512_loadu_pd(tj.as_ptr()),
+                        _mm512_loadu_pd(tj.as_ptr().add(LANES)),
+                    )
+                };
+                for ((a_lo, a_hi), &o) in lo.iter_mut().zip(hi.iter_mut()).zip(&offs) {
+                    // SAFETY: `j < d` and `o <= 7 d`, so `o + j` lies in `group` (H * d
+                    // values).
+                    #[allow(unsafe_code)]
+                    let v = _mm512_set1_pd(unsafe { *g.add(o + j) });
+                    *a_lo = _mm512_fmadd_pd(v, t_lo, *a_lo);
+                    *a_hi = _mm512_fmadd_pd(v, t_hi, *a_hi);
+                }
+            }
+            let c_lo = transpose_f64(lo.map(|a| _mm512_sub_pd(n_lo, _mm512_add_pd(a, a))));
+            let c_hi = transpose_f64(hi.map(|a| _mm512_sub_pd(n_hi, _mm512_add_pd(a, a))));
+            let cols: [__m512d; LANES16] =
+                std::array::from_fn(|c| if c < LANES { c_lo[c] } else { c_hi[c - LANES] });
+            let lab8: &mut [u32; H] = lab8.try_into().expect("chunk of H labels");
+            update_labels(pick_f64(cols), lab8, &mut moves);
+            r += H;
+        }
+        self.rest(groups.remainder(), d, labs.into_remainder(), &mut moves);
+        moves
+    }
+}
+
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
@@ -597,8 +716,15 @@ mod tests {
     fn agrees<F: cartera_core::Float>(
         run: impl Fn(&CentreTable<F>, &[F], usize, &mut [u32]) -> Moves,
     ) {
+        agrees_for(1..=LANES, run);
+    }
+
+    fn agrees_for<F: cartera_core::Float>(
+        ks: std::ops::RangeInclusive<usize>,
+        run: impl Fn(&CentreTable<F>, &[F], usize, &mut [u32]) -> Moves,
+    ) {
         let mut rng = CarteraRng::seed_from_u64(5);
-        for k in 1..=LANES {
+        for k in ks {
             for (m, d) in [
                 (8, 1),
                 (19, 3),
@@ -645,6 +771,23 @@ mod tests {
         }
         agrees::<f64>(|table, rows, d, lab| {
             let near = table.nearest().expect("k <= 8 on an AVX-512 CPU");
+            // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
+            #[allow(unsafe_code)]
+            unsafe {
+                near.assign_avx512(rows, d, lab)
+            }
+        });
+    }
+
+    #[test]
+    fn f64_16_centre_kernel_gives_the_general_labels() {
+        if !cartera_core::dots::has_avx512() {
+            return;
+        }
+        agrees_for::<f64>(LANES + 1..=LANES16, |table, rows, d, lab| {
+            let near = table
+                .nearest16()
+                .expect("8 < k <= 16 in f64 on an AVX-512 CPU");
             // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above).
             #[allow(unsafe_code)]
             unsafe {
