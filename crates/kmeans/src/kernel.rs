@@ -51,6 +51,13 @@ pub(crate) struct Prepared<F> {
 }
 
 impl<F: Float> Prepared<F> {
+    /// The `len` rows of block `b` (rows `b * BLOCK_ROWS ..`), row-major.
+    #[inline(always)]
+    fn block(&self, b: usize, len: usize) -> &[F] {
+        let start = b * BLOCK_ROWS;
+        &self.data[start * self.d..(start + len) * self.d]
+    }
+
     /// Copies `x` (any layout) into a centred row-major buffer. Means are accumulated in `f64`
     /// per block and combined in block order.
     pub fn new(x: ndarray::ArrayView2<'_, F>, weights: Vec<F>) -> Self {
@@ -606,8 +613,7 @@ unsafe fn assign_block_nearest<F: Float>(
 ) -> usize {
     use std::any::TypeId;
     let d = p.d;
-    let start = b * BLOCK_ROWS;
-    let rows = &p.data[start * d..(start + lab.len()) * d];
+    let rows = p.block(b, lab.len());
     let moves = if TypeId::of::<F>() == TypeId::of::<f64>() {
         // SAFETY: `F` is `f64` (same TypeId), so the table and slice are reinterpreted as
         // themselves; the caller guarantees AVX-512F, AVX2 and FMA.
@@ -628,10 +634,7 @@ unsafe fn assign_block_nearest<F: Float>(
             }
         }
     };
-    if let Some(part) = part {
-        block_sums(p, b, lab, part, moves);
-    }
-    moves.changed
+    block_sums(p, b, lab, part, moves)
 }
 
 /// [`assign_block`] through the 9-to-16-centre kernel: labels and moves from [`Nearest16`],
@@ -650,14 +653,10 @@ unsafe fn assign_block_nearest16<F: Float>(
     part: Option<&mut [F]>,
 ) -> usize {
     let d = p.d;
-    let start = b * BLOCK_ROWS;
-    let rows = &p.data[start * d..(start + lab.len()) * d];
+    let rows = p.block(b, lab.len());
     // SAFETY: the caller guarantees `F == f64` and the CPU features.
     let moves = unsafe { near.assign_avx512(cast(rows), d, lab) };
-    if let Some(part) = part {
-        block_sums(p, b, lab, part, moves);
-    }
-    moves.changed
+    block_sums(p, b, lab, part, moves)
 }
 
 /// One block of the E-step: labels of rows `b * BLOCK_ROWS ..` and, with `part`, the block's
@@ -672,8 +671,7 @@ fn assign_block<F: Float, const FMA: bool>(
     part: Option<&mut [F]>,
 ) -> usize {
     let (d, k) = (p.d, table.k());
-    let start = b * BLOCK_ROWS;
-    let rows = &p.data[start * d..(start + lab.len()) * d];
+    let rows = p.block(b, lab.len());
     table.dots_with::<FMA>(rows, d, dots);
     let mut moves = Moves::default();
     for (l, dx) in lab.iter_mut().zip(dots.chunks_exact(k)) {
@@ -684,27 +682,31 @@ fn assign_block<F: Float, const FMA: bool>(
         } as u32;
         moves.update(l, c);
     }
-    if let Some(part) = part {
-        block_sums(p, b, lab, part, moves);
-    }
-    moves.changed
+    block_sums(p, b, lab, part, moves)
 }
 
-/// The block's weighted sums per cluster into its slot `part`, given the labels just written
-/// and the `moves` that led to them.
+/// The block's weighted sums per cluster into its slot `part` (when the caller wants them),
+/// given the labels just written and the `moves` that led to them; returns how many labels
+/// changed, the E-step's answer for the block.
 ///
 /// A cluster none of whose rows in this block moved has the sums already in the block's slot
 /// (the same rows, in the same order): only the touched clusters are summed again, and a block
 /// where no label changed (most blocks in late iterations) is not read at all.
 #[inline(always)]
-fn block_sums<F: Float>(p: &Prepared<F>, b: usize, lab: &[u32], part: &mut [F], moves: Moves) {
-    if moves.changed == 0 {
-        return;
-    }
+fn block_sums<F: Float>(
+    p: &Prepared<F>,
+    b: usize,
+    lab: &[u32],
+    part: Option<&mut [F]>,
+    moves: Moves,
+) -> usize {
+    let Some(part) = part.filter(|_| moves.changed > 0) else {
+        return moves.changed;
+    };
     let d = p.d;
     let k = part.len() / (d + 1);
     let start = b * BLOCK_ROWS;
-    let rows = &p.data[start * d..(start + lab.len()) * d];
+    let rows = p.block(b, lab.len());
     let w = &p.weights[start..start + lab.len()];
     let (sums, weights) = part.split_at_mut(k * d);
     #[cfg(target_arch = "x86_64")]
@@ -715,7 +717,7 @@ fn block_sums<F: Float>(p: &Prepared<F>, b: usize, lab: &[u32], part: &mut [F], 
         unsafe {
             run(rows, lab, w, d, moves.touched, p.unit, sums, weights)
         };
-        return;
+        return moves.changed;
     }
     let redo = |c: u32| moves.touched & cluster_bit(c) != 0;
     for c in (0..k).filter(|&c| redo(c as u32)) {
@@ -729,6 +731,7 @@ fn block_sums<F: Float>(p: &Prepared<F>, b: usize, lab: &[u32], part: &mut [F], 
             weights[c] += wi;
         }
     }
+    moves.changed
 }
 
 /// The signature of [`sums::sums_f64`] and [`sums::sums_f32`], over `F`.
