@@ -314,14 +314,19 @@ fn explain_lightgbm_model_matches_pred_contrib() {
     assert!(j["explain_seconds"].as_f64().unwrap() >= 0.0);
     let text = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[0].starts_with("class,Column_0,"));
+    assert!(lines[0].starts_with("row,class,Column_0,"));
     assert!(lines[0].ends_with(",expected_value"));
     assert_eq!(lines.len(), 1 + 25 * k);
     // LightGBM's pred_contrib row layout: class blocks of d + 1 values.
     for i in 0..25 {
         let want = fixture["contrib"][i].as_array().unwrap();
         for c in 0..k {
-            let got: Vec<f64> = lines[1 + i * k + c]
+            let line = lines[1 + i * k + c];
+            // Each line names its input row and class.
+            let (row, rest) = line.split_once(',').unwrap();
+            assert_eq!(row, i.to_string(), "line {}", 1 + i * k + c);
+            assert_eq!(rest.split(',').next().unwrap(), c.to_string());
+            let got: Vec<f64> = rest
                 .split(',')
                 .skip(1)
                 .map(|v| v.parse().unwrap())

@@ -31,8 +31,8 @@ pub struct Args {
     /// Explain only the first N rows.
     #[arg(long)]
     rows: Option<usize>,
-    /// Write one column per feature plus `expected_value` (multiclass: a `class` column first,
-    /// one row per input row and class); `-` for stdout.
+    /// Write one column per feature plus `expected_value` (multiclass: `row`, the 0-based input
+    /// row, and `class` first, one line per input row and class); `-` for stdout.
     #[arg(long, value_name = "SHAP.csv")]
     out: PathBuf,
     /// Write the features ranked by mean |SHAP| (per class for multiclass) and
@@ -130,6 +130,12 @@ pub fn run(a: Args) -> Result<()> {
     let d = shap.n_features();
     let mut out = Table::new();
     if k > 1 {
+        // `k` lines per input row: the 0-based input row (as `cartera silhouette --out`) lets a
+        // reader join them back without counting lines.
+        out.push_column(
+            "row",
+            Column::Numeric((0..n * k).map(|i| (i / k) as f64).collect()),
+        )?;
         let codes: Vec<u32> = (0..n * k).map(|i| (i % k) as u32).collect();
         out.push_column(
             "class",
