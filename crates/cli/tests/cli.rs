@@ -762,3 +762,80 @@ fn a_closed_stdout_pipe_is_not_an_internal_error() {
     assert!(!err.contains("internal error"), "{err}");
     assert_eq!(out.status.code(), Some(141), "{err}");
 }
+
+/// `--no-header` (pandas' `header=None`): every line is data, the columns are `0`, `1`, ...,
+/// and the same file with a header line gives the same clusters.
+#[test]
+fn a_headerless_file_reads_with_numbered_columns() {
+    let mut body = String::new();
+    for i in 0..60 {
+        let g = (i % 3) as f64;
+        body.push_str(&format!(
+            "{};{}\n",
+            1.0 + 10.0 * g + (i % 7) as f64 * 0.1,
+            g + 0.5 + 0.01 * i as f64
+        ));
+    }
+    let bare = tmp("no_header.csv");
+    std::fs::write(&bare, &body).unwrap();
+    let named = tmp("with_header.csv");
+    std::fs::write(&named, format!("spend;visits\n{body}")).unwrap();
+    let kmeans = |path: &Path, extra: &[&str]| {
+        let mut a = vec!["kmeans", s(path), "--k", "3", "--seed", "0", "--json", "-"];
+        a.extend_from_slice(extra);
+        common::ok_json(&a)
+    };
+    let bare_fit = kmeans(&bare, &["--no-header", "--columns", "0,1"]);
+    let named_fit = kmeans(&named, &[]);
+    assert_eq!(bare_fit["columns"], serde_json::json!(["0", "1"]));
+    assert_eq!(bare_fit["sizes"], named_fit["sizes"]);
+    assert_eq!(bare_fit["inertia"], named_fit["inertia"]);
+    // Streamed in chunks, the same numbered columns and every row.
+    let streamed = kmeans(
+        &bare,
+        &[
+            "--no-header",
+            "--columns",
+            "0,1",
+            "--chunk-rows",
+            "16",
+            "--algorithm",
+            "minibatch",
+        ],
+    );
+    assert_eq!(streamed["columns"], serde_json::json!(["0", "1"]));
+    let sizes: u64 = streamed["sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(sizes, 60);
+    // Without the flag the first line is taken for the header: one row fewer.
+    let d = describe_json_args(&[s(&bare)]);
+    let d_bare = describe_json_args(&[s(&bare), "--no-header"]);
+    assert_eq!(
+        d["rows"].as_u64().unwrap() + 1,
+        d_bare["rows"].as_u64().unwrap()
+    );
+    // A column named by its header name does not exist without one: one line naming it.
+    assert_one_line_error(
+        &cartera(&[
+            "kmeans",
+            s(&bare),
+            "--no-header",
+            "--k",
+            "3",
+            "--columns",
+            "spend",
+        ]),
+        "spend",
+    );
+}
+
+fn describe_json_args(args: &[&str]) -> Value {
+    let mut a = vec!["describe"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["--json", "-"]);
+    common::ok_json(&a)
+}

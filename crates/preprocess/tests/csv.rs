@@ -149,6 +149,45 @@ fn numeric_override_on_text_names_the_cell() {
 }
 
 #[test]
+fn a_file_without_a_header_reads_every_line_as_data() {
+    let opts = CsvOptions::default().has_header(false);
+    let t = Table::read_csv_bytes(b"7;ana;1.5\n8;luis;NA\n", "t.csv", &opts).unwrap();
+    assert_eq!(t.names(), ["0", "1", "2"]);
+    assert_eq!(t.column("0").unwrap().as_numeric(), Some(&[7.0, 8.0][..]));
+    assert_eq!(
+        t.column("1").unwrap().get_string(1).as_deref(),
+        Some("luis")
+    );
+    assert!(t.column("2").unwrap().is_missing(1));
+    // One line is one row (with a header it would be a header and no rows).
+    let one = Table::read_csv_bytes(b"1,2\n", "t.csv", &opts).unwrap();
+    assert_eq!((one.n_rows(), one.n_cols()), (1, 2));
+    assert!(read("1,2\n").is_err());
+    // Types are declared by the column numbers.
+    let typed = opts.clone().column_type("0", ColumnType::Categorical);
+    let t = Table::read_csv_bytes(b"1,2\n3,4\n", "t.csv", &typed).unwrap();
+    assert_eq!(
+        t.column("0").unwrap().column_type(),
+        ColumnType::Categorical
+    );
+    // A ragged line is named by its own line: the first is line 1.
+    let (line, col, msg) = parse_err(Table::read_csv_bytes(b"1,2,3\n4,5\n", "t.csv", &opts));
+    assert_eq!((line, col), (2, 0));
+    assert_eq!(msg, "expected 3 fields (as in the first line), found 2");
+    let (line, _, _) = parse_err(Table::read_csv_bytes(
+        b"1,x\n2,y\n",
+        "t.csv",
+        &opts.clone().column_type("1", ColumnType::Numeric),
+    ));
+    assert_eq!(line, 1);
+    // An empty file says so without mentioning a header.
+    match Table::read_csv_bytes(b"\n", "t.csv", &opts) {
+        Err(e) => assert!(e.to_string().contains("(no rows)"), "{e}"),
+        Ok(_) => panic!("an empty file read"),
+    }
+}
+
+#[test]
 fn ragged_row_names_the_line() {
     let (line, col, msg) = parse_err(read("a,b,c\n1,2,3\n4,5\n"));
     assert_eq!((line, col), (3, 0));

@@ -52,12 +52,17 @@ pub struct CsvArgs {
     /// (repeatable).
     #[arg(long = "type", value_name = "NAME=TYPE")]
     types: Vec<String>,
+    /// The file has no header line: every line is data and the columns are named 0, 1, ...
+    /// (pandas' `header=None`), the names `--columns`, `--target` and `--type` then use. Like
+    /// `--delimiter`, it applies to every CSV file the command reads.
+    #[arg(long)]
+    no_header: bool,
 }
 
 impl CsvArgs {
     /// The reader options these flags ask for.
     pub fn options(&self) -> Result<CsvOptions> {
-        let mut o = CsvOptions::default();
+        let mut o = CsvOptions::default().has_header(!self.no_header);
         if let Some(d) = &self.delimiter {
             o = o.delimiter(CsvOptions::parse_delimiter(d)?);
         }

@@ -126,6 +126,16 @@ impl<R: Read> CsvChunks<R> {
             rows_read: 0,
             cr_only: None,
         };
+        if !options.header() {
+            // No header to hold back: every record is data, and each chunk is read with the
+            // same options, so its columns are named `0`, `1`, ... as the whole file's would
+            // be. Only a byte-order mark is dropped.
+            while c.buf.len() < 3 && c.fill()? {}
+            if c.buf.starts_with(b"\xEF\xBB\xBF") {
+                c.buf.drain(..3);
+            }
+            return Ok(c);
+        }
         // The header: the first record, quotes honoured.
         let mut in_quotes = false;
         let mut scanned = 0;
@@ -262,15 +272,28 @@ impl<R: Read> CsvChunks<R> {
         }
         let mut bytes = Vec::with_capacity(self.header.len() + end + 1);
         bytes.extend_from_slice(&self.header);
-        if !self.header.ends_with(b"\n") {
-            bytes.push(b'\n');
-        }
+        // The header line as the chunk reads it: none without a header, or the header with a
+        // line end.
+        let header_lines = if self.header.is_empty() {
+            0
+        } else {
+            if !self.header.ends_with(b"\n") {
+                bytes.push(b'\n');
+            }
+            self.header_lines + u64::from(!self.header.ends_with(b"\n"))
+        };
         bytes.extend_from_slice(&self.buf[..end]);
         let body_lines = self.buf[..end].iter().filter(|&&b| b == b'\n').count() as u64;
         let first_line = self.next_line;
         if self.delimiter.is_none() {
             let d = match self.options_delimiter_given() {
                 Some(d) => d,
+                None if self.header.is_empty() => {
+                    // The first two records, as the whole-file reader does without a header.
+                    let first_end = first_record_end(&self.buf[..end]);
+                    let second_end = first_end + first_record_end(&self.buf[first_end..end]);
+                    detect_delimiter(&self.buf[..first_end], &self.buf[first_end..second_end])
+                }
                 None => {
                     let second_end = first_record_end(&self.buf[..end]);
                     detect_delimiter(&self.header, &self.buf[..second_end])
@@ -279,7 +302,6 @@ impl<R: Read> CsvChunks<R> {
             self.options = self.options.clone().delimiter(d);
             self.delimiter = Some(d);
         }
-        let header_lines = self.header_lines + u64::from(!self.header.ends_with(b"\n"));
         let table = Table::read_csv_bytes(&bytes, &self.source, &self.options)
             .map_err(|e| self.relocate(e, first_line, header_lines))?;
         drop(bytes);
@@ -521,6 +543,50 @@ mod tests {
             let parts = chunks(&text, n).unwrap();
             assert_eq!(parts.len(), 53usize.div_ceil(n), "n = {n}");
             same_values(&whole, &parts);
+        }
+    }
+
+    #[test]
+    fn chunks_without_a_header_equal_the_whole_read() {
+        // `;`-separated, a byte-order mark, a quoted line break and a blank line: every line
+        // is data, in chunks as in one read, and a ragged line is named by its file line.
+        let mut text = String::from("\u{feff}");
+        for i in 0..29 {
+            let note = if i % 7 == 0 {
+                "\"a\nb\"".to_string()
+            } else {
+                format!("n{i}")
+            };
+            text.push_str(&format!("{i};{}.5;{note}\n", i * 3));
+            if i == 10 {
+                text.push('\n');
+            }
+        }
+        let opts = CsvOptions::default().has_header(false);
+        let whole = Table::read_csv_bytes(text.as_bytes(), "t.csv", &opts).unwrap();
+        assert_eq!(whole.names(), ["0", "1", "2"]);
+        assert_eq!(whole.n_rows(), 29);
+        assert_eq!(whole.column("0").unwrap().as_numeric().unwrap()[0], 0.0);
+        for n in [1, 4, 28, 29, 100] {
+            let parts: Vec<Table> = CsvChunks::from_reader(text.as_bytes(), "t.csv", &opts, n)
+                .unwrap()
+                .collect::<Result<_>>()
+                .unwrap();
+            assert_eq!(parts.len(), 29usize.div_ceil(n), "n = {n}");
+            same_values(&whole, &parts);
+        }
+        // Line 1 + 4 quoted breaks (rows 0, 7, 14, 21) + 1 blank line: row 24 is on line 30.
+        let bad = text.replacen("24;72.5;n24\n", "24;72.5\n", 1);
+        let err = CsvChunks::from_reader(bad.as_bytes(), "t.csv", &opts, 5)
+            .unwrap()
+            .collect::<Result<Vec<Table>>>()
+            .unwrap_err();
+        match err {
+            Error::Parse { line, message, .. } => {
+                assert_eq!(line, 30);
+                assert_eq!(message, "expected 3 fields (as in the first line), found 2");
+            }
+            other => panic!("{other:?}"),
         }
     }
 

@@ -22,6 +22,9 @@
 //!   such a column is read as text (declare it numeric to get an error naming the cell).
 //! * Text must be UTF-8; any other encoding is an error naming the line and column.
 //! * An empty header name becomes `Unnamed: J` (0-based column index), as pandas does.
+//! * A file without a header ([`CsvOptions::has_header`] `false`, pandas' `header=None`): every
+//!   line is data, the columns are named `0`, `1`, ... (0-based, as pandas numbers them) by the
+//!   first record's field count, and the delimiter is detected from the first two records.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -60,6 +63,7 @@ pub struct CsvOptions {
     /// Types for columns that may be absent: applied to those the file has.
     known_types: Vec<(String, ColumnType)>,
     rule: CategoricalRule,
+    header: bool,
 }
 
 impl Default for CsvOptions {
@@ -70,6 +74,7 @@ impl Default for CsvOptions {
             types: Vec::new(),
             known_types: Vec::new(),
             rule: CategoricalRule::default(),
+            header: true,
         }
     }
 }
@@ -107,6 +112,28 @@ impl CsvOptions {
             self.known_types.push((name.clone(), *ty));
         }
         self
+    }
+
+    /// Whether the first record names the columns (the default, `true`). With `false` every
+    /// record is data and the columns are named `0`, `1`, ... in file order, as pandas'
+    /// `read_csv(header=None)` numbers them; declare types and select columns by those names.
+    ///
+    /// ```
+    /// use cartera_preprocess::{CsvOptions, Table};
+    /// let opts = CsvOptions::default().has_header(false);
+    /// let t = Table::read_csv_bytes(b"1,a\n2,b\n", "x.csv", &opts)?;
+    /// assert_eq!(t.names(), ["0", "1"]);
+    /// assert_eq!(t.n_rows(), 2);
+    /// # Ok::<(), cartera_core::Error>(())
+    /// ```
+    pub fn has_header(mut self, header: bool) -> Self {
+        self.header = header;
+        self
+    }
+
+    /// Whether the first record is read as the header ([`has_header`](Self::has_header)).
+    pub fn header(&self) -> bool {
+        self.header
     }
 
     /// Change the rule that tells categorical from text columns.
@@ -218,6 +245,9 @@ struct Reader<'a> {
     rule: CategoricalRule,
     /// Line number (1-based) of the first line of the body.
     first_body_line: u64,
+    /// Where the expected field count came from, for the ragged-row message: `the header`,
+    /// or `the first line` of a file without one.
+    width_from: &'static str,
 }
 
 /// One block's parsed columns.
@@ -466,27 +496,49 @@ impl<'a> Reader<'a> {
     fn new(bytes: &'a [u8], source: &'a str, options: &CsvOptions) -> Result<Self> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-            return Err(Error::empty(format!(
-                "{source}: the file (no header, no rows)"
-            )));
+            let what = if options.header {
+                "no header, no rows"
+            } else {
+                "no rows"
+            };
+            return Err(Error::empty(format!("{source}: the file ({what})")));
         }
-        let header_end = end_of_first_record(bytes);
-        let header = &bytes[..header_end];
-        let body = &bytes[header_end..];
-        let second = &body[..end_of_first_record(body)];
+        // Without a header, the first record gives the column count and is read as data; blank
+        // lines before it are skipped (as the body's are), so a chunk may start on one.
+        let lead = if options.header {
+            0
+        } else {
+            let text = bytes
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(0);
+            bytes[..text]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+        };
+        let first_end = lead + end_of_first_record(&bytes[lead..]);
+        let (header, body) = if options.header {
+            (&bytes[..first_end], &bytes[first_end..])
+        } else {
+            (&b""[..], bytes)
+        };
+        let first = &bytes[lead..first_end];
+        let after_first = &bytes[first_end..];
+        let second = &after_first[..end_of_first_record(after_first)];
         let delimiter = match options.delimiter {
             Some(d) => {
                 check_delimiter(d)?;
                 d
             }
-            None => detect_delimiter(header, second),
+            None => detect_delimiter(first, second),
         };
 
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .delimiter(delimiter)
             .flexible(true)
-            .from_reader(header);
+            .from_reader(first);
         let mut rec = csv::ByteRecord::new();
         let ok = rdr.read_byte_record(&mut rec).map_err(|e| Error::Parse {
             source_name: source.to_string(),
@@ -498,6 +550,11 @@ impl<'a> Reader<'a> {
             return Err(Error::empty(format!(
                 "{source}: the file (no header, no rows)"
             )));
+        }
+        if !options.header {
+            // The first record only counts the columns here; the body reads it again as data.
+            let names: Vec<String> = (0..rec.len()).map(|j| j.to_string()).collect();
+            return Self::with_names(source, options, delimiter, names, header, body);
         }
         let mut names: Vec<String> = Vec::with_capacity(rec.len());
         // Name -> column, so that the duplicate check stays linear for very wide headers.
@@ -525,7 +582,19 @@ impl<'a> Reader<'a> {
             seen.insert(name.clone(), j);
             names.push(name);
         }
+        Self::with_names(source, options, delimiter, names, header, body)
+    }
 
+    /// The reader of `body` once the column names are known: declared types applied, the
+    /// missing markers indexed. `header` is what precedes `body` (empty without a header).
+    fn with_names(
+        source: &'a str,
+        options: &CsvOptions,
+        delimiter: u8,
+        names: Vec<String>,
+        header: &[u8],
+        body: &'a [u8],
+    ) -> Result<Self> {
         let mut kinds = vec![Kind::Auto; names.len()];
         let known = options.known_types.iter().filter(|(name, _)| {
             names.contains(name) && !options.types.iter().any(|(n, _)| n == name)
@@ -545,6 +614,7 @@ impl<'a> Reader<'a> {
             };
         }
 
+        // Without a header the body holds the first record, never blank here.
         if body.iter().all(|b| b.is_ascii_whitespace()) {
             return Err(Error::empty(format!(
                 "{source}: data (the file has a header but no rows)"
@@ -575,6 +645,11 @@ impl<'a> Reader<'a> {
             missing_first,
             rule: options.rule,
             first_body_line: header_lines + 1,
+            width_from: if options.header {
+                "the header"
+            } else {
+                "the first line"
+            },
         })
     }
 
@@ -678,7 +753,8 @@ impl<'a> Reader<'a> {
                     byte_in_block: at,
                     column: 0,
                     message: format!(
-                        "expected {ncols} fields (as in the header), found {}",
+                        "expected {ncols} fields (as in {}), found {}",
+                        self.width_from,
                         rec.len()
                     ),
                 });
