@@ -247,12 +247,13 @@ impl<F: Float> CentreTable<F> {
         // path.
         let nearest = (k <= nearest::LANES && d > 0 && nearest_kernel_runs::<F>())
             .then(|| NearestTable::new(centres, &norms, k, d));
+        // For `f64`, `nearest_kernel_runs` is the AVX-512 check this kernel needs too.
         let is_f64 = std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>();
         let nearest16 = (k > nearest::LANES
             && k <= nearest::LANES16
             && d > 0
             && is_f64
-            && cartera_core::dots::has_avx512())
+            && nearest_kernel_runs::<F>())
         .then(|| {
             // `F` is `f64`: the values carry over exactly.
             let c: Vec<f64> = centres[..k * d].iter().map(|v| v.as_f64()).collect();

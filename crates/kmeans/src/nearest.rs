@@ -13,16 +13,17 @@
 //! kernel's multiply-adds per row rather than as many. [`Nearest16`] keeps two registers per
 //! row (16 centres) and transposes each half.
 //!
-//! The `f64` (both widths) and AVX2 kernels do the general path's arithmetic, operation for operation: each
-//! dot product is the in-order fused sum over features, the distance is `‖c‖² − (x·c + x·c)`,
-//! and the compare is "strictly less" against a running best that starts at `+∞`, centre by
-//! centre in order. So the labels are the same, ties (first centre wins) and NaN distances
-//! (never chosen) included; a test compares them on data built to tie. The `f32` AVX-512
-//! kernel sums the even and the odd features apart (each in order, fused) and adds the two
-//! sums: the same compare, but its distances can differ from the general path's in the last
-//! bits, so a near-tie may go the other way. It is deterministic all the same (the sum depends
-//! on the row and the centres only, never on the block or the thread), and a test checks its
-//! distances bit for bit against the scalar [`NearestTable::paired_sums`].
+//! The `f64` kernels (8 and 16 centres) and the AVX2 kernel do the general path's arithmetic,
+//! operation for operation: each dot product is the in-order fused sum over features, the
+//! distance is `‖c‖² − (x·c + x·c)`, and the compare is "strictly less" against a running best
+//! that starts at `+∞`, centre by centre in order. So the labels are the same, ties (first
+//! centre wins) and NaN distances (never chosen) included; a test compares them on data built
+//! to tie. The `f32` AVX-512 kernel sums the even and the odd features apart (each in order,
+//! fused) and adds the two sums: the same compare, but its distances can differ from the
+//! general path's in the last bits, so a near-tie may go the other way. It is deterministic
+//! all the same (the sum depends on the row and the centres only, never on the block or the
+//! thread), and a test checks its distances bit for bit against the scalar
+//! [`NearestTable::paired_sums`].
 
 use cartera_core::Float;
 #[cfg(target_arch = "x86_64")]
@@ -138,7 +139,7 @@ impl<F: Float> NearestTable<F> {
     #[inline(always)]
     fn rest(&self, rows: &[F], d: usize, lab: &mut [u32], moves: &mut Moves) {
         for (x, l) in rows.chunks_exact(d).zip(lab.iter_mut()) {
-            let best = first_nearest(|c| {
+            let best = first_nearest(LANES, |c| {
                 let mut a = F::zero();
                 for (j, &v) in x.iter().enumerate() {
                     a = v.mul_add(self.tab[j * LANES + c], a);
@@ -150,13 +151,13 @@ impl<F: Float> NearestTable<F> {
     }
 }
 
-/// The first of the `LANES` centres strictly nearer than every earlier one, from `+∞`: the
+/// The first of the `lanes` centres strictly nearer than every earlier one, from `+∞`: the
 /// scalar arg-min every kernel's vector compare reproduces (ties: the first; NaN: never).
 #[inline(always)]
-fn first_nearest<F: Float>(dist: impl Fn(usize) -> F) -> u32 {
+fn first_nearest<F: Float>(lanes: usize, dist: impl Fn(usize) -> F) -> u32 {
     let mut best = 0u32;
     let mut best_d = F::infinity();
-    for c in 0..LANES {
+    for c in 0..lanes {
         let dc = dist(c);
         if dc < best_d {
             best = c as u32;
@@ -372,7 +373,7 @@ impl NearestTable<f32> {
     fn rest_paired(&self, rows: &[f32], d: usize, lab: &mut [u32], moves: &mut Moves) {
         for (x, l) in rows.chunks_exact(d).zip(lab.iter_mut()) {
             let acc = self.paired_sums(x, d);
-            let best = first_nearest(|c| {
+            let best = first_nearest(LANES, |c| {
                 let s = acc[2 * c] + acc[2 * c + 1];
                 self.norms[c] - (s + s)
             });
@@ -607,19 +608,13 @@ impl Nearest16 {
     /// The rows that do not fill a group, one at a time with the same operations.
     fn rest(&self, rows: &[f64], d: usize, lab: &mut [u32], moves: &mut Moves) {
         for (x, l) in rows.chunks_exact(d).zip(lab.iter_mut()) {
-            let mut best = 0u32;
-            let mut best_d = f64::INFINITY;
-            for c in 0..LANES16 {
+            let best = first_nearest(LANES16, |c| {
                 let mut a = 0.0f64;
                 for (j, &v) in x.iter().enumerate() {
                     a = v.mul_add(self.tab[j * LANES16 + c], a);
                 }
-                let dc = self.norms[c] - (a + a);
-                if dc < best_d {
-                    best = c as u32;
-                    best_d = dc;
-                }
-            }
+                self.norms[c] - (a + a)
+            });
             moves.update(l, best);
         }
     }

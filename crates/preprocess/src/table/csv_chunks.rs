@@ -274,13 +274,11 @@ impl<R: Read> CsvChunks<R> {
         bytes.extend_from_slice(&self.header);
         // The header line as the chunk reads it: none without a header, or the header with a
         // line end.
-        let header_lines = if self.header.is_empty() {
-            0
+        let header_lines = if self.header.is_empty() || self.header.ends_with(b"\n") {
+            self.header_lines
         } else {
-            if !self.header.ends_with(b"\n") {
-                bytes.push(b'\n');
-            }
-            self.header_lines + u64::from(!self.header.ends_with(b"\n"))
+            bytes.push(b'\n');
+            self.header_lines + 1
         };
         bytes.extend_from_slice(&self.buf[..end]);
         let body_lines = self.buf[..end].iter().filter(|&&b| b == b'\n').count() as u64;
@@ -288,15 +286,16 @@ impl<R: Read> CsvChunks<R> {
         if self.delimiter.is_none() {
             let d = match self.options_delimiter_given() {
                 Some(d) => d,
-                None if self.header.is_empty() => {
-                    // The first two records, as the whole-file reader does without a header.
-                    let first_end = first_record_end(&self.buf[..end]);
-                    let second_end = first_end + first_record_end(&self.buf[first_end..end]);
-                    detect_delimiter(&self.buf[..first_end], &self.buf[first_end..second_end])
-                }
                 None => {
-                    let second_end = first_record_end(&self.buf[..end]);
-                    detect_delimiter(&self.header, &self.buf[..second_end])
+                    // The header and the first record, or without a header the first two
+                    // records, as the whole-file reader does.
+                    let body = &self.buf[..end];
+                    let (first, rest) = if self.header.is_empty() {
+                        body.split_at(first_record_end(body))
+                    } else {
+                        (&self.header[..], body)
+                    };
+                    detect_delimiter(first, &rest[..first_record_end(rest)])
                 }
             };
             self.options = self.options.clone().delimiter(d);

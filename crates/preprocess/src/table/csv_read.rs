@@ -523,6 +523,7 @@ impl<'a> Reader<'a> {
         } else {
             (&b""[..], bytes)
         };
+        let header_lines = header.iter().filter(|&&b| b == b'\n').count() as u64;
         let first = &bytes[lead..first_end];
         let after_first = &bytes[first_end..];
         let second = &after_first[..end_of_first_record(after_first)];
@@ -554,7 +555,7 @@ impl<'a> Reader<'a> {
         if !options.header {
             // The first record only counts the columns here; the body reads it again as data.
             let names: Vec<String> = (0..rec.len()).map(|j| j.to_string()).collect();
-            return Self::with_names(source, options, delimiter, names, header, body);
+            return Self::with_names(source, options, delimiter, names, header_lines, body);
         }
         let mut names: Vec<String> = Vec::with_capacity(rec.len());
         // Name -> column, so that the duplicate check stays linear for very wide headers.
@@ -582,17 +583,18 @@ impl<'a> Reader<'a> {
             seen.insert(name.clone(), j);
             names.push(name);
         }
-        Self::with_names(source, options, delimiter, names, header, body)
+        Self::with_names(source, options, delimiter, names, header_lines, body)
     }
 
     /// The reader of `body` once the column names are known: declared types applied, the
-    /// missing markers indexed. `header` is what precedes `body` (empty without a header).
+    /// missing markers indexed. `header_lines` is the number of lines before `body` (0
+    /// without a header).
     fn with_names(
         source: &'a str,
         options: &CsvOptions,
         delimiter: u8,
         names: Vec<String>,
-        header: &[u8],
+        header_lines: u64,
         body: &'a [u8],
     ) -> Result<Self> {
         let mut kinds = vec![Kind::Auto; names.len()];
@@ -633,7 +635,6 @@ impl<'a> Reader<'a> {
                 missing_first[usize::from(b)] = true;
             }
         }
-        let header_lines = header.iter().filter(|&&b| b == b'\n').count() as u64;
         Ok(Reader {
             body,
             source,
