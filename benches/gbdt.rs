@@ -31,6 +31,16 @@ fn bench(c: &mut Criterion) {
                 .unwrap_or_else(|e| panic!("{e}"))
         })
     });
+    g.bench_function("fit_100k_x42_50_rounds_quantized", |b| {
+        b.iter(|| {
+            GbdtParams::new()
+                .n_estimators(50)
+                .use_quantized_grad(true)
+                .quant_train_renew_leaf(true)
+                .fit(x.view(), y.view())
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+    });
     let model = GbdtParams::new()
         .n_estimators(200)
         .fit(x.view(), y.view())

@@ -6,7 +6,9 @@ Generated sets come from `cargo run --release -p cartera-gbdt --example gbdt_fix
 the Rust tests regenerate in memory; the real set is data/universal_bank.csv. Every set is split
 in order: first 80 % of rows train, the rest validate. LightGBM runs with the parameters of the
 issue (200 rounds, 31 leaves, learning rate 0.1, 255 bins, boost_from_average, no bagging) and
-`deterministic=True`; the fixture stores its validation AUC, log-loss and accuracy.
+`deterministic=True`; the fixture stores its validation AUC, log-loss and accuracy, and under
+`quantized` the same figures with quantized gradients (`use_quantized_grad`, 4 bins, stochastic
+rounding, `quant_train_renew_leaf`), the reference of cartera's quantized training.
 """
 import io
 import json
@@ -50,21 +52,26 @@ def lightgbm_figures(x, y, kind, cats=()):
                   min_child_samples=20, min_child_weight=1e-3, subsample=1.0, colsample_bytree=1.0,
                   reg_alpha=0.0, reg_lambda=0.0, deterministic=True, force_row_wise=True,
                   n_jobs=2, verbose=-1, random_state=0)
-    if kind == "binary":
-        m = lgb.LGBMClassifier(objective="binary", **params)
-    else:
-        m = lgb.LGBMClassifier(objective="multiclass", **params)
-    # Categorical columns (`cat_*`, level codes) split by LightGBM's own method, with its
-    # defaults (max_cat_to_onehot 4, max_cat_threshold 32, cat_l2 10, cat_smooth 10,
-    # min_data_per_group 100).
-    m.fit(x[:n_train], y[:n_train], categorical_feature=list(cats) if cats else "auto")
-    p = m.predict_proba(x[n_train:])
     yv = y[n_train:]
-    doc = {"n_rows": int(len(y)), "n_train": int(n_train), "kind": kind, "categorical": list(cats),
-           "accuracy": float(accuracy_score(yv, p.argmax(axis=1))),
-           "log_loss": float(log_loss(yv, p, labels=list(range(p.shape[1]))))}
-    if kind == "binary":
-        doc["auc"] = float(roc_auc_score(yv, p[:, 1]))
+
+    def figures(extra):
+        objective = "binary" if kind == "binary" else "multiclass"
+        m = lgb.LGBMClassifier(objective=objective, **params, **extra)
+        # Categorical columns (`cat_*`, level codes) split by LightGBM's own method, with its
+        # defaults (max_cat_to_onehot 4, max_cat_threshold 32, cat_l2 10, cat_smooth 10,
+        # min_data_per_group 100).
+        m.fit(x[:n_train], y[:n_train], categorical_feature=list(cats) if cats else "auto")
+        p = m.predict_proba(x[n_train:])
+        out = {"accuracy": float(accuracy_score(yv, p.argmax(axis=1))),
+               "log_loss": float(log_loss(yv, p, labels=list(range(p.shape[1]))))}
+        if kind == "binary":
+            out["auc"] = float(roc_auc_score(yv, p[:, 1]))
+        return out
+
+    doc = {"n_rows": int(len(y)), "n_train": int(n_train), "kind": kind, "categorical": list(cats)}
+    doc.update(figures({}))
+    doc["quantized"] = figures(dict(use_quantized_grad=True, num_grad_quant_bins=4,
+                                    stochastic_rounding=True, quant_train_renew_leaf=True))
     return doc
 
 

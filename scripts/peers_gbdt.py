@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """LightGBM and scikit-learn HistGradientBoosting on the same CSV and split as cartera-gbdt.
 
-Usage: peers_gbdt.py DATA.csv [lightgbm|sklearn|all] [ROUNDS]
+Usage: peers_gbdt.py DATA.csv [lightgbm|lightgbm_quant|sklearn|all] [ROUNDS]
 DATA.csv is written by `cargo run --release -p cartera-gbdt --example gbdt_fixture_data --
 classification 371589 4` (last column `target`; empty cell = missing). Fit on the first 80 % of
 rows, predict_proba on the rest, with the issue's parameters (200 rounds, 31 leaves, learning
-rate 0.1, 255 bins, no early stopping). Threads: set OMP_NUM_THREADS (the bench uses 2). Prints
+rate 0.1, 255 bins, no early stopping); `lightgbm_quant` is LightGBM with quantized gradients
+(`use_quantized_grad`, 4 bins, `quant_train_renew_leaf`), not part of `all`. Threads: set OMP_NUM_THREADS (the bench uses 2). Prints
 one JSON line per tool with fit/predict seconds, validation AUC and log-loss, and peak RSS.
 """
 import json
@@ -34,6 +35,13 @@ def main():
         tools.append(("lightgbm", lambda: lgb.LGBMClassifier(
             n_estimators=rounds, num_leaves=31, learning_rate=0.1, max_bin=255,
             min_child_samples=20, subsample=1.0, colsample_bytree=1.0, verbose=-1)))
+    if which == "lightgbm_quant":
+        import lightgbm as lgb
+
+        tools.append(("lightgbm_quant", lambda: lgb.LGBMClassifier(
+            n_estimators=rounds, num_leaves=31, learning_rate=0.1, max_bin=255,
+            min_child_samples=20, subsample=1.0, colsample_bytree=1.0, verbose=-1,
+            use_quantized_grad=True, num_grad_quant_bins=4, quant_train_renew_leaf=True)))
     if which in ("sklearn", "all"):
         from sklearn.ensemble import HistGradientBoostingClassifier
 

@@ -146,6 +146,7 @@ const FLAG_OF: &[(&str, &str)] = &[
     ("bin_construct_sample_cnt", "--bin-sample-rows"),
     ("early_stopping_rounds", "--early-stopping"),
     ("n_components", "--pca"),
+    ("num_grad_quant_bins", "--grad-quant-bins"),
     ("n_samples", "--rows"),
 ];
 

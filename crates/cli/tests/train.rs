@@ -848,3 +848,62 @@ fn a_library_model_file_is_scored_by_predict() {
         .is_err()
     );
 }
+
+#[test]
+fn quantized_gradients_train_from_the_command_line() {
+    let month = telco(4_000, 3, "quant_m1.csv");
+    let train = |extra: &[&str], name: &str| {
+        let path = tmp(name);
+        let mut args = vec![
+            "train",
+            s(&month),
+            "--target",
+            "CHURN",
+            "--model",
+            "gbdt",
+            "--n-estimators",
+            "60",
+            "--seed",
+            "1",
+            "--out",
+            s(&path),
+            "--json",
+            "-",
+        ];
+        args.extend_from_slice(extra);
+        (ok_json(&args), std::fs::read_to_string(&path).unwrap())
+    };
+    let (plain, plain_file) = train(&[], "quant_plain.json");
+    let (quant, quant_file) = train(&["--quantized-grad"], "quant_q.json");
+    let (coarse, _) = train(
+        &["--quantized-grad", "--grad-quant-bins", "2"],
+        "quant_2.json",
+    );
+    assert_ne!(plain_file, quant_file, "the flag changes the trees");
+    let (a, b) = (
+        plain["auc"].as_f64().unwrap(),
+        quant["auc"].as_f64().unwrap(),
+    );
+    assert!((a - b).abs() < 0.01, "plain AUC {a}, quantized {b}");
+    assert_ne!(
+        quant["log_loss"], coarse["log_loss"],
+        "--grad-quant-bins is used"
+    );
+    // The library's parameter name comes back as the flag.
+    one_line_error(
+        &cartera(&[
+            "train",
+            s(&month),
+            "--target",
+            "CHURN",
+            "--model",
+            "gbdt",
+            "--quantized-grad",
+            "--grad-quant-bins",
+            "200",
+            "--out",
+            s(&tmp("quant_bad.json")),
+        ]),
+        "--grad-quant-bins",
+    );
+}

@@ -2,7 +2,11 @@
 //! the first 80 % of rows, predict_proba on the rest (74,318 rows of the 371,589-row set);
 //! prints one JSON line. Used by `scripts/bench_gbdt.sh` against `scripts/peers_gbdt.py`.
 //!
-//! `cargo run --release -p cartera-gbdt --example gbdt_timing -- data.csv [ROUNDS]`
+//! `cargo run --release -p cartera-gbdt --example gbdt_timing -- data.csv [ROUNDS] [MODE]`
+//!
+//! `MODE` is `plain` (the default), `quantized` (`use_quantized_grad`) or `renew` (quantized
+//! with `quant_train_renew_leaf`, as `cartera train --quantized-grad`); the quantized modes
+//! report the tool as `cartera_quant`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -18,6 +22,13 @@ fn main() {
         .nth(1)
         .expect("usage: gbdt_timing data.csv [ROUNDS]");
     let rounds: usize = std::env::args().nth(2).map_or(200, |r| r.parse().unwrap());
+    let mode = std::env::args().nth(3).unwrap_or_else(|| "plain".into());
+    let (quantized, renew) = match mode.as_str() {
+        "plain" => (false, false),
+        "quantized" => (true, false),
+        "renew" => (true, true),
+        other => panic!("MODE must be plain, quantized or renew, not {other}"),
+    };
     // Read line by line so the CSV text never sits in memory (peak RSS is measured).
     let mut lines = BufReader::new(File::open(&path).unwrap())
         .lines()
@@ -44,6 +55,8 @@ fn main() {
     let t = Instant::now();
     let m = GbdtParams::new()
         .n_estimators(rounds)
+        .use_quantized_grad(quantized)
+        .quant_train_renew_leaf(renew)
         .fit(x.slice(s![..nt, ..]), y.slice(s![..nt]))
         .unwrap();
     let fit = t.elapsed().as_secs_f64();
@@ -51,9 +64,25 @@ fn main() {
     let t = Instant::now();
     let p = m.predict_proba(xv).unwrap();
     let predict = t.elapsed().as_secs_f64();
-    let a = auc(&p.column(1).to_vec(), &y.as_slice().unwrap()[nt..], None).unwrap();
+    let yv = &y.as_slice().unwrap()[nt..];
+    let a = auc(&p.column(1).to_vec(), yv, None).unwrap();
+    let log_loss = p
+        .column(1)
+        .iter()
+        .zip(yv)
+        .map(|(&q, &t)| {
+            let q = q.clamp(1e-15, 1.0 - 1e-15);
+            -(t * q.ln() + (1.0 - t) * (1.0 - q).ln())
+        })
+        .sum::<f64>()
+        / yv.len() as f64;
+    let tool = if quantized {
+        "cartera_quant"
+    } else {
+        "cartera"
+    };
     println!(
-        "{{\"tool\": \"cartera\", \"n_train\": {nt}, \"n_valid\": {}, \"fit_seconds\": {fit:.4}, \"predict_seconds\": {predict:.4}, \"auc\": {a:.6}}}",
+        "{{\"tool\": \"{tool}\", \"n_train\": {nt}, \"n_valid\": {}, \"fit_seconds\": {fit:.4}, \"predict_seconds\": {predict:.4}, \"auc\": {a:.6}, \"log_loss\": {log_loss:.6}}}",
         n - nt
     );
 }

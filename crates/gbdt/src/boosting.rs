@@ -11,6 +11,8 @@ use crate::metric::evaluate;
 use crate::model::{EvalRecord, GbdtModel};
 use crate::objective::Loss;
 use crate::params::{GbdtParams, Metric};
+use crate::partition::DataPartition;
+use crate::quantize::{self, Offsets, Quantized};
 use crate::split::{CatParams, SplitParams};
 use crate::tree::{Ensemble, Objective};
 
@@ -284,6 +286,16 @@ fn boost(
     d: usize,
 ) -> Result<GbdtModel> {
     let n = data.n_rows;
+    if params.use_quantized_grad && !quantize::check_rows(n, params.num_grad_quant_bins) {
+        return Err(Error::invalid_param(
+            "num_grad_quant_bins",
+            params.num_grad_quant_bins,
+            format!(
+                "with {n} rows, quantized gradient sums need rows x bins < 2^31: use fewer \
+                 bins or turn use_quantized_grad off"
+            ),
+        ));
+    }
     let objective = params.objective;
     let nu = data.n_used();
     let loss = Loss {
@@ -332,9 +344,23 @@ fn boost(
     // Each tree is the same whichever learner grows it (a learner keeps no state between
     // trees), so the model does not depend on the number of threads.
     let n_learners = k.min(rayon::current_num_threads()).max(1);
-    let mut learners: Vec<Learner> = (0..n_learners)
-        .map(|_| Learner::new(data, &layout, grow))
-        .collect();
+    let mut growers = if params.use_quantized_grad {
+        Growers::Quantized {
+            learners: (0..n_learners)
+                .map(|_| Learner::new(data, &layout, grow))
+                .collect(),
+            q: (0..k).map(|_| Quantized::new(n)).collect(),
+            offsets: params
+                .stochastic_rounding
+                .then(|| Offsets::new(n, params.seed)),
+        }
+    } else {
+        Growers::Plain(
+            (0..n_learners)
+                .map(|_| Learner::new(data, &layout, grow))
+                .collect(),
+        )
+    };
     let mut gh = vec![vec![[0.0f64; 2]; n]; k];
     let bagging = params.bagging_freq > 0 && params.bagging_fraction < 1.0;
     let mut bag: Option<Vec<u32>> = None;
@@ -369,13 +395,7 @@ fn boost(
         let mut round = Vec::with_capacity(k);
         for c0 in (0..k).step_by(n_learners) {
             let c1 = (c0 + n_learners).min(k);
-            // A single tree (binary, regression, a last odd class) is not split across
-            // threads here: rayon runs a one-item iterator on the calling thread.
-            let grown: Vec<GrownTree> = learners
-                .par_iter_mut()
-                .zip(c0..c1)
-                .map(|(l, c)| l.grow(&gh[c], bag.as_deref(), &features[c]))
-                .collect();
+            let grown = growers.grow(params, &gh, iter, c0..c1, bag.as_deref(), &features);
             for (i, mut grown) in grown.into_iter().enumerate() {
                 let c = c0 + i;
                 for v in grown
@@ -390,7 +410,7 @@ fn boost(
                     add_tree_scores(&grown, &data.bins, nu, k, c, &mut score);
                 } else {
                     // The learner's partition still holds this tree's leaves.
-                    let part = learners[i].partition();
+                    let part = growers.partition(i);
                     for (l, v) in grown.tree.leaf_value.iter().enumerate() {
                         for &r in part.rows(l) {
                             score[r as usize * k + c] += v;
@@ -467,4 +487,72 @@ fn boost(
         init_score: init,
     };
     GbdtModel::build(ensemble, best_iteration, Some(metric), history)
+}
+
+/// The learners of a fit, by the form of the gradients their histograms sum.
+enum Growers<'a> {
+    /// `f64` gradient pairs.
+    Plain(Vec<Learner<'a, [f64; 2]>>),
+    /// Quantized pairs (LightGBM's `use_quantized_grad`), with one buffer per class.
+    Quantized {
+        learners: Vec<Learner<'a, i64>>,
+        q: Vec<Quantized>,
+        /// The offsets of stochastic rounding (`None`: to nearest).
+        offsets: Option<Offsets>,
+    },
+}
+
+impl Growers<'_> {
+    /// The trees of classes `classes` (at most one per learner) of round `round`, grown side by
+    /// side on the gradients `gh` (one vector per class).
+    fn grow(
+        &mut self,
+        params: &GbdtParams,
+        gh: &[Vec<[f64; 2]>],
+        round: usize,
+        classes: std::ops::Range<usize>,
+        bag: Option<&[u32]>,
+        features: &[Vec<bool>],
+    ) -> Vec<GrownTree> {
+        // A single tree (binary, regression, a last odd class) is not split across threads
+        // here: rayon runs a one-item iterator on the calling thread.
+        match self {
+            Growers::Plain(learners) => learners
+                .par_iter_mut()
+                .zip(classes)
+                .map(|(l, c)| l.grow(&gh[c], [1.0; 2], bag, &features[c], None))
+                .collect(),
+            Growers::Quantized {
+                learners,
+                q,
+                offsets,
+            } => {
+                let k = gh.len();
+                for c in classes.clone() {
+                    let n = gh[c].len();
+                    let start = quantize::start(params.seed, round, c, k, n);
+                    let offsets = offsets.as_ref().map(|t| (t, start));
+                    q[c].fill(&gh[c], params.num_grad_quant_bins, offsets);
+                }
+                let renew = params.quant_train_renew_leaf;
+                let q = &*q;
+                learners
+                    .par_iter_mut()
+                    .zip(classes)
+                    .map(|(l, c)| {
+                        let renew = renew.then_some(&gh[c][..]);
+                        l.grow(&q[c].packed, q[c].scale, bag, &features[c], renew)
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The partition of the last tree learner `i` grew.
+    fn partition(&self, i: usize) -> &DataPartition {
+        match self {
+            Growers::Plain(l) => l[i].partition(),
+            Growers::Quantized { learners, .. } => learners[i].partition(),
+        }
+    }
 }

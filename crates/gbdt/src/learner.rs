@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::binning::BinnedData;
 use crate::bundle::FeatureGroups;
-use crate::histogram::{self, FeatureHist, LeafRows};
+use crate::histogram::{self, Entry, FeatureHist, Hist, LeafRows};
 use crate::partition::DataPartition;
 use crate::split::{
     CatParams, LeafSums, SplitInfo, SplitParams, best_categorical, best_for_feature, better,
@@ -126,14 +126,17 @@ impl Layout {
 
 /// The reusable state of tree growth: histograms pool and partition, over a shared
 /// [`Layout`]. A multiclass fit keeps up to one per thread, so a round's trees can grow side
-/// by side.
-pub(crate) struct Learner<'a> {
+/// by side. `E` is a row's gradient pair: `[f64; 2]`, or a packed quantized pair (`i64`, see
+/// [`crate::quantize`]).
+pub(crate) struct Learner<'a, E: Entry> {
     data: &'a BinnedData,
     params: GrowParams,
     groups: &'a FeatureGroups,
     plan: &'a histogram::Plan,
     /// One group histogram set per leaf.
-    hists: Vec<Vec<FeatureHist>>,
+    hists: Vec<Vec<Hist<E>>>,
+    /// Gradient and hessian of one step of the tree being grown's entries (quantized pairs).
+    scale: [f64; 2],
     /// Per leaf, per used feature: whether the leaf's search found a valid split on it
     /// (LightGBM's `FeatureHistogram::is_splittable`); only those are searched in its children.
     splittable: Vec<Vec<bool>>,
@@ -143,11 +146,11 @@ pub(crate) struct Learner<'a> {
     /// (scratch).
     need: Vec<bool>,
     /// The gradient pairs of the leaf being built, in its row order.
-    ordered: Vec<[f64; 2]>,
+    ordered: Vec<E>,
     partition: DataPartition,
 }
 
-impl<'a> Learner<'a> {
+impl<'a, E: Entry> Learner<'a, E> {
     /// Allocate every buffer once for trees of at most `params.num_leaves` leaves on `data`
     /// laid out by `layout` (built from `data`).
     pub fn new(data: &'a BinnedData, layout: &'a Layout, params: GrowParams) -> Self {
@@ -160,6 +163,7 @@ impl<'a> Learner<'a> {
             hists: (0..params.num_leaves)
                 .map(|_| histogram::new_hist(ng))
                 .collect(),
+            scale: [1.0, 1.0],
             splittable: vec![vec![false; data.n_used()]; params.num_leaves],
             search: vec![false; data.n_used()],
             need: vec![false; ng],
@@ -194,6 +198,7 @@ impl<'a> Learner<'a> {
         // bin as the leaf's total minus the others.
         let s = self.groups.slots[j];
         let gh = &self.hists[leaf][s.group];
+        let scale = self.scale;
         let m = &self.data.mappers[self.data.used[j]];
         let (nv, nan) = (m.n_value_bins(), m.has_nan);
         let best = |h: &[[f64; 2]]| {
@@ -204,11 +209,17 @@ impl<'a> Learner<'a> {
             }
         };
         if s.direct {
-            return best(&gh[..s.n_bins]);
+            if let Some(pairs) = E::as_pairs(&gh[..s.n_bins]) {
+                return best(pairs);
+            }
+            for (f, e) in fh.iter_mut().zip(&gh[..s.n_bins]) {
+                *f = e.pair(scale);
+            }
+            return best(&fh[..s.n_bins]);
         }
         let mut rest = [sums.grad, sums.hess];
         for b in (0..s.n_bins).filter(|&b| b != s.default_bin) {
-            let e = gh[s.group_bin(b)];
+            let e = gh[s.group_bin(b)].pair(scale);
             fh[b] = e;
             rest[0] -= e[0];
             rest[1] -= e[1];
@@ -263,7 +274,7 @@ impl<'a> Learner<'a> {
 
     /// Build the histograms of the groups of `self.need` on the rows of partition leaf `leaf`
     /// into `hists[slot]`.
-    fn build_hist(&mut self, gh: &[[f64; 2]], leaf: usize, slot: usize, all_rows: bool) {
+    fn build_hist(&mut self, gh: &[E], leaf: usize, slot: usize, all_rows: bool) {
         let rows = self.partition.rows(leaf);
         let leaf_rows = if all_rows {
             LeafRows::All(gh)
@@ -284,18 +295,33 @@ impl<'a> Learner<'a> {
         );
     }
 
-    /// Grow one tree on gradients `gh` (one `(grad, hess)` per training row) over `rows` (all
-    /// rows when `None`), searching only the used features with `features[j]`.
-    pub fn grow(&mut self, gh: &[[f64; 2]], rows: Option<&[u32]>, features: &[bool]) -> GrownTree {
+    /// Grow one tree on gradients `gh` (one pair per training row; `scale`: the gradient and
+    /// hessian of one step of a quantized pair, ignored by `f64` pairs) over `rows` (all rows
+    /// when `None`), searching only the used features with `features[j]`. With `renew` (the
+    /// rows' `f64` pairs), each leaf's value is taken from the sums of its rows' pairs rather
+    /// than from the sums of `gh` (LightGBM's `quant_train_renew_leaf`).
+    pub fn grow(
+        &mut self,
+        gh: &[E],
+        scale: [f64; 2],
+        rows: Option<&[u32]>,
+        features: &[bool],
+        renew: Option<&[[f64; 2]]>,
+    ) -> GrownTree {
         let data = self.data;
         let nu = data.n_used();
+        self.scale = scale;
         self.partition.reset(data.n_rows, rows);
         let root_rows = self.partition.rows(0);
         let root_count = root_rows.len();
         // Summed in row order (fixed, whatever the thread count).
-        let (g, h) = root_rows.iter().fold((0.0, 0.0), |(g, h), &r| {
-            (g + gh[r as usize][0], h + gh[r as usize][1])
-        });
+        let [g, h] = root_rows
+            .iter()
+            .fold(E::ZERO, |mut s, &r| {
+                s.add(&gh[r as usize]);
+                s
+            })
+            .pair(scale);
         // The root searches every feature of the tree.
         self.search.copy_from_slice(features);
         self.need_searched_groups();
@@ -484,9 +510,25 @@ impl<'a> Learner<'a> {
                 leaves[new_leaf].best = r;
             }
         }
-        for s in &leaves {
-            tree.leaf_value
-                .push(p.leaf_output_with(s.sums.grad, s.sums.hess, s.extra_l2));
+        // Renewed leaves: each leaf's true sums in its row order (fixed, whatever the thread
+        // count), the leaves side by side.
+        let part = &self.partition;
+        let renewed: Option<Vec<[f64; 2]>> = renew.map(|pairs| {
+            (0..leaves.len())
+                .into_par_iter()
+                .map(|l| {
+                    part.rows(l).iter().fold([0.0; 2], |mut a, &r| {
+                        a.add(&pairs[r as usize]);
+                        a
+                    })
+                })
+                .collect()
+        });
+        for (l, s) in leaves.iter().enumerate() {
+            let [g, h] = renewed
+                .as_ref()
+                .map_or([s.sums.grad, s.sums.hess], |r| r[l]);
+            tree.leaf_value.push(p.leaf_output_with(g, h, s.extra_l2));
             tree.leaf_weight.push(s.sums.hess);
             tree.leaf_count.push(s.sums.count as f64);
         }

@@ -60,6 +60,7 @@ mod objective;
 mod params;
 mod partition;
 mod predict;
+mod quantize;
 mod split;
 pub mod stream;
 

@@ -690,3 +690,105 @@ fn a_feature_without_a_split_at_the_parent_is_not_searched_in_its_children() {
         }
     }
 }
+
+#[test]
+fn quantized_training_does_not_depend_on_threads() {
+    // Binary with bagging and feature sampling, and multiclass (trees side by side): the
+    // rounding offsets depend on the seed, the tree and the row only.
+    let (x, y) = binary_with_nan();
+    let g = data::telco(2500, 7, true);
+    let binary = GbdtParams::new()
+        .n_estimators(10)
+        .use_quantized_grad(true)
+        .bagging_fraction(0.7)
+        .bagging_freq(1)
+        .feature_fraction(0.8)
+        .seed(5);
+    let multi = GbdtParams::new()
+        .objective(Objective::Multiclass { n_classes: 4 })
+        .n_estimators(5)
+        .use_quantized_grad(true)
+        .quant_train_renew_leaf(true);
+    let fit_in = |threads: usize, p: &GbdtParams, x: ArrayView2<f64>, y: &Array1<f64>| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| p.fit(x, y.view()).unwrap().to_json().unwrap())
+    };
+    for (p, x, y) in [(&binary, x.view(), &y), (&multi, g.x.view(), &g.y)] {
+        let one = fit_in(1, p, x, y);
+        for t in [2, 3] {
+            assert_eq!(one, fit_in(t, p, x, y), "1 and {t} threads");
+        }
+    }
+    // The seed moves the rounding, so the model.
+    let other = binary.clone().seed(6).bagging_freq(0).feature_fraction(1.0);
+    let same = binary.clone().bagging_freq(0).feature_fraction(1.0);
+    assert_ne!(
+        fit_in(2, &other, x.view(), &y),
+        fit_in(2, &same, x.view(), &y)
+    );
+}
+
+#[test]
+fn renewed_leaves_hold_their_rows_true_newton_step() {
+    // One tree: every row's gradient is p0 - y and hessian p0 (1 - p0) (rounded to f32, as
+    // LightGBM), so a renewed leaf's value is -lr Σg / Σh over the rows predict_leaf puts in it.
+    let d = data::classification(3000, 2);
+    let fit = |renew: bool| {
+        GbdtParams::new()
+            .n_estimators(1)
+            .use_quantized_grad(true)
+            .quant_train_renew_leaf(renew)
+            .fit(d.x.view(), d.y.view())
+            .unwrap()
+    };
+    let (renewed, plain) = (fit(true), fit(false));
+    let (tr, tp) = (&renewed.ensemble().trees[0], &plain.ensemble().trees[0]);
+    assert_eq!(
+        tr.split_feature, tp.split_feature,
+        "renewal keeps the splits"
+    );
+    assert_eq!(tr.threshold, tp.threshold);
+    assert_ne!(tr.leaf_value, tp.leaf_value, "only the leaf values move");
+    let p0 = 1.0 / (1.0 + (-renewed.ensemble().init_score[0]).exp());
+    let leaf = renewed.predict_leaf(d.x.view()).unwrap();
+    let mut sums = vec![[0.0f64; 2]; tr.num_leaves()];
+    for (i, &y) in d.y.iter().enumerate() {
+        let s = &mut sums[leaf[[i, 0]] as usize];
+        s[0] += (p0 - y) as f32 as f64;
+        s[1] += (p0 * (1.0 - p0)) as f32 as f64;
+    }
+    for (l, (s, &v)) in sums.iter().zip(&tr.leaf_value).enumerate() {
+        let want = -0.1 * s[0] / s[1];
+        assert!(
+            (v - want).abs() <= 1e-9 * want.abs().max(1e-3),
+            "leaf {l}: {v} vs {want}"
+        );
+    }
+}
+
+#[test]
+fn quantized_parameters_are_checked() {
+    let (x, y) = binary_with_nan();
+    for bins in [0, 1, 128] {
+        let p = GbdtParams::new()
+            .use_quantized_grad(true)
+            .num_grad_quant_bins(bins);
+        is_invalid(p.fit(x.view(), y.view()), "num_grad_quant_bins");
+    }
+    // Rounding to nearest is deterministic too, and a different model from stochastic rounding.
+    let fit = |stochastic: bool| {
+        GbdtParams::new()
+            .n_estimators(5)
+            .use_quantized_grad(true)
+            .stochastic_rounding(stochastic)
+            .fit(x.view(), y.view())
+            .unwrap()
+            .to_json()
+            .unwrap()
+    };
+    assert_eq!(fit(false), fit(false));
+    assert_ne!(fit(false), fit(true));
+}
