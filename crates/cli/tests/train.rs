@@ -889,6 +889,22 @@ fn quantized_gradients_train_from_the_command_line() {
         quant["log_loss"], coarse["log_loss"],
         "--grad-quant-bins is used"
     );
+    // Levels without quantization would be ignored: refused.
+    let out = cartera(&[
+        "train",
+        s(&month),
+        "--target",
+        "CHURN",
+        "--model",
+        "gbdt",
+        "--grad-quant-bins",
+        "8",
+        "--out",
+        s(&tmp("quant_alone.json")),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--quantized-grad"), "{err}");
     // The library's parameter name comes back as the flag.
     one_line_error(
         &cartera(&[

@@ -291,8 +291,8 @@ fn boost(
             "num_grad_quant_bins",
             params.num_grad_quant_bins,
             format!(
-                "with {n} rows, quantized gradient sums need rows x bins < 2^31: use fewer \
-                 bins or turn use_quantized_grad off"
+                "with {n} rows, quantized gradient sums need rows x bins < 2^32: use fewer \
+                 bins, or train without quantized gradients"
             ),
         ));
     }
@@ -349,7 +349,9 @@ fn boost(
             learners: (0..n_learners)
                 .map(|_| Learner::new(data, &layout, grow))
                 .collect(),
-            q: (0..k).map(|_| Quantized::new(n)).collect(),
+            // One buffer per learner: a class's quantized gradients are read only while its
+            // tree grows.
+            q: (0..n_learners).map(|_| Quantized::new(n)).collect(),
             offsets: params
                 .stochastic_rounding
                 .then(|| Offsets::new(n, params.seed)),
@@ -493,7 +495,8 @@ fn boost(
 enum Growers<'a> {
     /// `f64` gradient pairs.
     Plain(Vec<Learner<'a, [f64; 2]>>),
-    /// Quantized pairs (LightGBM's `use_quantized_grad`), with one buffer per class.
+    /// Quantized pairs (LightGBM's `use_quantized_grad`), with one buffer per learner (the
+    /// class it grows a tree of, at a time).
     Quantized {
         learners: Vec<Learner<'a, i64>>,
         q: Vec<Quantized>,
@@ -528,20 +531,20 @@ impl Growers<'_> {
                 offsets,
             } => {
                 let k = gh.len();
-                for c in classes.clone() {
+                for (buf, c) in q.iter_mut().zip(classes.clone()) {
                     let n = gh[c].len();
                     let start = quantize::start(params.seed, round, c, k, n);
                     let offsets = offsets.as_ref().map(|t| (t, start));
-                    q[c].fill(&gh[c], params.num_grad_quant_bins, offsets);
+                    buf.fill(&gh[c], params.num_grad_quant_bins, offsets);
                 }
                 let renew = params.quant_train_renew_leaf;
-                let q = &*q;
                 learners
                     .par_iter_mut()
+                    .zip(q.par_iter())
                     .zip(classes)
-                    .map(|(l, c)| {
+                    .map(|((l, q), c)| {
                         let renew = renew.then_some(&gh[c][..]);
-                        l.grow(&q[c].packed, q[c].scale, bag, &features[c], renew)
+                        l.grow(&q.packed, q.scale, bag, &features[c], renew)
                     })
                     .collect()
             }

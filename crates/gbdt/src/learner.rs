@@ -201,31 +201,33 @@ impl<'a, E: Entry> Learner<'a, E> {
         let scale = self.scale;
         let m = &self.data.mappers[self.data.used[j]];
         let (nv, nan) = (m.n_value_bins(), m.has_nan);
-        let best = |h: &[[f64; 2]]| {
-            if m.categories.is_some() {
-                best_categorical(j, h, nv, sums, p, &self.params.cat)
-            } else {
-                best_for_feature(j, h, nv, nan, sums, p)
+        // One call of the search below, whichever way the histogram is had (with more than one,
+        // the compiler stops inlining it, which measured 6 % more instructions in the search).
+        let h: &[[f64; 2]] = match (s.direct, E::as_pairs(&gh[..s.n_bins])) {
+            (true, Some(pairs)) => pairs,
+            (true, None) => {
+                for (f, e) in fh.iter_mut().zip(&gh[..s.n_bins]) {
+                    *f = e.pair(scale);
+                }
+                &fh[..s.n_bins]
+            }
+            (false, _) => {
+                let mut rest = [sums.grad, sums.hess];
+                for b in (0..s.n_bins).filter(|&b| b != s.default_bin) {
+                    let e = gh[s.group_bin(b)].pair(scale);
+                    fh[b] = e;
+                    rest[0] -= e[0];
+                    rest[1] -= e[1];
+                }
+                fh[s.default_bin] = rest;
+                &fh[..s.n_bins]
             }
         };
-        if s.direct {
-            if let Some(pairs) = E::as_pairs(&gh[..s.n_bins]) {
-                return best(pairs);
-            }
-            for (f, e) in fh.iter_mut().zip(&gh[..s.n_bins]) {
-                *f = e.pair(scale);
-            }
-            return best(&fh[..s.n_bins]);
+        if m.categories.is_some() {
+            best_categorical(j, h, nv, sums, p, &self.params.cat)
+        } else {
+            best_for_feature(j, h, nv, nan, sums, p)
         }
-        let mut rest = [sums.grad, sums.hess];
-        for b in (0..s.n_bins).filter(|&b| b != s.default_bin) {
-            let e = gh[s.group_bin(b)].pair(scale);
-            fh[b] = e;
-            rest[0] -= e[0];
-            rest[1] -= e[1];
-        }
-        fh[s.default_bin] = rest;
-        best(&fh[..s.n_bins])
     }
 
     /// The best split of each leaf of `leaves` (`None` entries are not searched) on the
@@ -299,7 +301,8 @@ impl<'a, E: Entry> Learner<'a, E> {
     /// hessian of one step of a quantized pair, ignored by `f64` pairs) over `rows` (all rows
     /// when `None`), searching only the used features with `features[j]`. With `renew` (the
     /// rows' `f64` pairs), each leaf's value is taken from the sums of its rows' pairs rather
-    /// than from the sums of `gh` (LightGBM's `quant_train_renew_leaf`).
+    /// than from the sums of `gh`, with `lambda_l1` and `lambda_l2` only (LightGBM's
+    /// `quant_train_renew_leaf`).
     pub fn grow(
         &mut self,
         gh: &[E],
@@ -525,10 +528,14 @@ impl<'a, E: Entry> Learner<'a, E> {
                 .collect()
         });
         for (l, s) in leaves.iter().enumerate() {
-            let [g, h] = renewed
-                .as_ref()
-                .map_or([s.sums.grad, s.sums.hess], |r| r[l]);
-            tree.leaf_value.push(p.leaf_output_with(g, h, s.extra_l2));
+            // A renewed leaf drops the extra L2 of a many-vs-many categorical split, as
+            // LightGBM's `RenewIntGradTreeOutput` does (it applies `lambda_l1` and `lambda_l2`
+            // only).
+            let value = match &renewed {
+                Some(r) => p.leaf_output_with(r[l][0], r[l][1], 0.0),
+                None => p.leaf_output_with(s.sums.grad, s.sums.hess, s.extra_l2),
+            };
+            tree.leaf_value.push(value);
             tree.leaf_weight.push(s.sums.hess);
             tree.leaf_count.push(s.sums.count as f64);
         }

@@ -81,9 +81,10 @@ impl Metric {
 ///
 /// **Quantized gradients** (LightGBM's `use_quantized_grad`, Shi et al. 2022): before each
 /// tree, gradients and hessians are scaled to small integers and each row's pair is packed in
-/// one 64-bit integer, so histograms sum integers, exactly and in half the memory. Split search
-/// and leaf values read those sums back in gradient units (or, with `quant_train_renew_leaf`,
-/// leaf values come from the true gradients). The trees differ from full-precision training:
+/// one 64-bit integer, so histogram entries are exact integer sums in half the memory. Split
+/// search and leaf values read them back in gradient units (`f64`), or, with
+/// `quant_train_renew_leaf`, leaf values come from the true gradients (with `lambda_l1` and
+/// `lambda_l2`, not `cat_l2`, as LightGBM). The trees differ from full-precision training:
 /// accuracy is usually within noise of it (see `docs/benchmarks.md` for measured figures), and
 /// the fit is faster where histograms dominate. Like everything else it is deterministic for a
 /// seed.
@@ -269,7 +270,7 @@ impl GbdtParams {
         use_quantized_grad: bool);
     cartera_core::setter!(/// Levels of quantized gradients (default 4, 2..=127): gradients become integers
         /// in `[-B/2, B/2]`, hessians in `[0, B]`. More levels, closer to full precision. Fits
-        /// need `rows * B < 2^31`.
+        /// need `rows * B < 2^32`.
         num_grad_quant_bins: usize);
     cartera_core::setter!(/// With quantized gradients, compute each leaf's value from its rows' true
         /// gradients once the tree is grown (default false).

@@ -24,8 +24,8 @@ const BLOCK: usize = 16_384;
 /// Mask of the packed hessian (the low 32 bits).
 const LOW: i64 = 0xFFFF_FFFF;
 
-/// The packed sum `(g, h)` as `(Σ g, Σ h)`: valid while `0 <= Σ h < 2^32` and `Σ g` fits 32
-/// bits, which [`check_rows`] guarantees for any sum of the training rows.
+/// The packed sum `(g, h)` as `(Σ g, Σ h)`: valid while `0 <= Σ h < 2^32` and `|Σ g| < 2^31`,
+/// which [`check_rows`] guarantees for any sum of the training rows.
 #[inline(always)]
 pub(crate) fn unpack(v: i64) -> (i64, i64) {
     let h = v & LOW;
@@ -33,10 +33,11 @@ pub(crate) fn unpack(v: i64) -> (i64, i64) {
 }
 
 /// Whether `n` rows can be summed in the packed form with `bins` quantization bins: every
-/// gradient is at most `bins / 2` in size and every hessian at most `bins`, so a sum of all the
-/// rows stays below `n * bins`, which must fit 31 bits.
+/// hessian is at most `bins` and every gradient at most `bins / 2` in size, so with
+/// `n * bins < 2^32` a sum of hessians fits the low 32 bits and a sum of gradients lies within
+/// `±2^31`.
 pub(crate) fn check_rows(n: usize, bins: usize) -> bool {
-    (n as u128) * (bins as u128) < (1u128 << 31)
+    (n as u128) * (bins as u128) < (1u128 << 32)
 }
 
 /// The gradients of one tree, quantized and packed, with the scales back to gradient units.
@@ -267,41 +268,67 @@ mod tests {
 
     #[test]
     fn quantized_values_are_bounded_and_unbiased() {
+        // Skewed, as boosting's gradients are late in a fit: most rows small, a few large
+        // (which set the scale). Rounding to nearest sends the small ones to 0, so its sums
+        // are far off; stochastic rounding keeps them within a few steps per thousand rows.
         let n = 200_000;
         let gh: Vec<[f64; 2]> = (0..n)
             .map(|i| {
                 let t = (i as f64 * 0.618_034).fract();
-                [t * 2.0 - 1.0, 0.05 + 0.2 * t * (1.0 - t)]
+                if i % 10 == 0 {
+                    [-1.0 + 0.5 * t, 0.25]
+                } else {
+                    [0.02 + 0.1 * t, 0.01 + 0.02 * t]
+                }
             })
             .collect();
+        let (tg, th) = gh.iter().fold((0.0, 0.0), |(g, h), p| (g + p[0], h + p[1]));
+        let sums = |q: &Quantized| {
+            q.packed.iter().fold((0.0, 0.0), |(g, h), &v| {
+                let (a, b) = unpack(v);
+                assert!((-2..=2).contains(&a) && (0..=4).contains(&b), "{a} {b}");
+                (g + a as f64 * q.scale[0], h + b as f64 * q.scale[1])
+            })
+        };
         let table = Offsets::new(n, 3);
         let mut q = Quantized::new(n);
         q.fill(&gh, 4, Some((&table, start(3, 0, 0, 1, n))));
-        let (mut sg, mut sh, mut tg, mut th) = (0.0, 0.0, 0.0, 0.0);
-        for (p, &v) in gh.iter().zip(&q.packed) {
+        let (sg, sh) = sums(&q);
+        // Each stochastic rounding errs by at most one step with variance at most 1/4 step²,
+        // so a sum is off by less than 4 standard deviations, 4 sqrt(n / 4) steps, unless biased.
+        let bound = |step: f64| 4.0 * (n as f64 / 4.0).sqrt() * step;
+        assert!(
+            (sg - tg).abs() < bound(q.scale[0]),
+            "stochastic: {sg} vs {tg}"
+        );
+        assert!(
+            (sh - th).abs() < bound(q.scale[1]),
+            "stochastic: {sh} vs {th}"
+        );
+        let mut nearest = Quantized::new(n);
+        nearest.fill(&gh, 4, None);
+        let (ng, nh) = sums(&nearest);
+        assert!(
+            (ng - tg).abs() > 10.0 * bound(q.scale[0]),
+            "nearest: {ng} vs {tg}"
+        );
+        assert!(
+            (nh - th).abs() > 10.0 * bound(q.scale[1]),
+            "nearest: {nh} vs {th}"
+        );
+        // To nearest: each value within half a step.
+        for (p, &v) in gh.iter().zip(&nearest.packed) {
             let (a, b) = unpack(v);
-            assert!((-2..=2).contains(&a) && (0..=4).contains(&b), "{a} {b}");
-            sg += a as f64 * q.scale[0];
-            sh += b as f64 * q.scale[1];
-            tg += p[0];
-            th += p[1];
+            let (sg, sh) = (nearest.scale[0], nearest.scale[1]);
+            assert!((a as f64 * sg - p[0]).abs() <= 0.5 * sg * (1.0 + 1e-12));
+            assert!((b as f64 * sh - p[1]).abs() <= 0.5 * sh * (1.0 + 1e-12));
         }
-        // Stochastic rounding: the sums agree to about sqrt(n) steps, far less than n steps.
-        assert!((sg - tg).abs() < 0.01 * n as f64 * q.scale[0], "{sg} {tg}");
-        assert!((sh - th).abs() < 0.01 * n as f64 * q.scale[1], "{sh} {th}");
         // Same seed and tree, same integers; another tree, others.
         let mut again = Quantized::new(n);
         again.fill(&gh, 4, Some((&Offsets::new(n, 3), start(3, 0, 0, 1, n))));
         assert_eq!(again.packed, q.packed);
         again.fill(&gh, 4, Some((&table, start(3, 1, 0, 1, n))));
         assert_ne!(again.packed, q.packed);
-        // To nearest: each value within half a step.
-        again.fill(&gh, 4, None);
-        for (p, &v) in gh.iter().zip(&again.packed) {
-            let (a, b) = unpack(v);
-            assert!((a as f64 * q.scale[0] - p[0]).abs() <= 0.5 * q.scale[0] * (1.0 + 1e-12));
-            assert!((b as f64 * q.scale[1] - p[1]).abs() <= 0.5 * q.scale[1] * (1.0 + 1e-12));
-        }
     }
 
     #[test]
@@ -332,7 +359,12 @@ mod tests {
 
     #[test]
     fn row_limit_keeps_sums_in_their_halves() {
-        assert!(check_rows(10_000_000, 127));
-        assert!(!check_rows(20_000_000, 127));
+        assert!(check_rows(33_000_000, 127));
+        assert!(!check_rows(34_000_000, 127));
+        // The largest sums they allow still unpack: n * bins just under 2^32.
+        let (n, bins) = ((1i64 << 32) / 4 - 1, 4i64);
+        let hess = n * bins;
+        let grad = -n * (bins / 2);
+        assert_eq!(unpack((grad << 32) + hess), (grad, hess));
     }
 }

@@ -716,7 +716,15 @@ fn quantized_training_does_not_depend_on_threads() {
             .unwrap()
             .install(|| p.fit(x, y.view()).unwrap().to_json().unwrap())
     };
-    for (p, x, y) in [(&binary, x.view(), &y), (&multi, g.x.view(), &g.y)] {
+    // More rows than one block of the quantization pass (16,384), so the offsets are read
+    // across blocks and wrap around the table.
+    let big = data::classification(40_000, 3);
+    let big_params = binary.clone().n_estimators(3).quant_train_renew_leaf(true);
+    for (p, x, y) in [
+        (&binary, x.view(), &y),
+        (&multi, g.x.view(), &g.y),
+        (&big_params, big.x.view(), &big.y),
+    ] {
         let one = fit_in(1, p, x, y);
         for t in [2, 3] {
             assert_eq!(one, fit_in(t, p, x, y), "1 and {t} threads");
@@ -733,35 +741,51 @@ fn quantized_training_does_not_depend_on_threads() {
 
 #[test]
 fn renewed_leaves_hold_their_rows_true_newton_step() {
-    // One tree: every row's gradient is p0 - y and hessian p0 (1 - p0) (rounded to f32, as
-    // LightGBM), so a renewed leaf's value is -lr Σg / Σh over the rows predict_leaf puts in it.
+    // Two trees, lambda_l2 = 1. The second tree's rows have scores that differ (the first
+    // tree's leaves), so their hessians differ too and are quantized to several levels. Its
+    // renewed leaf values must be -lr Σg / (Σh + lambda_l2) over the rows predict_leaf puts in
+    // each leaf, with LightGBM's binary gradient and hessian (rounded to f32).
     let d = data::classification(3000, 2);
     let fit = |renew: bool| {
         GbdtParams::new()
-            .n_estimators(1)
+            .n_estimators(2)
+            .lambda_l2(1.0)
             .use_quantized_grad(true)
             .quant_train_renew_leaf(renew)
             .fit(d.x.view(), d.y.view())
             .unwrap()
     };
     let (renewed, plain) = (fit(true), fit(false));
-    let (tr, tp) = (&renewed.ensemble().trees[0], &plain.ensemble().trees[0]);
+    let e = renewed.ensemble();
+    let (t0, t1) = (&e.trees[0], &e.trees[1]);
+    let first = &plain.ensemble().trees[0];
     assert_eq!(
-        tr.split_feature, tp.split_feature,
+        t0.split_feature, first.split_feature,
         "renewal keeps the splits"
     );
-    assert_eq!(tr.threshold, tp.threshold);
-    assert_ne!(tr.leaf_value, tp.leaf_value, "only the leaf values move");
-    let p0 = 1.0 / (1.0 + (-renewed.ensemble().init_score[0]).exp());
+    assert_eq!(t0.threshold, first.threshold);
+    assert_ne!(t0.leaf_value, first.leaf_value, "only the leaf values move");
     let leaf = renewed.predict_leaf(d.x.view()).unwrap();
-    let mut sums = vec![[0.0f64; 2]; tr.num_leaves()];
+    let mut sums = vec![[0.0f64; 2]; t1.num_leaves()];
+    let mut hessians = Vec::new();
     for (i, &y) in d.y.iter().enumerate() {
-        let s = &mut sums[leaf[[i, 0]] as usize];
-        s[0] += (p0 - y) as f32 as f64;
-        s[1] += (p0 * (1.0 - p0)) as f32 as f64;
+        let score = e.init_score[0] + t0.leaf_value[leaf[[i, 0]] as usize];
+        let label = if y > 0.5 { 1.0 } else { -1.0 };
+        let response = -label / (1.0 + (label * score).exp());
+        let (g, h) = (
+            response as f32 as f64,
+            (response.abs() * (1.0 - response.abs())) as f32 as f64,
+        );
+        let s = &mut sums[leaf[[i, 1]] as usize];
+        s[0] += g;
+        s[1] += h;
+        hessians.push(h);
     }
-    for (l, (s, &v)) in sums.iter().zip(&tr.leaf_value).enumerate() {
-        let want = -0.1 * s[0] / s[1];
+    hessians.sort_by(f64::total_cmp);
+    hessians.dedup();
+    assert!(hessians.len() > 5, "the second tree's hessians vary");
+    for (l, (s, &v)) in sums.iter().zip(&t1.leaf_value).enumerate() {
+        let want = -0.1 * s[0] / (s[1] + 1.0);
         assert!(
             (v - want).abs() <= 1e-9 * want.abs().max(1e-3),
             "leaf {l}: {v} vs {want}"

@@ -149,8 +149,8 @@ pub struct Args {
     /// (quant_train_renew_leaf): a faster fit, slightly different trees.
     #[arg(long, help_heading = GBDT_HEADING)]
     quantized_grad: bool,
-    /// GBDT: levels of quantized gradients (2-127; with `--quantized-grad`).
-    #[arg(long, default_value_t = 4, help_heading = GBDT_HEADING)]
+    /// GBDT: levels of quantized gradients (2-127; needs `--quantized-grad`).
+    #[arg(long, default_value_t = 4, requires = "quantized_grad", help_heading = GBDT_HEADING)]
     grad_quant_bins: usize,
 
     /// Categorical feature columns: one-hot encoded, or (`native`, GBDT only) kept as category
