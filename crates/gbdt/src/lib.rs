@@ -34,7 +34,8 @@
 //! - Training: `binning` (quantile bins as `u8`, NaN bin), `histogram` (parallel row blocks,
 //!   subtraction trick), `split` (gain with L1/L2, missing direction), `partition`,
 //!   `learner` (leaf-wise growth), `objective`, `metric`, `boosting` (bagging, feature
-//!   fraction, early stopping).
+//!   fraction, early stopping), `quantize` (quantized gradients, LightGBM's
+//!   `use_quantized_grad`: see [`GbdtParams`]).
 //! - Prediction: a flattened forest scored in row blocks (`predict`), checked against
 //!   [`Ensemble::predict_raw_row`].
 //! - [`tree`]: the `Tree`/`Ensemble` interchange type; [`shap`], [`explain`], [`lightgbm`].

@@ -89,6 +89,28 @@ impl Metric {
 /// the fit is faster where histograms dominate. Like everything else it is deterministic for a
 /// seed.
 ///
+/// ```
+/// use cartera_core::datasets::Classification;
+/// use cartera_gbdt::GbdtParams;
+///
+/// let (x, y) = Classification::new(3000).n_features(8).seed(5).generate()?;
+/// let y = y.mapv(|c| c as f64);
+/// let fit = |quantized: bool| {
+///     GbdtParams::new()
+///         .n_estimators(50)
+///         .use_quantized_grad(quantized)
+///         .quant_train_renew_leaf(quantized) // leaf values from the true gradients
+///         .fit(x.view(), y.view())
+/// };
+/// let (full, quantized) = (fit(false)?, fit(true)?);
+/// // Different trees, nearly the same scores.
+/// assert_ne!(full.to_json()?, quantized.to_json()?);
+/// let (p, q) = (full.predict_proba(x.view())?, quantized.predict_proba(x.view())?);
+/// let gap = p.iter().zip(&q).map(|(a, b)| (a - b).abs()).sum::<f64>() / p.len() as f64;
+/// assert!(gap < 0.05, "mean probability gap {gap}");
+/// # Ok::<(), cartera_core::Error>(())
+/// ```
+///
 /// Results are bit-identical for a seed whatever the number of rayon threads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GbdtParams {
