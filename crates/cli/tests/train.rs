@@ -852,26 +852,36 @@ fn a_library_model_file_is_scored_by_predict() {
 #[test]
 fn quantized_gradients_train_from_the_command_line() {
     let month = telco(4_000, 3, "quant_m1.csv");
-    let train = |extra: &[&str], name: &str| {
-        let path = tmp(name);
-        let mut args = vec![
+    // `cartera train` of a GBDT on the month's churn, with `extra` flags, writing `model`.
+    let args = |model: &'_ PathBuf, extra: &[&'static str]| -> Vec<String> {
+        let base = [
             "train",
             s(&month),
             "--target",
             "CHURN",
             "--model",
             "gbdt",
-            "--n-estimators",
-            "60",
-            "--seed",
-            "1",
             "--out",
-            s(&path),
-            "--json",
-            "-",
         ];
-        args.extend_from_slice(extra);
-        (ok_json(&args), std::fs::read_to_string(&path).unwrap())
+        let mut a: Vec<String> = base.iter().map(|v| v.to_string()).collect();
+        a.push(s(model).to_string());
+        a.extend(extra.iter().map(|v| v.to_string()));
+        a
+    };
+    let run = |extra: &[&'static str], name: &str| {
+        let a = args(&tmp(name), extra);
+        cartera(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let train = |extra: &[&'static str], name: &str| {
+        let path = tmp(name);
+        let fit = [
+            &["--n-estimators", "60", "--seed", "1", "--json", "-"],
+            extra,
+        ]
+        .concat();
+        let a = args(&path, &fit);
+        let m = ok_json(&a.iter().map(String::as_str).collect::<Vec<_>>());
+        (m, std::fs::read_to_string(&path).unwrap())
     };
     let (plain, plain_file) = train(&[], "quant_plain.json");
     let (quant, quant_file) = train(&["--quantized-grad"], "quant_q.json");
@@ -890,36 +900,14 @@ fn quantized_gradients_train_from_the_command_line() {
         "--grad-quant-bins is used"
     );
     // Levels without quantization would be ignored: refused.
-    let out = cartera(&[
-        "train",
-        s(&month),
-        "--target",
-        "CHURN",
-        "--model",
-        "gbdt",
-        "--grad-quant-bins",
-        "8",
-        "--out",
-        s(&tmp("quant_alone.json")),
-    ]);
+    let out = run(&["--grad-quant-bins", "8"], "quant_alone.json");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--quantized-grad"), "{err}");
     // The library's parameter name comes back as the flag.
-    one_line_error(
-        &cartera(&[
-            "train",
-            s(&month),
-            "--target",
-            "CHURN",
-            "--model",
-            "gbdt",
-            "--quantized-grad",
-            "--grad-quant-bins",
-            "200",
-            "--out",
-            s(&tmp("quant_bad.json")),
-        ]),
-        "--grad-quant-bins",
+    let out = run(
+        &["--quantized-grad", "--grad-quant-bins", "200"],
+        "quant_bad.json",
     );
+    one_line_error(&out, "--grad-quant-bins");
 }

@@ -89,24 +89,12 @@ pub(crate) fn new_hist<E: Entry>(n_groups: usize) -> Vec<Hist<E>> {
 }
 
 /// The rows of a histogram build with their gradient pairs.
+#[derive(Clone, Copy)]
 pub(crate) enum LeafRows<'a, E> {
     /// Every row in order: `gh[r]` is row `r`'s pair.
     All(&'a [E]),
     /// `rows[i]` with its pair at `ordered[i]`.
     Some { rows: &'a [u32], ordered: &'a [E] },
-}
-
-impl<E> Clone for LeafRows<'_, E> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<E> Copy for LeafRows<'_, E> {}
-
-#[inline(always)]
-fn add<E: Entry>(e: &mut E, g: &E) {
-    e.add(g);
 }
 
 fn accumulate<E: Entry>(col: &[u8], leaf: LeafRows<'_, E>, skip_zero: bool, h: &mut Hist<E>) {
@@ -116,13 +104,13 @@ fn accumulate<E: Entry>(col: &[u8], leaf: LeafRows<'_, E>, skip_zero: bool, h: &
     match (leaf, skip_zero) {
         (LeafRows::All(gh), false) => {
             for (&b, g) in col.iter().zip(gh) {
-                add(&mut h[b as usize], g);
+                h[b as usize].add(g);
             }
         }
         (LeafRows::All(gh), true) => {
             for (&b, g) in col.iter().zip(gh) {
                 if b != 0 {
-                    add(&mut h[b as usize], g);
+                    h[b as usize].add(g);
                 }
             }
         }
@@ -130,7 +118,7 @@ fn accumulate<E: Entry>(col: &[u8], leaf: LeafRows<'_, E>, skip_zero: bool, h: &
             for (i, (&r, g)) in rows.iter().zip(ordered).enumerate() {
                 #[cfg(target_arch = "x86_64")]
                 request_ahead(rows, i, &[col]);
-                add(&mut h[col[r as usize] as usize], g);
+                h[col[r as usize] as usize].add(g);
             }
         }
         (LeafRows::Some { rows, ordered }, true) => {
@@ -139,7 +127,7 @@ fn accumulate<E: Entry>(col: &[u8], leaf: LeafRows<'_, E>, skip_zero: bool, h: &
                 request_ahead(rows, i, &[col]);
                 let b = col[r as usize];
                 if b != 0 {
-                    add(&mut h[b as usize], g);
+                    h[b as usize].add(g);
                 }
             }
         }
@@ -191,10 +179,10 @@ fn accumulate4<E: Entry>(
     match leaf {
         LeafRows::All(gh) => {
             for (r, g) in gh.iter().enumerate() {
-                add(&mut h0[c0[r] as usize], g);
-                add(&mut h1[c1[r] as usize], g);
-                add(&mut h2[c2[r] as usize], g);
-                add(&mut h3[c3[r] as usize], g);
+                h0[c0[r] as usize].add(g);
+                h1[c1[r] as usize].add(g);
+                h2[c2[r] as usize].add(g);
+                h3[c3[r] as usize].add(g);
             }
         }
         LeafRows::Some { rows, ordered } => {
@@ -202,10 +190,10 @@ fn accumulate4<E: Entry>(
                 #[cfg(target_arch = "x86_64")]
                 request_ahead(rows, i, &[c0, c1, c2, c3]);
                 let r = r as usize;
-                add(&mut h0[c0[r] as usize], g);
-                add(&mut h1[c1[r] as usize], g);
-                add(&mut h2[c2[r] as usize], g);
-                add(&mut h3[c3[r] as usize], g);
+                h0[c0[r] as usize].add(g);
+                h1[c1[r] as usize].add(g);
+                h2[c2[r] as usize].add(g);
+                h3[c3[r] as usize].add(g);
             }
         }
     }
@@ -245,7 +233,7 @@ fn accumulate_narrow<E: Entry>(
         LeafRows::All(gh) => {
             for (r, g) in gh.iter().enumerate() {
                 for (p, col) in parts.iter_mut().zip(&cols) {
-                    add(&mut p[col[r] as usize & MASK], g);
+                    p[col[r] as usize & MASK].add(g);
                 }
             }
         }
@@ -254,7 +242,7 @@ fn accumulate_narrow<E: Entry>(
                 #[cfg(target_arch = "x86_64")]
                 request_ahead(rows, i, &cols[..len]);
                 for (p, col) in parts.iter_mut().zip(&cols) {
-                    add(&mut p[col[r as usize] as usize & MASK], g);
+                    p[col[r as usize] as usize & MASK].add(g);
                 }
             }
         }
@@ -271,8 +259,7 @@ fn accumulate_narrow<E: Entry>(
 /// How a group's histogram is built, in the order [`FeatureGroups::build`] lays groups out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum GroupKind {
-    /// More than [`NARROW_BINS`] bins, every bin summed: several per pass
-    /// ([`accumulate4`]).
+    /// More than [`NARROW_BINS`] bins, every bin summed: four per pass ([`accumulate4`]).
     Full,
     /// At most [`NARROW_BINS`] bins: [`NARROW_CHUNK`] per pass ([`accumulate_narrow`]).
     Narrow,
@@ -573,7 +560,7 @@ mod tests {
                 for &r in rows.iter() {
                     let b = groups.col(g)[r as usize] as usize;
                     if !(skip && b == 0) {
-                        add(&mut want[b], &gh[r as usize]);
+                        want[b].add(&gh[r as usize]);
                     }
                 }
                 assert_eq!(h, &want, "group {g}, {} rows", rows.len());
@@ -653,7 +640,7 @@ mod tests {
             for &r in &rows {
                 let b = col[r as usize] as usize;
                 if !(skip && b == 0) {
-                    add(&mut want[b], &gh[r as usize]);
+                    want[b].add(&gh[r as usize]);
                 }
             }
             assert_eq!(h, want);

@@ -16,6 +16,7 @@
 //! row (a hash of the seed, round and class), as LightGBM does: so they depend on nothing else,
 //! whatever the thread count, and a tree costs no hashing.
 
+use cartera_core::rng::splitmix64;
 use rayon::prelude::*;
 
 /// Rows per parallel block of the quantization pass.
@@ -193,12 +194,11 @@ fn unit_pair(u: u32) -> (f64, f64) {
     )
 }
 
-/// SplitMix64's finaliser.
+/// SplitMix64's output of `z` itself: [`splitmix64`] adds its increment to the state before
+/// mixing, taken back here.
 #[inline(always)]
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+fn mix(z: u64) -> u64 {
+    splitmix64(&mut z.wrapping_sub(0x9E37_79B9_7F4A_7C15))
 }
 
 /// The starting row in a table of `n` rows of the tree of class `class` in round `round`.
