@@ -694,7 +694,7 @@ fn assign_block<F: Float, const FMA: bool>(
 /// (the same rows, in the same order): only the touched clusters are summed again, and a block
 /// where no label changed (most blocks in late iterations) is not read at all.
 #[inline(always)]
-fn block_sums<F: Float>(
+pub(crate) fn block_sums<F: Float>(
     p: &Prepared<F>,
     b: usize,
     lab: &[u32],
