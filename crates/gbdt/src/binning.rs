@@ -100,6 +100,28 @@ pub(crate) struct BinMapper {
     pub has_nan: bool,
     /// The categories of a categorical feature (`None`: numerical).
     pub categories: Option<CategoryBins>,
+    /// How LightGBM's histogram of this feature holds its first bin, which decides how its
+    /// split search counts rows when missing values go right (see [`FirstBin`]).
+    pub first_bin: FirstBin,
+}
+
+/// Whether LightGBM leaves a feature's first bin out of its histograms: it does when the
+/// feature's `most_freq_bin` is 0 (the bin of zero, for a feature without negative values,
+/// unless another bin holds at least 70 % of the sampled rows), and then recovers that bin as
+/// the leaf's sums minus every stored bin. The one place this shows is the scan that sends
+/// missing values right: its left side starts from that remainder, so the left side's row
+/// count is the leaf's rows minus the estimated counts of the bins to its right, not the sum
+/// of the estimated counts of its own bins. The two differ by the rounding of each bin's
+/// estimate (`round(h · rows / H)`), enough to move a side across `min_data_in_leaf`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FirstBin {
+    /// LightGBM stores every bin (its `most_freq_bin` is not 0), or the feature is categorical.
+    Stored,
+    /// LightGBM's implicit first bin is this mapper's bin 0.
+    Implicit,
+    /// LightGBM's implicit first bin is the empty zero bin this mapper drops (a feature whose
+    /// sampled values are all positive): every bin of this mapper is stored.
+    ImplicitEmpty,
 }
 
 impl BinMapper {
@@ -118,6 +140,7 @@ impl BinMapper {
             upper,
             has_nan,
             categories: None,
+            first_bin: FirstBin::Stored,
         }
     }
 
@@ -151,9 +174,7 @@ impl BinMapper {
 
     #[inline]
     fn value_bin(&self, v: f64) -> u8 {
-        // First bin whose upper bound is >= v; the last bound is +inf so this is in range.
-        let b = self.upper.partition_point(|&u| u < v);
-        b.min(self.upper.len() - 1) as u8
+        value_bin(&self.upper, v) as u8
     }
 
     /// The raw threshold of the split "bin `<= t`": the bin's upper bound, or the largest finite
@@ -161,6 +182,59 @@ impl BinMapper {
     pub fn threshold(&self, t: usize) -> f64 {
         let u = self.upper[t];
         if u.is_finite() { u } else { f64::MAX }
+    }
+}
+
+/// The value bin of `v` among the bins with upper bounds `upper`: the first whose bound is `>=
+/// v` (the last bound is +inf, so this is in range).
+#[inline]
+fn value_bin(upper: &[f64], v: f64) -> usize {
+    upper.partition_point(|&u| u < v).min(upper.len() - 1)
+}
+
+/// LightGBM's `kSparseThreshold`: a bin other than zero's is the most frequent one only when it
+/// holds at least this share of the sampled rows.
+const SPARSE_THRESHOLD: f64 = 0.7;
+
+/// [`FirstBin`] of a numerical feature, as LightGBM's `BinMapper::FindBin` sets
+/// `most_freq_bin_`: the bin with the most sampled rows (the first of equals; the NaN bin
+/// counts), replaced by the bin of zero unless it holds at least [`SPARSE_THRESHOLD`] of them.
+/// `dropped_zero`: the mapper dropped LightGBM's empty first zero bin.
+fn first_bin(
+    upper: &[f64],
+    dropped_zero: bool,
+    distinct: &[f64],
+    counts: &[usize],
+    nan_cnt: usize,
+) -> FirstBin {
+    let shift = usize::from(dropped_zero);
+    let mut cnt = vec![0usize; shift + upper.len() + usize::from(nan_cnt > 0)];
+    for (&v, &c) in distinct.iter().zip(counts) {
+        cnt[shift + value_bin(upper, v)] += c;
+    }
+    if nan_cnt > 0 {
+        let last = cnt.len() - 1;
+        cnt[last] = nan_cnt;
+    }
+    let total: usize = cnt.iter().sum();
+    let zero_bin = if dropped_zero {
+        0
+    } else {
+        value_bin(upper, 0.0)
+    };
+    let mut most = 0;
+    for (b, &c) in cnt.iter().enumerate() {
+        if c > cnt[most] {
+            most = b;
+        }
+    }
+    if most != zero_bin && (cnt[most] as f64 / total.max(1) as f64) < SPARSE_THRESHOLD {
+        most = zero_bin;
+    }
+    match (most, dropped_zero) {
+        (0, false) => FirstBin::Implicit,
+        (0, true) => FirstBin::ImplicitEmpty,
+        _ => FirstBin::Stored,
     }
 }
 
@@ -231,7 +305,8 @@ fn greedy_bins(distinct: &[f64], counts: &[usize], max_bin: usize, total: usize)
 /// zero (its own bin, `[-1e-35, 1e-35]`) and positive values binned apart, as LightGBM's
 /// `FindBinWithZeroAsOneBin`. With a NaN bin (`has_nan`) the value bins get `max_bin - 1`, so
 /// that the NaN bin counts within `max_bin` (LightGBM's `FindBin` for `MissingType::NaN`).
-fn mapper_from_sorted(values: &[f64], has_nan: bool, max_bin: usize) -> BinMapper {
+fn mapper_from_sorted(values: &[f64], nan_cnt: usize, max_bin: usize) -> BinMapper {
+    let has_nan = nan_cnt > 0;
     let mut distinct: Vec<f64> = Vec::new();
     let mut counts: Vec<usize> = Vec::new();
     for &v in values {
@@ -282,10 +357,15 @@ fn mapper_from_sorted(values: &[f64], has_nan: bool, max_bin: usize) -> BinMappe
     // Drop the zero bin when no sampled value falls in it and it comes first (no negative
     // value): LightGBM keeps it empty, which shifts its bin indices by one but changes no
     // boundary nor any split, so the feature has one bin fewer than LightGBM's here.
-    if neg_end == 0 && cnt_zero == 0 && upper.len() > 1 {
+    let dropped_zero = neg_end == 0 && cnt_zero == 0 && upper.len() > 1;
+    if dropped_zero {
         upper.remove(0);
     }
-    BinMapper::numerical(upper, has_nan)
+    let first = first_bin(&upper, dropped_zero, &distinct, &counts, nan_cnt);
+    BinMapper {
+        first_bin: first,
+        ..BinMapper::numerical(upper, has_nan)
+    }
 }
 
 /// Most categories a categorical feature keeps: with its missing bin, 256 bins, the most a
@@ -338,6 +418,7 @@ fn category_mapper(values: &[f64], max_bin: usize) -> BinMapper {
         upper: Vec::new(),
         has_nan: true,
         categories: Some(CategoryBins::new(kept)),
+        first_bin: FirstBin::Stored,
     }
 }
 
@@ -502,13 +583,13 @@ pub(crate) fn build_mappers(
             }
             let n = vals.len();
             vals.retain(|v| !v.is_nan());
-            let has_nan = vals.len() < n;
+            let nan_cnt = n - vals.len();
             vals.sort_unstable_by(f64::total_cmp);
             if vals.is_empty() {
                 // All sampled values missing: one (empty) value bin, and NaN's own bin.
-                return BinMapper::numerical(vec![f64::INFINITY], has_nan);
+                return BinMapper::numerical(vec![f64::INFINITY], nan_cnt > 0);
             }
-            mapper_from_sorted(&vals, has_nan, max_bin)
+            mapper_from_sorted(&vals, nan_cnt, max_bin)
         })
         .collect()
 }
@@ -545,7 +626,7 @@ mod tests {
 
     #[test]
     fn few_values_get_one_bin_each() {
-        let m = mapper_from_sorted(&[1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 5.0, 5.0, 5.0], false, 255);
+        let m = mapper_from_sorted(&[1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 5.0, 5.0, 5.0], 0, 255);
         assert_eq!(m.n_value_bins(), 3);
         assert_eq!(m.bin(1.0), 0);
         assert_eq!(m.bin(1.5), 0);
@@ -561,10 +642,57 @@ mod tests {
         }
     }
 
+    /// LightGBM's `most_freq_bin == 0` (checked against LightGBM's trees by the
+    /// `nan_counts` test): the bin of zero unless another bin holds 70 % of the rows.
+    #[test]
+    fn first_bin_is_implicit_where_lightgbm_leaves_it_out() {
+        let ints = |lo: i32, hi: i32| (lo..=hi).map(f64::from).collect::<Vec<f64>>();
+        // Integers with zeros: bin 0 is zero's.
+        assert_eq!(
+            mapper_from_sorted(&ints(0, 40), 5, 255).first_bin,
+            FirstBin::Implicit
+        );
+        // Positive only: LightGBM's first bin is the empty zero bin this mapper drops.
+        assert_eq!(
+            mapper_from_sorted(&ints(1, 40), 5, 255).first_bin,
+            FirstBin::ImplicitEmpty
+        );
+        // Both signs: zero's bin comes after the negative ones.
+        assert_eq!(
+            mapper_from_sorted(&ints(-20, 20), 5, 255).first_bin,
+            FirstBin::Stored
+        );
+        // One value holding 85 % of the rows: it is the most frequent bin, not bin 0.
+        let mut heavy = vec![3.0; 85];
+        heavy.extend(ints(4, 18));
+        heavy.sort_by(f64::total_cmp);
+        assert_eq!(
+            mapper_from_sorted(&heavy, 0, 255).first_bin,
+            FirstBin::Stored
+        );
+        // ... but at 60 % the bin of zero stays the most frequent one.
+        let mut light = vec![3.0; 60];
+        light.extend(ints(4, 43));
+        light.sort_by(f64::total_cmp);
+        assert_eq!(
+            mapper_from_sorted(&light, 0, 255).first_bin,
+            FirstBin::ImplicitEmpty
+        );
+        // Missing values in 80 % of the rows: the NaN bin is the most frequent one.
+        assert_eq!(
+            mapper_from_sorted(&ints(0, 19), 80, 255).first_bin,
+            FirstBin::Stored
+        );
+        assert_eq!(
+            mapper_from_sorted(&ints(0, 19), 40, 255).first_bin,
+            FirstBin::Implicit
+        );
+    }
+
     #[test]
     fn many_values_are_capped_and_balanced() {
         let vals: Vec<f64> = (1..=10_000).map(|i| i as f64).collect();
-        let m = mapper_from_sorted(&vals, true, 16);
+        let m = mapper_from_sorted(&vals, 1, 16);
         // 16 bins: the NaN bin, LightGBM's empty zero bin (dropped here) and 14 value bins.
         assert_eq!(m.n_value_bins(), 14);
         assert_eq!(m.n_bins(), m.n_value_bins() + 1);
@@ -581,7 +709,7 @@ mod tests {
 
     #[test]
     fn rare_values_share_bins_and_zero_is_alone() {
-        let m = mapper_from_sorted(&[-2.0, -1.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0], false, 255);
+        let m = mapper_from_sorted(&[-2.0, -1.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0], 0, 255);
         assert_eq!(m.bin(-2.0), m.bin(-1.0), "fewer than 3 values: one bin");
         assert_ne!(m.bin(-1.0), m.bin(0.0));
         assert_ne!(m.bin(0.0), m.bin(1.0));
@@ -738,7 +866,7 @@ mod tests {
     fn heavy_value_gets_its_own_bin() {
         let mut vals = vec![0.0; 5000];
         vals.extend((1..=5000).map(|i| i as f64));
-        let m = mapper_from_sorted(&vals, false, 10);
+        let m = mapper_from_sorted(&vals, 0, 10);
         assert_ne!(m.bin(0.0), m.bin(1.0));
     }
 

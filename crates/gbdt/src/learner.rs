@@ -227,7 +227,7 @@ impl<'a, E: Entry> Learner<'a, E> {
         if m.categories.is_some() {
             best_categorical(j, h, nv, sums, p, &self.params.cat)
         } else {
-            best_for_feature(j, h, nv, nan, sums, p)
+            best_for_feature(j, h, nv, nan, m.first_bin, sums, p)
         }
     }
 

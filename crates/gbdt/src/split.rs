@@ -9,6 +9,8 @@
 //! right. Ties keep the first candidate found; across features, the higher gain and then the
 //! smaller feature index wins.
 
+use crate::binning::FirstBin;
+
 /// The regularisation and minimum sizes a split must respect.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SplitParams {
@@ -236,6 +238,7 @@ pub(crate) fn best_for_feature(
     hist: &[[f64; 2]],
     n_value_bins: usize,
     has_nan: bool,
+    first_bin: FirstBin,
     leaf: LeafSums,
     p: &SplitParams,
 ) -> Option<SplitInfo> {
@@ -246,6 +249,9 @@ pub(crate) fn best_for_feature(
     let cnt_factor = leaf.count as f64 / leaf.hess;
     let min_data = p.min_data_in_leaf as i64;
     let total = leaf.count as i64;
+    // `+ 0.5` and truncation rather than `round()`, which is a libm call on the baseline x86-64
+    // target (no SSE4.1); hessians are >= 0, so both round half up (as LightGBM).
+    let count = |h: f64| (h * cnt_factor + 0.5) as i64;
     let mut best: Option<SplitInfo> = None;
     let mut best_gain = min_gain_shift;
     let mut consider =
@@ -273,9 +279,7 @@ pub(crate) fn best_for_feature(
         let e = hist[b];
         acc[0] += e[0];
         acc[1] += e[1];
-        // `+ 0.5` and truncation rather than `round()`, which is a libm call on the baseline
-        // x86-64 target (no SSE4.1); hessians are >= 0, so both round half up (as LightGBM).
-        acc_cnt += (e[1] * cnt_factor + 0.5) as i64;
+        acc_cnt += count(e[1]);
         if acc_cnt < min_data || acc[1] < p.min_sum_hessian_in_leaf {
             continue;
         }
@@ -288,13 +292,29 @@ pub(crate) fn best_for_feature(
         consider(&mut best, b - 1, true, left);
     }
     if has_nan {
-        // Left to right: the left side accumulates value bins, NaN goes right.
+        // Left to right: the left side accumulates value bins, NaN goes right. Where LightGBM
+        // leaves the first bin out of its histogram (`FirstBin`), the left side starts as the
+        // leaf's sums and rows minus every stored bin's (NaN's included), as in its scan.
         let mut acc = [0.0f64; 2];
         let mut acc_cnt = 0i64;
+        if first_bin != FirstBin::Stored {
+            // The stored bins: all of them, or all but bin 0 when it is the implicit one.
+            let from = usize::from(first_bin == FirstBin::Implicit);
+            acc = [leaf.grad, leaf.hess];
+            acc_cnt = total;
+            for e in &hist[from..=n_value_bins] {
+                acc[0] -= e[0];
+                acc[1] -= e[1];
+                acc_cnt -= count(e[1]);
+            }
+        }
         for (b, e) in hist[..n_value_bins].iter().enumerate() {
-            acc[0] += e[0];
-            acc[1] += e[1];
-            acc_cnt += (e[1] * cnt_factor + 0.5) as i64;
+            // An implicit bin 0 is already the left side's whole content.
+            if !(b == 0 && first_bin == FirstBin::Implicit) {
+                acc[0] += e[0];
+                acc[1] += e[1];
+                acc_cnt += count(e[1]);
+            }
             if acc_cnt < min_data || acc[1] < p.min_sum_hessian_in_leaf {
                 continue;
             }
@@ -352,7 +372,7 @@ mod tests {
             hess: 8.0,
             count: 8,
         };
-        let s = best_for_feature(0, &h, 4, false, leaf, &params()).unwrap();
+        let s = best_for_feature(0, &h, 4, false, FirstBin::Stored, leaf, &params()).unwrap();
         assert_eq!(s.threshold_bin, 1);
         assert!((s.gain - (16.0 / 4.0 + 16.0 / 4.0)).abs() < 1e-12);
         assert_eq!(s.left, [-4.0, 4.0]);
@@ -369,7 +389,7 @@ mod tests {
             hess: 9.0,
             count: 9,
         };
-        let s = best_for_feature(0, &h, 2, true, leaf, &params()).unwrap();
+        let s = best_for_feature(0, &h, 2, true, FirstBin::Stored, leaf, &params()).unwrap();
         assert_eq!(s.threshold_bin, 0);
         assert!(s.default_left, "NaN joins bin 0 on the left");
         h[2] = [3.0, 3.0];
@@ -378,7 +398,7 @@ mod tests {
             hess: 9.0,
             count: 9,
         };
-        let s = best_for_feature(0, &h, 2, true, leaf, &params()).unwrap();
+        let s = best_for_feature(0, &h, 2, true, FirstBin::Stored, leaf, &params()).unwrap();
         assert!(!s.default_left, "NaN joins bin 1 on the right");
     }
 
@@ -394,11 +414,11 @@ mod tests {
         };
         let mut p = params();
         p.min_data_in_leaf = 2;
-        assert!(best_for_feature(0, &h, 2, false, leaf, &p).is_none());
+        assert!(best_for_feature(0, &h, 2, false, FirstBin::Stored, leaf, &p).is_none());
         p.min_data_in_leaf = 1;
-        assert!(best_for_feature(0, &h, 2, false, leaf, &p).is_some());
+        assert!(best_for_feature(0, &h, 2, false, FirstBin::Stored, leaf, &p).is_some());
         p.min_gain_to_split = 1e9;
-        assert!(best_for_feature(0, &h, 2, false, leaf, &p).is_none());
+        assert!(best_for_feature(0, &h, 2, false, FirstBin::Stored, leaf, &p).is_none());
     }
 
     #[test]

@@ -399,15 +399,39 @@ impl Ensemble {
                 self.n_features
             )));
         }
-        if let Objective::Multiclass { n_classes } = self.objective
-            && n_classes < 2
-        {
-            return Err(Error::model_format(format!(
-                "multiclass objective with {n_classes} classes"
-            )));
+        match self.objective {
+            Objective::Multiclass { n_classes } if n_classes < 2 => {
+                return Err(Error::model_format(format!(
+                    "multiclass objective with {n_classes} classes"
+                )));
+            }
+            // The trainer and the LightGBM importer refuse these too: a slope of 0 gives 0.5
+            // for every row and a negative one turns the probabilities around.
+            Objective::Binary { sigmoid } if !(sigmoid.is_finite() && sigmoid > 0.0) => {
+                return Err(Error::model_format(format!(
+                    "binary sigmoid {sigmoid} must be finite and > 0"
+                )));
+            }
+            _ => {}
         }
         for (i, t) in self.trees.iter().enumerate() {
             t.validate(i, self.n_features)?;
+        }
+        // Each leaf is finite, but a row's raw score adds one leaf per round: bound the sum by
+        // the largest leaf of each tree, so that no row can score an infinity (which would
+        // print as a probability of 0 or 1, or a NaN contribution in the explanations).
+        let mut reach = self
+            .init_score
+            .iter()
+            .map(|v| v.abs())
+            .collect::<Vec<f64>>();
+        for (i, t) in self.trees.iter().enumerate() {
+            reach[i % k] += t.leaf_value.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        }
+        if let Some(c) = reach.iter().position(|r| !r.is_finite()) {
+            return Err(Error::model_format(format!(
+                "the leaf values of output {c} can add up to an infinite raw score"
+            )));
         }
         Ok(())
     }
@@ -522,5 +546,30 @@ mod tests {
         e.predict_raw_row(&[0.0], &mut out);
         assert_eq!(out, [-0.75, 1.75]);
         assert_eq!(e.n_rounds(), 1);
+    }
+
+    /// An edited objective or leaves that could add up past the largest `f64` are refused
+    /// (a model file with them loaded and scored wrongly: probabilities turned around, 0.5 for
+    /// every row, or infinite raw scores).
+    #[test]
+    fn validate_rejects_bad_slopes_and_unbounded_scores() {
+        let binary = |sigmoid: f64, leaf: f64, trees: usize| Ensemble {
+            trees: (0..trees).map(|_| Tree::constant(leaf, 1.0, 1.0)).collect(),
+            n_features: 1,
+            feature_names: vec!["x".into()],
+            objective: Objective::Binary { sigmoid },
+            init_score: vec![0.0],
+        };
+        binary(1.0, 1.0, 3).validate().unwrap();
+        for s in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let e = binary(s, 1.0, 3).validate().unwrap_err().to_string();
+            assert!(e.contains("sigmoid"), "{s}: {e}");
+        }
+        // Each leaf is finite; two of them already overflow.
+        binary(1.0, 1.5e308, 1).validate().unwrap();
+        let e = binary(1.0, 1.5e308, 2).validate().unwrap_err().to_string();
+        assert!(e.contains("infinite raw score"), "{e}");
+        let e = binary(1.0, -1.5e308, 2).validate().unwrap_err().to_string();
+        assert!(e.contains("infinite raw score"), "{e}");
     }
 }
