@@ -359,6 +359,51 @@ fn an_output_that_is_a_directory_is_named_as_one() {
     }
 }
 
+/// An output in a folder that does not exist fails before the work, and leaves none of the
+/// command's other outputs behind (kmeans used to fit, write `--out`, then fail on `--json`).
+#[test]
+fn an_output_in_a_missing_folder_fails_first() {
+    let p = tmp("nodir_in.csv");
+    let rows: String = (0..40).map(|i| format!("{},{}\n", i % 7, i % 3)).collect();
+    std::fs::write(&p, format!("a,b\n{rows}")).unwrap();
+    let missing = tmp("no_such_folder_for_outputs");
+    let _ = std::fs::remove_dir_all(&missing);
+    let inside = missing.join("x.json");
+    let labels = tmp("nodir_labels.csv");
+    let _ = std::fs::remove_file(&labels);
+    assert_one_line_error(
+        &cartera(&[
+            "kmeans",
+            s(&p),
+            "--k",
+            "2",
+            "--out",
+            s(&labels),
+            "--json",
+            s(&inside),
+        ]),
+        "does not exist (create it first)",
+    );
+    assert!(
+        !labels.exists(),
+        "no output is written when another cannot be"
+    );
+    let prepped = tmp("nodir_prep.csv");
+    let _ = std::fs::remove_file(&prepped);
+    assert_one_line_error(
+        &cartera(&[
+            "prep",
+            s(&p),
+            "--out",
+            s(&prepped),
+            "--save-pipeline",
+            s(&missing.join("p.json")),
+        ]),
+        "does not exist (create it first)",
+    );
+    assert!(!prepped.exists());
+}
+
 #[test]
 fn cr_only_line_ends_are_lines() {
     // Classic Mac OS line ends, which pandas reads as lines too.

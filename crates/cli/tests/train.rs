@@ -268,6 +268,63 @@ fn bad_input_is_one_line() {
     );
 }
 
+/// A binary model's explanation starts each line with `row`, the 0-based input row, as the
+/// multiclass one does, so that it joins back to the input; the values are LightGBM's.
+#[test]
+fn binary_explanations_name_their_input_rows() {
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/lightgbm_binary.json")).unwrap(),
+    )
+    .unwrap();
+    let d = fixture["n_features"].as_u64().unwrap() as usize;
+    let mut csv = (0..d)
+        .map(|j| format!("Column_{j}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    csv.push('\n');
+    for r in fixture["x"].as_array().unwrap().iter().take(30) {
+        let cells: Vec<String> = r
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().map_or(String::new(), |x| format!("{x:?}")))
+            .collect();
+        csv.push_str(&cells.join(","));
+        csv.push('\n');
+    }
+    let input = tmp("lgb_binary_rows.csv");
+    std::fs::write(&input, csv).unwrap();
+    let out = tmp("lgb_binary_shap.csv");
+    let model = repo().join("tests/fixtures/lightgbm_binary.txt");
+    let run = cartera(&[
+        "explain",
+        s(&model),
+        s(&input),
+        "--lightgbm",
+        "--out",
+        s(&out),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("row,Column_0,"), "{}", lines[0]);
+    assert!(lines[0].ends_with(",expected_value"));
+    assert_eq!(lines.len(), 1 + 30);
+    for (i, line) in lines[1..].iter().enumerate() {
+        let (row, rest) = line.split_once(',').unwrap();
+        assert_eq!(row, i.to_string());
+        let want = fixture["contrib"][i].as_array().unwrap();
+        for (g, w) in rest.split(',').zip(want) {
+            let (g, w): (f64, f64) = (g.parse().unwrap(), w.as_f64().unwrap());
+            assert!((g - w).abs() < 1e-6, "row {i}: {g} vs {w}");
+        }
+    }
+}
+
 #[test]
 fn explain_lightgbm_model_matches_pred_contrib() {
     // LightGBM's own 4-class model and pred_contrib output (scripts/fixtures_treeshap.py).

@@ -189,15 +189,29 @@ where
     items.into_iter().find(|x| !seen.insert(*x))
 }
 
-/// Fails when `path` names an existing directory: a file is about to be written there, and
-/// the operating system's own answer ("Is a directory", or "Not a directory" for a path with a
-/// trailing `/`) does not say what to do. Other paths pass; whether they can be written is
-/// learnt by writing.
+/// Fails when `path` names an existing directory (a file is about to be written there, and
+/// the operating system's own answer, "Is a directory", or "Not a directory" for a path with a
+/// trailing `/`, does not say what to do), or a file in a folder that does not exist. Other
+/// paths pass; whether they can be written is learnt by writing. Commands call it for every
+/// output before they start, so that a bad path fails fast and leaves no other output behind.
 pub fn check_output_file(path: &std::path::Path) -> Result<()> {
     if path.is_dir() {
         return Err(Error::io(
             format!("writing {}", path.display()),
             std::io::Error::other("that is a directory; name a file in it"),
+        ));
+    }
+    // A missing folder would otherwise only show when the file is written, after the work
+    // (and after the command's other outputs were written).
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(Error::io(
+            format!("writing {}", path.display()),
+            std::io::Error::other(format!(
+                "the folder {} does not exist (create it first)",
+                dir.display()
+            )),
         ));
     }
     Ok(())
@@ -216,6 +230,23 @@ pub fn is_special_file(path: &std::path::Path) -> bool {
 mod tests {
     use super::*;
     use ndarray::{Array2, array};
+
+    /// An output in a folder that does not exist is refused before any work, naming it; a
+    /// bare file name (the current folder) and a folder that exists are fine.
+    #[test]
+    fn output_folders_must_exist() {
+        let dir = std::env::temp_dir();
+        check_output_file(std::path::Path::new("out.csv")).unwrap();
+        check_output_file(&dir.join("cartera-out.csv")).unwrap();
+        let missing = dir.join("cartera-no-such-folder-7d1").join("x.json");
+        let e = check_output_file(&missing).unwrap_err().to_string();
+        assert!(
+            e.contains("does not exist") && e.contains("cartera-no-such-folder-7d1"),
+            "{e}"
+        );
+        let e = check_output_file(&dir).unwrap_err().to_string();
+        assert!(e.contains("directory"), "{e}");
+    }
 
     #[test]
     fn the_first_repeat_is_found() {

@@ -31,8 +31,8 @@ pub struct Args {
     /// Explain only the first N rows.
     #[arg(long)]
     rows: Option<usize>,
-    /// Write one column per feature plus `expected_value` (multiclass: `row`, the 0-based input
-    /// row, and `class` first, one line per input row and class); `-` for stdout.
+    /// Write `row` (the 0-based input row), then one column per feature plus `expected_value`
+    /// (multiclass: `class` after `row`, one line per input row and class); `-` for stdout.
     #[arg(long, value_name = "SHAP.csv")]
     out: PathBuf,
     /// Write the features ranked by mean |SHAP| (per class for multiclass) and
@@ -129,13 +129,13 @@ pub fn run(a: Args) -> Result<()> {
     let k = shap.n_outputs();
     let d = shap.n_features();
     let mut out = Table::new();
+    // The 0-based input row (as `cartera silhouette --out`) lets a reader join the lines back to
+    // the input without counting them (`k` lines per input row for multiclass).
+    out.push_column(
+        "row",
+        Column::Numeric((0..n * k).map(|i| (i / k) as f64).collect()),
+    )?;
     if k > 1 {
-        // `k` lines per input row: the 0-based input row (as `cartera silhouette --out`) lets a
-        // reader join them back without counting lines.
-        out.push_column(
-            "row",
-            Column::Numeric((0..n * k).map(|i| (i / k) as f64).collect()),
-        )?;
         let codes: Vec<u32> = (0..n * k).map(|i| (i % k) as u32).collect();
         out.push_column(
             "class",
