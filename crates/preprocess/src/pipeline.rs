@@ -249,7 +249,8 @@ impl PrepConfig {
     }
     /// Keep these columns out of the features (a target or a key column): they pass through
     /// unchanged. Each must be a column of the table, and none may be named by
-    /// [`columns`](Self::columns) as well.
+    /// [`columns`](Self::columns) as well. The fitted pipeline does not need them: a table
+    /// without them (a file to score has no target) is transformed all the same.
     pub fn exclude(mut self, names: &[&str]) -> Self {
         self.exclude = names.iter().map(|s| s.to_string()).collect();
         self
@@ -782,6 +783,11 @@ impl FittedPipeline {
     }
 
     /// Apply the fitted pipeline to a table with the same columns as the training table.
+    /// Only the feature columns are required: a column that passed through at fit time (an
+    /// [`exclude`](PrepConfig::exclude)d target, a text column) or that the pipeline drops (an
+    /// identifier, a constant) may be missing, and is then missing from the output too, so a
+    /// file to score without its target goes through the pipeline fitted with it. A column the
+    /// training table did not have is an error.
     ///
     /// A column fitted as categorical that the table holds as text is read as categories: a
     /// file of a few rows (one customer) infers its string columns as text, since too few
@@ -951,13 +957,27 @@ impl FittedPipeline {
         Table::from_columns(columns).map(Some)
     }
 
+    /// Whether `name` is one of the fitted features (the columns the steps read).
+    fn is_feature(&self, name: &str) -> bool {
+        self.numeric_features.iter().any(|f| f == name)
+            || self.categorical_features.iter().any(|f| f == name)
+    }
+
     fn check_columns(&self, t: &Table) -> Result<()> {
         let expected: Vec<String> = self.input_columns.iter().map(|(n, _)| n.clone()).collect();
         for (name, ty) in &self.input_columns {
-            let found = t.column(name).map_err(|_| Error::UnknownColumn {
-                name: name.clone(),
-                available: t.names().to_vec(),
-            })?;
+            // Only the features are required: a column that passes through (an excluded target,
+            // text) or that the pipeline drops (an identifier, a constant) may be missing, as it
+            // is from next month's file to score, which has no target yet.
+            let Ok(found) = t.column(name) else {
+                if !self.is_feature(name) {
+                    continue;
+                }
+                return Err(Error::UnknownColumn {
+                    name: name.clone(),
+                    available: t.names().to_vec(),
+                });
+            };
             // A numeric column may come back categorical (or the reverse) if a month's file
             // happens to look different: that changes what the steps mean, so refuse it.
             if found.column_type() != *ty {
@@ -1001,10 +1021,12 @@ impl FittedPipeline {
         if self.dropped_columns.is_empty() {
             return Ok(t);
         }
+        // Dropped columns the table does not have are already gone (see `check_columns`).
         let names: Vec<&str> = self
             .dropped_columns
             .iter()
             .map(|d| d.name.as_str())
+            .filter(|n| t.index_of(n).is_ok())
             .collect();
         t.remove_columns(&names)?;
         Ok(t)

@@ -620,6 +620,67 @@ fn exclude_survives_the_drop_steps_and_drop_first_never_hides_an_unseen_category
     );
 }
 
+/// A file to score has no target and may lack the identifiers the pipeline drops: the
+/// pipeline fitted with them transforms it all the same (the features come out the same as
+/// from the full table), while a missing feature is still an error naming it.
+#[test]
+fn a_file_without_the_target_or_dropped_columns_is_transformed() {
+    use cartera_preprocess::CsvOptions;
+    let rows: String = (0..60)
+        .map(|i| {
+            format!(
+                "C{i:03},{},{},{},{}\n",
+                ["a", "b", "c"][i % 3],
+                20 + i % 9,
+                1.5 * (i % 4) as f64,
+                i % 2
+            )
+        })
+        .collect();
+    let t = Table::read_csv_bytes(
+        format!("customer,plan,age,spend,churn\n{rows}").as_bytes(),
+        "t",
+        &CsvOptions::default(),
+    )
+    .unwrap();
+    let (p, full, _) = PrepConfig::new()
+        .drop_id_columns(true)
+        .exclude(&["churn"])
+        .scale(ScalerKind::Standard)
+        .one_hot(true)
+        .fit(&t)
+        .unwrap();
+    assert_eq!(p.dropped_columns()[0].name, "customer");
+    assert!(full.names().iter().any(|n| n == "churn"));
+    for lacking in [&["churn"][..], &["customer"], &["customer", "churn"]] {
+        let (out, _) = p.transform(&t.drop(lacking).unwrap()).unwrap();
+        let want: Vec<&String> = full
+            .names()
+            .iter()
+            .filter(|n| *n != "churn" || !lacking.contains(&"churn"))
+            .collect();
+        assert_eq!(
+            out.names().iter().collect::<Vec<_>>(),
+            want,
+            "without {lacking:?}"
+        );
+        for name in ["age", "spend", "plan_b"] {
+            assert_eq!(
+                numeric(&out, name),
+                numeric(&full, name),
+                "{name} without {lacking:?}"
+            );
+        }
+    }
+    let e = p
+        .transform(&t.drop(&["churn", "age"]).unwrap())
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::UnknownColumn { name, .. } if name == "age"),
+        "{e}"
+    );
+}
+
 /// A pipeline file whose one-hot step lists no category, or whose `drop_first` disagrees with
 /// its configuration, is refused at load (the first panicked with drop_first).
 #[test]
