@@ -32,7 +32,7 @@ impl Groups {
         }
     }
 
-    /// From codes and labels; every code must index a label.
+    /// From codes and labels; every code must index a label, and no label may repeat.
     pub fn from_codes(codes: Vec<u32>, labels: Vec<String>) -> Result<Self> {
         if let Some(row) = codes.iter().position(|&c| c as usize >= labels.len()) {
             return Err(Error::invalid_data(
@@ -42,6 +42,12 @@ impl Groups {
                     codes[row],
                     labels.len()
                 ),
+            ));
+        }
+        if let Some(dup) = cartera_core::validate::first_repeat(&labels) {
+            return Err(Error::invalid_data(
+                "group labels",
+                format!("`{dup}` is named twice: two segments would print as one"),
             ));
         }
         Ok(Groups { codes, labels })
@@ -223,5 +229,8 @@ mod tests {
     #[test]
     fn bad_codes_are_rejected() {
         assert!(Groups::from_codes(vec![0, 2], vec!["a".into(), "b".into()]).is_err());
+        // Two segments named alike would print as one.
+        let e = Groups::from_codes(vec![0, 1], vec!["a".into(), "a".into()]).unwrap_err();
+        assert!(e.to_string().contains("`a` is named twice"), "{e}");
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use cartera_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// The type of a [`Column`], as inferred from a CSV file or declared by the user.
@@ -482,8 +483,22 @@ impl Column {
         }
     }
 
-    /// The rows `rows` (in that order, repeats allowed).
-    pub fn take(&self, rows: &[usize]) -> Column {
+    /// The rows `rows` (in that order, repeats allowed). A row past the end is an
+    /// [`Error::InvalidParameter`] naming it, as [`Table::take_rows`](crate::Table::take_rows)
+    /// gives.
+    pub fn take(&self, rows: &[usize]) -> Result<Column> {
+        if let Some(&bad) = rows.iter().find(|&&r| r >= self.len()) {
+            return Err(Error::invalid_param(
+                "row",
+                bad,
+                format!("must be below the number of rows ({})", self.len()),
+            ));
+        }
+        Ok(self.take_checked(rows))
+    }
+
+    /// [`Self::take`] for rows known to be in range.
+    pub(crate) fn take_checked(&self, rows: &[usize]) -> Column {
         match self {
             Column::Numeric(v) => Column::Numeric(rows.iter().map(|&r| v[r]).collect()),
             Column::Categorical(c) => Column::Categorical(c.take(rows)),
@@ -547,9 +562,16 @@ mod tests {
         assert_eq!(t.get(2), Some(""));
         let col = Column::Text(t);
         assert_eq!(col.missing_count(), 1);
-        let taken = col.take(&[2, 0, 0]);
+        let taken = col.take(&[2, 0, 0]).unwrap();
         assert_eq!(taken.get_string(1).as_deref(), Some("Ñandú"));
         assert_eq!(taken.len(), 3);
+        // A row past the end is an error naming it, not a panic.
+        match col.take(&[0, 9]) {
+            Err(Error::InvalidParameter { name, value, .. }) => {
+                assert_eq!((name.as_str(), value.as_str()), ("row", "9"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -250,7 +250,11 @@ impl Table {
                 format!("must be below the number of rows ({})", self.n_rows),
             ));
         }
-        let columns: Vec<Column> = self.columns.par_iter().map(|c| c.take(rows)).collect();
+        let columns: Vec<Column> = self
+            .columns
+            .par_iter()
+            .map(|c| c.take_checked(rows))
+            .collect();
         Ok(Table {
             names: self.names.clone(),
             columns,
@@ -320,8 +324,9 @@ impl Table {
         Ok(out)
     }
 
-    /// Rows grouped by the value of a categorical or text column, groups in sorted key order
-    /// with the missing-value group (if any) last.
+    /// Rows grouped by the value of a column, groups in sorted key order (a numeric column's
+    /// in increasing value, its keys printed as the CSV writer prints them, so `group_by` of
+    /// K-Means labels gives `"0"`, `"1"`, ...) with the missing-value group (if any) last.
     pub fn group_by(&self, name: &str) -> Result<Vec<Group>> {
         let col = self.column(name)?;
         match col {
@@ -370,11 +375,35 @@ impl Table {
                 }
                 Ok(groups)
             }
-            Column::Numeric(_) => Err(Error::ColumnType {
-                name: name.to_string(),
-                expected: "categorical or text".into(),
-                found: "numeric".into(),
-            }),
+            Column::Numeric(v) => {
+                // By value, in increasing order (cluster labels, store numbers): the key is the
+                // value as the CSV writer prints it; -0 and 0 are one group.
+                let mut order: Vec<usize> = (0..v.len()).filter(|&i| !v[i].is_nan()).collect();
+                let key = |i: usize| if v[i] == 0.0 { 0.0 } else { v[i] };
+                order.sort_by(|&a, &b| key(a).total_cmp(&key(b)));
+                let mut groups: Vec<Group> = Vec::new();
+                for i in order {
+                    match groups.last_mut() {
+                        Some(g) if v[g.rows[0]] == v[i] => g.rows.push(i),
+                        _ => {
+                            let mut label = String::new();
+                            csv_write::format_f64(key(i), &mut label);
+                            groups.push(Group {
+                                key: Some(label),
+                                rows: vec![i],
+                            });
+                        }
+                    }
+                }
+                let missing: Vec<usize> = (0..v.len()).filter(|&i| v[i].is_nan()).collect();
+                if !missing.is_empty() {
+                    groups.push(Group {
+                        key: None,
+                        rows: missing,
+                    });
+                }
+                Ok(groups)
+            }
         }
     }
 
@@ -523,7 +552,23 @@ mod tests {
         assert_eq!(g[2].rows, vec![2]);
         let g = t.group_by("id").unwrap();
         assert_eq!(g.len(), 3);
-        assert!(matches!(t.group_by("age"), Err(Error::ColumnType { .. })));
+    }
+
+    /// A numeric column (K-Means labels) groups by value, in increasing order, NaN last and
+    /// -0 with 0.
+    #[test]
+    fn group_by_numeric_values() {
+        let mut t = Table::new();
+        t.push_column(
+            "cluster",
+            Column::Numeric(vec![2.0, 0.0, f64::NAN, 2.0, -0.0, 1.5, 10.0]),
+        )
+        .unwrap();
+        let g = t.group_by("cluster").unwrap();
+        let keys: Vec<Option<&str>> = g.iter().map(|g| g.key.as_deref()).collect();
+        assert_eq!(keys, [Some("0"), Some("1.5"), Some("2"), Some("10"), None]);
+        let rows: Vec<&[usize]> = g.iter().map(|g| g.rows.as_slice()).collect();
+        assert_eq!(rows, [&[1, 4][..], &[5], &[0, 3], &[6], &[2]]);
     }
 
     #[test]
