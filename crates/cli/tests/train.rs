@@ -325,6 +325,58 @@ fn binary_explanations_name_their_input_rows() {
     }
 }
 
+/// A LightGBM model trained on pandas `category` columns explains a CSV of category names: each
+/// name becomes its code in the model's `pandas_categorical` list (an unseen one or a blank is
+/// missing, as in LightGBM's pandas path), and the contributions are LightGBM's
+/// (`scripts/fixtures_pandas_categorical.py`). Without the list, the text column is refused with
+/// what to do.
+#[test]
+fn lightgbm_models_on_pandas_categories_explain_category_names() {
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/lightgbm_pandas_categorical.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let model = repo().join("tests/fixtures/lightgbm_pandas_categorical.txt");
+    let rows = repo().join("tests/fixtures/lightgbm_pandas_categorical.csv");
+    let run = cartera(&["explain", s(&model), s(&rows), "--lightgbm", "--out", "-"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = String::from_utf8(run.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "row,plan,spend,region,expected_value");
+    let want = fixture["contrib"].as_array().unwrap();
+    assert_eq!(lines.len(), 1 + want.len());
+    for (i, (line, w)) in lines[1..].iter().zip(want).enumerate() {
+        let got: Vec<f64> = line
+            .split(',')
+            .skip(1)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        for (g, w) in got.iter().zip(w.as_array().unwrap()) {
+            assert!(
+                (g - w.as_f64().unwrap()).abs() < 1e-9,
+                "row {i}: {g} vs {w}"
+            );
+        }
+    }
+    let bare = tmp("lgb_no_pandas.txt");
+    let model_text = std::fs::read_to_string(&model).unwrap();
+    let cut: String = model_text
+        .lines()
+        .filter(|l| !l.starts_with("pandas_categorical:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&bare, cut).unwrap();
+    one_line_error(
+        &cartera(&["explain", s(&bare), s(&rows), "--lightgbm", "--out", "-"]),
+        "lists 0 pandas category column(s)",
+    );
+}
+
 #[test]
 fn explain_lightgbm_model_matches_pred_contrib() {
     // LightGBM's own 4-class model and pred_contrib output (scripts/fixtures_treeshap.py).

@@ -51,6 +51,50 @@ pub fn load_lightgbm_model(path: &Path) -> Result<Ensemble> {
     read_lightgbm_model(&text, &path.display().to_string())
 }
 
+/// The category lists of a model LightGBM's Python package trained on a pandas `DataFrame`
+/// with `category` columns: its last line `pandas_categorical:[[...], ...]` holds, for each
+/// such column in column order, its categories in code order (the model was trained on the
+/// codes: category `i` is the value `i`). `None` when the line is absent or `null`. Categories
+/// that are numbers are returned as they print in JSON. A line that is not a JSON list of lists
+/// is an [`Error::Parse`] naming `source_name` and the line.
+pub fn pandas_categorical(text: &str, source_name: &str) -> Result<Option<Vec<Vec<String>>>> {
+    let Some((line, rest)) = text
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| l.strip_prefix("pandas_categorical:").map(|r| (i + 1, r)))
+        .last()
+    else {
+        return Ok(None);
+    };
+    let bad = |message: String| Error::Parse {
+        source_name: source_name.to_string(),
+        line: line as u64,
+        column: 0,
+        message,
+    };
+    let value: serde_json::Value = serde_json::from_str(rest.trim())
+        .map_err(|e| bad(format!("pandas_categorical is not JSON: {e}")))?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    let lists = value
+        .as_array()
+        .ok_or_else(|| bad("pandas_categorical is not a list".into()))?;
+    lists
+        .iter()
+        .map(|l| {
+            l.as_array()
+                .ok_or_else(|| bad("pandas_categorical holds something other than lists".into()))
+                .map(|cats| {
+                    cats.iter()
+                        .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_string))
+                        .collect()
+                })
+        })
+        .collect::<Result<Vec<Vec<String>>>>()
+        .map(Some)
+}
+
 /// Parse the text of a LightGBM model (`Booster.save_model` or `model_to_string`) into a
 /// validated [`Ensemble`].
 ///
@@ -720,6 +764,36 @@ mod tests {
         let mut bad = m;
         bad.feature_names[0] = "two words".into();
         assert!(write_lightgbm_model(&bad).is_err());
+    }
+
+    /// The last line's category lists: absent or `null` is `None`; numbers come back as they
+    /// print; anything but a list of lists is a parse error naming the line.
+    #[test]
+    fn pandas_categorical_lists() {
+        let text = |last: &str| format!("tree\nversion=v4\n\nend of parameters\n\n{last}\n");
+        assert_eq!(pandas_categorical(&text(""), "m").unwrap(), None);
+        assert_eq!(
+            pandas_categorical(&text("pandas_categorical:null"), "m").unwrap(),
+            None
+        );
+        let got = pandas_categorical(&text(r#"pandas_categorical:[["a", "b"], [3, 1.5]]"#), "m");
+        assert_eq!(
+            got.unwrap(),
+            Some(vec![
+                vec!["a".to_string(), "b".into()],
+                vec!["3".into(), "1.5".into()]
+            ])
+        );
+        for bad in [
+            "pandas_categorical:[\"a\"]",
+            "pandas_categorical:{",
+            "pandas_categorical:3",
+        ] {
+            match pandas_categorical(&text(bad), "m") {
+                Err(Error::Parse { line, .. }) => assert_eq!(line, 6, "{bad}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -8,9 +8,9 @@ use std::time::Instant;
 use cartera_core::{Error, Result};
 use cartera_gbdt::Ensemble;
 use cartera_gbdt::explain::{feature_columns, importance};
-use cartera_gbdt::lightgbm::load_lightgbm_model;
+use cartera_gbdt::lightgbm::{pandas_categorical, read_lightgbm_model};
 use cartera_gbdt::shap::TreeShap;
-use cartera_preprocess::{Column, Table};
+use cartera_preprocess::{Column, ColumnType, Table};
 use ndarray::{Array2, s};
 use serde_json::json;
 
@@ -79,11 +79,14 @@ fn load(
         };
         Ok((ensemble, x, classes))
     } else {
-        let ensemble = load_lightgbm_model(&a.model)?;
+        let text = std::fs::read_to_string(&a.model)
+            .map_err(|e| Error::io(format!("reading {}", a.model.display()), e))?;
+        let source = a.model.display().to_string();
+        let ensemble = read_lightgbm_model(&text, &source)?;
+        let categories = pandas_categorical(&text, &source)?;
         let cols = feature_columns(&ensemble.feature_names, table.names())?;
         let names: Vec<&str> = cols.iter().map(|&c| table.names()[c].as_str()).collect();
-        super::check_finite(table, &names, true, 0)?;
-        let x = table.to_array::<f64>(&names)?;
+        let x = lightgbm_matrix(table, &names, categories.as_deref(), &source)?;
         let classes = match ensemble.objective {
             cartera_gbdt::Objective::Multiclass { n_classes } => {
                 (0..n_classes).map(|c| c.to_string()).collect()
@@ -92,6 +95,62 @@ fn load(
         };
         Ok((ensemble, x, classes))
     }
+}
+
+/// The input matrix of a LightGBM model: numeric columns as they are; the columns that hold
+/// text (pandas `category` columns when the model was trained) as their codes in the model's
+/// `pandas_categorical` lists, which list those columns in column order. A value not in its
+/// column's list, or missing, becomes NaN, as LightGBM's pandas path reads an unseen category
+/// (missing).
+fn lightgbm_matrix(
+    table: &Table,
+    names: &[&str],
+    categories: Option<&[Vec<String>]>,
+    model: &str,
+) -> Result<Array2<f64>> {
+    let is_text = |n: &str| table.column_type(n).is_ok_and(|t| t != ColumnType::Numeric);
+    let numeric: Vec<&str> = names.iter().copied().filter(|n| !is_text(n)).collect();
+    super::check_finite(table, &numeric, true, 0)?;
+    let text: Vec<&str> = names.iter().copied().filter(|n| is_text(n)).collect();
+    if text.is_empty() {
+        return table.to_array::<f64>(names);
+    }
+    let listed = categories.map_or(0, <[Vec<String>]>::len);
+    let Some(categories) = categories.filter(|c| c.len() == text.len()) else {
+        return Err(Error::invalid_data(
+            format!("column `{}`", text[0]),
+            format!(
+                "holds text, and {model} lists {listed} pandas category column(s) \
+                 (pandas_categorical) for the {} text feature column(s) here: give the columns \
+                 as the numbers the model was trained on",
+                text.len()
+            ),
+        ));
+    };
+    let n = table.n_rows();
+    let mut x = Array2::<f64>::zeros((n, names.len()));
+    let mut k = 0;
+    for (j, name) in names.iter().enumerate() {
+        let col = table.column(name)?;
+        if is_text(name) {
+            let code: std::collections::HashMap<&str, f64> = categories[k]
+                .iter()
+                .enumerate()
+                .map(|(c, v)| (v.as_str(), c as f64))
+                .collect();
+            k += 1;
+            for i in 0..n {
+                x[[i, j]] = col
+                    .get_string(i)
+                    .and_then(|v| code.get(v.as_str()).copied())
+                    .unwrap_or(f64::NAN);
+            }
+        } else if let Column::Numeric(v) = col {
+            x.column_mut(j)
+                .assign(&ndarray::ArrayView1::from(v.as_slice()));
+        }
+    }
+    Ok(x)
 }
 
 /// Run the command.
