@@ -343,3 +343,95 @@ fn a_stray_cell_in_a_numeric_column_is_named() {
     let e = one_line_error(&predict_with("stray_model.json", &gbdt, &p), "balance");
     assert!(e.contains("stray.csv:13:2: `n/a` is not a number"), "{e}");
 }
+
+/// A flag that only means something with another one is refused without it, rather than
+/// silently doing nothing (as `train` refuses the other model's flags).
+#[test]
+fn flags_that_would_do_nothing_are_refused() {
+    let rows: String = (0..30)
+        .map(|i| format!("{},{}\n", i % 7, (i * 3) % 11))
+        .collect();
+    let p = write("lonely_flags.csv", format!("a,b\n{rows}").as_bytes());
+    let out_path = tmp("lonely_out.csv");
+    let out = s(&out_path);
+    for (args, says) in [
+        (
+            &["kmeans", s(&p), "--k", "3", "--choose", "silhouette"][..],
+            "--choose",
+        ),
+        (
+            &["kmeans", s(&p), "--k", "3", "--batch-size", "50"],
+            "--batch-size",
+        ),
+        (
+            &["kmeans", s(&p), "--k", "3", "--sample-rows", "50"],
+            "--chunk-rows",
+        ),
+        (
+            &[
+                "silhouette",
+                s(&p),
+                "--labels",
+                s(&p),
+                "--label-column",
+                "a",
+                "--seed",
+                "5",
+            ],
+            "--sample-size",
+        ),
+        (
+            &["prep", s(&p), "--out", out, "--iqr-factor", "3"],
+            "--outliers",
+        ),
+        (&["prep", s(&p), "--out", out, "--seed", "3"], "--pca"),
+    ] {
+        let run = cartera(args);
+        assert!(!run.status.success(), "{args:?} was accepted");
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    // The same flags where they do something are accepted.
+    for args in [
+        &["kmeans", s(&p), "--k", "2..4", "--choose", "silhouette"][..],
+        &[
+            "kmeans",
+            s(&p),
+            "--k",
+            "3",
+            "--algorithm",
+            "minibatch",
+            "--batch-size",
+            "16",
+        ],
+        &[
+            "silhouette",
+            s(&p),
+            "--labels",
+            s(&p),
+            "--label-column",
+            "a",
+            "--sample-size",
+            "20",
+            "--seed",
+            "5",
+        ],
+        &[
+            "prep",
+            s(&p),
+            "--out",
+            &out,
+            "--outliers",
+            "clip",
+            "--iqr-factor",
+            "3",
+        ],
+    ] {
+        let run = cartera(args);
+        assert!(
+            run.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+}

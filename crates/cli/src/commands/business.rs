@@ -387,8 +387,8 @@ pub struct GainsArgs {
     /// With --profit-per-sale: cost per customer contacted, for the profit curve.
     #[arg(long, requires = "profit_per_sale")]
     unit_cost: Option<f64>,
-    /// Fixed campaign cost for the profit curve.
-    #[arg(long, default_value_t = 0.0)]
+    /// With --profit-per-sale: fixed campaign cost for the profit curve.
+    #[arg(long, default_value_t = 0.0, requires = "profit_per_sale")]
     project_cost: f64,
     /// Profit per responder: adds the profit curve over targeting depth to the JSON.
     #[arg(long, requires = "unit_cost")]

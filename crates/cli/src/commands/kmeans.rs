@@ -13,7 +13,7 @@ use ndarray::{Array2, ArrayView2};
 use serde_json::json;
 
 /// `--algorithm` choices.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Algo {
     /// Lloyd's iterations (every distance).
     Lloyd,
@@ -30,6 +30,16 @@ pub enum Choose {
     Knee,
     /// The highest silhouette (ties: the smaller k).
     Silhouette,
+}
+
+impl Choose {
+    /// The flag's value as typed.
+    fn name(self) -> &'static str {
+        match self {
+            Choose::Knee => "knee",
+            Choose::Silhouette => "silhouette",
+        }
+    }
 }
 
 /// `--precision` choices: the floating-point type the fit runs in.
@@ -90,9 +100,10 @@ pub struct Args {
     k: String,
     /// How a range of k is decided: the knee of the inertia curve or the best silhouette (the
     /// silhouette is exact up to 20,000 rows, estimated from 10,000 rows above). When the
-    /// curve has no knee, the best silhouette decides, with a note (JSON `chosen_by`).
-    #[arg(long, value_enum, default_value = "knee")]
-    choose: Choose,
+    /// curve has no knee, the best silhouette decides, with a note (JSON `chosen_by`). Default:
+    /// knee. Only with a range of k.
+    #[arg(long, value_enum)]
+    choose: Option<Choose>,
     /// Restarts; the best inertia is kept.
     #[arg(long, default_value_t = 10)]
     n_init: usize,
@@ -118,9 +129,9 @@ pub struct Args {
     /// numbers are f64 either way.
     #[arg(long, value_enum, default_value = "f64")]
     precision: Precision,
-    /// Mini-batch: rows per step.
-    #[arg(long, default_value_t = 1024)]
-    batch_size: usize,
+    /// With --algorithm minibatch: rows per step (default 1024).
+    #[arg(long, value_name = "N")]
+    batch_size: Option<usize>,
     /// Stream the file in chunks of N rows instead of reading it whole, for files larger than
     /// memory (needs --algorithm minibatch and a single k): one pass of `partial_fit` over
     /// consecutive batches of --batch-size rows, then one pass assigning every row.
@@ -128,7 +139,12 @@ pub struct Args {
     chunk_rows: Option<usize>,
     /// With --chunk-rows and --scale: the scaler is fitted on a uniform sample of this many
     /// rows (seeded reservoir, one extra pass); a file with fewer rows is used whole.
-    #[arg(long, default_value_t = 200_000, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 200_000,
+        value_name = "N",
+        requires = "chunk_rows"
+    )]
     sample_rows: usize,
     #[command(flatten)]
     csv: super::CsvArgs,
@@ -245,7 +261,7 @@ fn fit<F: Float>(x: ArrayView2<'_, F>, a: &Args, ks: &[usize]) -> Result<Fitted>
 
     let t1 = Instant::now();
     let (curve, mut models) = if ks.len() > 1 {
-        let rule = match a.choose {
+        let rule = match a.choose.unwrap_or(Choose::Knee) {
             Choose::Knee => KRule::Knee,
             Choose::Silhouette => KRule::Silhouette,
         };
@@ -285,7 +301,7 @@ fn fit<F: Float>(x: ArrayView2<'_, F>, a: &Args, ks: &[usize]) -> Result<Fitted>
     let (labels, centroids, inertia, n_iter, converged, n_steps) = match a.algorithm {
         Algo::Minibatch => {
             let m = MiniBatchKMeansParams::new(k)
-                .batch_size(a.batch_size)
+                .batch_size(a.batch_size())
                 .n_init(a.n_init)
                 .seed(a.seed)
                 .fit(x)?;
@@ -333,10 +349,40 @@ fn fit<F: Float>(x: ArrayView2<'_, F>, a: &Args, ks: &[usize]) -> Result<Fitted>
     })
 }
 
+impl Args {
+    /// Mini-batch rows per step.
+    fn batch_size(&self) -> usize {
+        self.batch_size.unwrap_or(DEFAULT_BATCH_SIZE)
+    }
+
+    /// Flags that would be ignored with the others given: refused rather than dropped.
+    fn check_unused(&self, ks: &[usize]) -> Result<()> {
+        if let (Some(choose), 1) = (self.choose, ks.len()) {
+            return Err(Error::invalid_param(
+                "--choose",
+                choose.name(),
+                "decides among a range of k (--k 2..10); with one k it would be ignored",
+            ));
+        }
+        if let (Some(b), false) = (self.batch_size, self.algorithm == Algo::Minibatch) {
+            return Err(Error::invalid_param(
+                "--batch-size",
+                b,
+                "is the mini-batch step (--algorithm minibatch); it would be ignored",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Mini-batch rows per step without --batch-size (scikit-learn's `MiniBatchKMeans` default).
+const DEFAULT_BATCH_SIZE: usize = 1024;
+
 /// Run the command.
 pub fn run(a: Args) -> Result<()> {
     super::check_outputs(a.out.as_deref(), a.json.as_deref())?;
     let ks = parse_k(&a.k)?;
+    a.check_unused(&ks)?;
     if a.n_init == 0 {
         return Err(Error::invalid_param("--n-init", 0, "must be at least 1"));
     }

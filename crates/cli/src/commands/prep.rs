@@ -91,8 +91,8 @@ pub struct Args {
     /// flag, is fenced at its own range: its minority value is no outlier).
     #[arg(long, value_enum)]
     outliers: Option<Outliers>,
-    /// IQR fence factor.
-    #[arg(long, default_value_t = 1.5)]
+    /// With --outliers: the IQR fence factor.
+    #[arg(long, default_value_t = 1.5, requires = "outliers")]
     iqr_factor: f64,
     /// Scale the numeric features.
     #[arg(long, value_enum)]
@@ -116,8 +116,8 @@ pub struct Args {
     /// PCA on the numeric features: a number of components (3) or a fraction of variance (0.9).
     #[arg(long, value_name = "N|FRACTION")]
     pca: Option<String>,
-    /// Random seed (randomized PCA on wide data).
-    #[arg(long, default_value_t = 0)]
+    /// With --pca: random seed (randomized PCA on wide data).
+    #[arg(long, default_value_t = 0, requires = "pca")]
     seed: u64,
     /// Feature columns (comma-separated); other columns pass through unchanged.
     #[arg(long, value_delimiter = ',')]

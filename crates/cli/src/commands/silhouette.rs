@@ -32,8 +32,9 @@ pub struct Args {
     /// pair of rows; the cost grows as rows²).
     #[arg(long, value_name = "N")]
     sample_size: Option<usize>,
-    /// Seed of the sample: the same seed gives the same estimate on every machine.
-    #[arg(long, default_value_t = 0)]
+    /// With --sample-size: seed of the sample (the same seed gives the same estimate on every
+    /// machine).
+    #[arg(long, default_value_t = 0, requires = "sample_size")]
     seed: u64,
     /// Write a summary as JSON to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE|-")]

@@ -195,10 +195,10 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
             "must be at least 1",
         ));
     }
-    if a.batch_size < k {
+    if a.batch_size() < k {
         return Err(Error::invalid_param(
             "--batch-size",
-            a.batch_size,
+            a.batch_size(),
             format!(
                 "is below --k {k}: a streamed fit seeds its centres on the first batch, which \
                  needs at least k rows; raise --batch-size"
@@ -206,7 +206,7 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
         ));
     }
     let params = MiniBatchKMeansParams::new(k)
-        .batch_size(a.batch_size)
+        .batch_size(a.batch_size())
         .n_init(a.n_init)
         .seed(a.seed);
     params.check()?;
@@ -247,7 +247,7 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
     let (mut read_seconds, mut fit_seconds) = (0.0f64, 0.0f64);
     let mut batcher = Batcher {
         params: params.clone(),
-        batch: a.batch_size,
+        batch: a.batch_size(),
         d,
         pending: Vec::new(),
         model: None,
@@ -366,7 +366,7 @@ pub fn run(a: &Args, ks: &[usize], chunk_rows: usize) -> Result<()> {
                 "rows": n_rows,
                 "chunk_rows": chunk_rows,
                 "chunks": n_chunks,
-                "batch_size": a.batch_size,
+                "batch_size": a.batch_size(),
                 "epochs": 1,
                 "scaler_sample_rows": scaler.as_ref().map(|_| sample_size),
             },
