@@ -66,6 +66,65 @@ fn propensity_json_has_the_study_000_campaign() {
     assert_eq!(listed, 1500);
 }
 
+/// `--positive-class` chooses which target value is the outcome: the propensity study on a
+/// table whose classes are `bad`/`good` takes `good` with a note by default, `bad` when told;
+/// a value the target does not hold, and the flag on the atm study, are errors.
+#[test]
+fn the_positive_class_is_chosen_or_named() {
+    let csv = tmp("good-bad.csv");
+    let mut t = String::from("age,balance,Status\n");
+    for i in 0..400 {
+        let bad = (i * 7) % 10 < 3;
+        t.push_str(&format!(
+            "{},{},{}\n",
+            20 + i % 50,
+            (i * 37) % 1000 + if bad { 0 } else { 400 },
+            if bad { "bad" } else { "good" }
+        ));
+    }
+    std::fs::write(&csv, t).unwrap();
+    let run = |extra: &[&str]| {
+        let dir = tmp("good-bad-out");
+        let mut args = vec![
+            "study",
+            "propensity",
+            "--input",
+            s(&csv),
+            "--map",
+            "target=Status",
+            "--out",
+            s(&dir),
+            "--json",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        cartera(&args)
+    };
+    let default: Value = serde_json::from_slice(&run(&[]).stdout).unwrap();
+    let notes = default["notes"].to_string();
+    assert!(
+        notes.contains("`good` is taken as the positive class"),
+        "{notes}"
+    );
+    let chosen = run(&["--positive-class", "bad"]);
+    assert!(
+        chosen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&chosen.stderr)
+    );
+    let chosen: Value = serde_json::from_slice(&chosen.stdout).unwrap();
+    assert!(!chosen["notes"].to_string().contains("positive class"));
+    assert_ne!(default["report"], chosen["report"]);
+    assert_one_line_error(
+        &run(&["--positive-class", "ok"]),
+        "its values: `bad`, `good`",
+    );
+    assert_one_line_error(
+        &cartera(&["study", "atm", "--rows", "200", "--positive-class", "1"]),
+        "no target",
+    );
+}
+
 #[test]
 fn a_users_csv_with_mapped_columns_runs() {
     let csv = tmp("atm-renamed.csv");

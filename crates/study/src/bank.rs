@@ -147,7 +147,7 @@ pub(crate) fn run(
     let ids = common::customer_ids(&table, id.as_deref())?;
     let target = roles.column(&table, Role::Target, Some("y"))?;
     let outcome = match &target {
-        Some(t) => Some(common::binary_target(&table, t)?.0),
+        Some(t) => Some(common::binary_target(&table, t, params.positive_class.as_deref())?.0),
         None => {
             cx.notes.push(
                 "no target column (`y`, or one mapped with --map target=COLUMN): the segments' \

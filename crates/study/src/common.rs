@@ -7,8 +7,35 @@ use cartera_scoring::Groups;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
+/// Whether a class name reads as the positive outcome.
+pub(crate) fn reads_as_yes(v: &str) -> bool {
+    ["1", "yes", "si", "sí", "true", "y", "churn", "churned"].contains(&v.to_lowercase().as_str())
+}
+
+/// The note a study records when it took the larger of two class names as the positive one
+/// for want of a name that reads as "yes" (`None` when the choice was given or obvious).
+pub(crate) fn positive_class_note(
+    target: &str,
+    classes: &[String; 2],
+    given: Option<&str>,
+) -> Option<String> {
+    (given.is_none() && !reads_as_yes(&classes[1])).then(|| {
+        format!(
+            "target `{target}`: `{}` is taken as the positive class (the larger of `{}` and \
+             `{}`); --positive-class chooses the other",
+            classes[1], classes[0], classes[1]
+        )
+    })
+}
+
 /// A 0/1 target: `true` for the positive class, and the two class names (negative, positive).
-pub(crate) fn binary_target(table: &Table, name: &str) -> Result<(Vec<bool>, [String; 2])> {
+/// The positive class is `positive` when given (it must be one of the two values), else the
+/// value that reads as "yes" (`1`, `yes`, `true`, `churn`, ...), else the larger one.
+pub(crate) fn binary_target(
+    table: &Table,
+    name: &str,
+    positive: Option<&str>,
+) -> Result<(Vec<bool>, [String; 2])> {
     let col = table.column(name)?;
     if let Some(row) = (0..col.len()).find(|&i| col.is_missing(i)) {
         return Err(Error::invalid_param(
@@ -37,12 +64,20 @@ pub(crate) fn binary_target(table: &Table, name: &str) -> Result<(Vec<bool>, [St
             ),
         )),
         2 => {
-            // The positive class: the one that reads as "yes"; otherwise the larger value.
-            let positive_words = ["1", "yes", "si", "sí", "true", "y", "churn", "churned"];
-            let pos = distinct
-                .iter()
-                .position(|d| positive_words.contains(&d.to_lowercase().as_str()))
-                .unwrap_or(1);
+            let pos = match positive {
+                Some(p) => distinct.iter().position(|d| *d == p).ok_or_else(|| {
+                    Error::invalid_param(
+                        "positive class",
+                        p,
+                        format!(
+                            "is not a value of `{name}` (its values: `{}`, `{}`)",
+                            distinct[0], distinct[1]
+                        ),
+                    )
+                })?,
+                // The one that reads as "yes"; otherwise the larger value.
+                None => distinct.iter().position(|d| reads_as_yes(d)).unwrap_or(1),
+            };
             let positive = distinct[pos].to_string();
             let negative = distinct[1 - pos].to_string();
             let y = values.iter().map(|v| *v == positive).collect();
@@ -317,10 +352,10 @@ mod tests {
     #[test]
     fn target_with_one_class_is_an_error() {
         let t = Table::from_columns(vec![("y".into(), Column::Numeric(vec![0.0, 0.0]))]).unwrap();
-        let e = binary_target(&t, "y").unwrap_err().to_string();
+        let e = binary_target(&t, "y", None).unwrap_err().to_string();
         assert!(e.contains("single class"), "{e}");
         let t = Table::from_columns(vec![("y".into(), Column::Numeric(vec![0.0, 1.0]))]).unwrap();
-        let (y, names) = binary_target(&t, "y").unwrap();
+        let (y, names) = binary_target(&t, "y", None).unwrap();
         assert_eq!(y, vec![false, true]);
         assert_eq!(names, ["0".to_string(), "1".to_string()]);
     }

@@ -160,6 +160,7 @@ pub struct StudyParams {
     seed: u64,
     roles: RoleMap,
     out_dir: Option<PathBuf>,
+    positive_class: Option<String>,
 }
 
 impl Default for StudyParams {
@@ -170,6 +171,7 @@ impl Default for StudyParams {
             seed: 42,
             roles: RoleMap::new(),
             out_dir: None,
+            positive_class: None,
         }
     }
 }
@@ -193,6 +195,9 @@ impl StudyParams {
         roles: RoleMap);
     cartera_core::setter!(/// Folder to write the results into (default none: compute only).
         out_dir: Option<PathBuf>);
+    cartera_core::setter!(/// The target's positive class (churned, bought): default the value that reads as "yes"
+        /// (`1`, `yes`, `true`, `churn`, ...), else the larger of the two.
+        positive_class: Option<String>);
 
     /// The study to run.
     pub fn get_study(&self) -> Study {

@@ -105,7 +105,7 @@ fn other_products(table: &Table, target: &str, exclude: &[&str]) -> Vec<String> 
         .iter()
         .filter(|p| **p != target && !exclude.contains(p))
         .filter(|p| table.column_type(p).ok() == Some(ColumnType::Categorical))
-        .filter(|p| common::binary_target(table, p).is_ok())
+        .filter(|p| common::binary_target(table, p, None).is_ok())
         .map(|p| p.to_string())
         .collect()
 }
@@ -125,7 +125,12 @@ pub(crate) fn run(
     // Checked before any model is fitted: the lists and the report need unique IDs.
     let ids = common::customer_ids(&table, id.as_deref())?;
     let target = roles::required(roles, &table, Role::Target, "y")?;
-    let (y, classes) = common::binary_target(&table, &target)?;
+    let (y, classes) = common::binary_target(&table, &target, params.positive_class.as_deref())?;
+    cx.notes.extend(common::positive_class_note(
+        &target,
+        &classes,
+        params.positive_class.as_deref(),
+    ));
     let exclude: Vec<&str> = [Some(target.as_str()), id.as_deref()]
         .into_iter()
         .flatten()
@@ -192,7 +197,7 @@ pub(crate) fn run(
         let mut scores = vec![score.clone()];
         let mut qualities = vec![gbdt.clone()];
         for p in &product_names {
-            let (yp, pc) = common::binary_target(&table, p)?;
+            let (yp, pc) = common::binary_target(&table, p, None)?;
             let feats: Vec<String> = features.iter().filter(|f| *f != p).cloned().collect();
             let xp = common::tree_matrix(&table, &feats)?;
             let yi: Vec<usize> = yp.iter().map(|&b| usize::from(b)).collect();

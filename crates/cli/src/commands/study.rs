@@ -55,6 +55,11 @@ pub struct Args {
     /// Rows of the generated table (default: the source study's size).
     #[arg(long, value_name = "N")]
     rows: Option<usize>,
+    /// The target's positive class (the churned or buying customers' value): default the value
+    /// that reads as yes (`1`, `yes`, `true`, `churn`, ...), else the larger of the two, with a
+    /// note. The atm study has no target.
+    #[arg(long, value_name = "VALUE")]
+    positive_class: Option<String>,
     /// Seed of the generated table, splits, samples and models.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -116,6 +121,13 @@ pub fn run(a: Args) -> Result<()> {
     super::check_outputs(None, a.json.as_deref())?;
     let roles = RoleMap::parse(&a.map)?;
     let study = Study::from(a.study);
+    if let (Some(p), Study::Atm) = (&a.positive_class, study) {
+        return Err(Error::invalid_param(
+            "--positive-class",
+            p,
+            "the atm study has no target (it segments); the flag would be ignored",
+        ));
+    }
     let input = match &a.input {
         Some(path) => Input::Table(Table::read_csv(path, &a.csv.options()?)?),
         None => Input::Generated,
@@ -128,6 +140,7 @@ pub fn run(a: Args) -> Result<()> {
         .rows(a.rows)
         .seed(a.seed)
         .roles(roles)
+        .positive_class(a.positive_class.clone())
         .out_dir(Some(out));
     let spinner = Spinner::new(!a.quiet && std::io::stderr().is_terminal());
     let result = params.run(input, &spinner);
