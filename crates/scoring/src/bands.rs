@@ -25,8 +25,9 @@ use crate::table_out::TableBuilder;
 /// Most bands a rule may ask for.
 pub const MAX_BANDS: usize = 100;
 
-/// How scores become bands.
+/// How scores become bands. In JSON: `{"quantiles": 5}` or `{"cut_points": [0.2, 0.5]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BandRule {
     /// `k` bands of equal size by score order.
     Quantiles(usize),
@@ -435,5 +436,14 @@ mod tests {
         assert!(BandRule::CutPoints(vec![0.5, 0.5]).validate().is_err());
         assert!(BandRule::CutPoints(vec![0.7, 0.2]).validate().is_err());
         assert!(BandRule::Quantiles(0).validate().is_err());
+        // The JSON form the commands print (snake case, as every other key).
+        assert_eq!(
+            serde_json::to_string(&BandRule::Quantiles(5)).unwrap(),
+            r#"{"quantiles":5}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&BandRule::CutPoints(vec![0.5])).unwrap(),
+            r#"{"cut_points":[0.5]}"#
+        );
     }
 }
