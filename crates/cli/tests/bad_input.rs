@@ -420,7 +420,7 @@ fn flags_that_would_do_nothing_are_refused() {
             "prep",
             s(&p),
             "--out",
-            &out,
+            out,
             "--outliers",
             "clip",
             "--iqr-factor",
