@@ -268,21 +268,16 @@ fn bad_input_is_one_line() {
     );
 }
 
-/// A binary model's explanation starts each line with `row`, the 0-based input row, as the
-/// multiclass one does, so that it joins back to the input; the values are LightGBM's.
-#[test]
-fn binary_explanations_name_their_input_rows() {
-    let fixture: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("tests/fixtures/lightgbm_binary.json")).unwrap(),
-    )
-    .unwrap();
+/// The first `take` rows `x` of a LightGBM fixture as a CSV named `name` (columns `Column_j`,
+/// LightGBM's names for unnamed features; NaN as a blank).
+fn fixture_rows_csv(fixture: &Value, take: usize, name: &str) -> std::path::PathBuf {
     let d = fixture["n_features"].as_u64().unwrap() as usize;
     let mut csv = (0..d)
         .map(|j| format!("Column_{j}"))
         .collect::<Vec<_>>()
         .join(",");
     csv.push('\n');
-    for r in fixture["x"].as_array().unwrap().iter().take(30) {
+    for r in fixture["x"].as_array().unwrap().iter().take(take) {
         let cells: Vec<String> = r
             .as_array()
             .unwrap()
@@ -292,8 +287,20 @@ fn binary_explanations_name_their_input_rows() {
         csv.push_str(&cells.join(","));
         csv.push('\n');
     }
-    let input = tmp("lgb_binary_rows.csv");
-    std::fs::write(&input, csv).unwrap();
+    let path = tmp(name);
+    std::fs::write(&path, csv).unwrap();
+    path
+}
+
+/// A binary model's explanation starts each line with `row`, the 0-based input row, as the
+/// multiclass one does, so that it joins back to the input; the values are LightGBM's.
+#[test]
+fn binary_explanations_name_their_input_rows() {
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/lightgbm_binary.json")).unwrap(),
+    )
+    .unwrap();
+    let input = fixture_rows_csv(&fixture, 30, "lgb_binary_rows.csv");
     let out = tmp("lgb_binary_shap.csv");
     let model = repo().join("tests/fixtures/lightgbm_binary.txt");
     let run = cartera(&[
@@ -385,24 +392,7 @@ fn explain_lightgbm_model_matches_pred_contrib() {
     )
     .unwrap();
     let d = fixture["n_features"].as_u64().unwrap() as usize;
-    let rows = fixture["x"].as_array().unwrap();
-    let mut csv = (0..d)
-        .map(|j| format!("Column_{j}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    csv.push('\n');
-    for r in rows.iter().take(40) {
-        let cells: Vec<String> = r
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().map_or(String::new(), |x| format!("{x:?}")))
-            .collect();
-        csv.push_str(&cells.join(","));
-        csv.push('\n');
-    }
-    let input = tmp("lgb_rows.csv");
-    std::fs::write(&input, csv).unwrap();
+    let input = fixture_rows_csv(&fixture, 40, "lgb_rows.csv");
     let out = tmp("lgb_shap.csv");
     let model = repo().join("tests/fixtures/lightgbm_multiclass.txt");
     let j = ok_json(&[

@@ -94,19 +94,8 @@ pub(crate) fn elkan<F: Float>(
     let mut shift: Option<Vec<F>> = None;
     for it in 0..max_iter {
         n_iter = it + 1;
-        let c = Centres {
-            at: &centres,
-            half: &half,
-            next: &next,
-            shift: shift.as_deref(),
-            k,
-            d,
-        };
-        let bounds = Bounds {
-            labels: &mut labels,
-            upper: &mut upper,
-            lower: &mut lower,
-        };
+        let c = Centres::of(&centres, &half, &next, shift.as_deref(), d);
+        let bounds = (&mut labels[..], &mut upper[..], &mut lower[..]);
         let changed = elkan_step(p, c, bounds, Some(&mut partial), it == 0);
         let moved = update_centres(p, &centres, &labels, &partial, k, &mut new);
         (half, next) = half_distances(&new, k, d);
@@ -125,20 +114,8 @@ pub(crate) fn elkan<F: Float>(
         }
     }
     if !strict {
-        let c = Centres {
-            at: &centres,
-            half: &half,
-            next: &next,
-            shift: shift.as_deref(),
-            k,
-            d,
-        };
-        let bounds = Bounds {
-            labels: &mut labels,
-            upper: &mut upper,
-            lower: &mut lower,
-        };
-        elkan_step(p, c, bounds, None, false);
+        let c = Centres::of(&centres, &half, &next, shift.as_deref(), d);
+        elkan_step(p, c, (&mut labels, &mut upper, &mut lower), None, false);
     }
     let inertia = inertia(&p.data, &p.weights, d, &centres, &labels);
     Run {
@@ -162,6 +139,20 @@ struct Centres<'a, F> {
     shift: Option<&'a [F]>,
     k: usize,
     d: usize,
+}
+
+impl<'a, F> Centres<'a, F> {
+    /// The centres `at` (`k x d`) with their [`half_distances`] and pending `shift`.
+    fn of(at: &'a [F], half: &'a [F], next: &'a [F], shift: Option<&'a [F]>, d: usize) -> Self {
+        Centres {
+            at,
+            half,
+            next,
+            shift,
+            k: next.len(),
+            d,
+        }
+    }
 }
 
 /// One block of rows (`lab.len()` of them, `d` values each) with its labels and bounds: one
@@ -407,33 +398,22 @@ impl<F: Float> Row<'_, F> {
     }
 }
 
-/// The rows' labels and bounds, for a step.
-struct Bounds<'a, F> {
-    labels: &'a mut [u32],
-    upper: &'a mut [F],
-    lower: &'a mut [F],
-}
-
-/// One bounded assignment pass (scikit-learn's `elkan_iter_chunked_dense`); returns how many
-/// labels changed. Each row's bounds are first moved by the centres' shift ([`move_bounds`]).
-/// With `partial`, also writes each block's weighted sums: as Lloyd's E-step, only for the
-/// clusters that gained or lost a row of the block (all of them when `fresh`, the slots then
-/// holding nothing yet), so the sums are the same bits as summing every row again, and a block
-/// where no label moved is not read for them at all.
+/// One bounded assignment pass (scikit-learn's `elkan_iter_chunked_dense`) over the rows'
+/// labels, upper and lower bounds; returns how many labels changed. Each row's bounds are
+/// first moved by the centres' shift ([`move_bounds`]). With `partial`, also writes each
+/// block's weighted sums: as Lloyd's E-step, only for the clusters that gained or lost a row
+/// of the block (all of them when `fresh`, the slots then holding nothing yet), so the sums are
+/// the same bits as summing every row again, and a block where no label moved is not read for
+/// them at all.
 fn elkan_step<F: Float>(
     p: &Prepared<F>,
     c: Centres<'_, F>,
-    bounds: Bounds<'_, F>,
+    (labels, upper, lower): (&mut [u32], &mut [F], &mut [F]),
     partial: Option<&mut [F]>,
     fresh: bool,
 ) -> usize {
     let (k, d) = (c.k, c.d);
     let plen = partial_len(k, d);
-    let Bounds {
-        labels,
-        upper,
-        lower,
-    } = bounds;
     let work = |b: usize, lab: &mut [u32], up: &mut [F], low: &mut [F], part| -> usize {
         let start = b * BLOCK_ROWS;
         let mut blk = Block {
