@@ -573,6 +573,47 @@ impl<F: Float> TryFrom<ScalerFile<F>> for FittedScaler<F> {
                 _ => {}
             }
         }
+        // Every statistic finite, and every divisor nonzero (a fit replaces a zero range by 1):
+        // an edited file would otherwise turn each row into infinities, reported later as bad
+        // input rows.
+        let values: Vec<(&str, &[F], bool)> = match &f.stats {
+            Stats::Standard {
+                mean, var, scale, ..
+            } => vec![
+                ("mean", mean.as_deref().unwrap_or_default(), false),
+                ("var", var.as_deref().unwrap_or_default(), false),
+                ("scale", scale.as_deref().unwrap_or_default(), true),
+            ],
+            Stats::MinMax {
+                data_min,
+                data_max,
+                data_range,
+                scale,
+                min,
+                ..
+            } => vec![
+                ("data_min", data_min, false),
+                ("data_max", data_max, false),
+                ("data_range", data_range, false),
+                ("scale", scale, true),
+                ("min", min, false),
+            ],
+            Stats::Robust { center, scale, .. } => vec![
+                ("center", center.as_deref().unwrap_or_default(), false),
+                ("scale", scale.as_deref().unwrap_or_default(), true),
+            ],
+        };
+        for (name, v, divisor) in values {
+            if let Some(j) = v
+                .iter()
+                .position(|x| !x.is_finite() || (divisor && *x == F::zero()))
+            {
+                return Err(format!(
+                    "scaler `{name}` of feature {j} (0-based) is {}: the file was edited or damaged",
+                    v[j].as_f64()
+                ));
+            }
+        }
         Ok(FittedScaler {
             n_features: f.n_features,
             n_samples_seen: f.n_samples_seen,

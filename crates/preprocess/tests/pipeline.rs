@@ -457,6 +457,14 @@ fn a_missing_or_tampered_fitted_step_is_refused_at_load() {
         },
         "scaler `scale` holds",
     );
+    // A zero divisor (every row would become infinities, blamed on the input).
+    refused(
+        &|w| {
+            w["scaler"]["stats"]["scale"][1] = serde_json::json!(0.0);
+        },
+        "scaler `scale` of feature 1 (0-based) is 0",
+    );
+
     refused(
         &|w| {
             w["categorical_fill"].as_array_mut().unwrap().clear();
