@@ -337,6 +337,22 @@ impl<'a> Parser<'a> {
     }
 
     fn parse(mut self) -> Result<Ensemble> {
+        // A JSON file (a cartera model, say) would otherwise be reported through its first
+        // line, quoted whole.
+        if let Some((i, _)) = self
+            .lines
+            .iter()
+            .enumerate()
+            .find(|(_, l)| !l.trim().is_empty())
+            .filter(|(_, l)| l.trim_start().starts_with('{'))
+        {
+            return Err(self.err(
+                i as u64 + 1,
+                0,
+                "this is JSON (a cartera model file?), not a LightGBM text model, which starts \
+                 with a `tree` line",
+            ));
+        }
         let header = self.block()?;
         if header.is_empty() {
             return Err(self.err(self.here(), 0, "empty input: not a LightGBM text model"));
@@ -764,6 +780,18 @@ mod tests {
         let mut bad = m;
         bad.feature_names[0] = "two words".into();
         assert!(write_lightgbm_model(&bad).is_err());
+    }
+
+    /// A JSON file is named as one, without quoting it.
+    #[test]
+    fn json_is_not_a_text_model() {
+        let e = read_lightgbm_model("\n  {\"format\": \"cartera-gbdt\", \"x\": 1}", "m.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("this is JSON") && e.contains("m.json") && !e.contains("format"),
+            "{e}"
+        );
     }
 
     /// The last line's category lists: absent or `null` is `None`; numbers come back as they
