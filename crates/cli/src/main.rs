@@ -144,10 +144,15 @@ fn shorten(text: String) -> String {
 /// Library parameters whose command-line flag is not the name with dashes.
 const FLAG_OF: &[(&str, &str)] = &[
     ("bin_construct_sample_cnt", "--bin-sample-rows"),
+    ("commission_per_sale", "--commissions"),
+    ("cut points", "--cuts"),
     ("early_stopping_rounds", "--early-stopping"),
     ("n_components", "--pca"),
     ("num_grad_quant_bins", "--grad-quant-bins"),
     ("n_samples", "--rows"),
+    ("margin", "--margins"),
+    ("reward", "--rewards"),
+    ("save_rate", "--save-rates"),
 ];
 
 /// An `InvalidParameter` raised by a library crate names its parameter (`num_leaves`); on the

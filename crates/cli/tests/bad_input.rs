@@ -435,3 +435,28 @@ fn flags_that_would_do_nothing_are_refused() {
         );
     }
 }
+
+/// The scoring commands' errors name the flag the user typed, not the library's parameter.
+#[test]
+fn scoring_errors_name_the_flags() {
+    let p = write("flag_scores.csv", b"s\n0.1\n0.5\n0.9\n0.3\n0.7\n");
+    assert_one_line_error(
+        &cartera(&["bands", s(&p), "--score-column", "s", "--cuts", "0.5,0.2"]),
+        "invalid parameter `--cuts`",
+    );
+    assert_one_line_error(
+        &cartera(&[
+            "bands",
+            s(&p),
+            "--score-column",
+            "s",
+            "--bands",
+            "2",
+            "--rewards",
+            "1,2",
+            "--save-rates",
+            "0.5,2",
+        ]),
+        "invalid parameter `--save-rates`",
+    );
+}
