@@ -144,6 +144,7 @@ fn shorten(text: String) -> String {
 /// Library parameters whose command-line flag is not the name with dashes.
 const FLAG_OF: &[(&str, &str)] = &[
     ("bin_construct_sample_cnt", "--bin-sample-rows"),
+    ("column type", "--type"),
     ("commission_per_sale", "--commissions"),
     ("cut points", "--cuts"),
     ("early_stopping_rounds", "--early-stopping"),
