@@ -209,8 +209,13 @@ fn first_bin(
 ) -> FirstBin {
     let shift = usize::from(dropped_zero);
     let mut cnt = vec![0usize; shift + upper.len() + usize::from(nan_cnt > 0)];
+    // Both are sorted: one walk (LightGBM's own loop), not a search per value.
+    let mut b = 0;
     for (&v, &c) in distinct.iter().zip(counts) {
-        cnt[shift + value_bin(upper, v)] += c;
+        while b + 1 < upper.len() && v > upper[b] {
+            b += 1;
+        }
+        cnt[shift + b] += c;
     }
     if nan_cnt > 0 {
         let last = cnt.len() - 1;

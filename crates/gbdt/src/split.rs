@@ -246,32 +246,17 @@ pub(crate) fn best_for_feature(
         return None;
     }
     let min_gain_shift = p.leaf_gain(leaf.grad, leaf.hess) + p.min_gain_to_split;
-    let cnt_factor = leaf.count as f64 / leaf.hess;
+    let mut scan = Scan {
+        feature,
+        leaf,
+        p,
+        min_gain_shift,
+        cnt_factor: leaf.count as f64 / leaf.hess,
+        best: None,
+        best_gain: min_gain_shift,
+    };
     let min_data = p.min_data_in_leaf as i64;
     let total = leaf.count as i64;
-    // `+ 0.5` and truncation rather than `round()`, which is a libm call on the baseline x86-64
-    // target (no SSE4.1); hessians are >= 0, so both round half up (as LightGBM).
-    let count = |h: f64| (h * cnt_factor + 0.5) as i64;
-    let mut best: Option<SplitInfo> = None;
-    let mut best_gain = min_gain_shift;
-    let mut consider =
-        |best: &mut Option<SplitInfo>, t: usize, default_left: bool, left: [f64; 2]| {
-            let right = [leaf.grad - left[0], leaf.hess - left[1]];
-            let gain = p.leaf_gain(left[0], left[1]) + p.leaf_gain(right[0], right[1]);
-            if gain > best_gain {
-                best_gain = gain;
-                *best = Some(SplitInfo {
-                    feature,
-                    threshold_bin: t,
-                    default_left,
-                    gain: gain - min_gain_shift,
-                    left,
-                    right,
-                    left_bins: None,
-                    extra_l2: 0.0,
-                });
-            }
-        };
     // Right to left: the right side accumulates value bins, NaN stays left.
     let mut acc = [0.0f64; 2];
     let mut acc_cnt = 0i64;
@@ -279,7 +264,7 @@ pub(crate) fn best_for_feature(
         let e = hist[b];
         acc[0] += e[0];
         acc[1] += e[1];
-        acc_cnt += count(e[1]);
+        acc_cnt += scan.count(e[1]);
         if acc_cnt < min_data || acc[1] < p.min_sum_hessian_in_leaf {
             continue;
         }
@@ -289,12 +274,67 @@ pub(crate) fn best_for_feature(
             break;
         }
         let left = [leaf.grad - acc[0], left_h];
-        consider(&mut best, b - 1, true, left);
+        scan.consider(b - 1, true, left);
     }
     if has_nan {
-        // Left to right: the left side accumulates value bins, NaN goes right. Where LightGBM
-        // leaves the first bin out of its histogram (`FirstBin`), the left side starts as the
-        // leaf's sums and rows minus every stored bin's (NaN's included), as in its scan.
+        scan.nan_right(hist, n_value_bins, first_bin);
+    }
+    scan.best
+}
+
+/// One feature's split search: the leaf, the best candidate so far and its gain.
+struct Scan<'a> {
+    feature: usize,
+    leaf: LeafSums,
+    p: &'a SplitParams,
+    /// The parent's gain plus `min_gain_to_split`: what a split must beat.
+    min_gain_shift: f64,
+    /// Rows per unit of hessian, for the estimated row counts.
+    cnt_factor: f64,
+    best: Option<SplitInfo>,
+    best_gain: f64,
+}
+
+impl Scan<'_> {
+    /// The estimated row count of hessian `h`: `round(h · rows / H)`, by `+ 0.5` and
+    /// truncation rather than `round()`, a libm call on the baseline x86-64 target (no
+    /// SSE4.1); hessians are >= 0, so both round half up (as LightGBM).
+    #[inline(always)]
+    fn count(&self, h: f64) -> i64 {
+        (h * self.cnt_factor + 0.5) as i64
+    }
+
+    /// Keeps the split at bin `t` with left sums `left` when its gain beats the best so far
+    /// (ties keep the first).
+    #[inline(always)]
+    fn consider(&mut self, t: usize, default_left: bool, left: [f64; 2]) {
+        let (leaf, p) = (self.leaf, self.p);
+        let right = [leaf.grad - left[0], leaf.hess - left[1]];
+        let gain = p.leaf_gain(left[0], left[1]) + p.leaf_gain(right[0], right[1]);
+        if gain > self.best_gain {
+            self.best_gain = gain;
+            self.best = Some(SplitInfo {
+                feature: self.feature,
+                threshold_bin: t,
+                default_left,
+                gain: gain - self.min_gain_shift,
+                left,
+                right,
+                left_bins: None,
+                extra_l2: 0.0,
+            });
+        }
+    }
+
+    /// Left to right over the value bins, NaN going right. Where LightGBM leaves the first bin
+    /// out of its histogram ([`FirstBin`]), the left side starts as the leaf's sums and rows
+    /// minus every stored bin's (NaN's included), as in its scan. Kept out of line: the scan
+    /// without NaN is the hot one, and the compiler laid it out worse with this inlined.
+    #[inline(never)]
+    fn nan_right(&mut self, hist: &[[f64; 2]], n_value_bins: usize, first_bin: FirstBin) {
+        let (leaf, p) = (self.leaf, self.p);
+        let min_data = p.min_data_in_leaf as i64;
+        let total = leaf.count as i64;
         let mut acc = [0.0f64; 2];
         let mut acc_cnt = 0i64;
         if first_bin != FirstBin::Stored {
@@ -305,7 +345,7 @@ pub(crate) fn best_for_feature(
             for e in &hist[from..=n_value_bins] {
                 acc[0] -= e[0];
                 acc[1] -= e[1];
-                acc_cnt -= count(e[1]);
+                acc_cnt -= self.count(e[1]);
             }
         }
         for (b, e) in hist[..n_value_bins].iter().enumerate() {
@@ -313,7 +353,7 @@ pub(crate) fn best_for_feature(
             if !(b == 0 && first_bin == FirstBin::Implicit) {
                 acc[0] += e[0];
                 acc[1] += e[1];
-                acc_cnt += count(e[1]);
+                acc_cnt += self.count(e[1]);
             }
             if acc_cnt < min_data || acc[1] < p.min_sum_hessian_in_leaf {
                 continue;
@@ -323,10 +363,9 @@ pub(crate) fn best_for_feature(
             if right_cnt < min_data || right_h < p.min_sum_hessian_in_leaf {
                 break;
             }
-            consider(&mut best, b, false, acc);
+            self.consider(b, false, acc);
         }
     }
-    best
 }
 
 /// Pick the better of two candidates: higher gain, then smaller feature index.
