@@ -513,9 +513,8 @@ impl<F: Float> TryFrom<ScalerFile<F>> for FittedScaler<F> {
 
     fn try_from(f: ScalerFile<F>) -> std::result::Result<Self, String> {
         let n = f.n_features;
-        // (name, present, required)
-        let opt = |v: &Option<Vec<F>>| v.as_ref().map(Vec::len);
-        let parts: Vec<(&str, Option<usize>, bool)> = match &f.stats {
+        // (name, values, required, a divisor)
+        let parts: Vec<(&str, Option<&[F]>, bool, bool)> = match &f.stats {
             Stats::Standard {
                 with_mean,
                 with_std,
@@ -524,9 +523,9 @@ impl<F: Float> TryFrom<ScalerFile<F>> for FittedScaler<F> {
                 scale,
             } => vec![
                 // The mean is kept for the variance too (scikit-learn's `mean_`).
-                ("mean", opt(mean), *with_mean || *with_std),
-                ("var", opt(var), *with_std),
-                ("scale", opt(scale), *with_std),
+                ("mean", mean.as_deref(), *with_mean || *with_std, false),
+                ("var", var.as_deref(), *with_std, false),
+                ("scale", scale.as_deref(), *with_std, true),
             ],
             Stats::MinMax {
                 data_min,
@@ -535,16 +534,13 @@ impl<F: Float> TryFrom<ScalerFile<F>> for FittedScaler<F> {
                 scale,
                 min,
                 ..
-            } => [
-                ("data_min", data_min),
-                ("data_max", data_max),
-                ("data_range", data_range),
-                ("scale", scale),
-                ("min", min),
-            ]
-            .into_iter()
-            .map(|(name, v)| (name, Some(v.len()), true))
-            .collect(),
+            } => vec![
+                ("data_min", Some(&data_min[..]), true, false),
+                ("data_max", Some(&data_max[..]), true, false),
+                ("data_range", Some(&data_range[..]), true, false),
+                ("scale", Some(&scale[..]), true, true),
+                ("min", Some(&min[..]), true, false),
+            ],
             Stats::Robust {
                 with_centering,
                 with_scaling,
@@ -552,15 +548,16 @@ impl<F: Float> TryFrom<ScalerFile<F>> for FittedScaler<F> {
                 scale,
                 ..
             } => vec![
-                ("center", opt(center), *with_centering),
-                ("scale", opt(scale), *with_scaling),
+                ("center", center.as_deref(), *with_centering, false),
+                ("scale", scale.as_deref(), *with_scaling, true),
             ],
         };
-        for (name, len, required) in parts {
-            match (len, required) {
-                (Some(len), true) if len != n => {
+        for (name, values, required, divisor) in parts {
+            match (values, required) {
+                (Some(v), true) if v.len() != n => {
                     return Err(format!(
-                        "scaler `{name}` holds {len} values for {n} features"
+                        "scaler `{name}` holds {} values for {n} features",
+                        v.len()
                     ));
                 }
                 (None, true) => return Err(format!("scaler `{name}` is missing")),
@@ -572,38 +569,10 @@ impl<F: Float> TryFrom<ScalerFile<F>> for FittedScaler<F> {
                 }
                 _ => {}
             }
-        }
-        // Every statistic finite, and every divisor nonzero (a fit replaces a zero range by 1):
-        // an edited file would otherwise turn each row into infinities, reported later as bad
-        // input rows.
-        let values: Vec<(&str, &[F], bool)> = match &f.stats {
-            Stats::Standard {
-                mean, var, scale, ..
-            } => vec![
-                ("mean", mean.as_deref().unwrap_or_default(), false),
-                ("var", var.as_deref().unwrap_or_default(), false),
-                ("scale", scale.as_deref().unwrap_or_default(), true),
-            ],
-            Stats::MinMax {
-                data_min,
-                data_max,
-                data_range,
-                scale,
-                min,
-                ..
-            } => vec![
-                ("data_min", data_min, false),
-                ("data_max", data_max, false),
-                ("data_range", data_range, false),
-                ("scale", scale, true),
-                ("min", min, false),
-            ],
-            Stats::Robust { center, scale, .. } => vec![
-                ("center", center.as_deref().unwrap_or_default(), false),
-                ("scale", scale.as_deref().unwrap_or_default(), true),
-            ],
-        };
-        for (name, v, divisor) in values {
+            // Every statistic finite, and every divisor nonzero (a fit replaces a zero range by
+            // 1): an edited file would otherwise turn each row into infinities, reported later
+            // as bad input rows.
+            let v = values.unwrap_or_default();
             if let Some(j) = v
                 .iter()
                 .position(|x| !x.is_finite() || (divisor && *x == F::zero()))
