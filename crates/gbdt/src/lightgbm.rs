@@ -46,9 +46,26 @@ pub const MAX_FEATURES: usize = 1 << 20;
 /// I/O failures are [`Error::Io`] naming the path; content errors are [`Error::Parse`] naming
 /// the path and line.
 pub fn load_lightgbm_model(path: &Path) -> Result<Ensemble> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let text = read_text(path)?;
     read_lightgbm_model(&text, &path.display().to_string())
+}
+
+/// [`load_lightgbm_model`] with the model's [`pandas_categorical`] category lists, read from
+/// the same file.
+pub fn load_lightgbm_model_with_categories(
+    path: &Path,
+) -> Result<(Ensemble, Option<Vec<Vec<String>>>)> {
+    let text = read_text(path)?;
+    let source = path.display().to_string();
+    Ok((
+        read_lightgbm_model(&text, &source)?,
+        pandas_categorical(&text, &source)?,
+    ))
+}
+
+/// The text of a model file; an I/O failure names the path.
+fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))
 }
 
 /// The category lists of a model LightGBM's Python package trained on a pandas `DataFrame`
@@ -522,7 +539,7 @@ impl<'a> Parser<'a> {
         let objective = match name {
             "binary" => {
                 let sigmoid = num("sigmoid")?.unwrap_or(1.0);
-                if !(sigmoid.is_finite() && sigmoid > 0.0) {
+                if !crate::objective::valid_sigmoid(sigmoid) {
                     return Err(self.err(
                         f.line,
                         0,

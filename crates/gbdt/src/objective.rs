@@ -156,6 +156,13 @@ pub(crate) fn softmax(s: &[f64], out: &mut [f64]) {
     }
 }
 
+/// Whether `slope` can be a binary objective's sigmoid: finite and positive (0 gives 0.5 for
+/// every row, a negative slope turns the probabilities around). The trainer, the LightGBM
+/// importer and the model file check all ask this.
+pub(crate) fn valid_sigmoid(slope: f64) -> bool {
+    slope.is_finite() && slope > 0.0
+}
+
 /// `P(1)` of a binary raw score.
 #[inline]
 pub(crate) fn sigmoid(raw: f64, slope: f64) -> f64 {

@@ -318,7 +318,7 @@ impl GbdtParams {
             Err(Error::invalid_param(name, value, reason))
         };
         match self.objective {
-            Objective::Binary { sigmoid } if !(sigmoid.is_finite() && sigmoid > 0.0) => {
+            Objective::Binary { sigmoid } if !crate::objective::valid_sigmoid(sigmoid) => {
                 return bad("sigmoid", sigmoid.to_string(), "must be finite and > 0");
             }
             Objective::Multiclass { n_classes } if n_classes < 2 => {

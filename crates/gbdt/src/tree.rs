@@ -405,9 +405,7 @@ impl Ensemble {
                     "multiclass objective with {n_classes} classes"
                 )));
             }
-            // The trainer and the LightGBM importer refuse these too: a slope of 0 gives 0.5
-            // for every row and a negative one turns the probabilities around.
-            Objective::Binary { sigmoid } if !(sigmoid.is_finite() && sigmoid > 0.0) => {
+            Objective::Binary { sigmoid } if !crate::objective::valid_sigmoid(sigmoid) => {
                 return Err(Error::model_format(format!(
                     "binary sigmoid {sigmoid} must be finite and > 0"
                 )));

@@ -7,8 +7,6 @@
 //! [`MISSING_LABEL`], last. Unlike pandas' `groupby` (which drops NaN keys by default),
 //! nothing is dropped: the per-group counts always add up to the table.
 
-use std::collections::BTreeMap;
-
 use cartera_core::{Error, Result};
 use cartera_preprocess::{Column, Table};
 use serde::{Deserialize, Serialize};
@@ -58,97 +56,22 @@ impl Groups {
         Ok(Self::from_column(table.column(name)?))
     }
 
-    /// Groups of one column (see the module documentation for the label order).
+    /// Groups of one column (see the module documentation for the label order): the column's
+    /// own [`Column::group_rows`], as codes.
     pub fn from_column(column: &Column) -> Self {
-        match column {
-            Column::Categorical(c) => {
-                // Keep only levels that occur, in level order; missing (code past the levels)
-                // goes last.
-                let n_levels = c.levels().len();
-                let mut used = vec![false; n_levels + 1];
-                for &code in c.codes() {
-                    used[(code as usize).min(n_levels)] = true;
+        let mut codes = vec![0u32; column.len()];
+        let labels = column
+            .group_rows()
+            .into_iter()
+            .enumerate()
+            .map(|(g, group)| {
+                for r in group.rows {
+                    codes[r] = g as u32;
                 }
-                let mut remap = vec![u32::MAX; n_levels + 1];
-                let mut labels = Vec::new();
-                for (l, level) in c.levels().iter().enumerate() {
-                    if used[l] {
-                        remap[l] = labels.len() as u32;
-                        labels.push(level.clone());
-                    }
-                }
-                if used[n_levels] {
-                    remap[n_levels] = labels.len() as u32;
-                    labels.push(MISSING_LABEL.to_string());
-                }
-                let codes = c
-                    .codes()
-                    .iter()
-                    .map(|&code| remap[(code as usize).min(n_levels)])
-                    .collect();
-                Groups { codes, labels }
-            }
-            Column::Numeric(v) => {
-                let mut distinct: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
-                distinct.sort_unstable_by(f64::total_cmp);
-                distinct.dedup();
-                let has_missing = v.iter().any(|x| x.is_nan());
-                let mut labels: Vec<String> = (0..distinct.len())
-                    .map(|i| {
-                        Column::Numeric(vec![distinct[i]])
-                            .get_string(0)
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                let missing_code = distinct.len() as u32;
-                if has_missing {
-                    labels.push(MISSING_LABEL.to_string());
-                }
-                let codes = v
-                    .iter()
-                    .map(|x| {
-                        if x.is_nan() {
-                            missing_code
-                        } else {
-                            // The value is in `distinct` by construction; binary search finds it.
-                            distinct
-                                .binary_search_by(|d| d.total_cmp(x))
-                                .map_or(missing_code, |i| i as u32)
-                        }
-                    })
-                    .collect();
-                Groups { codes, labels }
-            }
-            Column::Text(t) => {
-                let mut map: BTreeMap<&str, u32> = BTreeMap::new();
-                let mut has_missing = false;
-                for i in 0..t.len() {
-                    match t.get(i) {
-                        Some(s) => {
-                            map.insert(s, 0);
-                        }
-                        None => has_missing = true,
-                    }
-                }
-                let mut labels = Vec::with_capacity(map.len() + 1);
-                for (i, (k, v)) in map.iter_mut().enumerate() {
-                    *v = i as u32;
-                    labels.push(k.to_string());
-                }
-                let missing_code = labels.len() as u32;
-                if has_missing {
-                    labels.push(MISSING_LABEL.to_string());
-                }
-                let codes = (0..t.len())
-                    .map(|i| {
-                        t.get(i)
-                            .and_then(|s| map.get(s).copied())
-                            .unwrap_or(missing_code)
-                    })
-                    .collect();
-                Groups { codes, labels }
-            }
-        }
+                group.key.unwrap_or_else(|| MISSING_LABEL.to_string())
+            })
+            .collect();
+        Groups { codes, labels }
     }
 
     /// Number of rows.

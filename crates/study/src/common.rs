@@ -12,20 +12,24 @@ pub(crate) fn reads_as_yes(v: &str) -> bool {
     ["1", "yes", "si", "sí", "true", "y", "churn", "churned"].contains(&v.to_lowercase().as_str())
 }
 
-/// The note a study records when it took the larger of two class names as the positive one
-/// for want of a name that reads as "yes" (`None` when the choice was given or obvious).
-pub(crate) fn positive_class_note(
-    target: &str,
-    classes: &[String; 2],
-    given: Option<&str>,
-) -> Option<String> {
-    (given.is_none() && !reads_as_yes(&classes[1])).then(|| {
-        format!(
-            "target `{target}`: `{}` is taken as the positive class (the larger of `{}` and \
-             `{}`); --positive-class chooses the other",
+/// The study's target `name` as [`binary_target`] reads it with the study's positive class
+/// (`StudyParams::positive_class`), with a note when none was given and neither class name
+/// reads as "yes", so that the larger one was taken.
+pub(crate) fn study_target(
+    cx: &mut crate::Context<'_>,
+    table: &Table,
+    name: &str,
+) -> Result<(Vec<bool>, [String; 2])> {
+    let given = cx.params.positive_class.as_deref();
+    let (y, classes) = binary_target(table, name, given)?;
+    if given.is_none() && !reads_as_yes(&classes[1]) {
+        cx.notes.push(format!(
+            "target `{name}`: `{}` is taken as the positive class (the larger of `{}` and `{}`); \
+             --positive-class chooses the other",
             classes[1], classes[0], classes[1]
-        )
-    })
+        ));
+    }
+    Ok((y, classes))
 }
 
 /// A 0/1 target: `true` for the positive class, and the two class names (negative, positive).

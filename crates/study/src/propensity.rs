@@ -125,12 +125,7 @@ pub(crate) fn run(
     // Checked before any model is fitted: the lists and the report need unique IDs.
     let ids = common::customer_ids(&table, id.as_deref())?;
     let target = roles::required(roles, &table, Role::Target, "y")?;
-    let (y, classes) = common::binary_target(&table, &target, params.positive_class.as_deref())?;
-    cx.notes.extend(common::positive_class_note(
-        &target,
-        &classes,
-        params.positive_class.as_deref(),
-    ));
+    let (y, classes) = common::study_target(cx, &table, &target)?;
     let exclude: Vec<&str> = [Some(target.as_str()), id.as_deref()]
         .into_iter()
         .flatten()

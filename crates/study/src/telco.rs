@@ -294,12 +294,7 @@ pub(crate) fn run(
     } else {
         0
     };
-    let (y, classes) = common::binary_target(&table, &target, params.positive_class.as_deref())?;
-    cx.notes.extend(common::positive_class_note(
-        &target,
-        &classes,
-        params.positive_class.as_deref(),
-    ));
+    let (y, classes) = common::study_target(cx, &table, &target)?;
     let store_groups = common::store_groups(&table, &store)?;
     let ids = common::customer_ids(&table, id.as_deref())?;
     let exclude: Vec<&str> = [Some(target.as_str()), id.as_deref()]

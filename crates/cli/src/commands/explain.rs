@@ -8,7 +8,7 @@ use std::time::Instant;
 use cartera_core::{Error, Result};
 use cartera_gbdt::Ensemble;
 use cartera_gbdt::explain::{feature_columns, importance};
-use cartera_gbdt::lightgbm::{pandas_categorical, read_lightgbm_model};
+use cartera_gbdt::lightgbm::load_lightgbm_model_with_categories;
 use cartera_gbdt::shap::TreeShap;
 use cartera_preprocess::{Column, ColumnType, Table};
 use ndarray::{Array2, s};
@@ -79,13 +79,10 @@ fn load(
         };
         Ok((ensemble, x, classes))
     } else {
-        let text = std::fs::read_to_string(&a.model)
-            .map_err(|e| Error::io(format!("reading {}", a.model.display()), e))?;
-        let source = a.model.display().to_string();
-        let ensemble = read_lightgbm_model(&text, &source)?;
-        let categories = pandas_categorical(&text, &source)?;
+        let (ensemble, categories) = load_lightgbm_model_with_categories(&a.model)?;
         let cols = feature_columns(&ensemble.feature_names, table.names())?;
         let names: Vec<&str> = cols.iter().map(|&c| table.names()[c].as_str()).collect();
+        let source = a.model.display().to_string();
         let x = lightgbm_matrix(table, &names, categories.as_deref(), &source)?;
         let classes = match ensemble.objective {
             cartera_gbdt::Objective::Multiclass { n_classes } => {

@@ -5,6 +5,19 @@ use std::collections::HashMap;
 use cartera_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+/// Refuses a row index of `rows` at or past `n` rows, naming the first (`take` of a column or a
+/// table).
+pub(crate) fn check_rows(rows: &[usize], n: usize) -> Result<()> {
+    match rows.iter().find(|&&r| r >= n) {
+        Some(&bad) => Err(Error::invalid_param(
+            "row",
+            bad,
+            format!("must be below the number of rows ({n})"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The type of a [`Column`], as inferred from a CSV file or declared by the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -487,13 +500,7 @@ impl Column {
     /// [`Error::InvalidParameter`] naming it, as [`Table::take_rows`](crate::Table::take_rows)
     /// gives.
     pub fn take(&self, rows: &[usize]) -> Result<Column> {
-        if let Some(&bad) = rows.iter().find(|&&r| r >= self.len()) {
-            return Err(Error::invalid_param(
-                "row",
-                bad,
-                format!("must be below the number of rows ({})", self.len()),
-            ));
-        }
+        check_rows(rows, self.len())?;
         Ok(self.take_checked(rows))
     }
 

@@ -60,6 +60,92 @@ pub struct Group {
     pub rows: Vec<usize>,
 }
 
+impl Column {
+    /// Rows grouped by value, groups in sorted key order (categories in level order, text by
+    /// bytes, numbers increasing, their keys printed as the CSV writer prints them, so the
+    /// groups of K-Means labels are `"0"`, `"1"`, ...), the missing-value group (if any) last.
+    /// Nothing is dropped: the groups' rows cover the column. `Table::group_by` and the
+    /// scoring crate's `Groups` both group through this.
+    pub fn group_rows(&self) -> Vec<Group> {
+        match self {
+            Column::Categorical(c) => {
+                let mut groups: Vec<Group> = c
+                    .levels()
+                    .iter()
+                    .map(|l| Group {
+                        key: Some(l.clone()),
+                        rows: Vec::new(),
+                    })
+                    .collect();
+                let mut missing = Vec::new();
+                for (i, &code) in c.codes().iter().enumerate() {
+                    match groups.get_mut(code as usize) {
+                        Some(g) => g.rows.push(i),
+                        None => missing.push(i),
+                    }
+                }
+                groups.retain(|g| !g.rows.is_empty());
+                if !missing.is_empty() {
+                    groups.push(Group {
+                        key: None,
+                        rows: missing,
+                    });
+                }
+                groups
+            }
+            Column::Text(t) => {
+                let mut map: std::collections::BTreeMap<Option<&str>, Vec<usize>> =
+                    Default::default();
+                for i in 0..t.len() {
+                    map.entry(t.get(i)).or_default().push(i);
+                }
+                let mut groups: Vec<Group> = map
+                    .into_iter()
+                    .map(|(k, rows)| Group {
+                        key: k.map(str::to_string),
+                        rows,
+                    })
+                    .collect();
+                // BTreeMap puts None first; the missing group goes last.
+                if groups.first().is_some_and(|g| g.key.is_none()) {
+                    let g = groups.remove(0);
+                    groups.push(g);
+                }
+                groups
+            }
+            Column::Numeric(v) => {
+                // By value, in increasing order (cluster labels, store numbers): the key is the
+                // value as the CSV writer prints it; -0 and 0 are one group.
+                let mut order: Vec<usize> = (0..v.len()).filter(|&i| !v[i].is_nan()).collect();
+                let key = |i: usize| if v[i] == 0.0 { 0.0 } else { v[i] };
+                order.sort_by(|&a, &b| key(a).total_cmp(&key(b)));
+                let mut groups: Vec<Group> = Vec::new();
+                for i in order {
+                    match groups.last_mut() {
+                        Some(g) if v[g.rows[0]] == v[i] => g.rows.push(i),
+                        _ => {
+                            let mut label = String::new();
+                            csv_write::format_f64(key(i), &mut label);
+                            groups.push(Group {
+                                key: Some(label),
+                                rows: vec![i],
+                            });
+                        }
+                    }
+                }
+                let missing: Vec<usize> = (0..v.len()).filter(|&i| v[i].is_nan()).collect();
+                if !missing.is_empty() {
+                    groups.push(Group {
+                        key: None,
+                        rows: missing,
+                    });
+                }
+                groups
+            }
+        }
+    }
+}
+
 impl Table {
     /// An empty table (no columns, no rows).
     pub fn new() -> Self {
@@ -243,13 +329,7 @@ impl Table {
 
     /// A table with the rows `rows`, in that order (repeats allowed).
     pub fn take_rows(&self, rows: &[usize]) -> Result<Table> {
-        if let Some(&bad) = rows.iter().find(|&&r| r >= self.n_rows) {
-            return Err(Error::invalid_param(
-                "row",
-                bad,
-                format!("must be below the number of rows ({})", self.n_rows),
-            ));
-        }
+        column::check_rows(rows, self.n_rows)?;
         let columns: Vec<Column> = self
             .columns
             .par_iter()
@@ -324,87 +404,9 @@ impl Table {
         Ok(out)
     }
 
-    /// Rows grouped by the value of a column, groups in sorted key order (a numeric column's
-    /// in increasing value, its keys printed as the CSV writer prints them, so `group_by` of
-    /// K-Means labels gives `"0"`, `"1"`, ...) with the missing-value group (if any) last.
+    /// Rows grouped by the value of column `name`: [`Column::group_rows`].
     pub fn group_by(&self, name: &str) -> Result<Vec<Group>> {
-        let col = self.column(name)?;
-        match col {
-            Column::Categorical(c) => {
-                let mut groups: Vec<Group> = c
-                    .levels()
-                    .iter()
-                    .map(|l| Group {
-                        key: Some(l.clone()),
-                        rows: Vec::new(),
-                    })
-                    .collect();
-                let mut missing = Vec::new();
-                for (i, &code) in c.codes().iter().enumerate() {
-                    match groups.get_mut(code as usize) {
-                        Some(g) => g.rows.push(i),
-                        None => missing.push(i),
-                    }
-                }
-                groups.retain(|g| !g.rows.is_empty());
-                if !missing.is_empty() {
-                    groups.push(Group {
-                        key: None,
-                        rows: missing,
-                    });
-                }
-                Ok(groups)
-            }
-            Column::Text(t) => {
-                let mut map: std::collections::BTreeMap<Option<&str>, Vec<usize>> =
-                    Default::default();
-                for i in 0..t.len() {
-                    map.entry(t.get(i)).or_default().push(i);
-                }
-                let mut groups: Vec<Group> = map
-                    .into_iter()
-                    .map(|(k, rows)| Group {
-                        key: k.map(str::to_string),
-                        rows,
-                    })
-                    .collect();
-                // BTreeMap puts None first; the missing group goes last.
-                if groups.first().is_some_and(|g| g.key.is_none()) {
-                    let g = groups.remove(0);
-                    groups.push(g);
-                }
-                Ok(groups)
-            }
-            Column::Numeric(v) => {
-                // By value, in increasing order (cluster labels, store numbers): the key is the
-                // value as the CSV writer prints it; -0 and 0 are one group.
-                let mut order: Vec<usize> = (0..v.len()).filter(|&i| !v[i].is_nan()).collect();
-                let key = |i: usize| if v[i] == 0.0 { 0.0 } else { v[i] };
-                order.sort_by(|&a, &b| key(a).total_cmp(&key(b)));
-                let mut groups: Vec<Group> = Vec::new();
-                for i in order {
-                    match groups.last_mut() {
-                        Some(g) if v[g.rows[0]] == v[i] => g.rows.push(i),
-                        _ => {
-                            let mut label = String::new();
-                            csv_write::format_f64(key(i), &mut label);
-                            groups.push(Group {
-                                key: Some(label),
-                                rows: vec![i],
-                            });
-                        }
-                    }
-                }
-                let missing: Vec<usize> = (0..v.len()).filter(|&i| v[i].is_nan()).collect();
-                if !missing.is_empty() {
-                    groups.push(Group {
-                        key: None,
-                        rows: missing,
-                    });
-                }
-                Ok(groups)
-            }
-        }
+        Ok(self.column(name)?.group_rows())
     }
 
     /// Summary statistics of every column, as pandas' `describe(include="all")` plus type and
