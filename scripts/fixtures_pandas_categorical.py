@@ -10,6 +10,11 @@ categories, in code order, on the model's last line (`pandas_categorical`). Writ
 one numeric between them, a missing value and a category the model never saw), and
 LightGBM's `pred_contrib` and raw scores on them (`.json`); the unseen category is passed to
 LightGBM as pandas does with the training categories set (missing).
+
+A second model (`lightgbm_pandas_categorical_numbers.*`) has `category` columns whose categories
+are numbers (`Education` 1-3, `Tier` 1.5/3.0), which a CSV reader sees as numbers, and a column
+named with a space (`Monthly Spend`), which LightGBM stores as `Monthly_Spend`; its rows hold an
+unseen number, a blank and a category written `3.0` for the category 3.
 """
 import json
 import os
@@ -53,5 +58,37 @@ def main():
         f.write("\n")
 
 
+def numbers():
+    rng = np.random.default_rng(8)
+    n = 800
+    edu = rng.choice([1, 2, 3], n)
+    spend = np.round(rng.gamma(2.0, 30.0, n), 2)
+    tier = rng.choice([1.5, 3.0], n)
+    z = (edu == 3) * 1.3 - (edu == 1) * 0.9 + spend / 50 + (tier == 3.0) * 0.6
+    y = (rng.random(n) < 1 / (1 + np.exp(-(z - 1.5)))).astype(int)
+    df = pd.DataFrame({"Education": pd.Categorical(edu), "Monthly Spend": spend,
+                       "Tier": pd.Categorical(tier)})
+    m = lgb.LGBMClassifier(n_estimators=12, num_leaves=6, min_child_samples=10, verbose=-1,
+                           deterministic=True, random_state=0, n_jobs=1).fit(df, y)
+    m.booster_.save_model(os.path.join(OUT, "lightgbm_pandas_categorical_numbers.txt"))
+    csv = ("Education,Monthly Spend,Tier\n1,10.0,1.5\n3,95.5,3.0\n2,40.0,3\n4,20.0,1.5\n"
+           ",60.0,3.0\n3.0,33.0,\n")
+    with open(os.path.join(OUT, "lightgbm_pandas_categorical_numbers.csv"), "w") as f:
+        f.write(csv)
+    rows = pd.read_csv(os.path.join(OUT, "lightgbm_pandas_categorical_numbers.csv"))
+    x = rows.copy()
+    for c in ["Education", "Tier"]:
+        x[c] = pd.Categorical(x[c], categories=df[c].cat.categories)
+    doc = {
+        "source": f"scripts/fixtures_pandas_categorical.py, lightgbm {lgb.__version__}",
+        "raw": m.booster_.predict(x, raw_score=True).tolist(),
+        "contrib": m.booster_.predict(x, pred_contrib=True).tolist(),
+    }
+    with open(os.path.join(OUT, "lightgbm_pandas_categorical_numbers.json"), "w") as f:
+        json.dump(doc, f)
+        f.write("\n")
+
+
 if __name__ == "__main__":
     main()
+    numbers()

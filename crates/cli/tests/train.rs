@@ -339,37 +339,12 @@ fn binary_explanations_name_their_input_rows() {
 /// what to do.
 #[test]
 fn lightgbm_models_on_pandas_categories_explain_category_names() {
-    let fixture: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("tests/fixtures/lightgbm_pandas_categorical.json"))
-            .unwrap(),
-    )
-    .unwrap();
+    explain_matches_fixture(
+        "lightgbm_pandas_categorical",
+        "row,plan,spend,region,expected_value",
+    );
     let model = repo().join("tests/fixtures/lightgbm_pandas_categorical.txt");
     let rows = repo().join("tests/fixtures/lightgbm_pandas_categorical.csv");
-    let run = cartera(&["explain", s(&model), s(&rows), "--lightgbm", "--out", "-"]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let text = String::from_utf8(run.stdout).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "row,plan,spend,region,expected_value");
-    let want = fixture["contrib"].as_array().unwrap();
-    assert_eq!(lines.len(), 1 + want.len());
-    for (i, (line, w)) in lines[1..].iter().zip(want).enumerate() {
-        let got: Vec<f64> = line
-            .split(',')
-            .skip(1)
-            .map(|v| v.parse().unwrap())
-            .collect();
-        for (g, w) in got.iter().zip(w.as_array().unwrap()) {
-            assert!(
-                (g - w.as_f64().unwrap()).abs() < 1e-9,
-                "row {i}: {g} vs {w}"
-            );
-        }
-    }
     let bare = tmp("lgb_no_pandas.txt");
     let model_text = std::fs::read_to_string(&model).unwrap();
     let cut: String = model_text
@@ -381,6 +356,85 @@ fn lightgbm_models_on_pandas_categories_explain_category_names() {
     one_line_error(
         &cartera(&["explain", s(&bare), s(&rows), "--lightgbm", "--out", "-"]),
         "lists 0 pandas category column(s)",
+    );
+}
+
+/// Checks `explain --lightgbm MODEL ROWS`'s contributions against a fixture's `contrib`.
+fn explain_matches_fixture(stem: &str, header: &str) {
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join(format!("tests/fixtures/{stem}.json"))).unwrap(),
+    )
+    .unwrap();
+    let model = repo().join(format!("tests/fixtures/{stem}.txt"));
+    let rows = repo().join(format!("tests/fixtures/{stem}.csv"));
+    let run = cartera(&["explain", s(&model), s(&rows), "--lightgbm", "--out", "-"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = String::from_utf8(run.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], header);
+    let want = fixture["contrib"].as_array().unwrap();
+    assert_eq!(lines.len(), 1 + want.len());
+    for (i, (line, w)) in lines[1..].iter().zip(want).enumerate() {
+        let got: Vec<f64> = line
+            .split(',')
+            .skip(1)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        for (g, w) in got.iter().zip(w.as_array().unwrap()) {
+            assert!(
+                (g - w.as_f64().unwrap()).abs() < 1e-9,
+                "{stem} row {i}: {g} vs {w}"
+            );
+        }
+    }
+}
+
+/// Category columns whose categories are numbers (read from the CSV as numbers) are coded
+/// through the model's lists too, found by the model's categorical features: `3` and `3.0` are
+/// the category 3, an unseen `4` and a blank are missing; `Monthly Spend` is found under
+/// LightGBM's name `Monthly_Spend`. Contributions equal LightGBM's pred_contrib
+/// (`scripts/fixtures_pandas_categorical.py`); they used to be computed on the raw numbers,
+/// silently wrong. Without the categorical features line, which columns the lists belong to is
+/// unknown, and the error says how to mark them.
+#[test]
+fn lightgbm_models_on_number_categories_code_the_numbers() {
+    let stem = "lightgbm_pandas_categorical_numbers";
+    explain_matches_fixture(stem, "row,Education,Monthly_Spend,Tier,expected_value");
+    let model = repo().join(format!("tests/fixtures/{stem}.txt"));
+    let rows = repo().join(format!("tests/fixtures/{stem}.csv"));
+    let bare = tmp("lgb_numbers_no_categorical_feature.txt");
+    let cut: String = std::fs::read_to_string(&model)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("[categorical_feature:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&bare, cut).unwrap();
+    one_line_error(
+        &cartera(&["explain", s(&bare), s(&rows), "--lightgbm", "--out", "-"]),
+        "--type COL=categorical",
+    );
+    // Marked as text, the columns are coded by their names in the lists.
+    let run = cartera(&[
+        "explain",
+        s(&bare),
+        s(&rows),
+        "--lightgbm",
+        "--type",
+        "Education=categorical",
+        "--type",
+        "Tier=categorical",
+        "--out",
+        "-",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
     );
 }
 

@@ -437,20 +437,30 @@ fn quantile_bins(xs: &[f64], ss: &[f64], bins: usize) -> (Vec<SummaryBin>, Optio
 
 /// For each of the model's features, the index of the column with the same name in `header`
 /// (e.g. a CSV header), so rows can be assembled in the model's order whatever the file's
-/// column order.
+/// column order. A feature without a column of its name matches the one column whose name with
+/// spaces turned into underscores is the feature's: LightGBM stores `CD Account` as
+/// `CD_Account`, so a model trained on a pandas frame finds the CSV it was exported from.
 ///
 /// Errors: [`Error::UnknownColumn`] naming the first model feature missing from `header`.
 pub fn feature_columns(model_features: &[String], header: &[String]) -> Result<Vec<usize>> {
     model_features
         .iter()
         .map(|name| {
-            header
-                .iter()
-                .position(|h| h == name)
-                .ok_or_else(|| Error::UnknownColumn {
-                    name: name.clone(),
-                    available: header.to_vec(),
-                })
+            let exact = header.iter().position(|h| h == name);
+            let renamed = || {
+                let mut hits = header
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| h.contains(' ') && h.replace(' ', "_") == *name);
+                match (hits.next(), hits.next()) {
+                    (Some((j, _)), None) => Some(j),
+                    _ => None,
+                }
+            };
+            exact.or_else(renamed).ok_or_else(|| Error::UnknownColumn {
+                name: name.clone(),
+                available: header.to_vec(),
+            })
         })
         .collect()
 }
@@ -539,5 +549,26 @@ mod tests {
         assert_eq!(feature_columns(&model, &header).unwrap(), [2, 0]);
         let err = feature_columns(&["zz".to_string()], &header).unwrap_err();
         assert!(matches!(err, Error::UnknownColumn { ref name, .. } if name == "zz"));
+    }
+
+    /// A feature matches its column by name, or by LightGBM's renaming of spaces to
+    /// underscores when no column has its name; two columns that rename alike match neither.
+    #[test]
+    fn feature_columns_match_lightgbm_names() {
+        let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let header = h(&[
+            "Income",
+            "CD Account",
+            "Securities_Account",
+            "Securities Account",
+        ]);
+        let got = feature_columns(&h(&["CD_Account", "Income", "Securities_Account"]), &header);
+        assert_eq!(got.unwrap(), vec![1, 0, 2]);
+        let twice = h(&["a b", "a_b c", "a b_c"]);
+        assert!(matches!(
+            feature_columns(&h(&["a_b_c"]), &twice),
+            Err(Error::UnknownColumn { .. })
+        ));
+        assert_eq!(feature_columns(&h(&["a_b"]), &twice).unwrap(), vec![0]);
     }
 }

@@ -50,17 +50,55 @@ pub fn load_lightgbm_model(path: &Path) -> Result<Ensemble> {
     read_lightgbm_model(&text, &path.display().to_string())
 }
 
-/// [`load_lightgbm_model`] with the model's [`pandas_categorical`] category lists, read from
-/// the same file.
-pub fn load_lightgbm_model_with_categories(
-    path: &Path,
-) -> Result<(Ensemble, Option<Vec<Vec<String>>>)> {
+/// What a LightGBM model file says about its categorical inputs, for assembling rows from a
+/// table whose categorical columns hold category names (or category values) rather than the
+/// codes the model was trained on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LightgbmCategories {
+    /// The [`pandas_categorical`] lists: for each pandas `category` column of the training
+    /// frame, in column order, its categories in code order. `None` when the file has none.
+    pub pandas: Option<Vec<Vec<String>>>,
+    /// The [`categorical_features`] of the training parameters (0-based feature indices,
+    /// ascending); empty when the model has none or the file does not list them.
+    pub features: Vec<usize>,
+}
+
+/// [`load_lightgbm_model`] with the model's [`LightgbmCategories`], read from the same file.
+pub fn load_lightgbm_model_with_categories(path: &Path) -> Result<(Ensemble, LightgbmCategories)> {
     let text = read_text(path)?;
     let source = path.display().to_string();
     Ok((
         read_lightgbm_model(&text, &source)?,
-        pandas_categorical(&text, &source)?,
+        LightgbmCategories {
+            pandas: pandas_categorical(&text, &source)?,
+            features: categorical_features(&text),
+        },
     ))
+}
+
+/// The features a LightGBM model was told are categorical: the `[categorical_feature: 0,2]`
+/// line of its parameters section (the indices the Python package passes for a pandas frame's
+/// `category` columns, plus any named by the user). Empty when the line is absent, empty, or
+/// not a list of indices (a model trained from the command line may name columns instead).
+pub fn categorical_features(text: &str) -> Vec<usize> {
+    let Some(list) = text
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("[categorical_feature:"))
+        .and_then(|r| r.trim().strip_suffix(']'))
+    else {
+        return Vec::new();
+    };
+    let parsed: Option<Vec<usize>> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(|f| f.parse().ok())
+        .collect();
+    let mut features = parsed.unwrap_or_default();
+    features.sort_unstable();
+    features.dedup();
+    features
 }
 
 /// The text of a model file; an I/O failure names the path.
@@ -813,6 +851,25 @@ mod tests {
 
     /// The last line's category lists: absent or `null` is `None`; numbers come back as they
     /// print; anything but a list of lists is a parse error naming the line.
+    /// The parameters' categorical features: indices in order, and nothing from an absent,
+    /// empty or named list.
+    #[test]
+    fn categorical_features_of_the_parameters() {
+        let text =
+            |line: &str| format!("tree\nversion=v4\n\nparameters:\n{line}\nend of parameters\n");
+        assert_eq!(
+            categorical_features(&text("[categorical_feature: 2,0]")),
+            vec![0, 2]
+        );
+        assert_eq!(
+            categorical_features(&text("[categorical_feature: 5]")),
+            vec![5]
+        );
+        assert!(categorical_features(&text("[categorical_feature: ]")).is_empty());
+        assert!(categorical_features(&text("[categorical_feature: name:plan]")).is_empty());
+        assert!(categorical_features(&text("[max_bin: 255]")).is_empty());
+    }
+
     #[test]
     fn pandas_categorical_lists() {
         let text = |last: &str| format!("tree\nversion=v4\n\nend of parameters\n\n{last}\n");

@@ -8,7 +8,7 @@ use std::time::Instant;
 use cartera_core::{Error, Result};
 use cartera_gbdt::Ensemble;
 use cartera_gbdt::explain::{feature_columns, importance};
-use cartera_gbdt::lightgbm::load_lightgbm_model_with_categories;
+use cartera_gbdt::lightgbm::{LightgbmCategories, load_lightgbm_model_with_categories};
 use cartera_gbdt::shap::TreeShap;
 use cartera_preprocess::{Column, ColumnType, Table};
 use ndarray::{Array2, s};
@@ -23,7 +23,9 @@ pub struct Args {
     /// (`Booster.save_model`) with `--lightgbm`.
     model: PathBuf,
     /// CSV with the model's columns (a cartera model applies its saved preprocessing; a
-    /// LightGBM model reads the columns named in its `feature_names`).
+    /// LightGBM model reads the columns named in its `feature_names`, where LightGBM wrote
+    /// `CD_Account` for a column `CD Account`; pandas `category` columns hold their categories,
+    /// names or numbers, coded through the model's `pandas_categorical` line).
     input: PathBuf,
     /// MODEL is a LightGBM text model.
     #[arg(long)]
@@ -83,7 +85,7 @@ fn load(
         let cols = feature_columns(&ensemble.feature_names, table.names())?;
         let names: Vec<&str> = cols.iter().map(|&c| table.names()[c].as_str()).collect();
         let source = a.model.display().to_string();
-        let x = lightgbm_matrix(table, &names, categories.as_deref(), &source)?;
+        let x = lightgbm_matrix(table, &names, &categories, &source)?;
         let classes = match ensemble.objective {
             cartera_gbdt::Objective::Multiclass { n_classes } => {
                 (0..n_classes).map(|c| c.to_string()).collect()
@@ -94,60 +96,125 @@ fn load(
     }
 }
 
-/// The input matrix of a LightGBM model: numeric columns as they are; the columns that hold
-/// text (pandas `category` columns when the model was trained) as their codes in the model's
+/// The input matrix of a LightGBM model: numeric columns as they are; the columns that were
+/// pandas `category` columns when the model was trained as their codes in the model's
 /// `pandas_categorical` lists, which list those columns in column order. A value not in its
 /// column's list, or missing, becomes NaN, as LightGBM's pandas path reads an unseen category
 /// (missing).
+///
+/// Which feature columns those are: the model's categorical features (its parameters'
+/// `categorical_feature`) when there is one per list, so columns whose categories are numbers
+/// (read from the CSV as numbers) are coded too; otherwise the feature columns that hold text.
+/// A text column the model reads as numbers is an error.
 fn lightgbm_matrix(
     table: &Table,
     names: &[&str],
-    categories: Option<&[Vec<String>]>,
+    categories: &LightgbmCategories,
     model: &str,
 ) -> Result<Array2<f64>> {
     let is_text = |n: &str| table.column_type(n).is_ok_and(|t| t != ColumnType::Numeric);
-    let numeric: Vec<&str> = names.iter().copied().filter(|n| !is_text(n)).collect();
-    super::check_finite(table, &numeric, true, 0)?;
-    let text: Vec<&str> = names.iter().copied().filter(|n| is_text(n)).collect();
-    if text.is_empty() {
-        return table.to_array::<f64>(names);
-    }
-    let listed = categories.map_or(0, <[Vec<String>]>::len);
-    let Some(categories) = categories.filter(|c| c.len() == text.len()) else {
+    let lists = categories.pandas.as_deref().unwrap_or_default();
+    let text: Vec<usize> = (0..names.len()).filter(|&j| is_text(names[j])).collect();
+    let declared = &categories.features;
+    let coded: &[usize] = if !lists.is_empty()
+        && declared.len() == lists.len()
+        && declared.iter().all(|&j| j < names.len())
+    {
+        declared
+    } else {
+        &text
+    };
+    if let Some(&j) = text.iter().find(|j| !coded.contains(j)) {
         return Err(Error::invalid_data(
-            format!("column `{}`", text[0]),
+            format!("column `{}`", names[j]),
             format!(
-                "holds text, and {model} lists {listed} pandas category column(s) \
-                 (pandas_categorical) for the {} text feature column(s) here: give the columns \
-                 as the numbers the model was trained on",
+                "holds text, and {model} reads it as numbers (the model lists {} pandas \
+                 category column(s), pandas_categorical, for {} feature column(s) holding text \
+                 here): give the values the model was trained on",
+                lists.len(),
                 text.len()
             ),
         ));
-    };
+    }
+    if coded.len() != lists.len() {
+        // Only text columns are coded here (the declared features did not fit the lists), and
+        // their number is not the lists'.
+        let what = coded.first().map_or_else(
+            || "feature columns".to_string(),
+            |&j| format!("column `{}`", names[j]),
+        );
+        return Err(Error::invalid_data(
+            what,
+            format!(
+                "{model} lists {} pandas category column(s) (pandas_categorical), and {} \
+                 feature column(s) here hold text: mark each of the model's category columns \
+                 with --type COL=categorical, or give the codes the model was trained on",
+                lists.len(),
+                coded.len()
+            ),
+        ));
+    }
+    let numeric: Vec<&str> = (0..names.len())
+        .filter(|j| !coded.contains(j))
+        .map(|j| names[j])
+        .collect();
+    super::check_finite(table, &numeric, true, 0)?;
+    if coded.is_empty() {
+        return table.to_array::<f64>(names);
+    }
     let n = table.n_rows();
-    let mut x = Array2::<f64>::zeros((n, names.len()));
-    let mut k = 0;
+    let mut x = Array2::<f64>::from_elem((n, names.len()), f64::NAN);
     for (j, name) in names.iter().enumerate() {
         let col = table.column(name)?;
-        if is_text(name) {
-            let code: std::collections::HashMap<&str, f64> = categories[k]
-                .iter()
-                .enumerate()
-                .map(|(c, v)| (v.as_str(), c as f64))
-                .collect();
-            k += 1;
-            for i in 0..n {
-                x[[i, j]] = col
-                    .get_string(i)
-                    .and_then(|v| code.get(v.as_str()).copied())
-                    .unwrap_or(f64::NAN);
+        let list = coded.iter().position(|&c| c == j).map(|k| &lists[k]);
+        match (list, col) {
+            (None, Column::Numeric(v)) => x
+                .column_mut(j)
+                .assign(&ndarray::ArrayView1::from(v.as_slice())),
+            (None, _) => {
+                // A text column is always coded (checked above); kept as an error, not a panic.
+                return Err(Error::invalid_data(
+                    format!("column `{name}`"),
+                    "holds text, and the model reads it as numbers",
+                ));
             }
-        } else if let Column::Numeric(v) = col {
-            x.column_mut(j)
-                .assign(&ndarray::ArrayView1::from(v.as_slice()));
+            (Some(list), Column::Numeric(v)) => {
+                // Categories that are numbers, matched by value: `3` in the CSV is the
+                // category `3` (or `3.0`) of the list. A blank (NaN) stays missing.
+                let code: std::collections::HashMap<u64, f64> = list
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(c, v)| v.parse::<f64>().ok().map(|f| (key(f), c as f64)))
+                    .collect();
+                for (i, &v) in v.iter().enumerate() {
+                    if let Some(&c) = code.get(&key(v)).filter(|_| !v.is_nan()) {
+                        x[[i, j]] = c;
+                    }
+                }
+            }
+            (Some(list), _) => {
+                let code: std::collections::HashMap<&str, f64> = list
+                    .iter()
+                    .enumerate()
+                    .map(|(c, v)| (v.as_str(), c as f64))
+                    .collect();
+                for i in 0..n {
+                    if let Some(c) = col
+                        .get_string(i)
+                        .and_then(|v| code.get(v.as_str()).copied())
+                    {
+                        x[[i, j]] = c;
+                    }
+                }
+            }
         }
     }
     Ok(x)
+}
+
+/// A number as a map key: `-0` is `0`, as pandas matches categories.
+fn key(v: f64) -> u64 {
+    (v + 0.0).to_bits()
 }
 
 /// Run the command.
