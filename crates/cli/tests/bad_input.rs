@@ -326,22 +326,28 @@ fn a_stray_cell_in_a_numeric_column_is_named() {
     let mut csv = String::from("age,balance,plan\n");
     for i in 0..30 {
         let balance = if i == 11 {
-            "n/a".to_string()
+            "n.d.".to_string()
         } else {
             (100 * i).to_string()
         };
         csv += &format!("{},{balance},basic\n", 20 + i);
     }
     let p = write("stray.csv", csv.as_bytes());
-    let e = one_line_error(
-        &cartera(&["kmeans", s(&p), "--k", "2", "--columns", "age,balance"]),
-        "balance",
+    // The reader's note on the column comes first, then the one error line.
+    let run = cartera(&["kmeans", s(&p), "--k", "2", "--columns", "age,balance"]);
+    assert!(!run.status.success());
+    let e = String::from_utf8_lossy(&run.stderr).to_string();
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 2, "{e}");
+    assert!(
+        lines[0].starts_with("note: column `balance` is read as categories"),
+        "{e}"
     );
-    assert!(e.contains("data row 12 holds \"n/a\""), "{e}");
+    assert!(lines[1].contains("data row 12 holds \"n.d.\""), "{e}");
     let (_, gbdt) = trained("gbdt");
     // `predict` reads the file with the model's column types: the reader names the cell.
     let e = one_line_error(&predict_with("stray_model.json", &gbdt, &p), "balance");
-    assert!(e.contains("stray.csv:13:2: `n/a` is not a number"), "{e}");
+    assert!(e.contains("stray.csv:13:2: `n.d.` is not a number"), "{e}");
 }
 
 /// A flag that only means something with another one is refused without it, rather than

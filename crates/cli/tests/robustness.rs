@@ -816,3 +816,47 @@ fn predict_prefixes_let_two_models_score_one_file() {
         "a,b,loan,card,loan_score,loan_predicted,card_score,card_predicted"
     );
 }
+
+/// pandas' missing-value markers are missing values here too (`NULL`, `None`, `N/A`, `#N/A`,
+/// `<NA>`, `n/a`): a numeric column holding them stays numeric. A marker the reader does not
+/// know (`-`) turns the column into categories, and every command that reads the file says
+/// so, with the flag that reads it as missing; a declared type silences the note. Before, the
+/// credit table's `Income` with `NULL` became 352 one-hot columns without a word.
+#[test]
+fn numbers_read_as_categories_are_noted_and_pandas_markers_are_missing() {
+    let p = tmp("pandas_markers.csv");
+    std::fs::write(
+        &p,
+        "id,income,spend\n1,NULL,3\n2,1200,None\n3,N/A,4\n4,#N/A,<NA>\n5,900,n/a\n6,1000,5\n",
+    )
+    .unwrap();
+    let j = ok_json(&["describe", s(&p), "--json", "-"]);
+    let cols = j["columns"].as_array().unwrap();
+    for (c, missing) in [("income", 3), ("spend", 3)] {
+        let col = cols.iter().find(|x| x["name"] == c).unwrap();
+        assert_eq!(col["type"], "numeric", "{c}");
+        assert_eq!(col["missing"], missing, "{c}");
+    }
+    let dash = tmp("dash_marker.csv");
+    std::fs::write(&dash, "id,income\n1,-\n2,1200\n3,-\n4,900\n5,1000\n").unwrap();
+    let out = ok(&["describe", s(&dash)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("note: column `income` is read as categories: 3 of its values are numbers, 2 are not (`-`)")
+            && err.contains("--missing '#N/A,#N/A N/A,#NA,<NA>,N/A,NA,NULL,NaN,None,n/a,null,?,-'"),
+        "{err}"
+    );
+    assert!(!err.contains("`id`"), "{err}");
+    let out = ok(&["describe", s(&dash), "--missing", "-"]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = ok(&["describe", s(&dash), "--type", "income=categorical"]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -44,6 +44,6 @@ pub mod split;
 pub mod table;
 
 pub use table::{
-    CategoricalColumn, CategoricalRule, Column, ColumnSummary, ColumnType, CsvOptions, Group,
-    Table, TextColumn,
+    CategoricalColumn, CategoricalRule, Column, ColumnSummary, ColumnType, CsvOptions,
+    DEFAULT_MISSING, Group, NumbersAsText, Table, TextColumn,
 };

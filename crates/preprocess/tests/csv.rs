@@ -266,7 +266,7 @@ fn big_table(n: usize) -> Table {
     let late: Vec<Option<String>> = (0..n)
         .map(|i| {
             Some(if i == n - 10 {
-                "n/a".to_string()
+                "pending".to_string()
             } else {
                 format!("{}", i % 500)
             })

@@ -175,6 +175,26 @@ fn jackknife_groups(m: usize, k: usize) -> usize {
     JACKKNIFE_GROUPS.min(fit).max(2).min(m)
 }
 
+/// Whether every leave-one-group-out sample still has a silhouette (at least 2 clusters, and
+/// fewer clusters than rows), which the jackknife's standard error needs: with a tiny sample,
+/// leaving a group out can leave one cluster or only singletons, whose silhouette is 0 by
+/// convention whatever the data, and the spread of those zeros (none) says nothing.
+/// `ids`: each sampled row's cluster (below `k`); `groups`: its group (below `g`).
+fn jackknife_defined(ids: &[u32], groups: &[u32], k: usize, g: usize) -> bool {
+    let mut all = vec![0usize; k];
+    let mut by_group = vec![0usize; k * g];
+    for (&c, &h) in ids.iter().zip(groups) {
+        all[c as usize] += 1;
+        by_group[h as usize * k + c as usize] += 1;
+    }
+    (0..g).all(|h| {
+        let left = &by_group[h * k..(h + 1) * k];
+        let rows: usize = all.iter().zip(left).map(|(a, l)| a - l).sum();
+        let clusters = all.iter().zip(left).filter(|(a, l)| *a > *l).count();
+        clusters >= 2 && clusters < rows
+    })
+}
+
 /// The silhouette of a sample, computed among the sampled rows only, and what its standard
 /// error needs.
 struct Sampled {
@@ -382,14 +402,37 @@ impl SilhouetteParams {
                     ArrayView1::from(&ids.iter().map(|&c| c as usize).collect::<Vec<_>>()[..]),
                     m,
                 )?;
-                present.check_number()?;
+                // A sample of one cluster, or of singletons, has no silhouette: named as the
+                // sample's doing (the labels themselves hold `k` clusters).
+                if present.check_number().is_err() {
+                    return Err(Error::invalid_param(
+                        "sample_size",
+                        m,
+                        format!(
+                            "the {m} rows sampled (seed {}) hold {} of the labels' {k} clusters{}: \
+                             the silhouette needs at least 2 clusters, not all of one row; raise \
+                             sample_size or change the seed",
+                            self.seed,
+                            present.k(),
+                            if present.k() >= m {
+                                ", one row each"
+                            } else {
+                                ""
+                            },
+                        ),
+                    ));
+                }
                 let s = sampled(x, &rows, &ids, &groups, k, g);
                 // The score as `Silhouette::new` computes it (same sum, same bits).
                 let score = s.values.iter().sum::<f64>() / m as f64;
-                let var = jackknife_variance(score, &s.without, &s.group_sizes);
-                // Finite-population correction: the rows are drawn without replacement.
-                let fpc = ((n - m) as f64 / (n - 1).max(1) as f64).max(0.0);
-                let std_error = (var * fpc).sqrt();
+                let std_error = if jackknife_defined(&ids, &groups, k, g) {
+                    let var = jackknife_variance(score, &s.without, &s.group_sizes);
+                    // Finite-population correction: the rows are drawn without replacement.
+                    let fpc = ((n - m) as f64 / (n - 1).max(1) as f64).max(0.0);
+                    (var * fpc).sqrt()
+                } else {
+                    f64::NAN
+                };
                 Ok(Silhouette::new(
                     s.values,
                     Some(rows),
@@ -504,7 +547,9 @@ impl Silhouette {
 
     /// Standard error of [`score`](Self::score): 0 when exact; for a sample of `m` of `n`
     /// rows, a delete-a-group jackknife times the finite-population correction
-    /// `√((n − m)/(n − 1))` (sampling without replacement).
+    /// `√((n − m)/(n − 1))` (sampling without replacement). NaN when the sample is too small
+    /// for it: leaving a group out would leave a single cluster or only singletons (a
+    /// sample of 3 rows, say), whose silhouette is 0 by convention.
     ///
     /// The sampled rows are split at random into 10 groups (the split follows the seed; fewer
     /// groups when the sample has fewer rows, or when `m·k` passes about 3.3 million, to bound
@@ -683,6 +728,44 @@ mod tests {
                 mean: 0.0
             }
         );
+    }
+
+    /// A sample too small for the jackknife (leaving a row out leaves two rows, one cluster
+    /// each, silhouette 0 whatever the data) reports no standard error (NaN), where it used to
+    /// report 0, the exact value's; a sample of 30 has one. A sample holding one cluster is an
+    /// error on `sample_size` naming the sample, not the labels.
+    #[test]
+    fn tiny_samples_have_no_standard_error_and_are_named() {
+        let x = Array2::from_shape_fn((60, 2), |(i, j)| {
+            (i % 3) as f64 * 10.0 + (i * 7 + j) as f64 % 5.0
+        });
+        let l: Vec<usize> = (0..60).map(|i| i % 3).collect();
+        let mut singled = 0;
+        for seed in 0..20 {
+            let p = SilhouetteParams::new().sample_size(Some(3)).seed(seed);
+            match p.evaluate(x.view(), &l) {
+                Ok(s) => assert!(s.std_error().is_nan(), "seed {seed}"),
+                Err(Error::InvalidParameter { name, reason, .. }) => {
+                    assert_eq!(name, "sample_size");
+                    assert!(reason.contains("the 3 rows sampled"), "{reason}");
+                    singled += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+            let big = SilhouetteParams::new().sample_size(Some(30)).seed(seed);
+            let se = big.evaluate(x.view(), &l).unwrap().std_error();
+            assert!(se.is_finite() && se > 0.0, "seed {seed}: {se}");
+        }
+        // Three rows of three clusters: some seeds draw two of one cluster, some one of each
+        // (all singletons: refused).
+        assert!(singled > 0);
+        assert!(jackknife_defined(
+            &[0, 0, 1, 1, 0, 1],
+            &[0, 1, 2, 0, 1, 2],
+            2,
+            3
+        ));
+        assert!(!jackknife_defined(&[0, 0, 1], &[0, 1, 2], 2, 3));
     }
 
     #[test]

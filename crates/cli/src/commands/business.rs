@@ -53,8 +53,8 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Value> {
     serde_json::to_value(v).map_err(|e| Error::io("formatting JSON", std::io::Error::other(e)))
 }
 
-fn read(path: &PathBuf, csv: &super::CsvArgs) -> Result<Table> {
-    Table::read_csv(path, &csv.options()?)
+fn read(path: &std::path::Path, csv: &super::CsvArgs) -> Result<Table> {
+    super::read_table(path, &csv.options()?)
 }
 
 /// A numeric column without missing values.

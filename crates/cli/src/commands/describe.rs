@@ -72,7 +72,7 @@ pub fn run(a: Args) -> Result<()> {
     super::check_outputs(None, a.json.as_deref())?;
     let opts = a.csv.options()?;
     let t0 = Instant::now();
-    let table = Table::read_csv(&a.file, &opts)?;
+    let table = super::read_table(&a.file, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let stats = table.describe();

@@ -234,7 +234,7 @@ pub fn run(a: Args) -> Result<()> {
         opts = opts.column_types_unless_set(f.pipeline.input_types());
     }
     let t0 = Instant::now();
-    let mut table = Table::read_csv(&a.input, &opts)?;
+    let mut table = super::read_table(&a.input, &opts)?;
     // Only the rows explained are prepared (and named in notes).
     if let Some(r) = a.rows.filter(|&r| r < table.n_rows()) {
         table = table.take_rows(&(0..r).collect::<Vec<_>>())?;

@@ -44,8 +44,10 @@ pub struct CsvArgs {
     /// Field delimiter (`,` `;` `|` `tab`); detected from the header when omitted.
     #[arg(long)]
     delimiter: Option<String>,
-    /// Missing-value markers, comma-separated (default: NA,NaN,null,?; an empty field is
-    /// always missing).
+    /// Missing-value markers, comma-separated, replacing the defaults: pandas' markers
+    /// (#N/A, #N/A N/A, #NA, <NA>, N/A, NA, NULL, NaN, None, n/a, null) and ?. An empty field
+    /// is always missing. A column read as categories although most of its values are
+    /// numbers is noted on stderr with the flag to add its marker.
     #[arg(long, value_delimiter = ',')]
     missing: Option<Vec<String>>,
     /// Declare a column's type instead of inferring it: `NAME=numeric|categorical|text`
@@ -83,6 +85,60 @@ impl CsvArgs {
 /// Whether an `--out` path means stdout (`-`, as for `--json`).
 pub fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
+}
+
+/// Reads the CSV `path` with `opts`, then notes on stderr each column read as text although
+/// most of its values are numbers (a missing-value marker the reader did not know turns a
+/// numeric column into categories, which one-hot encoding then multiplies and `kmeans`
+/// without `--columns` leaves out), unless the user declared its type.
+pub fn read_table(path: &Path, opts: &CsvOptions) -> Result<Table> {
+    let table = Table::read_csv(path, opts)?;
+    for note in numbers_as_text_notes(&table, opts) {
+        eprintln!("{note}");
+    }
+    Ok(table)
+}
+
+/// The notes of [`read_table`].
+pub fn numbers_as_text_notes(table: &Table, opts: &CsvOptions) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (name, col) in table.names().iter().zip(table.columns()) {
+        if opts.declared_type(name).is_some() {
+            continue;
+        }
+        let Some(n) = col.numbers_as_text() else {
+            continue;
+        };
+        let quoted: Vec<String> = n.others.iter().map(|v| format!("`{v}`")).collect();
+        let markers: Vec<&str> = opts
+            .missing_markers()
+            .iter()
+            .map(String::as_str)
+            .chain(n.others.iter().map(String::as_str))
+            .collect();
+        notes.push(format!(
+            "note: column `{name}` is read as categories: {} of its values are numbers, {} {} \
+             ({}); if {} marks a missing value, read with --missing {} (or --type {name}=numeric \
+             to be told which cells are not numbers)",
+            n.numeric_rows,
+            n.other_rows,
+            if n.other_rows == 1 {
+                "is not"
+            } else {
+                "are not"
+            },
+            quoted.join(", "),
+            if quoted.len() == 1 { "it" } else { "one" },
+            cli_list(&markers),
+        ));
+    }
+    notes
+}
+
+/// `values` as one comma-separated flag value in single quotes, ready for a shell (the default
+/// markers hold `#`, `<` and `?`).
+fn cli_list(values: &[&str]) -> String {
+    format!("'{}'", values.join(",").replace('\'', "'\\''"))
 }
 
 /// Writes `table` as CSV to the file `out`, or to stdout for `-`.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use cartera_core::Result;
-use cartera_preprocess::{CategoricalColumn, Column, Table};
+use cartera_preprocess::{CategoricalColumn, Column};
 use serde_json::json;
 
 use cartera_study::model_file::ModelFile;
@@ -51,7 +51,7 @@ pub fn run(a: Args) -> Result<()> {
         .options()?
         .column_types_unless_set(model.pipeline.input_types());
     let t0 = Instant::now();
-    let mut table = Table::read_csv(&a.input, &opts)?;
+    let mut table = super::read_table(&a.input, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();
     let inputs: Vec<&str> = model.input_columns.iter().map(String::as_str).collect();
     super::check_finite(&table, &inputs, true, 0)?;

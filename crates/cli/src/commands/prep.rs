@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use cartera_core::{Error, Result};
+use cartera_preprocess::Column;
 use cartera_preprocess::encode::UnknownCategory;
 use cartera_preprocess::impute::ImputeStrategy;
 use cartera_preprocess::pca::NComponents;
 use cartera_preprocess::pipeline::{FittedPipeline, OutlierAction, PrepConfig};
-use cartera_preprocess::{Column, Table};
 use clap::ValueEnum;
 use serde_json::json;
 
@@ -275,7 +275,7 @@ pub fn run(a: Args) -> Result<()> {
     };
 
     let t0 = Instant::now();
-    let table = Table::read_csv(&a.input, &opts)?;
+    let table = super::read_table(&a.input, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();
     let names: Vec<&str> = table.names().iter().map(String::as_str).collect();
     super::check_finite(&table, &names, true, 0)?;

@@ -97,7 +97,7 @@ pub fn run(a: Args) -> Result<()> {
     super::check_outputs(a.out.as_deref(), a.json.as_deref())?;
     let opts = a.csv.options()?;
     let t0 = Instant::now();
-    let table = Table::read_csv(&a.input, &opts)?;
+    let table = super::read_table(&a.input, &opts)?;
     let same_file = a.labels == a.input;
     let label_table = if same_file {
         None
@@ -179,7 +179,13 @@ pub fn run(a: Args) -> Result<()> {
             sil.clusters().len()
         );
     }
-    let how = if sil.is_sampled() {
+    let how = if sil.is_sampled() && sil.std_error().is_nan() {
+        format!(
+            "estimated from {} rows: {:.4} (too few rows for a standard error)",
+            sil.samples().len(),
+            sil.score(),
+        )
+    } else if sil.is_sampled() {
         format!(
             "estimated from {} rows: {:.4} ± {:.4} (s.e.)",
             sil.samples().len(),

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use cartera_core::{Error, Result};
-use cartera_preprocess::Table;
 use cartera_study::{Input, Progress, RoleMap, Study, StudyParams};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -129,7 +128,7 @@ pub fn run(a: Args) -> Result<()> {
         ));
     }
     let input = match &a.input {
-        Some(path) => Input::Table(Table::read_csv(path, &a.csv.options()?)?),
+        Some(path) => Input::Table(super::read_table(path, &a.csv.options()?)?),
         None => Input::Generated,
     };
     let out = a

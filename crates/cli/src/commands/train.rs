@@ -494,7 +494,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     let opts = a.csv.options()?;
     let t0 = Instant::now();
-    let table = Table::read_csv(&a.input, &opts)?;
+    let table = super::read_table(&a.input, &opts)?;
     let read_seconds = t0.elapsed().as_secs_f64();
 
     let (mut y_all, mut classes) = encode_target(&table, &a.target)?;

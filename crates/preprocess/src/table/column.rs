@@ -400,6 +400,26 @@ impl CategoricalRule {
     }
 }
 
+/// A column read as text whose values are mostly numbers: the sign of a missing-value marker
+/// the reader did not know (`-`, `n.d.`, `sin dato`), which turned a numeric column into
+/// categories. See [`Column::numbers_as_text`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumbersAsText {
+    /// Non-missing rows whose value reads as a number.
+    pub numeric_rows: usize,
+    /// Non-missing rows whose value does not.
+    pub other_rows: usize,
+    /// The values that do not read as numbers, most frequent first (at most
+    /// [`NumbersAsText::MAX_OTHERS`]).
+    pub others: Vec<String>,
+}
+
+impl NumbersAsText {
+    /// Most distinct non-numeric values a column may hold to be reported: a marker or two,
+    /// not a column of mixed codes.
+    pub const MAX_OTHERS: usize = 3;
+}
+
 /// One column of a [`crate::Table`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Column {
@@ -468,6 +488,77 @@ impl Column {
             Column::Categorical(c) => c.codes.iter().filter(|&&x| x == MISSING_CODE).count(),
             Column::Text(t) => t.missing.iter().filter(|&&m| m).count(),
         }
+    }
+
+    /// For a categorical or text column, when at least half of its non-missing rows read as
+    /// numbers (after trimming spaces, as the reader trims them) and the others hold at most
+    /// [`NumbersAsText::MAX_OTHERS`] distinct values: how many of each, and those values.
+    /// `None` for numeric columns and for columns of text.
+    ///
+    /// ```
+    /// use cartera_preprocess::{CsvOptions, Table};
+    /// let t = Table::read_csv_bytes(b"income\n1200\n-\n900\n", "x.csv", &CsvOptions::default())?;
+    /// let note = t.column("income")?.numbers_as_text().unwrap();
+    /// assert_eq!((note.numeric_rows, note.other_rows), (2, 1));
+    /// assert_eq!(note.others, vec!["-".to_string()]);
+    /// # Ok::<(), cartera_core::Error>(())
+    /// ```
+    pub fn numbers_as_text(&self) -> Option<NumbersAsText> {
+        let is_number = |v: &str| v.trim_matches([' ', '\t']).parse::<f64>().is_ok();
+        // (value, rows) of the values that are not numbers, and the rows that are.
+        let mut others: Vec<(String, usize)> = Vec::new();
+        let mut numeric_rows = 0;
+        let add_other = |v: &str, rows: usize, others: &mut Vec<(String, usize)>| match others
+            .iter_mut()
+            .find(|(o, _)| o == v)
+        {
+            Some(o) => o.1 += rows,
+            None => others.push((v.to_string(), rows)),
+        };
+        match self {
+            Column::Numeric(_) => return None,
+            Column::Categorical(c) => {
+                let mut rows = vec![0usize; c.levels.len()];
+                for &k in &c.codes {
+                    if let Some(r) = rows.get_mut(k as usize) {
+                        *r += 1;
+                    }
+                }
+                for (level, &r) in c.levels.iter().zip(&rows).filter(|(_, r)| **r > 0) {
+                    if is_number(level) {
+                        numeric_rows += r;
+                    } else {
+                        add_other(level, r, &mut others);
+                        if others.len() > NumbersAsText::MAX_OTHERS {
+                            return None;
+                        }
+                    }
+                }
+            }
+            Column::Text(t) => {
+                for v in (0..t.len()).filter_map(|i| t.get(i)) {
+                    if is_number(v) {
+                        numeric_rows += 1;
+                    } else {
+                        add_other(v, 1, &mut others);
+                        if others.len() > NumbersAsText::MAX_OTHERS {
+                            return None;
+                        }
+                    }
+                }
+            }
+        }
+        let other_rows: usize = others.iter().map(|o| o.1).sum();
+        if other_rows == 0 || numeric_rows < other_rows {
+            return None;
+        }
+        // Most frequent first; equal counts in byte order.
+        others.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Some(NumbersAsText {
+            numeric_rows,
+            other_rows,
+            others: others.into_iter().map(|o| o.0).collect(),
+        })
     }
 
     /// Numeric values, or `None` for other types.
@@ -606,5 +697,40 @@ mod tests {
             ColumnType::Categorical
         );
         assert!("blob".parse::<ColumnType>().is_err());
+    }
+
+    /// Mostly numbers with a marker or two is reported, most frequent marker first, for
+    /// categorical and text columns; numbers alone, more markers than numbers, or more than
+    /// three distinct non-numbers (a column of codes) are not.
+    #[test]
+    fn numbers_as_text_reports_markers_only() {
+        let cat = |v: &[&str]| {
+            Column::Categorical(CategoricalColumn::from_options(
+                &v.iter()
+                    .map(|s| (!s.is_empty()).then_some(*s))
+                    .collect::<Vec<_>>(),
+            ))
+        };
+        let got = cat(&["1", "-", "2.5", "n.d.", "-", " 7 ", "", "3"]).numbers_as_text();
+        assert_eq!(
+            got,
+            Some(NumbersAsText {
+                numeric_rows: 4,
+                other_rows: 3,
+                others: vec!["-".into(), "n.d.".into()],
+            })
+        );
+        let text = Column::Text(TextColumn::from_options(&[Some("1"), Some("x"), Some("2")]));
+        assert_eq!(
+            text.numbers_as_text().unwrap().others,
+            vec!["x".to_string()]
+        );
+        assert_eq!(cat(&["1", "2"]).numbers_as_text(), None);
+        assert_eq!(cat(&["1", "-", "-"]).numbers_as_text(), None);
+        assert_eq!(
+            cat(&["1", "2", "3", "4", "a", "b", "c", "d"]).numbers_as_text(),
+            None
+        );
+        assert_eq!(Column::Numeric(vec![1.0, f64::NAN]).numbers_as_text(), None);
     }
 }

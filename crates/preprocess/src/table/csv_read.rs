@@ -15,8 +15,8 @@
 //!
 //! # Values
 //! * Missing: after trimming ASCII spaces and tabs, an empty field or one of
-//!   [`CsvOptions::missing_values`] (default `NA`, `NaN`, `null`, `?`). Numbers are trimmed too;
-//!   text values are kept as written.
+//!   [`CsvOptions::missing_values`] (default [`DEFAULT_MISSING`]: pandas' markers and `?`).
+//!   Numbers are trimmed too; text values are kept as written.
 //! * Numbers: Rust's `f64` syntax (`12`, `-3.5`, `1e-3`, `.5`, `inf`, `-inf`); `nan` in any case
 //!   is read as missing. Thousands separators and decimal commas (`1.234,56`) are **not** numbers:
 //!   such a column is read as text (declare it numeric to get an error naming the cell).
@@ -39,10 +39,20 @@ use super::column::{CategoricalRule, Column, ColumnType, StringColumnBuilder};
 /// column) is negligible, small enough that 2–64 cores all get work on a 10 MB file.
 const BLOCK_BYTES: usize = 2 << 20;
 
+/// The missing-value markers a file is read with unless told otherwise: those pandas'
+/// `read_csv` reads as NaN by default (`#N/A`, `#N/A N/A`, `#NA`, `<NA>`, `N/A`, `NA`,
+/// `NULL`, `NaN`, `None`, `n/a`, `null`; its `nan` and `-nan` in any case are read as missing
+/// numbers anyway; its `1.#IND` family, from old Windows C libraries, is left out, since
+/// markers starting like numbers would slow every number down), and `?` (the UCI repository's
+/// marker). An empty field is always missing.
+pub const DEFAULT_MISSING: &[&str] = &[
+    "#N/A", "#N/A N/A", "#NA", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "null", "?",
+];
+
 /// Options for [`Table::read_csv`].
 ///
-/// Defaults: delimiter detected, missing markers `""`, `NA`, `NaN`, `null`, `?`, types inferred,
-/// [`CategoricalRule::default`].
+/// Defaults: delimiter detected, missing markers [`DEFAULT_MISSING`] (and `""`), types
+/// inferred, [`CategoricalRule::default`].
 ///
 /// ```
 /// use cartera_preprocess::{CsvOptions, ColumnType, Table};
@@ -70,7 +80,7 @@ impl Default for CsvOptions {
     fn default() -> Self {
         CsvOptions {
             delimiter: None,
-            missing: ["NA", "NaN", "null", "?"].map(String::from).to_vec(),
+            missing: DEFAULT_MISSING.iter().map(|m| m.to_string()).collect(),
             types: Vec::new(),
             known_types: Vec::new(),
             rule: CategoricalRule::default(),
@@ -150,6 +160,16 @@ impl CsvOptions {
     /// The missing-value markers in use.
     pub fn missing_markers(&self) -> &[String] {
         &self.missing
+    }
+
+    /// The type declared for column `name` ([`column_type`](Self::column_type) or
+    /// [`column_types_unless_set`](Self::column_types_unless_set)), if any.
+    pub fn declared_type(&self, name: &str) -> Option<ColumnType> {
+        self.types
+            .iter()
+            .chain(&self.known_types)
+            .find(|(n, _)| n == name)
+            .map(|&(_, ty)| ty)
     }
 
     /// Parse a delimiter as a user types it: `,` `;` `|` `:` a tab, or the words `tab`, `\t`,

@@ -33,11 +33,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use column::{
-    CategoricalColumn, CategoricalRule, Column, ColumnType, MISSING_CODE, StringColumnBuilder,
-    TextColumn,
+    CategoricalColumn, CategoricalRule, Column, ColumnType, MISSING_CODE, NumbersAsText,
+    StringColumnBuilder, TextColumn,
 };
 pub use csv_chunks::{CsvChunks, RowSample};
-pub use csv_read::CsvOptions;
+pub use csv_read::{CsvOptions, DEFAULT_MISSING};
 pub use describe::{ColumnSummary, describe_column};
 
 /// A table of named, typed columns of equal length.
