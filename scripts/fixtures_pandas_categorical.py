@@ -27,6 +27,30 @@ import pandas as pd
 OUT = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures"
 
 
+def fit_and_write(stem, df, y):
+    """Fits the shared small classifier on `df` and writes it as `<stem>.txt`."""
+    m = lgb.LGBMClassifier(n_estimators=12, num_leaves=6, min_child_samples=10, verbose=-1,
+                           deterministic=True, random_state=0, n_jobs=1).fit(df, y)
+    m.booster_.save_model(os.path.join(OUT, f"{stem}.txt"))
+    return m
+
+
+def write_contributions(stem, m, df, rows, categorical):
+    """Writes `<stem>.json`: LightGBM's raw scores and pred_contrib on `rows`, its
+    `categorical` columns given the training frame's categories (an unseen one is missing)."""
+    x = rows.copy()
+    for c in categorical:
+        x[c] = pd.Categorical(x[c], categories=df[c].cat.categories)
+    doc = {
+        "source": f"scripts/fixtures_pandas_categorical.py, lightgbm {lgb.__version__}",
+        "raw": m.booster_.predict(x, raw_score=True).tolist(),
+        "contrib": m.booster_.predict(x, pred_contrib=True).tolist(),
+    }
+    with open(os.path.join(OUT, f"{stem}.json"), "w") as f:
+        json.dump(doc, f)
+        f.write("\n")
+
+
 def main():
     rng = np.random.default_rng(5)
     n = 600
@@ -36,26 +60,14 @@ def main():
     z = (plan == "premium") * 1.2 - (plan == "student") * 0.8 + spend / 60 + (region == "east") * 0.7
     y = (rng.random(n) < 1 / (1 + np.exp(-(z - 1.5)))).astype(int)
     df = pd.DataFrame({"plan": pd.Categorical(plan), "spend": spend, "region": pd.Categorical(region)})
-    m = lgb.LGBMClassifier(n_estimators=12, num_leaves=6, min_child_samples=10, verbose=-1,
-                           deterministic=True, random_state=0, n_jobs=1).fit(df, y)
-    m.booster_.save_model(os.path.join(OUT, "lightgbm_pandas_categorical.txt"))
+    m = fit_and_write("lightgbm_pandas_categorical", df, y)
     rows = pd.DataFrame({
         "plan": ["basic", "premium", "student", "family", "premium", None],
         "spend": [10.0, 95.5, 40.0, np.nan, 60.0, 33.0],
         "region": ["east", "north", "unseen", "south", "east", "north"],
     })
     rows.to_csv(os.path.join(OUT, "lightgbm_pandas_categorical.csv"), index=False)
-    x = rows.copy()
-    for c in ["plan", "region"]:
-        x[c] = pd.Categorical(x[c], categories=df[c].cat.categories)
-    doc = {
-        "source": f"scripts/fixtures_pandas_categorical.py, lightgbm {lgb.__version__}",
-        "raw": m.booster_.predict(x, raw_score=True).tolist(),
-        "contrib": m.booster_.predict(x, pred_contrib=True).tolist(),
-    }
-    with open(os.path.join(OUT, "lightgbm_pandas_categorical.json"), "w") as f:
-        json.dump(doc, f)
-        f.write("\n")
+    write_contributions("lightgbm_pandas_categorical", m, df, rows, ["plan", "region"])
 
 
 def numbers():
@@ -68,25 +80,13 @@ def numbers():
     y = (rng.random(n) < 1 / (1 + np.exp(-(z - 1.5)))).astype(int)
     df = pd.DataFrame({"Education": pd.Categorical(edu), "Monthly Spend": spend,
                        "Tier": pd.Categorical(tier)})
-    m = lgb.LGBMClassifier(n_estimators=12, num_leaves=6, min_child_samples=10, verbose=-1,
-                           deterministic=True, random_state=0, n_jobs=1).fit(df, y)
-    m.booster_.save_model(os.path.join(OUT, "lightgbm_pandas_categorical_numbers.txt"))
+    m = fit_and_write("lightgbm_pandas_categorical_numbers", df, y)
     csv = ("Education,Monthly Spend,Tier\n1,10.0,1.5\n3,95.5,3.0\n2,40.0,3\n4,20.0,1.5\n"
            ",60.0,3.0\n3.0,33.0,\n")
     with open(os.path.join(OUT, "lightgbm_pandas_categorical_numbers.csv"), "w") as f:
         f.write(csv)
     rows = pd.read_csv(os.path.join(OUT, "lightgbm_pandas_categorical_numbers.csv"))
-    x = rows.copy()
-    for c in ["Education", "Tier"]:
-        x[c] = pd.Categorical(x[c], categories=df[c].cat.categories)
-    doc = {
-        "source": f"scripts/fixtures_pandas_categorical.py, lightgbm {lgb.__version__}",
-        "raw": m.booster_.predict(x, raw_score=True).tolist(),
-        "contrib": m.booster_.predict(x, pred_contrib=True).tolist(),
-    }
-    with open(os.path.join(OUT, "lightgbm_pandas_categorical_numbers.json"), "w") as f:
-        json.dump(doc, f)
-        f.write("\n")
+    write_contributions("lightgbm_pandas_categorical_numbers", m, df, rows, ["Education", "Tier"])
 
 
 if __name__ == "__main__":

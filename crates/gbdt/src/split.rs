@@ -280,12 +280,10 @@ struct Scan<'a> {
 }
 
 impl Scan<'_> {
-    /// The estimated row count of hessian `h`: `round(h · rows / H)`, by `+ 0.5` and
-    /// truncation rather than `round()`, a libm call on the baseline x86-64 target (no
-    /// SSE4.1); hessians are >= 0, so both round half up (as LightGBM).
+    /// The estimated row count of hessian `h` ([`estimated_rows`]).
     #[inline(always)]
     fn count(&self, h: f64) -> i64 {
-        (h * self.cnt_factor + 0.5) as i64
+        estimated_rows(h, self.cnt_factor)
     }
 
     /// Keeps the split at bin `t` with left sums `left` when its gain beats the best so far
@@ -302,14 +300,7 @@ impl Scan<'_> {
     /// until it holds enough rows and hessian, and the scan stops when the left side no
     /// longer does. Each threshold in between is considered in turn.
     fn right_to_left(&mut self, hist: &[[f64; 2]], n_value_bins: usize) {
-        let mut walk = Walk::new(self);
-        for b in (1..n_value_bins).rev() {
-            match walk.step(hist[b]) {
-                Step::Skip => continue,
-                Step::Stop => break,
-                Step::Left(left) => self.consider(b - 1, true, left),
-            }
-        }
+        Walk::new(self).run(hist, n_value_bins, |t, left| self.consider(t, true, left));
     }
 
     /// [`right_to_left`](Self::right_to_left) in three passes, the same result to the bit:
@@ -319,15 +310,8 @@ impl Scan<'_> {
     /// its time on the two gains' scalar arithmetic, two divisions included.
     fn right_to_left_batched(&mut self, hist: &[[f64; 2]], n_value_bins: usize) {
         let mut list = Candidates::new();
-        let mut walk = Walk::new(self);
-        for b in (1..n_value_bins).rev() {
-            match walk.step(hist[b]) {
-                Step::Skip => continue,
-                Step::Stop => break,
-                // At most `n_value_bins - 1 <= MAX_CANDIDATES` pushes (the caller checked).
-                Step::Left(left) => list.push(b - 1, left),
-            }
-        }
+        // At most `n_value_bins - 1 <= MAX_CANDIDATES` pushes (the caller checked).
+        Walk::new(self).run(hist, n_value_bins, |t, left| list.push(t, left));
         let n = list.n;
         let mut gains = [0.0f64; MAX_CANDIDATES];
         gains_of(
@@ -461,16 +445,6 @@ impl Candidates {
     }
 }
 
-/// What the right-to-left walk makes of one more bin.
-enum Step {
-    /// The right side is still too small: no split here, go on.
-    Skip,
-    /// The left side has become too small: no split here or further on.
-    Stop,
-    /// A threshold to consider, with the left side's sums.
-    Left([f64; 2]),
-}
-
 /// The right-to-left walk's running sums: the right side's gradient, hessian and estimated
 /// rows.
 struct Walk {
@@ -494,23 +468,40 @@ impl Walk {
         }
     }
 
-    /// Adds bin entry `e` to the right side.
+    /// Walks the value bins right to left, NaN staying left: the right side accumulates bins
+    /// until it holds enough rows and hessian, and the walk stops when the left side no longer
+    /// does. `visit(t, left)` sees each threshold `t` in between with the left side's sums.
     #[inline(always)]
-    fn step(&mut self, e: [f64; 2]) -> Step {
-        self.acc[0] += e[0];
-        self.acc[1] += e[1];
-        // As `Scan::count`: `+ 0.5` and truncation.
-        self.acc_cnt += (e[1] * self.cnt_factor + 0.5) as i64;
-        if self.acc_cnt < self.min_data || self.acc[1] < self.min_hess {
-            return Step::Skip;
+    fn run(
+        mut self,
+        hist: &[[f64; 2]],
+        n_value_bins: usize,
+        mut visit: impl FnMut(usize, [f64; 2]),
+    ) {
+        for b in (1..n_value_bins).rev() {
+            let e = hist[b];
+            self.acc[0] += e[0];
+            self.acc[1] += e[1];
+            self.acc_cnt += estimated_rows(e[1], self.cnt_factor);
+            if self.acc_cnt < self.min_data || self.acc[1] < self.min_hess {
+                continue;
+            }
+            let left_cnt = self.leaf.count as i64 - self.acc_cnt;
+            let left_h = self.leaf.hess - self.acc[1];
+            if left_cnt < self.min_data || left_h < self.min_hess {
+                break;
+            }
+            visit(b - 1, [self.leaf.grad - self.acc[0], left_h]);
         }
-        let left_cnt = self.leaf.count as i64 - self.acc_cnt;
-        let left_h = self.leaf.hess - self.acc[1];
-        if left_cnt < self.min_data || left_h < self.min_hess {
-            return Step::Stop;
-        }
-        Step::Left([self.leaf.grad - self.acc[0], left_h])
     }
+}
+
+/// The estimated row count of hessian `h`, `round(h · rows / H)` with `factor = rows / H`, by
+/// `+ 0.5` and truncation rather than `round()`, a libm call on the baseline x86-64 target (no
+/// SSE4.1); hessians are >= 0, so both round half up (as LightGBM).
+#[inline(always)]
+fn estimated_rows(h: f64, factor: f64) -> i64 {
+    (h * factor + 0.5) as i64
 }
 
 /// Whether [`gains_of`] runs a vector build here (AVX2, or AVX-512 where present). Without one,

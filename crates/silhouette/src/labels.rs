@@ -72,7 +72,8 @@ impl Labels {
         self.classes.len()
     }
 
-    /// scikit-learn's `check_number_of_labels`: the scores need `2 <= k <= n - 1`.
+    /// scikit-learn's `check_number_of_labels`: the scores need `2 <= k <= n - 1`
+    /// ([`has_scores`]).
     ///
     /// Errors: [`Error::TooFewSamples`] for one cluster, [`Error::InvalidParameter`]
     /// (`labels`) when every sample is its own cluster.
@@ -93,8 +94,15 @@ impl Labels {
                  (scikit-learn raises the same)",
             ));
         }
+        debug_assert!(has_scores(k, n));
         Ok(())
     }
+}
+
+/// Whether `k` clusters of `n` rows have a silhouette (and the other scores): `2 <= k <= n - 1`,
+/// the rule [`Labels::check_number`] enforces with an error naming the side broken.
+pub(crate) fn has_scores(k: usize, n: usize) -> bool {
+    k >= 2 && k < n
 }
 
 #[cfg(test)]

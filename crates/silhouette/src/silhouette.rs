@@ -5,7 +5,7 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::SortedRows;
-use crate::labels::Labels;
+use crate::labels::{Labels, has_scores};
 
 /// What `x` is called in error messages.
 pub(crate) const X_WHAT: &str = "data to score";
@@ -175,23 +175,12 @@ fn jackknife_groups(m: usize, k: usize) -> usize {
     JACKKNIFE_GROUPS.min(fit).max(2).min(m)
 }
 
-/// Whether every leave-one-group-out sample still has a silhouette (at least 2 clusters, and
-/// fewer clusters than rows), which the jackknife's standard error needs: with a tiny sample,
-/// leaving a group out can leave one cluster or only singletons, whose silhouette is 0 by
-/// convention whatever the data, and the spread of those zeros (none) says nothing.
-/// `ids`: each sampled row's cluster (below `k`); `groups`: its group (below `g`).
-fn jackknife_defined(ids: &[u32], groups: &[u32], k: usize, g: usize) -> bool {
-    let mut all = vec![0usize; k];
-    let mut by_group = vec![0usize; k * g];
-    for (&c, &h) in ids.iter().zip(groups) {
-        all[c as usize] += 1;
-        by_group[h as usize * k + c as usize] += 1;
-    }
-    (0..g).all(|h| {
-        let left = &by_group[h * k..(h + 1) * k];
-        let rows: usize = all.iter().zip(left).map(|(a, l)| a - l).sum();
-        let clusters = all.iter().zip(left).filter(|(a, l)| *a > *l).count();
-        clusters >= 2 && clusters < rows
+/// [`Sampled::jackknife_defined`] from the cluster sizes with each group left out (`k` per
+/// group, group-major).
+fn jackknife_defined(sizes_without: &[usize], k: usize) -> bool {
+    sizes_without.chunks_exact(k).all(|left| {
+        let clusters = left.iter().filter(|&&size| size > 0).count();
+        has_scores(clusters, left.iter().sum())
     })
 }
 
@@ -207,6 +196,12 @@ struct Sampled {
     without: Vec<f64>,
     /// Rows of each jackknife group.
     group_sizes: Vec<usize>,
+    /// Whether every leave-one-group-out sample still has a silhouette ([`has_scores`]: at
+    /// least 2 clusters, fewer than its rows), which the jackknife's standard error needs:
+    /// with a tiny sample, leaving a group out can leave one cluster or only singletons, whose
+    /// silhouette is 0 by convention whatever the data, and the spread of those zeros (none)
+    /// says nothing.
+    jackknife_defined: bool,
 }
 
 /// Silhouettes of the sampled rows `rows` of `x` against each other (`ids`: their compact
@@ -281,11 +276,13 @@ fn sampled<F: Float>(
         .zip(&group_sizes)
         .map(|(&s, &size)| s / (m - size) as f64)
         .collect();
+    let jackknife_defined = jackknife_defined(&sizes_without, k);
     Sampled {
         values,
         sizes,
         without,
         group_sizes,
+        jackknife_defined,
     }
 }
 
@@ -425,7 +422,7 @@ impl SilhouetteParams {
                 let s = sampled(x, &rows, &ids, &groups, k, g);
                 // The score as `Silhouette::new` computes it (same sum, same bits).
                 let score = s.values.iter().sum::<f64>() / m as f64;
-                let std_error = if jackknife_defined(&ids, &groups, k, g) {
+                let std_error = if s.jackknife_defined {
                     let var = jackknife_variance(score, &s.without, &s.group_sizes);
                     // Finite-population correction: the rows are drawn without replacement.
                     let fpc = ((n - m) as f64 / (n - 1).max(1) as f64).max(0.0);
@@ -759,13 +756,11 @@ mod tests {
         // Three rows of three clusters: some seeds draw two of one cluster, some one of each
         // (all singletons: refused).
         assert!(singled > 0);
-        assert!(jackknife_defined(
-            &[0, 0, 1, 1, 0, 1],
-            &[0, 1, 2, 0, 1, 2],
-            2,
-            3
-        ));
-        assert!(!jackknife_defined(&[0, 0, 1], &[0, 1, 2], 2, 3));
+        // Six rows of two clusters in three groups: each group left out leaves two clusters
+        // of four rows. Three rows: leaving out a row of the larger cluster leaves two
+        // singletons.
+        assert!(jackknife_defined(&[2, 2, 1, 3, 3, 1], 2));
+        assert!(!jackknife_defined(&[1, 1, 2, 0, 2, 1], 2));
     }
 
     #[test]

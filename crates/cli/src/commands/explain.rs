@@ -124,8 +124,9 @@ fn lightgbm_matrix(
     } else {
         &text
     };
-    if let Some(&j) = text.iter().find(|j| !coded.contains(j)) {
-        return Err(Error::invalid_data(
+    // A text column the model reads as numbers.
+    let uncoded_text = |j: usize| {
+        Error::invalid_data(
             format!("column `{}`", names[j]),
             format!(
                 "holds text, and {model} reads it as numbers (the model lists {} pandas \
@@ -134,7 +135,10 @@ fn lightgbm_matrix(
                 lists.len(),
                 text.len()
             ),
-        ));
+        )
+    };
+    if let Some(&j) = text.iter().find(|j| !coded.contains(j)) {
+        return Err(uncoded_text(j));
     }
     if coded.len() != lists.len() {
         // Only text columns are coded here (the declared features did not fit the lists), and
@@ -171,13 +175,8 @@ fn lightgbm_matrix(
             (None, Column::Numeric(v)) => x
                 .column_mut(j)
                 .assign(&ndarray::ArrayView1::from(v.as_slice())),
-            (None, _) => {
-                // A text column is always coded (checked above); kept as an error, not a panic.
-                return Err(Error::invalid_data(
-                    format!("column `{name}`"),
-                    "holds text, and the model reads it as numbers",
-                ));
-            }
+            // Every text column is coded (checked above); an error rather than a panic.
+            (None, _) => return Err(uncoded_text(j)),
             (Some(list), Column::Numeric(v)) => {
                 // Categories that are numbers, matched by value: `3` in the CSV is the
                 // category `3` (or `3.0`) of the list. A blank (NaN) stays missing.

@@ -100,7 +100,7 @@ pub fn read_table(path: &Path, opts: &CsvOptions) -> Result<Table> {
 }
 
 /// The notes of [`read_table`].
-pub fn numbers_as_text_notes(table: &Table, opts: &CsvOptions) -> Vec<String> {
+fn numbers_as_text_notes(table: &Table, opts: &CsvOptions) -> Vec<String> {
     let mut notes = Vec::new();
     for (name, col) in table.names().iter().zip(table.columns()) {
         if opts.declared_type(name).is_some() {
