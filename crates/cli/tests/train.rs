@@ -78,11 +78,31 @@ fn gbdt_and_logistic_on_telco_then_predict_next_month() {
                 .any(|f| f == "IMEI"),
             "identifier column left out"
         );
+        // The settings the model came from are recorded beside its metrics.
+        let scale = if model == "gbdt" {
+            "minmax"
+        } else {
+            "standard"
+        };
+        assert_eq!(m["prep"]["scale"], scale, "{model}");
+        assert_eq!(m["prep"]["impute"], "median", "{model}");
+        assert_eq!(m["prep"]["categorical"], "one-hot", "{model}");
+        assert_eq!(m["prep"]["valid_fraction"], 0.2, "{model}");
+        assert_eq!(m["prep"]["seed"], 1, "{model}");
         if model == "logistic" {
+            assert_eq!(m["params"]["c"], 1.0);
+            assert_eq!(m["params"]["penalty"], "L2");
+            assert_eq!(m["params"]["max_iter"], 100);
             assert_eq!(m["converged"], true);
             let rows = m["coefficients"]["rows"].as_array().unwrap();
             assert!(rows.iter().any(|r| r["term"] == "ANTIGUEDAD_MESES"));
         } else {
+            assert_eq!(m["params"]["n_estimators"], 60);
+            assert_eq!(m["params"]["num_leaves"], 31);
+            assert!(
+                m["params"]["feature_names"].is_null(),
+                "names are `features`"
+            );
             assert!(m["feature_importance"].as_array().unwrap().len() > 10);
         }
 

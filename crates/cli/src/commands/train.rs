@@ -611,6 +611,9 @@ pub fn run(a: Args) -> Result<()> {
                 })
                 .max_iter(a.max_iter)
                 .tol(a.tol);
+            // The metrics file records the settings the coefficients come from: with C = 1 and
+            // --scale they are penalised and on scaled units, which a reader must know.
+            extra.insert("params".into(), json!(params));
             let y = Array1::from(y_train.clone());
             let m = params.fit(x_train.view(), y.view())?;
             extra.insert("n_iter".into(), json!(m.n_iter()));
@@ -630,6 +633,8 @@ pub fn run(a: Args) -> Result<()> {
                 .collect();
             let params = gbdt_params(&a, objective_for(classes.len()), feature_names.clone())
                 .categorical_features(categorical);
+            // The names are the JSON's `features` already.
+            extra.insert("params".into(), json!(params.clone().feature_names(None)));
             let y = Array1::from_iter(y_train.iter().map(|&c| c as f64));
             let m = match &x_valid {
                 Some(xv) => {
@@ -739,6 +744,7 @@ pub fn run(a: Args) -> Result<()> {
         m.insert("n_train".into(), json!(split.train.len()));
         m.insert("n_valid".into(), json!(split.valid.len()));
         m.insert("features".into(), json!(feature_names));
+        m.insert("prep".into(), prep_json(&a, has_categorical, native));
         m.insert("read_seconds".into(), json!(read_seconds));
         m.insert("prep_seconds".into(), json!(prep_seconds));
         m.insert("fit_seconds".into(), json!(fit_seconds));
@@ -747,6 +753,32 @@ pub fn run(a: Args) -> Result<()> {
         super::write_json(target, &Value::Object(m))?;
     }
     Ok(())
+}
+
+/// What was done to the columns before the fit, for the metrics JSON's `prep`: the scaler
+/// and imputer by their flag values (`null` when not applied; a logistic fit without
+/// `--impute` fills with the mean), how categorical columns were fed (`one-hot`, `codes` or
+/// `null` when there are none), and the split that chose the validation rows.
+fn prep_json(a: &Args, has_categorical: bool, native: bool) -> Value {
+    use clap::ValueEnum;
+    let name = |v: Option<clap::builder::PossibleValue>| v.map(|p| p.get_name().to_string());
+    let impute = match (a.impute, a.model) {
+        (Some(i), _) => name(i.to_possible_value()),
+        (None, ModelKind::Logistic) => Some("mean".to_string()),
+        (None, ModelKind::Gbdt) => None,
+    };
+    let categorical = match (has_categorical, native) {
+        (false, _) => None,
+        (true, true) => Some("codes"),
+        (true, false) => Some("one-hot"),
+    };
+    json!({
+        "scale": a.scale.and_then(|s| name(s.to_possible_value())),
+        "impute": impute,
+        "categorical": categorical,
+        "valid_fraction": a.valid_fraction,
+        "seed": a.seed,
+    })
 }
 
 /// The coefficient table's error in the user's terms: the library names the term where the
