@@ -538,48 +538,124 @@ pub(crate) fn assign<F: Float>(
     labels: &mut [u32],
     partial: Option<&mut [F]>,
 ) -> usize {
-    let (d, k) = (p.d, table.k());
-    let plen = partial_len(k, d);
+    let plen = partial_len(table.k(), p.d);
     // Per-thread scratch for a block's dot products (only scratch: results do not depend on
     // which thread used which buffer).
-    let scratch = || vec![F::zero(); BLOCK_ROWS * k];
-    let work = |dots: &mut Vec<F>, (b, lab): (usize, &mut [u32]), part: Option<&mut [F]>| {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(near) = table.nearest() {
-            // SAFETY: the table has a nearest-centre layout only when the CPU has what its
-            // kernel for `F` needs (`nearest_kernel_runs`), AVX2 and FMA included.
-            #[allow(unsafe_code)]
-            return unsafe { assign_block_nearest(p, near, b, lab, part) };
-        }
-        #[cfg(target_arch = "x86_64")]
-        if let Some(near) = table.nearest16() {
-            // SAFETY: the table has this layout only for `F = f64` on a CPU with AVX-512F,
-            // AVX2 and FMA (`CentreTable::new`).
-            #[allow(unsafe_code)]
-            return unsafe { assign_block_nearest16(p, near, b, lab, part) };
-        }
-        #[cfg(target_arch = "x86_64")]
-        if table.uses_fma() {
-            // SAFETY: the table uses its FMA build only when the CPU reported AVX2 and FMA,
-            // which is all `assign_block_avx2_fma` requires.
-            #[allow(unsafe_code)]
-            return unsafe { assign_block_avx2_fma(p, table, dots, b, lab, part) };
-        }
-        assign_block::<F, false>(p, table, dots, b, lab, part)
-    };
+    let scratch = || vec![F::zero(); BLOCK_ROWS * table.k()];
     match partial {
         Some(partial) => labels
             .par_chunks_mut(BLOCK_ROWS)
             .enumerate()
             .zip(partial.par_chunks_mut(plen))
-            .map_init(scratch, |dots, (bl, part)| work(dots, bl, Some(part)))
+            .map_init(scratch, |dots, ((b, lab), part)| {
+                assign_one_block(p, table, dots, b, lab, Some(part))
+            })
             .sum(),
         None => labels
             .par_chunks_mut(BLOCK_ROWS)
             .enumerate()
-            .map_init(scratch, |dots, bl| work(dots, bl, None))
+            .map_init(scratch, |dots, (b, lab)| {
+                assign_one_block(p, table, dots, b, lab, None)
+            })
             .sum(),
     }
+}
+
+/// One E-step (labels and block sums) for several runs on the same data at once, each with
+/// its own centres (`tables[r]`), labels and block sums (`runs[r]`): how many labels each
+/// run's step changed.
+///
+/// Block by block, every run visits the block's rows while they are in cache, so the rows
+/// stream from memory once per step for all runs instead of once per run. Each run's labels,
+/// block sums and counts are exactly those of [`assign`] with its table (the same kernel on
+/// the same block), so a restart does not depend on which others it ran beside.
+///
+/// # Panics
+/// If `tables` and `runs` differ in length, or a run's slices do not match the data
+/// (programming errors).
+pub(crate) fn assign_many<F: Float>(
+    p: &Prepared<F>,
+    tables: &[CentreTable<F>],
+    runs: Vec<(&mut [u32], &mut [F])>,
+) -> Vec<usize> {
+    assert_eq!(tables.len(), runs.len(), "one table per run");
+    let Some(k) = tables.first().map(CentreTable::k) else {
+        return Vec::new();
+    };
+    let plen = partial_len(k, p.d);
+    let nb = n_blocks(p.n);
+    // Each block's slices of every run, in run order.
+    let mut blocks: Vec<Vec<(&mut [u32], &mut [F])>> =
+        (0..nb).map(|_| Vec::with_capacity(runs.len())).collect();
+    for (labels, partial) in runs {
+        assert!(
+            labels.len() == p.n && partial.len() == nb * plen,
+            "run sized for the data"
+        );
+        for (slot, pair) in blocks
+            .iter_mut()
+            .zip(labels.chunks_mut(BLOCK_ROWS).zip(partial.chunks_mut(plen)))
+        {
+            slot.push(pair);
+        }
+    }
+    let per_block: Vec<Vec<usize>> = blocks
+        .into_par_iter()
+        .enumerate()
+        .map_init(
+            || vec![F::zero(); BLOCK_ROWS * k],
+            |dots, (b, slices)| {
+                slices
+                    .into_iter()
+                    .zip(tables)
+                    .map(|((lab, part), table)| {
+                        assign_one_block(p, table, dots, b, lab, Some(part))
+                    })
+                    .collect()
+            },
+        )
+        .collect();
+    let mut changed = vec![0; tables.len()];
+    for counts in &per_block {
+        for (c, n) in changed.iter_mut().zip(counts) {
+            *c += n;
+        }
+    }
+    changed
+}
+
+/// Block `b` of the E-step with the fastest kernel `table` has: labels into `lab` and, with
+/// `part`, the block's sums. Returns how many labels changed.
+fn assign_one_block<F: Float>(
+    p: &Prepared<F>,
+    table: &CentreTable<F>,
+    dots: &mut [F],
+    b: usize,
+    lab: &mut [u32],
+    part: Option<&mut [F]>,
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(near) = table.nearest() {
+        // SAFETY: the table has a nearest-centre layout only when the CPU has what its
+        // kernel for `F` needs (`nearest_kernel_runs`), AVX2 and FMA included.
+        #[allow(unsafe_code)]
+        return unsafe { assign_block_nearest(p, near, b, lab, part) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if let Some(near) = table.nearest16() {
+        // SAFETY: the table has this layout only for `F = f64` on a CPU with AVX-512F,
+        // AVX2 and FMA (`CentreTable::new`).
+        #[allow(unsafe_code)]
+        return unsafe { assign_block_nearest16(p, near, b, lab, part) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if table.uses_fma() {
+        // SAFETY: the table uses its FMA build only when the CPU reported AVX2 and FMA,
+        // which is all `assign_block_avx2_fma` requires.
+        #[allow(unsafe_code)]
+        return unsafe { assign_block_avx2_fma(p, table, dots, b, lab, part) };
+    }
+    assign_block::<F, false>(p, table, dots, b, lab, part)
 }
 
 /// [`assign_block`] compiled for AVX2 + FMA: the dot products, the arg-min and the
@@ -879,6 +955,59 @@ pub(crate) fn inertia<F: Float>(
         .map(|((rows, lab), w)| block_inertia(rows, lab, w, centres, d))
         .collect();
     parts.iter().sum()
+}
+
+/// The end of several runs in one pass over the data: for each run `r` whose `relabel[r]` is
+/// set, the labels from its final centres (`tables[r]`, an E-step without sums), then the
+/// inertia of every run against `centres[r]` (row-major `k x d`). The same labels and the same
+/// inertia, to the bit, as [`assign`] then [`inertia`] run by run: the same block kernels,
+/// and each run's block sums added in block order.
+///
+/// # Panics
+/// If the slices differ in length (programming errors).
+pub(crate) fn finish_many<F: Float>(
+    p: &Prepared<F>,
+    tables: &[CentreTable<F>],
+    centres: &[&[F]],
+    labels: Vec<&mut [u32]>,
+    relabel: &[bool],
+) -> Vec<f64> {
+    let runs = tables.len();
+    assert!(centres.len() == runs && labels.len() == runs && relabel.len() == runs);
+    let Some(k) = tables.first().map(CentreTable::k) else {
+        return Vec::new();
+    };
+    let (d, nb) = (p.d, n_blocks(p.n));
+    let mut blocks: Vec<Vec<&mut [u32]>> = (0..nb).map(|_| Vec::with_capacity(runs)).collect();
+    for lab in labels {
+        for (slot, chunk) in blocks.iter_mut().zip(lab.chunks_mut(BLOCK_ROWS)) {
+            slot.push(chunk);
+        }
+    }
+    let per_block: Vec<Vec<f64>> = blocks
+        .into_par_iter()
+        .enumerate()
+        .map_init(
+            || vec![F::zero(); BLOCK_ROWS * k],
+            |dots, (b, labs)| {
+                let rows = p.block(b, labs.first().map_or(0, |l| l.len()));
+                let start = b * BLOCK_ROWS;
+                labs.into_iter()
+                    .enumerate()
+                    .map(|(r, lab)| {
+                        if relabel[r] {
+                            assign_one_block(p, &tables[r], dots, b, lab, None);
+                        }
+                        let w = &p.weights[start..start + lab.len()];
+                        block_inertia(rows, lab, w, centres[r], d)
+                    })
+                    .collect()
+            },
+        )
+        .collect();
+    (0..runs)
+        .map(|r| per_block.iter().map(|parts| parts[r]).sum())
+        .collect()
 }
 
 /// The weighted squared distances of a block's rows to their centres, summed as

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::elkan::elkan;
 use crate::init::{kmeans_plusplus_many, random_rows};
 use crate::kernel::Prepared;
-use crate::lloyd::{Run, lloyd};
+use crate::lloyd::{Run, lloyd_many};
 use crate::model::KMeans;
 
 /// What the training data is called in error messages.
@@ -332,17 +332,26 @@ impl KMeansParams {
         if given.is_none() && !matches!(self.init, Init::Random) {
             seeded = kmeans_plusplus_many(p, k, &mut rngs);
         }
-        let mut best: Option<Run<F>> = None;
-        for (restart, rng) in rngs.iter_mut().enumerate() {
-            let init = match (&self.init, given) {
+        let inits: Vec<Vec<F>> = rngs
+            .iter_mut()
+            .enumerate()
+            .map(|(restart, rng)| match (&self.init, given) {
                 (_, Some(c)) => p.centred(c.view()),
                 (Init::Random, None) => random_rows(p, k, rng),
                 _ => std::mem::take(&mut seeded[restart]),
-            };
-            let run = match algorithm {
-                Algorithm::Elkan => elkan(p, init, k, self.max_iter, tol),
-                _ => lloyd(p, init, k, self.max_iter, tol),
-            };
+            })
+            .collect();
+        let runs: Vec<Run<F>> = match algorithm {
+            Algorithm::Elkan => inits
+                .into_iter()
+                .map(|init| elkan(p, init, k, self.max_iter, tol))
+                .collect(),
+            // The restarts iterate in lock step, one pass over the rows per iteration for all
+            // of them; each gets the result it gets alone.
+            _ => lloyd_many(p, inits, k, self.max_iter, tol),
+        };
+        let mut best: Option<Run<F>> = None;
+        for run in runs {
             // Strictly lower inertia wins, so ties keep the earlier restart.
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                 best = Some(run);
