@@ -15,6 +15,9 @@ shap's TreeExplainer `shap_values` and `expected_value` on the same rows:
   * multiclass: 4 clusters (KMeans labels on blobs), 8 features, 25 rounds x 4 classes.
   * regression_nan: L2 regression, 10 features with 15% NaN (missing type NaN) and a
     zero-inflated column trained with zero_as_missing in a second model `binary_zero`.
+  * cross_entropy: LightGBM's `cross_entropy` objective (labels are probabilities in [0, 1];
+    the output is the sigmoid of the raw score), 8 features, 30 trees, with LightGBM's
+    `predict` probabilities as `proba`.
   * categorical: binary with two categorical columns (one with 40 levels, so category bitsets
     span two words) and 6 numerical columns; test rows include unseen, negative and NaN
     categories.
@@ -150,6 +153,19 @@ def categorical():
     write("categorical", b, xt)
 
 
+def cross_entropy():
+    rng = np.random.default_rng(17)
+    n = 2000
+    x = np.round(rng.normal(size=(n, 8)), 4)
+    # A share per row (as a campaign's response rate per customer group), not a 0/1 label.
+    logit = x[:, 0] - 0.8 * x[:, 1] + 0.5 * x[:, 2] * x[:, 3]
+    y = np.round(1.0 / (1.0 + np.exp(-logit - rng.normal(scale=0.5, size=n))), 3)
+    b = lgb.train(params(objective="cross_entropy", num_leaves=15),
+                  lgb.Dataset(x[:1750], y[:1750]), num_boost_round=30)
+    xt = x[1750:2000]
+    write("cross_entropy", b, xt, {"proba": b.predict(xt).tolist()})
+
+
 def cartera_exported():
     subprocess.run(["cargo", "run", "--release", "-q", "-p", "cartera-gbdt", "--example",
                     "treeshap_export", "--", OUT], check=True, cwd=ROOT)
@@ -181,5 +197,6 @@ if __name__ == "__main__":
     multiclass()
     regression_nan()
     categorical()
+    cross_entropy()
     if "--skip-cartera" not in sys.argv:
         cartera_exported()

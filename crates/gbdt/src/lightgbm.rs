@@ -7,8 +7,8 @@
 //! rules and categorical bitsets included. LightGBM folds its initial score into the first
 //! trees' leaves, so the ensemble's `init_score` is zero.
 //!
-//! Supported: objectives `binary` (any `sigmoid:`), `multiclass` (`num_class:K`) and L2
-//! `regression`; numerical and categorical splits with every missing type. Anything else
+//! Supported: objectives `binary` (any `sigmoid:`), `cross_entropy` (imported as `binary` with
+//! `sigmoid:1`, its output transform), `multiclass` (`num_class:K`) and L2 `regression`; numerical and categorical splits with every missing type. Anything else
 //! (another objective, linear trees, a missing type LightGBM does not define) is a typed
 //! [`Error::Parse`] naming the file and the 1-based line, as are malformed numbers, arrays of
 //! the wrong length and truncated files.
@@ -586,6 +586,11 @@ impl<'a> Parser<'a> {
                 }
                 Objective::Binary { sigmoid }
             }
+            // Labels in [0, 1] and the output is the sigmoid of the raw score (slope 1):
+            // LightGBM's `CrossEntropy::ConvertOutput` is the binary objective's with
+            // `sigmoid:1`, so the model predicts and explains as one. (`cross_entropy_lambda`
+            // has another link and stays unsupported.)
+            "cross_entropy" | "xentropy" => Objective::Binary { sigmoid: 1.0 },
             "multiclass" | "softmax" => {
                 let k = num("num_class")?.unwrap_or(num_class as f64);
                 if k != num_class as f64 || num_class < 2 {
@@ -609,8 +614,8 @@ impl<'a> Parser<'a> {
                     f.line,
                     0,
                     format!(
-                        "objective `{other}` is not supported (supported: binary, multiclass, \
-                         regression)"
+                        "objective `{other}` is not supported (supported: binary, \
+                         cross_entropy, multiclass, regression)"
                     ),
                 ));
             }

@@ -2,7 +2,7 @@
 //! Agreement with LightGBM 4.7.0 and shap 0.51.0 (fixtures by `scripts/fixtures_treeshap.py`).
 //!
 //! For each committed LightGBM text model (binary, 4-class on cluster labels, L2 regression
-//! with NaN, zero-as-missing binary, categorical), the import reproduces LightGBM's
+//! with NaN, zero-as-missing binary, categorical, cross-entropy), the import reproduces LightGBM's
 //! `predict(raw_score=True)` within 1e-9 and TreeSHAP (fast and reference) its
 //! `predict(pred_contrib=True)` within 1e-6; on the binary model, also shap's TreeExplainer.
 
@@ -103,6 +103,28 @@ fn zero_as_missing_matches_lightgbm() {
 #[test]
 fn categorical_matches_lightgbm() {
     check("categorical", Objective::Binary { sigmoid: 1.0 });
+}
+
+/// LightGBM's `cross_entropy` objective (labels are shares in [0, 1]) imports as a binary
+/// model with slope 1: raw scores and contributions as LightGBM's, and its probabilities are
+/// LightGBM's `predict`.
+#[test]
+fn cross_entropy_matches_lightgbm_and_its_probabilities() {
+    check("cross_entropy", Objective::Binary { sigmoid: 1.0 });
+    let doc = fixture("lightgbm_cross_entropy.json");
+    let ensemble = load_lightgbm_model(&fixture_path("lightgbm_cross_entropy.txt")).unwrap();
+    let model = cartera_gbdt::GbdtModel::from_ensemble(ensemble).unwrap();
+    let proba = model.predict_proba(matrix(&doc["x"]).view()).unwrap();
+    let want = doc["proba"].as_array().unwrap();
+    assert_eq!(proba.nrows(), want.len());
+    for (i, w) in want.iter().enumerate() {
+        let w = w.as_f64().unwrap();
+        assert!(
+            (proba[[i, 1]] - w).abs() <= 1e-12,
+            "row {i}: {} vs {w}",
+            proba[[i, 1]]
+        );
+    }
 }
 
 #[test]
