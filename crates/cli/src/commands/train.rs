@@ -61,6 +61,11 @@ pub struct Args {
     /// `Yes` of No/Yes). E.g. `--positive-class bad` to score the risk of a bad credit.
     #[arg(long, value_name = "CLASS", visible_alias = "positive")]
     positive_class: Option<String>,
+    /// A numeric column of sample weights (finite, >= 0, not all zero; not a feature): each
+    /// training row counts that many times in the fit, as scikit-learn's and LightGBM's
+    /// `sample_weight`. The validation metrics stay unweighted.
+    #[arg(long, value_name = "COL")]
+    weight_column: Option<String>,
     /// Which model to fit.
     #[arg(long, value_enum)]
     model: ModelKind,
@@ -149,6 +154,15 @@ pub struct Args {
     /// (quant_train_renew_leaf): a faster fit, slightly different trees.
     #[arg(long, help_heading = GBDT_HEADING)]
     quantized_grad: bool,
+    /// GBDT: weight of the positive class's rows (binary targets), as LightGBM's
+    /// `scale_pos_weight`: e.g. negatives / positives for a rare churn class.
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        allow_negative_numbers = true,
+        help_heading = GBDT_HEADING
+    )]
+    scale_pos_weight: f64,
     /// GBDT: levels of quantized gradients (2-127; needs `--quantized-grad`).
     #[arg(long, default_value_t = 4, requires = "quantized_grad", help_heading = GBDT_HEADING)]
     grad_quant_bins: usize,
@@ -291,12 +305,20 @@ fn input_columns(
     table: &Table,
     target: &str,
     columns: &Option<Vec<String>>,
+    weight: Option<&str>,
 ) -> Result<Vec<String>> {
     let names: Vec<String> = match columns {
         Some(c) => {
             for n in c {
                 if n == target {
                     return Err(Error::invalid_param("--columns", n, "is the target column"));
+                }
+                if Some(n.as_str()) == weight {
+                    return Err(Error::invalid_param(
+                        "--columns",
+                        n,
+                        "is the --weight-column (weights are not a feature)",
+                    ));
                 }
                 if table.column_type(n)? == ColumnType::Text {
                     return Err(Error::ColumnType {
@@ -317,7 +339,10 @@ fn input_columns(
                 .iter()
                 .zip(table.columns())
                 .filter(|(n, c)| {
-                    n.as_str() != target && c.column_type() != ColumnType::Text && !ids.contains(n)
+                    n.as_str() != target
+                        && Some(n.as_str()) != weight
+                        && c.column_type() != ColumnType::Text
+                        && !ids.contains(n)
                 })
                 .map(|(n, _)| n.clone())
                 .collect()
@@ -327,6 +352,45 @@ fn input_columns(
         return Err(Error::empty("set of feature columns"));
     }
     Ok(names)
+}
+
+/// The `--weight-column`: numeric, every value finite and `>= 0`, not all zero (the error
+/// names the first bad data row, 1-based as the file's lines after the header), and not the
+/// target.
+fn weight_column(table: &Table, name: &str, target: &str) -> Result<Vec<f64>> {
+    if name == target {
+        return Err(Error::invalid_param(
+            "--weight-column",
+            name,
+            "is the target column",
+        ));
+    }
+    let cartera_preprocess::Column::Numeric(v) = table.column(name)? else {
+        return Err(Error::ColumnType {
+            name: name.to_string(),
+            expected: "numeric (sample weights)".into(),
+            found: format!("{:?}", table.column_type(name)?).to_lowercase(),
+        });
+    };
+    if let Some(i) = v.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+        return Err(Error::invalid_param(
+            "--weight-column",
+            name,
+            format!(
+                "data row {} holds {}: weights must be finite and >= 0 (a missing weight too)",
+                i + 1,
+                v[i]
+            ),
+        ));
+    }
+    if v.iter().all(|w| *w == 0.0) {
+        return Err(Error::invalid_param(
+            "--weight-column",
+            name,
+            "every weight is 0",
+        ));
+    }
+    Ok(v.to_vec())
 }
 
 /// Held-out (or training) metrics of class probabilities against class indices.
@@ -399,6 +463,7 @@ fn gbdt_params(a: &Args, objective: Objective, feature_names: Vec<String>) -> Gb
         .quant_train_renew_leaf(a.quantized_grad)
         .num_grad_quant_bins(a.grad_quant_bins)
         .bin_construct_sample_cnt(a.bin_sample_rows)
+        .scale_pos_weight(a.scale_pos_weight)
         .seed(a.seed)
         .feature_names(Some(feature_names))
 }
@@ -440,6 +505,23 @@ pub fn check_model_flags(cmd: &clap::Command, m: &clap::ArgMatches, a: &Args) ->
             if given.len() == 1 { "it" } else { "them" },
         ),
     ))
+}
+
+/// `--scale-pos-weight` weighs the positive class of a two-class target; with more classes
+/// the library would ignore it (as LightGBM's multiclass objective does), so it is an error.
+pub fn check_scale_pos_weight(a: &Args, n_classes: usize) -> Result<()> {
+    if n_classes > 2 && a.scale_pos_weight != 1.0 {
+        return Err(Error::invalid_param(
+            "--scale-pos-weight",
+            a.scale_pos_weight,
+            format!(
+                "weighs the positive class of a two-class target, and `{}` has {n_classes} \
+                 classes (use --weight-column to weigh rows)",
+                a.target
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The objective for `n_classes` classes.
@@ -490,6 +572,13 @@ pub fn run(a: Args) -> Result<()> {
                 "--chunk-rows trains on numeric columns only; drop one of the two flags",
             ));
         }
+        if let Some(w) = &a.weight_column {
+            return Err(Error::invalid_param(
+                "--weight-column",
+                w,
+                "--chunk-rows trains without sample weights; drop one of the two flags",
+            ));
+        }
         return stream::run(&a, chunk_rows);
     }
     let opts = a.csv.options()?;
@@ -517,8 +606,13 @@ pub fn run(a: Args) -> Result<()> {
             classes.len()
         );
     }
+    check_scale_pos_weight(&a, classes.len())?;
     let swapped = positive_last(&mut classes, a.positive_class.as_deref(), &a.target)?;
-    let inputs = input_columns(&table, &a.target, &a.columns)?;
+    let weights_all = match &a.weight_column {
+        Some(w) => Some(weight_column(&table, w, &a.target)?),
+        None => None,
+    };
+    let inputs = input_columns(&table, &a.target, &a.columns, a.weight_column.as_deref())?;
     let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     super::check_finite(&table, &refs, true, 0)?;
     let features_table = table.select(&refs)?;
@@ -561,6 +655,9 @@ pub fn run(a: Args) -> Result<()> {
     let fnames: Vec<&str> = feature_names.iter().map(String::as_str).collect();
     let x_train = prepared_train.to_array::<f64>(&fnames)?;
     let y_train: Vec<usize> = split.train.iter().map(|&i| y_all[i]).collect();
+    let w_train: Option<Array1<f64>> = weights_all
+        .as_ref()
+        .map(|w| split.train.iter().map(|&i| w[i]).collect());
     let (x_valid, y_valid) = if split.valid.is_empty() {
         (None, Vec::new())
     } else {
@@ -615,7 +712,10 @@ pub fn run(a: Args) -> Result<()> {
             // --scale they are penalised and on scaled units, which a reader must know.
             extra.insert("params".into(), json!(params));
             let y = Array1::from(y_train.clone());
-            let m = params.fit(x_train.view(), y.view())?;
+            let m = match &w_train {
+                Some(w) => params.fit_weighted(x_train.view(), y.view(), w.view())?,
+                None => params.fit(x_train.view(), y.view())?,
+            };
             extra.insert("n_iter".into(), json!(m.n_iter()));
             extra.insert("converged".into(), json!(m.converged()));
             extra.insert("grad_norm".into(), json!(m.grad_norm()));
@@ -636,12 +736,16 @@ pub fn run(a: Args) -> Result<()> {
             // The names are the JSON's `features` already.
             extra.insert("params".into(), json!(params.clone().feature_names(None)));
             let y = Array1::from_iter(y_train.iter().map(|&c| c as f64));
-            let m = match &x_valid {
-                Some(xv) => {
-                    let yv = Array1::from_iter(y_valid.iter().map(|&c| c as f64));
-                    params.fit_with_validation(x_train.view(), y.view(), xv.view(), yv.view())?
+            let yv = Array1::from_iter(y_valid.iter().map(|&c| c as f64));
+            let valid = x_valid.as_ref().map(|xv| (xv.view(), yv.view()));
+            let m = match (&w_train, valid) {
+                (Some(w), valid) => {
+                    params.fit_weighted(x_train.view(), y.view(), w.view(), valid)?
                 }
-                None => params.fit(x_train.view(), y.view())?,
+                (None, Some((xv, yv))) => {
+                    params.fit_with_validation(x_train.view(), y.view(), xv, yv)?
+                }
+                (None, None) => params.fit(x_train.view(), y.view())?,
             };
             extra.insert("best_iteration".into(), json!(m.best_iteration()));
             extra.insert("n_trees".into(), json!(m.ensemble().trees.len()));
@@ -676,7 +780,11 @@ pub fn run(a: Args) -> Result<()> {
     match &file.estimator {
         Estimator::Logistic(model) => {
             let y = Array1::from(y_train.clone());
-            match model.coefficient_table(x_train.view(), y.view(), None) {
+            match model.coefficient_table(
+                x_train.view(),
+                y.view(),
+                w_train.as_ref().map(|w| w.view()),
+            ) {
                 Ok(table) => {
                     let table = table.with_names(&feature_names)?;
                     extra.insert("coefficients".into(), json!(table));
@@ -778,6 +886,7 @@ fn prep_json(a: &Args, has_categorical: bool, native: bool) -> Value {
         "categorical": categorical,
         "valid_fraction": a.valid_fraction,
         "seed": a.seed,
+        "weight_column": a.weight_column,
     })
 }
 

@@ -281,6 +281,7 @@ pub fn run(a: &Args, chunk_rows: usize) -> Result<()> {
             found: classes.len(),
         });
     }
+    super::check_scale_pos_weight(a, classes.len())?;
     let swapped = super::positive_last(&mut classes, a.positive_class.as_deref(), &a.target)?;
     if n_train == 0 {
         return Err(Error::empty("training part (lower --valid-fraction)"));
