@@ -11,8 +11,8 @@ use super::column::{Column, ColumnType, MISSING_CODE};
 /// For numeric columns the statistics follow pandas' `describe()`: `mean` of the non-missing
 /// values, `std` with `ddof = 1` (absent for a single value), and the 25/50/75 % quantiles by
 /// linear interpolation between order statistics (numpy's default). For categorical and text
-/// columns `top` is the most frequent value (ties: the smallest in byte order) and `freq` its
-/// count. `unique` counts distinct non-missing values.
+/// columns `top` is the most frequent value (ties: the one seen first, as pandas) and `freq`
+/// its count. `unique` counts distinct non-missing values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnSummary {
     /// Column name.
@@ -85,10 +85,13 @@ fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
-fn top_of<'a>(counts: impl Iterator<Item = (&'a str, usize)>) -> Option<(String, usize)> {
+/// The most frequent value of `(value, count, first row)` triples and its count; ties go to
+/// the value seen first, as pandas' `describe` (whose `value_counts` keeps first-seen order
+/// among equal counts).
+fn top_of<'a>(counts: impl Iterator<Item = (&'a str, usize, usize)>) -> Option<(String, usize)> {
     counts
-        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
-        .map(|(s, n)| (s.to_string(), n))
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.2.cmp(&a.2)))
+        .map(|(s, n, _)| (s.to_string(), n))
 }
 
 /// Summarise one column (see [`ColumnSummary`]).
@@ -147,17 +150,20 @@ pub fn describe_column(name: &str, column: &Column) -> ColumnSummary {
         }
         Column::Categorical(c) => {
             let mut counts = vec![0usize; c.levels().len()];
-            for &code in c.codes() {
+            let mut first = vec![usize::MAX; c.levels().len()];
+            for (i, &code) in c.codes().iter().enumerate() {
                 if code != MISSING_CODE {
-                    counts[code as usize] += 1;
+                    let l = code as usize;
+                    counts[l] += 1;
+                    first[l] = first[l].min(i);
                 }
             }
             s.unique = counts.iter().filter(|&&n| n > 0).count();
             if let Some((top, freq)) = top_of(
                 c.levels()
                     .iter()
-                    .map(String::as_str)
-                    .zip(counts.iter().copied()),
+                    .zip(counts.iter().zip(&first))
+                    .map(|(l, (&n, &f))| (l.as_str(), n, f)),
             ) && freq > 0
             {
                 s.top = Some(top);
@@ -165,12 +171,15 @@ pub fn describe_column(name: &str, column: &Column) -> ColumnSummary {
             }
         }
         Column::Text(t) => {
-            let mut counts: HashMap<&str, usize> = HashMap::new();
-            for v in t.iter().flatten() {
-                *counts.entry(v).or_default() += 1;
+            // Count and first row of each value.
+            let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
+            for (i, v) in t.iter().enumerate() {
+                if let Some(v) = v {
+                    counts.entry(v).or_insert((0, i)).0 += 1;
+                }
             }
             s.unique = counts.len();
-            if let Some((top, freq)) = top_of(counts.into_iter()) {
+            if let Some((top, freq)) = top_of(counts.into_iter().map(|(v, (n, f))| (v, n, f))) {
                 s.top = Some(top);
                 s.freq = Some(freq);
             }
@@ -234,11 +243,25 @@ mod tests {
         );
         let t = Column::Text(TextColumn::from_options(&[Some("y"), Some("x")]));
         let s = describe_column("t", &t);
-        // A tie goes to the smallest value, so the result does not depend on hashing.
+        // A tie goes to the value seen first, as pandas (not to the hash order).
         assert_eq!(
             (s.unique, s.top.as_deref(), s.freq),
-            (2, Some("x"), Some(1))
+            (2, Some("y"), Some(1))
         );
+        // pandas: `pd.Series(list("zyxyzx")).describe()["top"]` is "z"; and for a
+        // categorical column whose levels are sorted ("a" before "m").
+        let t = Column::Text(TextColumn::from_options(
+            &["z", "y", "x", "y", "z", "x"].map(Some),
+        ));
+        assert_eq!(describe_column("t", &t).top.as_deref(), Some("z"));
+        let c = Column::Categorical(CategoricalColumn::from_options(&[
+            None,
+            Some("m"),
+            Some("a"),
+            Some("a"),
+            Some("m"),
+        ]));
+        assert_eq!(describe_column("c", &c).top.as_deref(), Some("m"));
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["type"], "text");
         assert!(json.get("mean").is_none());
