@@ -1098,6 +1098,7 @@ fn sample_weights_and_scale_pos_weight() {
     let target = header.iter().position(|h| *h == "Personal Loan").unwrap();
     let mut out = format!("{},one,heavy\n", header.join(","));
     let mut neg = out.clone();
+    let mut zero = out.clone();
     for (i, l) in lines.enumerate() {
         let positive = l.split(',').nth(target).unwrap() == "1";
         let heavy = if positive { "5" } else { "1" };
@@ -1105,11 +1106,15 @@ fn sample_weights_and_scale_pos_weight() {
         // Data row 8 (1-based) gets a negative weight.
         let w = if i == 7 { "-2" } else { heavy };
         neg.push_str(&format!("{l},1,{w}\n"));
+        // Every positive row weighs 0.
+        zero.push_str(&format!("{l},1,{}\n", if positive { "0" } else { "1" }));
     }
     let path = tmp("bank_weights.csv");
     std::fs::write(&path, out).unwrap();
     let bad = tmp("bank_weights_negative.csv");
     std::fs::write(&bad, neg).unwrap();
+    let zero_class = tmp("bank_weights_zero_class.csv");
+    std::fs::write(&zero_class, zero).unwrap();
     let cols = "Age,Income,Family,CCAvg,Education,Mortgage";
     let train = |model: &str, extra: &[&str]| {
         let model_path = tmp(&format!("bank_w_{model}.json"));
@@ -1200,8 +1205,14 @@ fn sample_weights_and_scale_pos_weight() {
     };
     run(
         with(&bad, "gbdt", &["--weight-column", "heavy"]),
-        "data row 8 holds -2",
+        "data row 8 (line 9 of the file) holds -2",
     );
+    for model in ["gbdt", "logistic"] {
+        run(
+            with(&zero_class, model, &["--weight-column", "heavy"]),
+            "every training row of class `1` weighs 0",
+        );
+    }
     run(
         with(
             &path,

@@ -196,7 +196,8 @@ impl LogisticRegressionParams {
     /// # Errors
     /// As [`fit`](Self::fit), plus [`Error::ShapeMismatch`] for a weight vector of the wrong
     /// length and [`Error::InvalidParameter`] (`sample_weight`) for a negative or non-finite
-    /// weight or a class whose rows all weigh 0.
+    /// weight, or, with balanced class weights, a class whose rows all weigh 0 (without them
+    /// such a class is fitted as absent, as scikit-learn does).
     pub fn fit_weighted<F: Float>(
         &self,
         x: ArrayView2<'_, F>,

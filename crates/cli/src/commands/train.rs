@@ -154,7 +154,8 @@ pub struct Args {
     /// (quant_train_renew_leaf): a faster fit, slightly different trees.
     #[arg(long, help_heading = GBDT_HEADING)]
     quantized_grad: bool,
-    /// GBDT: weight of the positive class's rows (binary targets), as LightGBM's
+    /// GBDT: weight of the positive class's rows (two-class targets; the positive class is
+    /// `--positive-class`, by default the last in sorted order), as LightGBM's
     /// `scale_pos_weight`: e.g. negatives / positives for a rare churn class.
     #[arg(
         long,
@@ -366,19 +367,24 @@ fn weight_column(table: &Table, name: &str, target: &str) -> Result<Vec<f64>> {
         ));
     }
     let cartera_preprocess::Column::Numeric(v) = table.column(name)? else {
-        return Err(Error::ColumnType {
-            name: name.to_string(),
-            expected: "numeric (sample weights)".into(),
-            found: format!("{:?}", table.column_type(name)?).to_lowercase(),
-        });
+        return Err(Error::invalid_param(
+            "--weight-column",
+            name,
+            format!(
+                "holds values that are not numbers: sample weights must be numbers (`--type \
+                 {name}=numeric` names the first value that is not one)"
+            ),
+        ));
     };
     if let Some(i) = v.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
         return Err(Error::invalid_param(
             "--weight-column",
             name,
             format!(
-                "data row {} holds {}: weights must be finite and >= 0 (a missing weight too)",
+                "data row {} (line {} of the file) holds {}: weights must be finite and >= 0 \
+                 (a missing weight too)",
                 i + 1,
+                i + 2,
                 v[i]
             ),
         ));
@@ -391,6 +397,27 @@ fn weight_column(table: &Table, name: &str, target: &str) -> Result<Vec<f64>> {
         ));
     }
     Ok(v.to_vec())
+}
+
+/// Every class needs some weight among the training rows: a class whose rows all weigh 0
+/// would be fitted as absent (a logistic fit "converges" with an intercept far out, a GBDT
+/// grows no tree), silently. The error names the class and the column.
+fn check_class_weights(w: &Array1<f64>, y: &[usize], classes: &[String], name: &str) -> Result<()> {
+    let mut total = vec![0.0f64; classes.len()];
+    for (&c, &wi) in y.iter().zip(w) {
+        total[c] += wi;
+    }
+    match total.iter().position(|&t| t <= 0.0) {
+        Some(c) => Err(Error::invalid_param(
+            "--weight-column",
+            name,
+            format!(
+                "every training row of class `{}` weighs 0, so the model cannot learn it",
+                classes[c]
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Held-out (or training) metrics of class probabilities against class indices.
@@ -658,6 +685,9 @@ pub fn run(a: Args) -> Result<()> {
     let w_train: Option<Array1<f64>> = weights_all
         .as_ref()
         .map(|w| split.train.iter().map(|&i| w[i]).collect());
+    if let (Some(w), Some(name)) = (&w_train, &a.weight_column) {
+        check_class_weights(w, &y_train, &classes, name)?;
+    }
     let (x_valid, y_valid) = if split.valid.is_empty() {
         (None, Vec::new())
     } else {

@@ -11,8 +11,9 @@ use super::column::{Column, ColumnType, MISSING_CODE};
 /// For numeric columns the statistics follow pandas' `describe()`: `mean` of the non-missing
 /// values, `std` with `ddof = 1` (absent for a single value), and the 25/50/75 % quantiles by
 /// linear interpolation between order statistics (numpy's default). For categorical and text
-/// columns `top` is the most frequent value (ties: the one seen first, as pandas) and `freq`
-/// its count. `unique` counts distinct non-missing values.
+/// columns `top` is the most frequent value (ties: the one seen first) and `freq` its count.
+/// pandas agrees on ties among a few distinct values; with more (about 16 and up) its
+/// `value_counts` orders ties by an unstable sort, so its `top` may be another of them. `unique` counts distinct non-missing values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnSummary {
     /// Column name.
@@ -86,8 +87,8 @@ fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// The most frequent value of `(value, count, first row)` triples and its count; ties go to
-/// the value seen first, as pandas' `describe` (whose `value_counts` keeps first-seen order
-/// among equal counts).
+/// the value seen first (pandas' choice among a few distinct values; with many, its unstable
+/// sort may pick another of the tied values).
 fn top_of<'a>(counts: impl Iterator<Item = (&'a str, usize, usize)>) -> Option<(String, usize)> {
     counts
         .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.2.cmp(&a.2)))
