@@ -584,37 +584,26 @@ pub(crate) fn assign_many<F: Float>(
     };
     let plen = partial_len(k, p.d);
     let nb = n_blocks(p.n);
-    // Each block's slices of every run, in run order.
-    let mut blocks: Vec<Vec<(&mut [u32], &mut [F])>> =
-        (0..nb).map(|_| Vec::with_capacity(runs.len())).collect();
-    for (labels, partial) in runs {
-        assert!(
-            labels.len() == p.n && partial.len() == nb * plen,
-            "run sized for the data"
-        );
-        for (slot, pair) in blocks
-            .iter_mut()
-            .zip(labels.chunks_mut(BLOCK_ROWS).zip(partial.chunks_mut(plen)))
-        {
-            slot.push(pair);
-        }
-    }
-    let per_block: Vec<Vec<usize>> = blocks
-        .into_par_iter()
-        .enumerate()
-        .map_init(
-            || vec![F::zero(); BLOCK_ROWS * k],
-            |dots, (b, slices)| {
-                slices
-                    .into_iter()
-                    .zip(tables)
-                    .map(|((lab, part), table)| {
-                        assign_one_block(p, table, dots, b, lab, Some(part))
-                    })
-                    .collect()
-            },
-        )
+    let chunks = runs
+        .into_iter()
+        .map(|(labels, partial)| {
+            assert!(
+                labels.len() == p.n && partial.len() == nb * plen,
+                "run sized for the data"
+            );
+            labels
+                .chunks_mut(BLOCK_ROWS)
+                .zip(partial.chunks_mut(plen))
+                .collect()
+        })
         .collect();
+    let per_block = over_blocks_of_runs(nb, k, chunks, |dots, b, slices| {
+        slices
+            .into_iter()
+            .zip(tables)
+            .map(|((lab, part), table)| assign_one_block(p, table, dots, b, lab, Some(part)))
+            .collect::<Vec<usize>>()
+    });
     let mut changed = vec![0; tables.len()];
     for counts in &per_block {
         for (c, n) in changed.iter_mut().zip(counts) {
@@ -622,6 +611,32 @@ pub(crate) fn assign_many<F: Float>(
         }
     }
     changed
+}
+
+/// The block-by-block pass of the lock-step functions: `runs[r]` holds run `r`'s slices of
+/// the `nb` blocks, in block order; `work(dots, b, slices)` gets block `b`'s slice of every
+/// run (in run order) and a per-thread scratch for a block's dot products against `k`
+/// centres. Blocks run in parallel; the results come back in block order.
+fn over_blocks_of_runs<F: Float, T: Send, R: Send>(
+    nb: usize,
+    k: usize,
+    runs: Vec<Vec<T>>,
+    work: impl Fn(&mut Vec<F>, usize, Vec<T>) -> R + Sync + Send,
+) -> Vec<R> {
+    let mut blocks: Vec<Vec<T>> = (0..nb).map(|_| Vec::with_capacity(runs.len())).collect();
+    for run in runs {
+        for (slot, chunk) in blocks.iter_mut().zip(run) {
+            slot.push(chunk);
+        }
+    }
+    blocks
+        .into_par_iter()
+        .enumerate()
+        .map_init(
+            || vec![F::zero(); BLOCK_ROWS * k],
+            |dots, (b, slices)| work(dots, b, slices),
+        )
+        .collect()
 }
 
 /// Block `b` of the E-step with the fastest kernel `table` has: labels into `lab` and, with
@@ -978,33 +993,24 @@ pub(crate) fn finish_many<F: Float>(
         return Vec::new();
     };
     let (d, nb) = (p.d, n_blocks(p.n));
-    let mut blocks: Vec<Vec<&mut [u32]>> = (0..nb).map(|_| Vec::with_capacity(runs)).collect();
-    for lab in labels {
-        for (slot, chunk) in blocks.iter_mut().zip(lab.chunks_mut(BLOCK_ROWS)) {
-            slot.push(chunk);
-        }
-    }
-    let per_block: Vec<Vec<f64>> = blocks
-        .into_par_iter()
-        .enumerate()
-        .map_init(
-            || vec![F::zero(); BLOCK_ROWS * k],
-            |dots, (b, labs)| {
-                let rows = p.block(b, labs.first().map_or(0, |l| l.len()));
-                let start = b * BLOCK_ROWS;
-                labs.into_iter()
-                    .enumerate()
-                    .map(|(r, lab)| {
-                        if relabel[r] {
-                            assign_one_block(p, &tables[r], dots, b, lab, None);
-                        }
-                        let w = &p.weights[start..start + lab.len()];
-                        block_inertia(rows, lab, w, centres[r], d)
-                    })
-                    .collect()
-            },
-        )
+    let chunks = labels
+        .into_iter()
+        .map(|lab| lab.chunks_mut(BLOCK_ROWS).collect())
         .collect();
+    let per_block = over_blocks_of_runs(nb, k, chunks, |dots, b, labs| {
+        let rows = p.block(b, labs.first().map_or(0, |l| l.len()));
+        let start = b * BLOCK_ROWS;
+        labs.into_iter()
+            .enumerate()
+            .map(|(r, lab)| {
+                if relabel[r] {
+                    assign_one_block(p, &tables[r], dots, b, lab, None);
+                }
+                let w = &p.weights[start..start + lab.len()];
+                block_inertia(rows, lab, w, centres[r], d)
+            })
+            .collect::<Vec<f64>>()
+    });
     (0..runs)
         .map(|r| per_block.iter().map(|parts| parts[r]).sum())
         .collect()
