@@ -387,12 +387,25 @@ fn explain_matches_fixture(stem: &str, header: &str) {
     .unwrap();
     let model = repo().join(format!("tests/fixtures/{stem}.txt"));
     let rows = repo().join(format!("tests/fixtures/{stem}.csv"));
-    let run = cartera(&["explain", s(&model), s(&rows), "--lightgbm", "--out", "-"]);
+    let json = tmp(&format!("{stem}_explain.json"));
+    let run = cartera(&[
+        "explain",
+        s(&model),
+        s(&rows),
+        "--lightgbm",
+        "--out",
+        "-",
+        "--json",
+        s(&json),
+    ]);
     assert!(
         run.status.success(),
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
+    // Binary models: the contributions are to the log-odds of label 1.
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(summary["per_class"][0]["class"], "1");
     let text = String::from_utf8(run.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], header);

@@ -90,7 +90,10 @@ fn load(
             cartera_gbdt::Objective::Multiclass { n_classes } => {
                 (0..n_classes).map(|c| c.to_string()).collect()
             }
-            _ => vec!["0".to_string()],
+            // A binary model's one output is the log-odds of label 1 (LightGBM's positive
+            // label), so its contributions are named after that class.
+            cartera_gbdt::Objective::Binary { .. } => vec!["1".to_string()],
+            cartera_gbdt::Objective::Regression => vec!["0".to_string()],
         };
         Ok((ensemble, x, classes))
     }
