@@ -8,7 +8,8 @@
 //! trees' leaves, so the ensemble's `init_score` is zero.
 //!
 //! Supported: objectives `binary` (any `sigmoid:`), `cross_entropy` (imported as `binary` with
-//! `sigmoid:1`, its output transform), `multiclass` (`num_class:K`) and L2 `regression`; numerical and categorical splits with every missing type. Anything else
+//! `sigmoid:1`, its output transform), `multiclass` (`num_class:K`) and L2 `regression`;
+//! numerical and categorical splits with every missing type. Anything else
 //! (another objective, linear trees, a missing type LightGBM does not define) is a typed
 //! [`Error::Parse`] naming the file and the 1-based line, as are malformed numbers, arrays of
 //! the wrong length and truncated files.

@@ -583,60 +583,60 @@ pub(crate) fn assign_many<F: Float>(
         return Vec::new();
     };
     let plen = partial_len(k, p.d);
-    let nb = n_blocks(p.n);
     let chunks = runs
         .into_iter()
         .map(|(labels, partial)| {
             assert!(
-                labels.len() == p.n && partial.len() == nb * plen,
+                labels.len() == p.n && partial.len() == n_blocks(p.n) * plen,
                 "run sized for the data"
             );
-            labels
-                .chunks_mut(BLOCK_ROWS)
-                .zip(partial.chunks_mut(plen))
-                .collect()
+            labels.chunks_mut(BLOCK_ROWS).zip(partial.chunks_mut(plen))
         })
         .collect();
-    let per_block = over_blocks_of_runs(nb, k, chunks, |dots, b, slices| {
-        slices
-            .into_iter()
-            .zip(tables)
-            .map(|((lab, part), table)| assign_one_block(p, table, dots, b, lab, Some(part)))
-            .collect::<Vec<usize>>()
-    });
-    let mut changed = vec![0; tables.len()];
-    for counts in &per_block {
-        for (c, n) in changed.iter_mut().zip(counts) {
-            *c += n;
+    let per_block = over_blocks_of_runs(p.n, k, chunks, |dots, b, slices, out| {
+        for (((lab, part), table), o) in slices.iter_mut().zip(tables).zip(out) {
+            *o = assign_one_block(p, table, dots, b, lab, Some(part));
         }
-    }
-    changed
+    });
+    (0..tables.len())
+        .map(|r| per_block.iter().skip(r).step_by(tables.len()).sum())
+        .collect()
 }
 
-/// The block-by-block pass of the lock-step functions: `runs[r]` holds run `r`'s slices of
-/// the `nb` blocks, in block order; `work(dots, b, slices)` gets block `b`'s slice of every
-/// run (in run order) and a per-thread scratch for a block's dot products against `k`
-/// centres. Blocks run in parallel; the results come back in block order.
-fn over_blocks_of_runs<F: Float, T: Send, R: Send>(
-    nb: usize,
+/// The block-by-block pass of the lock-step functions over `n` rows: `runs[r]` yields run
+/// `r`'s slices of the blocks, in block order; `work(dots, b, slices, out)` gets block `b`'s
+/// slice of every run (in run order), a per-thread scratch for a block's dot products against
+/// `k` centres, and the block's result slot of every run. Blocks run in parallel. Returns the
+/// results block-major: run `r`'s result for block `b` at `b * runs.len() + r`.
+///
+/// Two allocations per pass (the slices in block-major order and the results), whatever the
+/// number of blocks.
+///
+/// # Panics
+/// If a run yields fewer slices than there are blocks (a programming error).
+fn over_blocks_of_runs<F: Float, T: Send, R: Send + Default + Clone>(
+    n: usize,
     k: usize,
-    runs: Vec<Vec<T>>,
-    work: impl Fn(&mut Vec<F>, usize, Vec<T>) -> R + Sync + Send,
+    mut runs: Vec<impl Iterator<Item = T>>,
+    work: impl Fn(&mut Vec<F>, usize, &mut [T], &mut [R]) + Sync + Send,
 ) -> Vec<R> {
-    let mut blocks: Vec<Vec<T>> = (0..nb).map(|_| Vec::with_capacity(runs.len())).collect();
-    for run in runs {
-        for (slot, chunk) in blocks.iter_mut().zip(run) {
-            slot.push(chunk);
+    let (nb, nr) = (n_blocks(n), runs.len());
+    let mut slices = Vec::with_capacity(nb * nr);
+    for _ in 0..nb {
+        for run in runs.iter_mut() {
+            slices.push(run.next().expect("one slice per block in every run"));
         }
     }
-    blocks
-        .into_par_iter()
+    let mut out = vec![R::default(); nb * nr];
+    slices
+        .par_chunks_mut(nr.max(1))
+        .zip(out.par_chunks_mut(nr.max(1)))
         .enumerate()
-        .map_init(
+        .for_each_init(
             || vec![F::zero(); BLOCK_ROWS * k],
-            |dots, (b, slices)| work(dots, b, slices),
-        )
-        .collect()
+            |dots, (b, (slices, out))| work(dots, b, slices, out),
+        );
+    out
 }
 
 /// Block `b` of the E-step with the fastest kernel `table` has: labels into `lab` and, with
@@ -973,46 +973,46 @@ pub(crate) fn inertia<F: Float>(
 }
 
 /// The end of several runs in one pass over the data: for each run `r` whose `relabel[r]` is
-/// set, the labels from its final centres (`tables[r]`, an E-step without sums), then the
-/// inertia of every run against `centres[r]` (row-major `k x d`). The same labels and the same
-/// inertia, to the bit, as [`assign`] then [`inertia`] run by run: the same block kernels,
-/// and each run's block sums added in block order.
+/// set, the labels from its final centres (`centres[r]`, row-major `k x d`; an E-step
+/// without sums), then the inertia of every run against its centres. The same labels and the
+/// same inertia, to the bit, as [`assign`] then [`inertia`] run by run: the same block
+/// kernels, and each run's block sums added in block order.
 ///
 /// # Panics
 /// If the slices differ in length (programming errors).
 pub(crate) fn finish_many<F: Float>(
     p: &Prepared<F>,
-    tables: &[CentreTable<F>],
     centres: &[&[F]],
+    k: usize,
     labels: Vec<&mut [u32]>,
     relabel: &[bool],
 ) -> Vec<f64> {
-    let runs = tables.len();
-    assert!(centres.len() == runs && labels.len() == runs && relabel.len() == runs);
-    let Some(k) = tables.first().map(CentreTable::k) else {
-        return Vec::new();
-    };
-    let (d, nb) = (p.d, n_blocks(p.n));
+    let runs = centres.len();
+    assert!(labels.len() == runs && relabel.len() == runs);
+    let d = p.d;
+    // Only the runs to relabel need a kernel's table of their centres.
+    let tables: Vec<Option<CentreTable<F>>> = centres
+        .iter()
+        .zip(relabel)
+        .map(|(c, &r)| r.then(|| CentreTable::new(c, k, d)))
+        .collect();
     let chunks = labels
         .into_iter()
-        .map(|lab| lab.chunks_mut(BLOCK_ROWS).collect())
+        .map(|lab| lab.chunks_mut(BLOCK_ROWS))
         .collect();
-    let per_block = over_blocks_of_runs(nb, k, chunks, |dots, b, labs| {
+    let per_block = over_blocks_of_runs(p.n, k, chunks, |dots, b, labs, out| {
         let rows = p.block(b, labs.first().map_or(0, |l| l.len()));
         let start = b * BLOCK_ROWS;
-        labs.into_iter()
-            .enumerate()
-            .map(|(r, lab)| {
-                if relabel[r] {
-                    assign_one_block(p, &tables[r], dots, b, lab, None);
-                }
-                let w = &p.weights[start..start + lab.len()];
-                block_inertia(rows, lab, w, centres[r], d)
-            })
-            .collect::<Vec<f64>>()
+        for (r, (lab, o)) in labs.iter_mut().zip(out).enumerate() {
+            if let Some(table) = &tables[r] {
+                assign_one_block(p, table, dots, b, lab, None);
+            }
+            let w = &p.weights[start..start + lab.len()];
+            *o = block_inertia(rows, lab, w, centres[r], d);
+        }
     });
     (0..runs)
-        .map(|r| per_block.iter().map(|parts| parts[r]).sum())
+        .map(|r| per_block.iter().skip(r).step_by(runs).sum())
         .collect()
 }
 

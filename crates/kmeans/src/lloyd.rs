@@ -79,8 +79,8 @@ struct State<F> {
     partial: Vec<F>,
     n_iter: usize,
     strict: bool,
+    /// Stopped by its own rule (a restart still iterating has not converged).
     converged: bool,
-    running: bool,
 }
 
 /// [`lloyd`] for several restarts at once (`inits[r]` the initial centres of restart `r`), in
@@ -108,11 +108,10 @@ pub(crate) fn lloyd_many<F: Float>(
             n_iter: 0,
             strict: false,
             converged: false,
-            running: true,
         })
         .collect();
     for it in 0..max_iter {
-        let mut running: Vec<&mut State<F>> = states.iter_mut().filter(|s| s.running).collect();
+        let mut running: Vec<&mut State<F>> = states.iter_mut().filter(|s| !s.converged).collect();
         if running.is_empty() {
             break;
         }
@@ -132,28 +131,20 @@ pub(crate) fn lloyd_many<F: Float>(
             if changed == 0 {
                 s.strict = true;
                 s.converged = true;
-                s.running = false;
                 continue;
             }
             let shift_tot: f64 = shift.iter().map(|s| s.as_f64().powi(2)).sum();
-            if shift_tot <= tol {
-                s.converged = true;
-                s.running = false;
-            }
+            s.converged = shift_tot <= tol;
         }
     }
     // The last E-step of the runs that did not stop on unchanged labels, and every run's
     // inertia, in one more pass.
-    let tables: Vec<CentreTable<F>> = states
-        .iter()
-        .map(|s| CentreTable::new(&s.centres, k, d))
-        .collect();
     let relabel: Vec<bool> = states.iter().map(|s| !s.strict).collect();
     let (centres, labels): (Vec<&[F]>, Vec<&mut [u32]>) = states
         .iter_mut()
         .map(|s| (&s.centres[..], &mut s.labels[..]))
         .unzip();
-    let inertias = finish_many(p, &tables, &centres, labels, &relabel);
+    let inertias = finish_many(p, &centres, k, labels, &relabel);
     states
         .into_iter()
         .zip(inertias)

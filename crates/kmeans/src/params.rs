@@ -341,21 +341,23 @@ impl KMeansParams {
                 _ => std::mem::take(&mut seeded[restart]),
             })
             .collect();
-        let runs: Vec<Run<F>> = match algorithm {
-            Algorithm::Elkan => inits
-                .into_iter()
-                .map(|init| elkan(p, init, k, self.max_iter, tol))
-                .collect(),
-            // The restarts iterate in lock step, one pass over the rows per iteration for all
-            // of them; each gets the result it gets alone.
-            _ => lloyd_many(p, inits, k, self.max_iter, tol),
-        };
+        // Strictly lower inertia wins, so ties keep the earlier restart.
         let mut best: Option<Run<F>> = None;
-        for run in runs {
-            // Strictly lower inertia wins, so ties keep the earlier restart.
+        let mut keep_best = |run: Run<F>| {
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                 best = Some(run);
             }
+        };
+        match algorithm {
+            // One restart at a time: only the best run's labels are kept.
+            Algorithm::Elkan => inits
+                .into_iter()
+                .for_each(|init| keep_best(elkan(p, init, k, self.max_iter, tol))),
+            // The restarts iterate in lock step, one pass over the rows per iteration for all
+            // of them; each gets the result it gets alone.
+            _ => lloyd_many(p, inits, k, self.max_iter, tol)
+                .into_iter()
+                .for_each(keep_best),
         }
         let run = best.ok_or_else(|| Error::invalid_param("n_init", 0, "must be at least 1"))?;
         // Finite values can still have squared distances past the type's range (values near

@@ -8,7 +8,6 @@ use cartera_core::{Error, Result};
 use cartera_gbdt::{GbdtParams, Objective};
 use cartera_logistic::{ClassWeight, LogisticRegressionParams, Penalty};
 use cartera_preprocess::encode::UnknownCategory;
-use cartera_preprocess::impute::ImputeStrategy;
 use cartera_preprocess::pipeline::PrepConfig;
 use cartera_preprocess::scale::ScalerKind;
 use cartera_preprocess::split::stratified_split;
@@ -668,11 +667,8 @@ pub fn run(a: Args) -> Result<()> {
     let mut config = PrepConfig::new()
         .one_hot(has_categorical && !native)
         .codes(has_categorical && native);
-    match (a.impute, a.model) {
-        (Some(i), _) => config = config.impute(i.into()),
-        // Trees route missing values themselves; a linear model needs them filled.
-        (None, ModelKind::Logistic) => config = config.impute(ImputeStrategy::Mean),
-        (None, ModelKind::Gbdt) => {}
+    if let Some(i) = imputer(&a) {
+        config = config.impute(i.into());
     }
     if let Some(s) = a.scale {
         config = config.scale(ScalerKind::from(s));
@@ -893,6 +889,16 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
+/// The imputer the fit's preprocessing uses: `--impute`, else the mean for a logistic fit
+/// (a linear model needs every value) and none for the GBDT (its splits route missing values).
+fn imputer(a: &Args) -> Option<super::prep::Impute> {
+    match (a.impute, a.model) {
+        (Some(i), _) => Some(i),
+        (None, ModelKind::Logistic) => Some(super::prep::Impute::Mean),
+        (None, ModelKind::Gbdt) => None,
+    }
+}
+
 /// What was done to the columns before the fit, for the metrics JSON's `prep`: the scaler
 /// and imputer by their flag values (`null` when not applied; a logistic fit without
 /// `--impute` fills with the mean), how categorical columns were fed (`one-hot`, `codes` or
@@ -900,11 +906,7 @@ pub fn run(a: Args) -> Result<()> {
 fn prep_json(a: &Args, has_categorical: bool, native: bool) -> Value {
     use clap::ValueEnum;
     let name = |v: Option<clap::builder::PossibleValue>| v.map(|p| p.get_name().to_string());
-    let impute = match (a.impute, a.model) {
-        (Some(i), _) => name(i.to_possible_value()),
-        (None, ModelKind::Logistic) => Some("mean".to_string()),
-        (None, ModelKind::Gbdt) => None,
-    };
+    let impute = imputer(a).and_then(|i| name(i.to_possible_value()));
     let categorical = match (has_categorical, native) {
         (false, _) => None,
         (true, true) => Some("codes"),

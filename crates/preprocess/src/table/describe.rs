@@ -13,7 +13,8 @@ use super::column::{Column, ColumnType, MISSING_CODE};
 /// linear interpolation between order statistics (numpy's default). For categorical and text
 /// columns `top` is the most frequent value (ties: the one seen first) and `freq` its count.
 /// pandas agrees on ties among a few distinct values; with more (about 16 and up) its
-/// `value_counts` orders ties by an unstable sort, so its `top` may be another of them. `unique` counts distinct non-missing values.
+/// `value_counts` orders ties by an unstable sort, so its `top` may be another of them.
+/// `unique` counts distinct non-missing values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnSummary {
     /// Column name.
