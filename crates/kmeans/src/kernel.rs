@@ -803,8 +803,8 @@ pub(crate) fn block_sums<F: Float>(
     let (sums, weights) = part.split_at_mut(k * d);
     #[cfg(target_arch = "x86_64")]
     if let Some(run) = sums_kernel::<F>(k, d) {
-        // SAFETY: `sums_kernel` answers only on a CPU with AVX-512F, for `k <= MAX_K` and
-        // `d` within its registers; labels are `< k` (written by the E-step).
+        // SAFETY: `sums_kernel` answers only on a CPU with AVX-512F, AVX-512VL and POPCNT, for
+        // `k <= MAX_K` and `d` within its registers; labels are `< k` (written by the E-step).
         #[allow(unsafe_code)]
         unsafe {
             run(rows, lab, w, d, moves.touched, p.unit, sums, weights)
@@ -830,13 +830,13 @@ pub(crate) fn block_sums<F: Float>(
 #[cfg(target_arch = "x86_64")]
 type SumsKernel<F> = unsafe fn(&[F], &[u32], &[F], usize, u64, bool, &mut [F], &mut [F]);
 
-/// The AVX-512 sums kernel for `F`, when the CPU has AVX-512F and POPCNT and the shape fits it
-/// (`k <= 64` clusters, at most four 512-bit registers of features).
+/// The AVX-512 sums kernel for `F`, when the CPU has AVX-512F, AVX-512VL and POPCNT and the
+/// shape fits it (`k <= 64` clusters, at most eight 256-bit registers of features).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn sums_kernel<F: Float>(k: usize, d: usize) -> Option<SumsKernel<F>> {
     use std::any::{Any, TypeId};
-    let lanes = 64 / std::mem::size_of::<F>();
+    let lanes = 32 / std::mem::size_of::<F>();
     if k > sums::MAX_K || d > sums::MAX_VECTORS * lanes || !sums::runs_here() {
         return None;
     }
