@@ -104,6 +104,24 @@ impl Moves {
         }
     }
 
+    /// [`record_rows`](Self::record_rows) for a group of `N` labels whose new values `new()`
+    /// gives only when they are needed: once every cluster is marked (always so in a run's
+    /// first E-step), only the count is kept, and the new labels need not be spelt out.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn record_changed<const N: usize>(
+        &mut self,
+        diff: u32,
+        old: &[u32; N],
+        new: impl FnOnce() -> [u32; N],
+    ) {
+        if self.touched == u64::MAX {
+            self.changed += diff.count_ones() as usize;
+        } else {
+            self.record_rows(diff, old, &new());
+        }
+    }
+
     /// Records that a row went from cluster `old` to `new` (a different one).
     #[inline(always)]
     pub(crate) fn record(&mut self, old: u32, new: u32) {
@@ -206,18 +224,15 @@ fn update_labels(new: __m256i, lab: &mut [u32; H], moves: &mut Moves) {
     if diff == 0 {
         return;
     }
-    if moves.touched != u64::MAX {
+    moves.record_changed(diff, lab, || {
         let mut fresh = [0u32; H];
         // SAFETY: `fresh` holds 8 `u32`, one unaligned 256-bit store.
         #[allow(unsafe_code)]
         unsafe {
             _mm256_storeu_si256(fresh.as_mut_ptr().cast(), new)
         };
-        moves.record_rows(diff, lab, &fresh);
-    } else {
-        // Every cluster is marked already (always so in a run's first E-step): only the count.
-        moves.changed += diff.count_ones() as usize;
-    }
+        fresh
+    });
     // SAFETY: `lab` holds 8 `u32`, one unaligned 256-bit store.
     #[allow(unsafe_code)]
     unsafe {
@@ -559,18 +574,15 @@ fn update_labels16(new: __m512i, lab: &mut [u32; 2 * H], moves: &mut Moves) {
     if diff == 0 {
         return;
     }
-    if moves.touched != u64::MAX {
+    moves.record_changed(diff, lab, || {
         let mut fresh = [0u32; 2 * H];
         // SAFETY: `fresh` holds 16 `u32`, one unaligned 512-bit store.
         #[allow(unsafe_code)]
         unsafe {
             _mm512_storeu_si512(fresh.as_mut_ptr().cast(), new)
         };
-        moves.record_rows(diff, lab, &fresh);
-    } else {
-        // As in `update_labels`: every cluster is marked, only the count is kept.
-        moves.changed += diff.count_ones() as usize;
-    }
+        fresh
+    });
     // SAFETY: `lab` holds 16 `u32`, one unaligned 512-bit store.
     #[allow(unsafe_code)]
     unsafe {
