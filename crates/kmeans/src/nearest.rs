@@ -27,7 +27,7 @@
 
 use cartera_core::Float;
 #[cfg(target_arch = "x86_64")]
-use cartera_core::dots::prefetch_rows;
+use cartera_core::dots::{prefetch_past, prefetch_rows};
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
@@ -41,32 +41,10 @@ const H: usize = 8;
 #[cfg(target_arch = "x86_64")]
 const AHEAD: usize = 16;
 
-/// Rows ahead of the current group whose cache lines are requested into L2 ([`prefetch_far`]).
+/// Rows ahead of the current group whose cache lines are requested into L2, past the block's
+/// end ([`prefetch_past`]).
 #[cfg(target_arch = "x86_64")]
 const FAR: usize = 128;
-
-/// Requests into L2 the `len` values that start `from` values past `rows`' start, including
-/// values past its end. A kernel gets one block of a fit's buffer (`Prepared` holds the blocks
-/// one after the other), so the values past the block are the next block's, which the thread
-/// most often takes next. With the table in memory (371,589 x 20 `f64`, past the L3), the
-/// kernel otherwise computed and waited for memory in turn: one thread took 17.8 ns per row
-/// against 12.8 with the table in L3; with these requests 14.4 (AMD EPYC, 2026-12-03). The
-/// address is only computed (`wrapping_add`) and prefetched, never read: a prefetch past the
-/// buffer's end does not fault and loads nothing the program sees.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn prefetch_far<T>(rows: &[T], from: usize, len: usize) {
-    let p = rows.as_ptr().wrapping_add(from).cast::<i8>();
-    let bytes = len * std::mem::size_of::<T>();
-    for off in (0..bytes).step_by(64) {
-        // SAFETY: a prefetch hint has no architectural effect and never faults, whatever the
-        // address.
-        #[allow(unsafe_code)]
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T1>(p.wrapping_add(off))
-        };
-    }
-}
 
 /// Centres laid out for the kernel: `d x LANES` values, entry `j * LANES + c` is feature `j` of
 /// centre `c` (0 past the last centre), and the squared norms (`+∞` past the last centre, so
@@ -91,34 +69,27 @@ pub(crate) struct Moves {
 }
 
 impl Moves {
-    /// Records the rows whose bits are set in `diff` as moved from `old[h]` to `new[h]`. Once
-    /// every cluster is marked (a row without a previous label marks them all: the first
-    /// E-step of a run), only the count is kept up.
+    /// Records the rows whose bits are set in `diff` (of a group of `N`) as moved from `old[h]`
+    /// to `new()[h]`. Once every cluster is marked (a row without a previous label marks them
+    /// all: the first E-step of a run), only the count is kept up, and `new()`, which spells
+    /// the new labels out of a register, is not called.
+    #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    fn record_rows(&mut self, mut diff: u32, old: &[u32], new: &[u32]) {
+    fn record_rows<const N: usize>(
+        &mut self,
+        mut diff: u32,
+        old: &[u32; N],
+        new: impl FnOnce() -> [u32; N],
+    ) {
         self.changed += diff.count_ones() as usize;
+        if self.touched == u64::MAX {
+            return;
+        }
+        let new = new();
         while diff != 0 && self.touched != u64::MAX {
             let h = diff.trailing_zeros() as usize;
             self.touched |= crate::kernel::cluster_bit(old[h]) | crate::kernel::cluster_bit(new[h]);
             diff &= diff - 1;
-        }
-    }
-
-    /// [`record_rows`](Self::record_rows) for a group of `N` labels whose new values `new()`
-    /// gives only when they are needed: once every cluster is marked (always so in a run's
-    /// first E-step), only the count is kept, and the new labels need not be spelt out.
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn record_changed<const N: usize>(
-        &mut self,
-        diff: u32,
-        old: &[u32; N],
-        new: impl FnOnce() -> [u32; N],
-    ) {
-        if self.touched == u64::MAX {
-            self.changed += diff.count_ones() as usize;
-        } else {
-            self.record_rows(diff, old, &new());
         }
     }
 
@@ -224,7 +195,7 @@ fn update_labels(new: __m256i, lab: &mut [u32; H], moves: &mut Moves) {
     if diff == 0 {
         return;
     }
-    moves.record_changed(diff, lab, || {
+    moves.record_rows(diff, lab, || {
         let mut fresh = [0u32; H];
         // SAFETY: `fresh` holds 8 `u32`, one unaligned 256-bit store.
         #[allow(unsafe_code)]
@@ -266,7 +237,7 @@ macro_rules! eight_rows {
                 let mut r = 0;
                 for (group, lab8) in groups.by_ref().zip(labs.by_ref()) {
                     prefetch_rows(rows, (r + AHEAD) * d, H * d);
-                    prefetch_far(rows, (r + FAR) * d, H * d);
+                    prefetch_past(rows, (r + FAR) * d, H * d);
                     let g = group.as_ptr();
                     let mut a = [$zero(); H];
                     for (j, tj) in tab.chunks_exact(LANES).enumerate() {
@@ -541,7 +512,7 @@ impl NearestTable<f32> {
         let mut r = 0;
         for (group, lab16) in groups.by_ref().zip(labs.by_ref()) {
             prefetch_rows(rows, (r + AHEAD) * d, G * d);
-            prefetch_far(rows, (r + FAR) * d, G * d);
+            prefetch_past(rows, (r + FAR) * d, G * d);
             // SAFETY: the caller checked the CPU; `group` holds 16 rows of `d` values, row `h`
             // at `h * d`; the table has the paired layout (the caller's `pairs()`).
             #[allow(unsafe_code)]
@@ -574,7 +545,7 @@ fn update_labels16(new: __m512i, lab: &mut [u32; 2 * H], moves: &mut Moves) {
     if diff == 0 {
         return;
     }
-    moves.record_changed(diff, lab, || {
+    moves.record_rows(diff, lab, || {
         let mut fresh = [0u32; 2 * H];
         // SAFETY: `fresh` holds 16 `u32`, one unaligned 512-bit store.
         #[allow(unsafe_code)]
@@ -706,7 +677,7 @@ impl Nearest16 {
         let mut r = 0;
         for (group, lab8) in groups.by_ref().zip(labs.by_ref()) {
             prefetch_rows(rows, (r + AHEAD) * d, H * d);
-            prefetch_far(rows, (r + FAR) * d, H * d);
+            prefetch_past(rows, (r + FAR) * d, H * d);
             let g = group.as_ptr();
             let mut lo = [_mm512_setzero_pd(); H];
             let mut hi = [_mm512_setzero_pd(); H];

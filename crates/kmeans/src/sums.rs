@@ -148,6 +148,24 @@ fn rows_labelled<const N: usize>(
     n
 }
 
+/// `$body::<NV, UNIT>(args)` for the register count `nv` (at most `$widest`; 0 goes to the
+/// narrowest) and `unit`: one arm per count and weighting, each a monomorphised body.
+macro_rules! by_width {
+    (@call $body:ident, $n:literal, $u:literal, ($($a:expr),*)) => {
+        $body::<$n, $u>($($a),*)
+    };
+    ($body:ident, $nv:expr, $unit:expr, $args:tt, [$($n:literal),*], $widest:literal) => {
+        match ($nv.max(1), $unit) {
+            $(
+                ($n, true) => by_width!(@call $body, $n, true, $args),
+                ($n, false) => by_width!(@call $body, $n, false, $args),
+            )*
+            (_, true) => by_width!(@call $body, $widest, true, $args),
+            (_, false) => by_width!(@call $body, $widest, false, $args),
+        }
+    };
+}
+
 /// Generates the kernel for one element type: `$name(rows, lab, w, d, touched, unit, sums,
 /// weights)` writes, for every cluster `c < weights.len()` whose bit is set in `touched`,
 /// `sums[c * d..(c + 1) * d]` and `weights[c]`. Callers check `weights.len() <= MAX_K`, `d <=
@@ -168,24 +186,15 @@ macro_rules! sums_kernel {
             sums: &mut [$t],
             weights: &mut [$t],
         ) {
-            match (d.div_ceil($lanes), unit) {
-                (0 | 1, true) => $body::<1, true>(rows, lab, w, d, touched, sums, weights),
-                (0 | 1, false) => $body::<1, false>(rows, lab, w, d, touched, sums, weights),
-                (2, true) => $body::<2, true>(rows, lab, w, d, touched, sums, weights),
-                (2, false) => $body::<2, false>(rows, lab, w, d, touched, sums, weights),
-                (3, true) => $body::<3, true>(rows, lab, w, d, touched, sums, weights),
-                (3, false) => $body::<3, false>(rows, lab, w, d, touched, sums, weights),
-                (4, true) => $body::<4, true>(rows, lab, w, d, touched, sums, weights),
-                (4, false) => $body::<4, false>(rows, lab, w, d, touched, sums, weights),
-                (5, true) => $body::<5, true>(rows, lab, w, d, touched, sums, weights),
-                (5, false) => $body::<5, false>(rows, lab, w, d, touched, sums, weights),
-                (6, true) => $body::<6, true>(rows, lab, w, d, touched, sums, weights),
-                (6, false) => $body::<6, false>(rows, lab, w, d, touched, sums, weights),
-                (7, true) => $body::<7, true>(rows, lab, w, d, touched, sums, weights),
-                (7, false) => $body::<7, false>(rows, lab, w, d, touched, sums, weights),
-                (_, true) => $body::<8, true>(rows, lab, w, d, touched, sums, weights),
-                (_, false) => $body::<8, false>(rows, lab, w, d, touched, sums, weights),
-            }
+            // `d <= MAX_VECTORS * $lanes` (the callers' check): the last arm is the widest.
+            by_width!(
+                $body,
+                d.div_ceil($lanes),
+                unit,
+                (rows, lab, w, d, touched, sums, weights),
+                [1, 2, 3, 4, 5, 6, 7],
+                8
+            )
         }
 
         #[cfg(target_arch = "x86_64")]
