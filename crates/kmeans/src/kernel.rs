@@ -539,9 +539,9 @@ pub(crate) fn assign<F: Float>(
     partial: Option<&mut [F]>,
 ) -> usize {
     let plen = partial_len(table.k(), p.d);
-    // Per-thread scratch for a block's dot products (only scratch: results do not depend on
-    // which thread used which buffer).
-    let scratch = || vec![F::zero(); BLOCK_ROWS * table.k()];
+    // Per-thread scratch for a block's dot products, sized by the first block that needs it
+    // (only scratch: results do not depend on which thread used which buffer).
+    let scratch = Vec::new;
     match partial {
         Some(partial) => labels
             .par_chunks_mut(BLOCK_ROWS)
@@ -593,7 +593,7 @@ pub(crate) fn assign_many<F: Float>(
             labels.chunks_mut(BLOCK_ROWS).zip(partial.chunks_mut(plen))
         })
         .collect();
-    let per_block = over_blocks_of_runs(p.n, k, chunks, |dots, b, slices, out| {
+    let per_block = over_blocks_of_runs(p.n, chunks, |dots, b, slices, out| {
         for (((lab, part), table), o) in slices.iter_mut().zip(tables).zip(out) {
             *o = assign_one_block(p, table, dots, b, lab, Some(part));
         }
@@ -605,8 +605,8 @@ pub(crate) fn assign_many<F: Float>(
 
 /// The block-by-block pass of the lock-step functions over `n` rows: `runs[r]` yields run
 /// `r`'s slices of the blocks, in block order; `work(dots, b, slices, out)` gets block `b`'s
-/// slice of every run (in run order), a per-thread scratch for a block's dot products against
-/// `k` centres, and the block's result slot of every run. Blocks run in parallel. Returns the
+/// slice of every run (in run order), a per-thread scratch for a block's dot products (empty
+/// until a kernel sizes it), and the block's result slot of every run. Blocks run in parallel. Returns the
 /// results block-major: run `r`'s result for block `b` at `b * runs.len() + r`.
 ///
 /// Two allocations per pass (the slices in block-major order and the results), whatever the
@@ -616,7 +616,6 @@ pub(crate) fn assign_many<F: Float>(
 /// If a run yields fewer slices than there are blocks (a programming error).
 fn over_blocks_of_runs<F: Float, T: Send, R: Send + Default + Clone>(
     n: usize,
-    k: usize,
     mut runs: Vec<impl Iterator<Item = T>>,
     work: impl Fn(&mut Vec<F>, usize, &mut [T], &mut [R]) + Sync + Send,
 ) -> Vec<R> {
@@ -632,19 +631,22 @@ fn over_blocks_of_runs<F: Float, T: Send, R: Send + Default + Clone>(
         .par_chunks_mut(nr.max(1))
         .zip(out.par_chunks_mut(nr.max(1)))
         .enumerate()
-        .for_each_init(
-            || vec![F::zero(); BLOCK_ROWS * k],
-            |dots, (b, (slices, out))| work(dots, b, slices, out),
-        );
+        .for_each_init(Vec::new, |dots, (b, (slices, out))| {
+            work(dots, b, slices, out)
+        });
     out
 }
 
 /// Block `b` of the E-step with the fastest kernel `table` has: labels into `lab` and, with
 /// `part`, the block's sums. Returns how many labels changed.
+///
+/// `dots` is per-thread scratch, grown here to a block's dot products only when the kernel
+/// is the general one: the nearest-centre kernels (`k <= 16`) keep them in registers, and a
+/// 16 KB buffer zeroed for every rayon split cost them time for nothing.
 fn assign_one_block<F: Float>(
     p: &Prepared<F>,
     table: &CentreTable<F>,
-    dots: &mut [F],
+    dots: &mut Vec<F>,
     b: usize,
     lab: &mut [u32],
     part: Option<&mut [F]>,
@@ -662,6 +664,10 @@ fn assign_one_block<F: Float>(
         // AVX2 and FMA (`CentreTable::new`).
         #[allow(unsafe_code)]
         return unsafe { assign_block_nearest16(p, near, b, lab, part) };
+    }
+    let want = BLOCK_ROWS * table.k();
+    if dots.len() < want {
+        dots.resize(want, F::zero());
     }
     #[cfg(target_arch = "x86_64")]
     if table.uses_fma() {
@@ -1000,7 +1006,7 @@ pub(crate) fn finish_many<F: Float>(
         .into_iter()
         .map(|lab| lab.chunks_mut(BLOCK_ROWS))
         .collect();
-    let per_block = over_blocks_of_runs(p.n, k, chunks, |dots, b, labs, out| {
+    let per_block = over_blocks_of_runs(p.n, chunks, |dots, b, labs, out| {
         let rows = p.block(b, labs.first().map_or(0, |l| l.len()));
         let start = b * BLOCK_ROWS;
         for (r, (lab, o)) in labs.iter_mut().zip(out).enumerate() {
