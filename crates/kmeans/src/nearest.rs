@@ -28,6 +28,7 @@
 use cartera_core::Float;
 #[cfg(target_arch = "x86_64")]
 use cartera_core::dots::{prefetch_past, prefetch_rows};
+use cartera_core::memory::LineAligned;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
@@ -48,16 +49,17 @@ const FAR: usize = 128;
 
 /// Centres laid out for the kernel: `d x LANES` values, entry `j * LANES + c` is feature `j` of
 /// centre `c` (0 past the last centre), and the squared norms (`+∞` past the last centre, so
-/// padding is never nearer than a real centre).
+/// padding is never nearer than a real centre). Both layouts start a cache line, so that a
+/// register's worth of centres (64 bytes of `f64`) is one line, never two.
 #[derive(Debug, Clone)]
 pub(crate) struct NearestTable<F> {
-    tab: Vec<F>,
+    tab: LineAligned<F>,
     norms: [F; LANES],
     /// The `f32` AVX-512 kernel's layout, two features per register: `ceil(d / 2) x 2 LANES`
     /// values, entry `m * 2 LANES + 2c + t` is feature `2m + t` of centre `c` (0 past the last
     /// feature or centre). Empty unless that kernel runs (`f32` on a CPU with AVX-512F): see
     /// [`Self::pairs`].
-    tab2: Vec<F>,
+    tab2: LineAligned<F>,
 }
 
 /// What one call did to a block's labels: how many changed, and the clusters that gained or
@@ -118,7 +120,7 @@ impl<F: Float> NearestTable<F> {
     /// shorter than `k * d` and `k` (programming errors: fits reject empty data first).
     pub(crate) fn new(centres: &[F], norms: &[F], k: usize, d: usize) -> Self {
         assert!(k <= LANES && d > 0 && norms.len() == k && centres.len() >= k * d);
-        let mut tab = vec![F::zero(); d * LANES];
+        let mut tab = LineAligned::<F>::zeroed(d * LANES);
         for c in 0..k {
             for j in 0..d {
                 tab[j * LANES + c] = centres[c * d + j];
@@ -127,9 +129,9 @@ impl<F: Float> NearestTable<F> {
         let mut n = [F::infinity(); LANES];
         n[..k].copy_from_slice(norms);
         let pairs = std::mem::size_of::<F>() == 4 && cartera_core::dots::has_avx512();
-        let mut tab2 = Vec::new();
+        let mut tab2 = LineAligned::from_vec(Vec::new());
         if pairs {
-            tab2 = vec![F::zero(); d.div_ceil(2) * 2 * LANES];
+            tab2 = LineAligned::zeroed(d.div_ceil(2) * 2 * LANES);
             for c in 0..k {
                 for j in 0..d {
                     tab2[(j / 2) * 2 * LANES + 2 * c + j % 2] = centres[c * d + j];
@@ -615,7 +617,7 @@ pub(crate) const LANES16: usize = 2 * LANES;
 pub(crate) struct Nearest16 {
     /// `d x LANES16` values: entry `j * LANES16 + c` is feature `j` of centre `c` (0 past the
     /// last centre).
-    tab: Vec<f64>,
+    tab: LineAligned<f64>,
     /// `‖c‖²`, `+∞` past the last centre (padding is never nearer than a real centre).
     norms: [f64; LANES16],
 }
@@ -629,7 +631,7 @@ impl Nearest16 {
     /// (programming errors: [`CentreTable`](crate::kernel::CentreTable) checks first).
     pub(crate) fn new(centres: &[f64], norms: &[f64], k: usize, d: usize) -> Self {
         assert!(k > LANES && k <= LANES16 && d > 0 && norms.len() == k && centres.len() >= k * d);
-        let mut tab = vec![0.0; d * LANES16];
+        let mut tab = LineAligned::<f64>::zeroed(d * LANES16);
         for c in 0..k {
             for j in 0..d {
                 tab[j * LANES16 + c] = centres[c * d + j];
