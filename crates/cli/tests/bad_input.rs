@@ -339,10 +339,12 @@ fn a_stray_cell_in_a_numeric_column_is_named() {
     let e = String::from_utf8_lossy(&run.stderr).to_string();
     let lines: Vec<&str> = e.lines().collect();
     assert_eq!(lines.len(), 2, "{e}");
+    // Thirty distinct values make a text column: the note and the error say the same.
     assert!(
-        lines[0].starts_with("note: column `balance` is read as categories"),
+        lines[0].starts_with("note: column `balance` is read as text"),
         "{e}"
     );
+    assert!(lines[1].contains("column `balance` is text"), "{e}");
     assert!(lines[1].contains("data row 12 holds \"n.d.\""), "{e}");
     let (_, gbdt) = trained("gbdt");
     // `predict` reads the file with the model's column types: the reader names the cell.

@@ -842,11 +842,29 @@ fn numbers_read_as_categories_are_noted_and_pandas_markers_are_missing() {
     let out = ok(&["describe", s(&dash)]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("note: column `income` is read as categories: 3 of its values are numbers, 2 are not (`-`)")
-            && err.contains("--missing '#N/A,#N/A N/A,#NA,<NA>,N/A,NA,NULL,NaN,None,n/a,null,?,-'"),
+        err.contains(
+            "note: column `income` is read as text: 3 of its values are numbers, 2 are not (`-`)"
+        ) && err.contains("--missing '#N/A,#N/A N/A,#NA,<NA>,N/A,NA,NULL,NaN,None,n/a,null,?,-'"),
         "{err}"
     );
     assert!(!err.contains("`id`"), "{err}");
+    // Those mostly distinct values made a text column; a few repeated ones make categories,
+    // and the note says which.
+    let few = tmp("dash_marker_levels.csv");
+    let mut body = String::from("id,children\n");
+    for i in 0..60 {
+        body.push_str(&format!("{i},{}\n", i % 3));
+    }
+    body.push_str("60,-\n61,-\n62,-\n");
+    std::fs::write(&few, body).unwrap();
+    let err = String::from_utf8_lossy(&ok(&["describe", s(&few)]).stderr).to_string();
+    assert!(
+        err.contains(
+            "note: column `children` is read as categories: 60 of its values are numbers, 3 are \
+             not (`-`)"
+        ),
+        "{err}"
+    );
     let out = ok(&["describe", s(&dash), "--missing", "-"]);
     assert!(
         out.stderr.is_empty(),

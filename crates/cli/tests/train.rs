@@ -89,6 +89,10 @@ fn gbdt_and_logistic_on_telco_then_predict_next_month() {
         assert_eq!(m["prep"]["categorical"], "one-hot", "{model}");
         assert_eq!(m["prep"]["valid_fraction"], 0.2, "{model}");
         assert_eq!(m["prep"]["seed"], 1, "{model}");
+        // How the CSV was read: the default markers, no declared type, a header line.
+        assert!(m["prep"]["missing"].is_null(), "{model}");
+        assert_eq!(m["prep"]["types"], serde_json::json!({}), "{model}");
+        assert_eq!(m["prep"]["no_header"], false, "{model}");
         if model == "logistic" {
             assert_eq!(m["params"]["c"], 1.0);
             assert_eq!(m["params"]["penalty"], "L2");
@@ -129,6 +133,38 @@ fn gbdt_and_logistic_on_telco_then_predict_next_month() {
             assert!((0.0..=1.0).contains(&v));
         }
     }
+}
+
+/// The metrics JSON's `prep` records how the CSV was read, so that a results file says which
+/// markers counted as missing and which column types were declared rather than inferred.
+#[test]
+fn metrics_record_the_reading_flags() {
+    let data = telco(1500, 3, "reading_flags.csv");
+    let model = tmp("reading_flags.json");
+    let m = ok_json(&[
+        "train",
+        s(&data),
+        "--target",
+        "CHURN",
+        "--model",
+        "gbdt",
+        "--n-estimators",
+        "5",
+        "--missing",
+        "?,NA",
+        "--type",
+        "NUM_RECARGAS_M1=numeric",
+        "--out",
+        s(&model),
+        "--json",
+        "-",
+    ]);
+    assert_eq!(m["prep"]["missing"], serde_json::json!(["?", "NA"]));
+    assert_eq!(
+        m["prep"]["types"],
+        serde_json::json!({"NUM_RECARGAS_M1": "numeric"})
+    );
+    assert_eq!(m["prep"]["no_header"], false);
 }
 
 #[test]
@@ -863,6 +899,9 @@ fn positive_class_chooses_what_score_is_the_probability_of() {
     let (m0, s0) = run(&["--positive-class", "0"], "pos_zero.json");
     assert_eq!(m1["classes"], serde_json::json!(["0", "1"]));
     assert_eq!(m0["classes"], serde_json::json!(["1", "0"]));
+    // The metrics file records the flag as given (null: the default, the last class).
+    assert!(m1["prep"]["positive_class"].is_null());
+    assert_eq!(m0["prep"]["positive_class"], "0");
     assert!((m1["auc"].as_f64().unwrap() - m0["auc"].as_f64().unwrap()).abs() < 1e-9);
     assert_eq!(s1.len(), s0.len());
     for (a, b) in s1.iter().zip(&s0) {

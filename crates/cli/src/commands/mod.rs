@@ -46,8 +46,8 @@ pub struct CsvArgs {
     delimiter: Option<String>,
     /// Missing-value markers, comma-separated, replacing the defaults: pandas' markers
     /// (#N/A, #N/A N/A, #NA, <NA>, N/A, NA, NULL, NaN, None, n/a, null) and ?. An empty field
-    /// is always missing. A column read as categories although most of its values are
-    /// numbers is noted on stderr with the flag to add its marker.
+    /// is always missing. A column read as categories or text although most of its values
+    /// are numbers is noted on stderr with the flag to add its marker.
     #[arg(long, value_delimiter = ',')]
     missing: Option<Vec<String>>,
     /// Declare a column's type instead of inferring it: `NAME=numeric|categorical|text`
@@ -62,6 +62,23 @@ pub struct CsvArgs {
 }
 
 impl CsvArgs {
+    /// The reading settings a results file records, so that it says how its input was read:
+    /// `missing` (the markers given, `null` for the defaults), `types` (each declared column
+    /// type by name; `{}` when none) and `no_header`.
+    pub fn settings_json(&self) -> serde_json::Value {
+        let types: serde_json::Map<String, serde_json::Value> = self
+            .types
+            .iter()
+            .filter_map(|t| t.rsplit_once('='))
+            .map(|(name, ty)| (name.to_string(), serde_json::json!(ty)))
+            .collect();
+        serde_json::json!({
+            "missing": self.missing,
+            "types": types,
+            "no_header": self.no_header,
+        })
+    }
+
     /// The reader options these flags ask for.
     pub fn options(&self) -> Result<CsvOptions> {
         let mut o = CsvOptions::default().has_header(!self.no_header);
@@ -116,8 +133,14 @@ fn numbers_as_text_notes(table: &Table, opts: &CsvOptions) -> Vec<String> {
             .map(String::as_str)
             .chain(n.others.iter().map(String::as_str))
             .collect();
+        // A column of many distinct values is held as text (not a feature unless declared),
+        // a few as categories: the note says which, as `describe` does.
+        let read_as = match col.column_type() {
+            ColumnType::Text => "text",
+            _ => "categories",
+        };
         notes.push(format!(
-            "note: column `{name}` is read as categories: {} of its values are numbers, {} {} \
+            "note: column `{name}` is read as {read_as}: {} of its values are numbers, {} {} \
              ({}); if {} marks a missing value, read with --missing {} (or --type {name}=numeric \
              to be told which cells are not numbers)",
             n.numeric_rows,

@@ -902,7 +902,9 @@ fn imputer(a: &Args) -> Option<super::prep::Impute> {
 /// What was done to the columns before the fit, for the metrics JSON's `prep`: the scaler
 /// and imputer by their flag values (`null` when not applied; a logistic fit without
 /// `--impute` fills with the mean), how categorical columns were fed (`one-hot`, `codes` or
-/// `null` when there are none), and the split that chose the validation rows.
+/// `null` when there are none), the split that chose the validation rows, the positive class
+/// asked for (`--positive-class`, `null` for the default), and how the CSV was read
+/// (`--missing`, `--type`, `--no-header`; see [`super::CsvArgs::settings_json`]).
 fn prep_json(a: &Args, has_categorical: bool, native: bool) -> Value {
     use clap::ValueEnum;
     let name = |v: Option<clap::builder::PossibleValue>| v.map(|p| p.get_name().to_string());
@@ -912,14 +914,19 @@ fn prep_json(a: &Args, has_categorical: bool, native: bool) -> Value {
         (true, true) => Some("codes"),
         (true, false) => Some("one-hot"),
     };
-    json!({
+    let mut prep = json!({
         "scale": a.scale.and_then(|s| name(s.to_possible_value())),
         "impute": impute,
         "categorical": categorical,
         "valid_fraction": a.valid_fraction,
         "seed": a.seed,
         "weight_column": a.weight_column,
-    })
+        "positive_class": a.positive_class,
+    });
+    if let (Value::Object(p), Value::Object(read)) = (&mut prep, a.csv.settings_json()) {
+        p.extend(read);
+    }
+    prep
 }
 
 /// The coefficient table's error in the user's terms: the library names the term where the
