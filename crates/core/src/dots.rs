@@ -44,6 +44,42 @@ pub fn has_avx512() -> bool {
     }
 }
 
+/// Whether the CPU runs a 512-bit multiply-add as two 256-bit halves: AMD's Zen 4 (family
+/// 0x19 with AVX-512). Kernels whose 512-bit form needs extra shuffles or broadcasts per
+/// multiply-add then do better in 256-bit registers, with AVX-512VL's embedded broadcasts.
+/// A performance choice only: the kernels that consult it give the same bits either way.
+/// Read once (CPUID), then cached.
+pub fn splits_512_bit_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static SPLITS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *SPLITS.get_or_init(|| {
+            use std::arch::x86_64::__cpuid;
+            if !has_avx512() || !std::arch::is_x86_feature_detected!("avx512vl") {
+                return false;
+            }
+            let vendor = __cpuid(0);
+            let amd = [vendor.ebx, vendor.edx, vendor.ecx]
+                .iter()
+                .flat_map(|r| r.to_le_bytes())
+                .eq(*b"AuthenticAMD");
+            // Family = base family (bits 8-11) + extended family (bits 20-27) when base is 0xF.
+            let eax = __cpuid(1).eax;
+            let base = (eax >> 8) & 0xF;
+            let family = if base == 0xF {
+                base + ((eax >> 20) & 0xFF)
+            } else {
+                base
+            };
+            amd && family == 0x19
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// `k` vectors of `d` features laid out for [`dots`](Self::dots): transposed in register tiles,
 /// so the inner loop runs over vectors and vectorises.
 #[derive(Debug, Clone)]

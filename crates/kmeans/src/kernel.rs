@@ -727,7 +727,11 @@ unsafe fn assign_block_nearest<F: Float>(
         // caller guarantees AVX2 and FMA.
         unsafe {
             let near = &*(near as *const NearestTable<F>).cast::<NearestTable<f32>>();
-            if near.pairs() {
+            if near.narrow() {
+                // The same distances as the paired kernel, in 256-bit registers: the table is
+                // narrow only on a CPU with AVX-512F and AVX-512VL.
+                near.assign_narrow(cast(rows), d, lab)
+            } else if near.pairs() {
                 // The table has the paired layout only on a CPU with AVX-512F.
                 near.assign_avx512(cast(rows), d, lab)
             } else {

@@ -23,7 +23,11 @@
 //! general path's in the last bits, so a near-tie may go the other way. It is deterministic
 //! all the same (the sum depends on the row and the centres only, never on the block or the
 //! thread), and a test checks its distances bit for bit against the scalar
-//! [`NearestTable::paired_sums`].
+//! [`NearestTable::paired_sums`]. On a CPU that splits 512-bit multiply-adds in two (AMD Zen
+//! 4), the same paired sums come from 256-bit registers instead
+//! ([`NearestTable::assign_narrow`]: even and odd features in two chains per row, broadcasts
+//! folded into the multiply-adds), also tested bit for bit, so the labels do not depend on
+//! which of the two a CPU runs.
 
 use cartera_core::Float;
 #[cfg(target_arch = "x86_64")]
@@ -60,6 +64,10 @@ pub(crate) struct NearestTable<F> {
     /// feature or centre). Empty unless that kernel runs (`f32` on a CPU with AVX-512F): see
     /// [`Self::pairs`].
     tab2: LineAligned<F>,
+    /// Whether the `f32` AVX-512 distances come from [`NearestTable::assign_narrow`] (the
+    /// same bits in 256-bit registers) rather than the 512-bit paired kernel: on CPUs that
+    /// split 512-bit multiply-adds ([`cartera_core::dots::splits_512_bit_fma`]).
+    narrow: bool,
 }
 
 /// What one call did to a block's labels: how many changed, and the clusters that gained or
@@ -142,6 +150,7 @@ impl<F: Float> NearestTable<F> {
             tab,
             norms: n,
             tab2,
+            narrow: pairs && cartera_core::dots::splits_512_bit_fma(),
         }
     }
 
@@ -150,6 +159,13 @@ impl<F: Float> NearestTable<F> {
     #[inline]
     pub(crate) fn pairs(&self) -> bool {
         !self.tab2.is_empty()
+    }
+
+    /// Whether the paired (`f32` AVX-512) distances run in 256-bit registers on this CPU
+    /// ([`NearestTable::assign_narrow`]); decided when the table is built.
+    #[inline]
+    pub(crate) fn narrow(&self) -> bool {
+        self.narrow
     }
 
     /// The rows that do not fill a group: the same operations one row at a time (fused
@@ -536,6 +552,83 @@ impl NearestTable<f32> {
     }
 }
 
+impl NearestTable<f32> {
+    /// The distances of 8 rows to the 8 centres, the `f32` AVX-512 kernel's to the bit (the
+    /// sums of [`Self::paired_sums`]), in 256-bit registers: register `h`, lane `c` is row `h`
+    /// against centre `c`. Each row's even and odd features run in two chains of multiply-adds
+    /// whose broadcasts fold into them (AVX-512VL embedded broadcasts); then the sum of the
+    /// two and `‖c‖² − 2s` in one rounding, as in [`Self::distances16`].
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F, AVX-512VL and FMA; `g` points to 8 rows of `d >= 1` readable
+    /// values, row `h` at `g + offs[h]`.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    #[inline]
+    #[allow(unsafe_code)]
+    unsafe fn distances8(&self, g: *const f32, d: usize, offs: &[usize; H]) -> [__m256; H] {
+        let tab = &self.tab[..d * LANES];
+        let mut even = [_mm256_setzero_ps(); H];
+        let mut odd = [_mm256_setzero_ps(); H];
+        for m in 0..d / 2 {
+            // SAFETY: `2m + 1 < d`: both runs of 8 are in `tab` (`d` runs), both features in
+            // every row.
+            unsafe {
+                let te = _mm256_loadu_ps(tab.as_ptr().add(2 * m * LANES));
+                let to = _mm256_loadu_ps(tab.as_ptr().add((2 * m + 1) * LANES));
+                for ((e, o), &off) in even.iter_mut().zip(odd.iter_mut()).zip(offs) {
+                    *e = _mm256_fmadd_ps(_mm256_set1_ps(*g.add(off + 2 * m)), te, *e);
+                    *o = _mm256_fmadd_ps(_mm256_set1_ps(*g.add(off + 2 * m + 1)), to, *o);
+                }
+            }
+        }
+        if d % 2 == 1 {
+            // The last feature joins the even chain, as in the paired layout.
+            // SAFETY: feature `d - 1` is in `tab` and in every row.
+            unsafe {
+                let te = _mm256_loadu_ps(tab.as_ptr().add((d - 1) * LANES));
+                for (e, &off) in even.iter_mut().zip(offs) {
+                    *e = _mm256_fmadd_ps(_mm256_set1_ps(*g.add(off + d - 1)), te, *e);
+                }
+            }
+        }
+        // SAFETY: `norms` holds 8 values.
+        let norms = unsafe { _mm256_loadu_ps(self.norms.as_ptr()) };
+        let two = _mm256_set1_ps(2.0);
+        std::array::from_fn(|h| _mm256_fnmadd_ps(_mm256_add_ps(even[h], odd[h]), two, norms))
+    }
+
+    /// [`Self::assign_avx512`]'s labels and moves, the same bits, 8 rows at a time in 256-bit
+    /// registers ([`Self::distances8`]), then the `f32` AVX2 kernel's transpose and arg-min.
+    ///
+    /// For CPUs that split a 512-bit multiply-add in two (AMD Zen 4): there the paired
+    /// kernel's 64-bit broadcasts, which cannot fold into a 32-bit multiply-add, took issue
+    /// slots of their own, and its 8 chains per pass did not hide the multiply-add's latency.
+    /// One thread, 371,589 x 20, k = 8: 4.9-5.4 ns per row against 5.9-7.0 for the E-step.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    pub(crate) fn assign_narrow(&self, rows: &[f32], d: usize, lab: &mut [u32]) -> Moves {
+        let mut moves = Moves::default();
+        // Each row's offset in its own register (see the `f64` kernel).
+        let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
+        let mut groups = rows.chunks_exact(H * d);
+        let mut labs = lab.chunks_exact_mut(H);
+        let mut r = 0;
+        for (group, lab8) in groups.by_ref().zip(labs.by_ref()) {
+            prefetch_rows(rows, (r + AHEAD) * d, H * d);
+            prefetch_past(rows, (r + FAR) * d, H * d);
+            // SAFETY: the caller checked the CPU; `group` holds 8 rows of `d` values.
+            #[allow(unsafe_code)]
+            let dist = unsafe { self.distances8(group.as_ptr(), d, &offs) };
+            let lab8: &mut [u32; H] = lab8.try_into().expect("chunk of H labels");
+            update_labels(pick_f32(transpose_f32(dist)), lab8, &mut moves);
+            r += H;
+        }
+        self.rest_paired(groups.remainder(), d, labs.into_remainder(), &mut moves);
+        moves
+    }
+}
+
 /// [`update_labels`] for 16 labels in a 512-bit register.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
@@ -857,6 +950,67 @@ mod tests {
                 near.assign_avx512(rows, d, lab)
             }
         });
+    }
+
+    #[test]
+    fn f32_narrow_kernel_gives_the_general_labels() {
+        if !cartera_core::dots::has_avx512() || !std::arch::is_x86_feature_detected!("avx512vl") {
+            return;
+        }
+        agrees::<f32>(|table, rows, d, lab| {
+            let near = table.nearest().expect("k <= 8 on an AVX-512 CPU");
+            // SAFETY: the CPU has AVX-512F, AVX-512VL, AVX2 and FMA (checked above).
+            #[allow(unsafe_code)]
+            unsafe {
+                near.assign_narrow(rows, d, lab)
+            }
+        });
+    }
+
+    /// The 256-bit distances of [`NearestTable::distances8`] are the paired sums too, to the
+    /// bit, so that the kernel a CPU runs does not change the labels: the same data as below.
+    #[test]
+    fn f32_narrow_distances_are_the_paired_sums() {
+        if !cartera_core::dots::has_avx512() || !std::arch::is_x86_feature_detected!("avx512vl") {
+            return;
+        }
+        let mut rng = CarteraRng::seed_from_u64(12);
+        for d in 1..=21 {
+            for k in 1..=LANES {
+                let centres: Vec<f32> = (0..k * d).map(|_| rng.normal() as f32).collect();
+                let rows: Vec<f32> = (0..8 * d).map(|_| (rng.normal() * 3.0) as f32).collect();
+                let norms: Vec<f32> = centres
+                    .chunks_exact(d)
+                    .map(crate::kernel::sq_norm)
+                    .collect();
+                let near = NearestTable::new(&centres, &norms, k, d);
+                let offs: [usize; H] = std::array::from_fn(|h| h * d);
+                // SAFETY: the CPU has AVX-512F, AVX-512VL, AVX2 and FMA (checked above);
+                // `rows` holds 8 rows of `d` values.
+                #[allow(unsafe_code)]
+                let got: Vec<f32> = unsafe {
+                    let dist = near.distances8(rows.as_ptr(), d, &offs);
+                    let mut o = vec![0.0; 8 * LANES];
+                    for (h, v) in dist.iter().enumerate() {
+                        _mm256_storeu_ps(o[h * LANES..].as_mut_ptr(), *v);
+                    }
+                    o
+                };
+                for (h, x) in rows.chunks_exact(d).enumerate() {
+                    let acc = near.paired_sums(x, d);
+                    for c in 0..LANES {
+                        let s = acc[2 * c] + acc[2 * c + 1];
+                        let want = near.norms[c] - (s + s);
+                        let have = got[h * LANES + c];
+                        assert_eq!(
+                            have.to_bits(),
+                            want.to_bits(),
+                            "d {d} k {k} row {h} centre {c}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     /// The `f32` AVX-512 kernel's distances are the scalar [`NearestTable::paired_sums`]'s, to
