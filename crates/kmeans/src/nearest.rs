@@ -967,89 +967,34 @@ mod tests {
         });
     }
 
-    /// The 256-bit distances of [`NearestTable::distances8`] are the paired sums too, to the
-    /// bit, so that the kernel a CPU runs does not change the labels: the same data as below.
-    #[test]
-    fn f32_narrow_distances_are_the_paired_sums() {
-        if !cartera_core::dots::has_avx512() || !std::arch::is_x86_feature_detected!("avx512vl") {
-            return;
-        }
-        let mut rng = CarteraRng::seed_from_u64(12);
+    /// Checks a kernel's distances against the scalar [`NearestTable::paired_sums`], to the bit,
+    /// on data that round at every step (the coarse levels of `agrees` add exactly in any
+    /// order, so they cannot tell one summation order from another), for every width from 1 to
+    /// 21 (odd and even, one pair and many) and every number of centres. `distances(near,
+    /// rows, d)` gets `m` rows of `d` values and returns row `h`'s distance to centre `c` at
+    /// `h * LANES + c`.
+    fn paired_distances_agree(
+        seed: u64,
+        m: usize,
+        distances: impl Fn(&NearestTable<f32>, &[f32], usize) -> Vec<f32>,
+    ) {
+        let mut rng = CarteraRng::seed_from_u64(seed);
         for d in 1..=21 {
             for k in 1..=LANES {
                 let centres: Vec<f32> = (0..k * d).map(|_| rng.normal() as f32).collect();
-                let rows: Vec<f32> = (0..8 * d).map(|_| (rng.normal() * 3.0) as f32).collect();
+                let rows: Vec<f32> = (0..m * d).map(|_| (rng.normal() * 3.0) as f32).collect();
                 let norms: Vec<f32> = centres
                     .chunks_exact(d)
                     .map(crate::kernel::sq_norm)
                     .collect();
                 let near = NearestTable::new(&centres, &norms, k, d);
-                let offs: [usize; H] = std::array::from_fn(|h| h * d);
-                // SAFETY: the CPU has AVX-512F, AVX-512VL, AVX2 and FMA (checked above);
-                // `rows` holds 8 rows of `d` values.
-                #[allow(unsafe_code)]
-                let got: Vec<f32> = unsafe {
-                    let dist = near.distances8(rows.as_ptr(), d, &offs);
-                    let mut o = vec![0.0; 8 * LANES];
-                    for (h, v) in dist.iter().enumerate() {
-                        _mm256_storeu_ps(o[h * LANES..].as_mut_ptr(), *v);
-                    }
-                    o
-                };
+                let got = distances(&near, &rows, d);
                 for (h, x) in rows.chunks_exact(d).enumerate() {
                     let acc = near.paired_sums(x, d);
                     for c in 0..LANES {
                         let s = acc[2 * c] + acc[2 * c + 1];
                         let want = near.norms[c] - (s + s);
                         let have = got[h * LANES + c];
-                        assert_eq!(
-                            have.to_bits(),
-                            want.to_bits(),
-                            "d {d} k {k} row {h} centre {c}"
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    /// The `f32` AVX-512 kernel's distances are the scalar [`NearestTable::paired_sums`]'s, to
-    /// the bit, on data that round at every step (the coarse levels of `agrees` add exactly
-    /// in any order, so they cannot tell one summation order from another), for every width
-    /// from 1 to 21 (odd and even, one pair and many) and every number of centres.
-    #[test]
-    fn f32_avx512_distances_are_the_paired_sums() {
-        if !cartera_core::dots::has_avx512() {
-            return;
-        }
-        let mut rng = CarteraRng::seed_from_u64(11);
-        for d in 1..=21 {
-            for k in 1..=LANES {
-                let centres: Vec<f32> = (0..k * d).map(|_| rng.normal() as f32).collect();
-                let rows: Vec<f32> = (0..16 * d).map(|_| (rng.normal() * 3.0) as f32).collect();
-                let norms: Vec<f32> = centres
-                    .chunks_exact(d)
-                    .map(crate::kernel::sq_norm)
-                    .collect();
-                let near = NearestTable::new(&centres, &norms, k, d);
-                let offs: [usize; H] = std::array::from_fn(|h| h * d);
-                // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above); `rows` holds 16
-                // rows of `d` values; the table was built on this CPU, so it is paired.
-                #[allow(unsafe_code)]
-                let got: Vec<f32> = unsafe {
-                    let col = near.distances16(rows.as_ptr(), d, &offs);
-                    let mut o = vec![0.0; 16 * LANES];
-                    for (c, v) in col.iter().enumerate() {
-                        _mm512_storeu_ps(o[c * 16..].as_mut_ptr(), *v);
-                    }
-                    o
-                };
-                for (h, x) in rows.chunks_exact(d).enumerate() {
-                    let acc = near.paired_sums(x, d);
-                    for c in 0..LANES {
-                        let s = acc[2 * c] + acc[2 * c + 1];
-                        let want = near.norms[c] - (s + s);
-                        let have = got[c * 16 + h];
                         assert_eq!(
                             have.to_bits(),
                             want.to_bits(),
@@ -1067,6 +1012,54 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The 256-bit distances of [`NearestTable::distances8`] are the paired sums too, so that
+    /// the kernel a CPU runs does not change the labels.
+    #[test]
+    fn f32_narrow_distances_are_the_paired_sums() {
+        if !cartera_core::dots::has_avx512() || !std::arch::is_x86_feature_detected!("avx512vl") {
+            return;
+        }
+        paired_distances_agree(12, H, |near, rows, d| {
+            let offs: [usize; H] = std::array::from_fn(|h| h * d);
+            // SAFETY: the CPU has AVX-512F, AVX-512VL, AVX2 and FMA (checked above); `rows`
+            // holds 8 rows of `d` values.
+            #[allow(unsafe_code)]
+            unsafe {
+                let dist = near.distances8(rows.as_ptr(), d, &offs);
+                let mut o = vec![0.0; H * LANES];
+                for (h, v) in dist.iter().enumerate() {
+                    _mm256_storeu_ps(o[h * LANES..].as_mut_ptr(), *v);
+                }
+                o
+            }
+        });
+    }
+
+    /// The `f32` AVX-512 kernel's distances are the paired sums.
+    #[test]
+    fn f32_avx512_distances_are_the_paired_sums() {
+        if !cartera_core::dots::has_avx512() {
+            return;
+        }
+        paired_distances_agree(11, 2 * H, |near, rows, d| {
+            let offs: [usize; H] = std::array::from_fn(|h| h * d);
+            // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked above); `rows` holds 16 rows
+            // of `d` values; the table was built on this CPU, so it is paired.
+            #[allow(unsafe_code)]
+            unsafe {
+                let col = near.distances16(rows.as_ptr(), d, &offs);
+                // Register `c` holds the 16 rows' distances to centre `c`.
+                let mut by_centre = vec![0.0; 2 * H * LANES];
+                for (c, v) in col.iter().enumerate() {
+                    _mm512_storeu_ps(by_centre[c * 2 * H..].as_mut_ptr(), *v);
+                }
+                (0..2 * H * LANES)
+                    .map(|i| by_centre[(i % LANES) * 2 * H + i / LANES])
+                    .collect()
+            }
+        });
     }
 
     /// The transposes put row `h`, lane `c` at register `c`, lane `h`.
