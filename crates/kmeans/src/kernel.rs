@@ -609,8 +609,9 @@ pub(crate) fn assign_many<F: Float>(
 /// The block-by-block pass of the lock-step functions over `n` rows: `runs[r]` yields run
 /// `r`'s slices of the blocks, in block order; `work(dots, b, slices, out)` gets block `b`'s
 /// slice of every run (in run order), a per-thread scratch for a block's dot products (empty
-/// until a kernel sizes it), and the block's result slot of every run. Blocks run in parallel. Returns the
-/// results block-major: run `r`'s result for block `b` at `b * runs.len() + r`.
+/// until a kernel sizes it), and the block's result slot of every run. Blocks run in
+/// parallel. Returns the results block-major: run `r`'s result for block `b` at
+/// `b * runs.len() + r`.
 ///
 /// Two allocations per pass (the slices in block-major order and the results), whatever the
 /// number of blocks.

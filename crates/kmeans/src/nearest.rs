@@ -229,6 +229,36 @@ fn update_labels(new: __m256i, lab: &mut [u32; H], moves: &mut Moves) {
     };
 }
 
+/// The group loop of every nearest-centre kernel: `group(g, offs, lab)` for each whole group
+/// of `G` rows of `rows` (`d` values each; row `h` of the first 8 at `g + offs[h]`, the next 8
+/// at the same offsets from row 8) with the group's labels, after requesting the rows 16 rows
+/// ahead into L1 and 128 rows ahead into L2 (past the block's end). Returns the rows and labels
+/// that do not fill a group.
+///
+/// The offsets sit in registers of their own (`black_box` keeps the compiler from walking
+/// from row to row with a chain of dependent adds). Inlined into each kernel, whose
+/// `target_feature` the closure inherits.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn for_groups<'a, T, const G: usize>(
+    rows: &'a [T],
+    d: usize,
+    lab: &'a mut [u32],
+    mut group: impl FnMut(*const T, &[usize; H], &mut [u32; G]),
+) -> (&'a [T], &'a mut [u32]) {
+    let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
+    let mut groups = rows.chunks_exact(G * d);
+    let mut labs = lab.chunks_exact_mut(G);
+    let mut r = 0;
+    for (g, l) in groups.by_ref().zip(labs.by_ref()) {
+        prefetch_rows(rows, (r + AHEAD) * d, G * d);
+        prefetch_past(rows, (r + FAR) * d, G * d);
+        group(g.as_ptr(), &offs, l.try_into().expect("chunks of G labels"));
+        r += G;
+    }
+    (groups.remainder(), labs.into_remainder())
+}
+
 /// Generates the 8-row kernel `$name(rows, d, lab) -> Moves` for one element type: the dot
 /// products of 8 rows against one register of centres (one fused multiply-add per feature, in
 /// order), the distances `‖c‖² − (a + a)`, the 8 x 8 `$transpose`, then `$pick` (the first
@@ -247,34 +277,23 @@ macro_rules! eight_rows {
                 // SAFETY (all loads below): `norms` holds 8 values; `tab` chunks hold 8.
                 #[allow(unsafe_code)]
                 let norms = unsafe { $load(self.norms.as_ptr()) };
-                // Each row's offset in its own register (black_box keeps the compiler from
-                // walking from row to row with a chain of dependent adds).
-                let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
-                let mut groups = rows.chunks_exact(H * d);
-                let mut labs = lab.chunks_exact_mut(H);
-                let mut r = 0;
-                for (group, lab8) in groups.by_ref().zip(labs.by_ref()) {
-                    prefetch_rows(rows, (r + AHEAD) * d, H * d);
-                    prefetch_past(rows, (r + FAR) * d, H * d);
-                    let g = group.as_ptr();
+                let (rest, rest_lab) = for_groups::<$t, H>(rows, d, lab, |g, offs, lab8| {
                     let mut a = [$zero(); H];
                     for (j, tj) in tab.chunks_exact(LANES).enumerate() {
                         #[allow(unsafe_code)]
                         let tv = unsafe { $load(tj.as_ptr()) };
-                        for (acc, &o) in a.iter_mut().zip(&offs) {
+                        for (acc, &o) in a.iter_mut().zip(offs) {
                             // SAFETY: `j < d` (tab holds d chunks) and `o <= 7 d`, so `o + j`
-                            // lies in `group` (H * d values).
+                            // lies in the group (H * d values).
                             #[allow(unsafe_code)]
                             let v = unsafe { *g.add(o + j) };
                             *acc = $fmadd($set1(v), tv, *acc);
                         }
                     }
                     let dist = a.map(|acc| $sub(norms, $add(acc, acc)));
-                    let lab8: &mut [u32; H] = lab8.try_into().expect("chunk of H labels");
                     update_labels($pick($transpose(dist)), lab8, &mut moves);
-                    r += H;
-                }
-                self.rest(groups.remainder(), d, labs.into_remainder(), &mut moves);
+                });
+                self.rest(rest, d, rest_lab, &mut moves);
                 moves
             }
         }
@@ -519,22 +538,12 @@ impl NearestTable<f32> {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx2,fma")]
     pub(crate) fn assign_avx512(&self, rows: &[f32], d: usize, lab: &mut [u32]) -> Moves {
-        /// Rows per group.
-        const G: usize = 2 * H;
         let mut moves = Moves::default();
-        // Each row's offset in its own register (see the `f64` kernel); the second 8 rows of a
-        // group are at the same offsets from the group's row 8.
-        let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
-        let mut groups = rows.chunks_exact(G * d);
-        let mut labs = lab.chunks_exact_mut(G);
-        let mut r = 0;
-        for (group, lab16) in groups.by_ref().zip(labs.by_ref()) {
-            prefetch_rows(rows, (r + AHEAD) * d, G * d);
-            prefetch_past(rows, (r + FAR) * d, G * d);
-            // SAFETY: the caller checked the CPU; `group` holds 16 rows of `d` values, row `h`
-            // at `h * d`; the table has the paired layout (the caller's `pairs()`).
+        let (rest, rest_lab) = for_groups::<f32, { 2 * H }>(rows, d, lab, |g, offs, lab16| {
+            // SAFETY: the caller checked the CPU; the group holds 16 rows of `d` values, row
+            // `h` at `h * d`; the table has the paired layout (the caller's `pairs()`).
             #[allow(unsafe_code)]
-            let col = unsafe { self.distances16(group.as_ptr(), d, &offs) };
+            let col = unsafe { self.distances16(g, d, offs) };
             let mut best = _mm512_set1_ps(f32::INFINITY);
             let mut idx = _mm512_setzero_si512();
             for (c, &v) in col.iter().enumerate() {
@@ -543,11 +552,9 @@ impl NearestTable<f32> {
                 best = _mm512_min_ps(v, best);
                 idx = _mm512_mask_mov_epi32(idx, m, _mm512_set1_epi32(c as i32));
             }
-            let lab16: &mut [u32; G] = lab16.try_into().expect("chunk of G labels");
             update_labels16(idx, lab16, &mut moves);
-            r += G;
-        }
-        self.rest_paired(groups.remainder(), d, labs.into_remainder(), &mut moves);
+        });
+        self.rest_paired(rest, d, rest_lab, &mut moves);
         moves
     }
 }
@@ -609,22 +616,13 @@ impl NearestTable<f32> {
     #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
     pub(crate) fn assign_narrow(&self, rows: &[f32], d: usize, lab: &mut [u32]) -> Moves {
         let mut moves = Moves::default();
-        // Each row's offset in its own register (see the `f64` kernel).
-        let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
-        let mut groups = rows.chunks_exact(H * d);
-        let mut labs = lab.chunks_exact_mut(H);
-        let mut r = 0;
-        for (group, lab8) in groups.by_ref().zip(labs.by_ref()) {
-            prefetch_rows(rows, (r + AHEAD) * d, H * d);
-            prefetch_past(rows, (r + FAR) * d, H * d);
-            // SAFETY: the caller checked the CPU; `group` holds 8 rows of `d` values.
+        let (rest, rest_lab) = for_groups::<f32, H>(rows, d, lab, |g, offs, lab8| {
+            // SAFETY: the caller checked the CPU; the group holds 8 rows of `d` values.
             #[allow(unsafe_code)]
-            let dist = unsafe { self.distances8(group.as_ptr(), d, &offs) };
-            let lab8: &mut [u32; H] = lab8.try_into().expect("chunk of H labels");
+            let dist = unsafe { self.distances8(g, d, offs) };
             update_labels(pick_f32(transpose_f32(dist)), lab8, &mut moves);
-            r += H;
-        }
-        self.rest_paired(groups.remainder(), d, labs.into_remainder(), &mut moves);
+        });
+        self.rest_paired(rest, d, rest_lab, &mut moves);
         moves
     }
 }
@@ -765,15 +763,7 @@ impl Nearest16 {
                 _mm512_loadu_pd(self.norms.as_ptr().add(LANES)),
             )
         };
-        // Each row's offset in its own register, as in the 8-centre kernel.
-        let offs: [usize; H] = std::hint::black_box(std::array::from_fn(|h| h * d));
-        let mut groups = rows.chunks_exact(H * d);
-        let mut labs = lab.chunks_exact_mut(H);
-        let mut r = 0;
-        for (group, lab8) in groups.by_ref().zip(labs.by_ref()) {
-            prefetch_rows(rows, (r + AHEAD) * d, H * d);
-            prefetch_past(rows, (r + FAR) * d, H * d);
-            let g = group.as_ptr();
+        let (rest, rest_lab) = for_groups::<f64, H>(rows, d, lab, |g, offs, lab8| {
             let mut lo = [_mm512_setzero_pd(); H];
             let mut hi = [_mm512_setzero_pd(); H];
             for (j, tj) in tab.chunks_exact(LANES16).enumerate() {
@@ -785,8 +775,8 @@ impl Nearest16 {
                         _mm512_loadu_pd(tj.as_ptr().add(LANES)),
                     )
                 };
-                for ((a_lo, a_hi), &o) in lo.iter_mut().zip(hi.iter_mut()).zip(&offs) {
-                    // SAFETY: `j < d` and `o <= 7 d`, so `o + j` lies in `group` (H * d
+                for ((a_lo, a_hi), &o) in lo.iter_mut().zip(hi.iter_mut()).zip(offs) {
+                    // SAFETY: `j < d` and `o <= 7 d`, so `o + j` lies in the group (H * d
                     // values).
                     #[allow(unsafe_code)]
                     let v = _mm512_set1_pd(unsafe { *g.add(o + j) });
@@ -798,11 +788,9 @@ impl Nearest16 {
             let c_hi = transpose_f64(hi.map(|a| _mm512_sub_pd(n_hi, _mm512_add_pd(a, a))));
             let cols: [__m512d; LANES16] =
                 std::array::from_fn(|c| if c < LANES { c_lo[c] } else { c_hi[c - LANES] });
-            let lab8: &mut [u32; H] = lab8.try_into().expect("chunk of H labels");
             update_labels(pick_f64(cols), lab8, &mut moves);
-            r += H;
-        }
-        self.rest(groups.remainder(), d, labs.into_remainder(), &mut moves);
+        });
+        self.rest(rest, d, rest_lab, &mut moves);
         moves
     }
 }
