@@ -145,9 +145,50 @@ pub(crate) struct Learner<'a, E: Entry> {
     /// The groups whose histograms those leaves need: the groups of the searched features
     /// (scratch).
     need: Vec<bool>,
-    /// The gradient pairs of the leaf being built, in its row order.
+    /// The gradient pairs of the leaf being built, in its row order (the first `rows` of
+    /// the leaf; sized for the whole table once, so no gather writes zeros first).
     ordered: Vec<E>,
     partition: DataPartition,
+}
+
+/// Rows per parallel block of [`gather`]: below two blocks the leaf is gathered on the
+/// calling thread (a fork-join costs about as much as gathering a few thousand pairs).
+const GATHER_BLOCK: usize = 16_384;
+
+/// `out[i] = gh[rows[i]]`, in parallel blocks for a large leaf. Each pair is copied, so the
+/// result does not depend on the blocks; the random reads of `gh` (a table of several MB)
+/// are what takes the time, and two threads issue twice as many.
+fn gather<E: Entry>(gh: &[E], rows: &[u32], out: &mut [E]) {
+    let copy = |out: &mut [E], rows: &[u32]| {
+        for (o, &r) in out.iter_mut().zip(rows) {
+            *o = gh[r as usize];
+        }
+    };
+    if rows.len() < 2 * GATHER_BLOCK {
+        copy(out, rows);
+    } else {
+        out.par_chunks_mut(GATHER_BLOCK)
+            .zip(rows.par_chunks(GATHER_BLOCK))
+            .for_each(|(o, r)| copy(o, r));
+    }
+}
+
+/// The sum of the pairs of `rows`: blocks of [`GATHER_BLOCK`] rows summed in row order in
+/// parallel, then the block sums in block order, so the association is fixed by the rows
+/// alone, whatever the thread count. (One thread summing a 300,000-row root took about 3 ns
+/// per row, 4 % of a fit.)
+fn root_sums<E: Entry>(gh: &[E], rows: &[u32]) -> E {
+    let sum = |rows: &[u32]| {
+        rows.iter().fold(E::ZERO, |mut s, &r| {
+            s.add(&gh[r as usize]);
+            s
+        })
+    };
+    let blocks: Vec<E> = rows.par_chunks(GATHER_BLOCK).map(sum).collect();
+    blocks.iter().fold(E::ZERO, |mut s, b| {
+        s.add(b);
+        s
+    })
 }
 
 impl<'a, E: Entry> Learner<'a, E> {
@@ -167,7 +208,7 @@ impl<'a, E: Entry> Learner<'a, E> {
             splittable: vec![vec![false; data.n_used()]; params.num_leaves],
             search: vec![false; data.n_used()],
             need: vec![false; ng],
-            ordered: Vec::with_capacity(data.n_rows),
+            ordered: vec![E::ZERO; data.n_rows],
             partition: DataPartition::new(data.n_rows, params.num_leaves),
         }
     }
@@ -282,11 +323,10 @@ impl<'a, E: Entry> Learner<'a, E> {
         let leaf_rows = if all_rows {
             LeafRows::All(gh)
         } else {
-            self.ordered.clear();
-            self.ordered.extend(rows.iter().map(|&r| gh[r as usize]));
+            gather(gh, rows, &mut self.ordered[..rows.len()]);
             LeafRows::Some {
                 rows,
-                ordered: &self.ordered,
+                ordered: &self.ordered[..rows.len()],
             }
         };
         histogram::build(
@@ -318,14 +358,7 @@ impl<'a, E: Entry> Learner<'a, E> {
         self.partition.reset(data.n_rows, rows);
         let root_rows = self.partition.rows(0);
         let root_count = root_rows.len();
-        // Summed in row order (fixed, whatever the thread count).
-        let [g, h] = root_rows
-            .iter()
-            .fold(E::ZERO, |mut s, &r| {
-                s.add(&gh[r as usize]);
-                s
-            })
-            .pair(scale);
+        let [g, h] = root_sums(gh, root_rows).pair(scale);
         // The root searches every feature of the tree.
         self.search.copy_from_slice(features);
         self.need_searched_groups();

@@ -28,7 +28,7 @@ impl DataPartition {
             begin: Vec::with_capacity(max_leaves),
             count: Vec::with_capacity(max_leaves),
             goes_left: vec![false; n_rows],
-            tmp: Vec::with_capacity(n_rows),
+            tmp: vec![0; n_rows],
         }
     }
 
@@ -38,6 +38,9 @@ impl DataPartition {
         match rows {
             Some(r) => self.indices.extend_from_slice(r),
             None => self.indices.extend(0..n_rows as u32),
+        }
+        if self.tmp.len() < self.indices.len() {
+            self.tmp.resize(self.indices.len(), 0);
         }
         self.begin.clear();
         self.count.clear();
@@ -83,10 +86,11 @@ impl DataPartition {
             })
             .collect();
         let n_left: usize = counts.iter().sum();
-        self.tmp.clear();
-        self.tmp.resize(c, 0);
-        // Carve the destination into one (left part, right part) pair per block.
-        let (mut left_dst, mut right_dst) = self.tmp.split_at_mut(n_left);
+        // Carve the destination into one (left part, right part) pair per block. `tmp` is
+        // as long as the table from the start: every slot of `tmp[..c]` is written below, so
+        // it needs no clearing per split.
+        let tmp = &mut self.tmp[..c];
+        let (mut left_dst, mut right_dst) = tmp.split_at_mut(n_left);
         let mut dst = Vec::with_capacity(counts.len());
         for (i, &nl) in counts.iter().enumerate() {
             let len = BLOCK.min(c - i * BLOCK);
@@ -117,7 +121,12 @@ impl DataPartition {
                 }
                 debug_assert_eq!((il, ir), (l.len(), r.len()));
             });
-        range.copy_from_slice(&self.tmp);
+        // Back into the leaf's range, block by block in parallel (one thread copying a
+        // large leaf left the other idle).
+        range
+            .par_chunks_mut(BLOCK)
+            .zip(self.tmp[..c].par_chunks(BLOCK))
+            .for_each(|(dst, src)| dst.copy_from_slice(src));
         self.count[leaf] = n_left;
         self.begin.push(b + n_left);
         self.count.push(c - n_left);

@@ -692,6 +692,30 @@ fn a_feature_without_a_split_at_the_parent_is_not_searched_in_its_children() {
 }
 
 #[test]
+fn large_leaves_do_not_depend_on_threads() {
+    // 40,000 rows: the root's sums come from several blocks, and the gathers and partitions
+    // of the large leaves run in parallel blocks; the model must not see the thread count.
+    let big = data::classification(40_000, 3);
+    let p = GbdtParams::new().n_estimators(3).num_leaves(15);
+    let fit_in = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                p.fit(big.x.view(), big.y.view())
+                    .unwrap()
+                    .to_json()
+                    .unwrap()
+            })
+    };
+    let one = fit_in(1);
+    for t in [2, 3] {
+        assert_eq!(one, fit_in(t), "1 and {t} threads");
+    }
+}
+
+#[test]
 fn quantized_training_does_not_depend_on_threads() {
     // Binary with bagging and feature sampling, and multiclass (trees side by side): the
     // rounding offsets depend on the seed, the tree and the row only.
