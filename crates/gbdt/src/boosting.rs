@@ -152,6 +152,33 @@ fn add_tree_scores(
         });
 }
 
+/// Add each leaf's value to the scores of output `c` of its rows, from the partition that grew
+/// the tree, in parallel blocks of rows. A leaf's rows are in increasing order (the partition
+/// starts from increasing rows and splits stably), so each block finds its part of every
+/// leaf by two binary searches, and every row of the block gets its one addition: the
+/// serial loop's result, bit for bit.
+fn add_leaf_scores(values: &[f64], part: &DataPartition, k: usize, c: usize, score: &mut [f64]) {
+    score
+        .par_chunks_mut(SCORE_BLOCK * k)
+        .enumerate()
+        .for_each(|(b, s)| {
+            let lo = (b * SCORE_BLOCK) as u32;
+            let hi = lo + (s.len() / k) as u32;
+            for (l, v) in values.iter().enumerate() {
+                let rows = part.rows(l);
+                debug_assert!(
+                    b > 0 || rows.windows(2).all(|w| w[0] < w[1]),
+                    "leaf {l} in row order"
+                );
+                let from = rows.partition_point(|&r| r < lo);
+                let to = rows.partition_point(|&r| r < hi);
+                for &r in &rows[from..to] {
+                    s[(r - lo) as usize * k + c] += v;
+                }
+            }
+        });
+}
+
 /// Train a model (see [`GbdtParams::fit_weighted`]).
 pub(crate) fn train<F: Float>(
     params: &GbdtParams,
@@ -412,12 +439,13 @@ fn boost(
                     add_tree_scores(&grown, &data.bins, nu, k, c, &mut score);
                 } else {
                     // The learner's partition still holds this tree's leaves.
-                    let part = growers.partition(i);
-                    for (l, v) in grown.tree.leaf_value.iter().enumerate() {
-                        for &r in part.rows(l) {
-                            score[r as usize * k + c] += v;
-                        }
-                    }
+                    add_leaf_scores(
+                        &grown.tree.leaf_value,
+                        growers.partition(i),
+                        k,
+                        c,
+                        &mut score,
+                    );
                 }
                 if let Some((vb, _)) = &valid_bins {
                     add_tree_scores(&grown, vb, nu, k, c, &mut valid_score);
@@ -557,5 +585,37 @@ impl Growers<'_> {
             Growers::Plain(l) => l[i].partition(),
             Growers::Quantized { learners, .. } => learners[i].partition(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaf_scores_by_blocks_are_the_serial_additions() {
+        // Three outputs, rows over several score blocks, a bag that skips rows, and leaves
+        // made by stable splits: each row of a leaf gets the leaf's value once, in output `c`.
+        let (n, k, c) = (3 * SCORE_BLOCK + 77, 3, 1);
+        let bag: Vec<u32> = (0..n as u32).filter(|r| r % 5 != 2).collect();
+        let mut part = DataPartition::new(n, 4);
+        part.reset(n, Some(&bag));
+        part.split(0, |r| r % 3 == 0);
+        part.split(1, |r| (r / 1000) % 2 == 0);
+        part.split(0, |r| r < (n / 2) as u32);
+        let values = [0.5, -1.25, 2.0, 0.125];
+        let start: Vec<f64> = (0..n * k).map(|i| i as f64 * 0.001).collect();
+        let mut want = start.clone();
+        for (l, v) in values.iter().enumerate() {
+            for &r in part.rows(l) {
+                want[r as usize * k + c] += v;
+            }
+        }
+        let mut got = start.clone();
+        add_leaf_scores(&values, &part, k, c, &mut got);
+        assert_eq!(got, want);
+        // Rows outside the bag and the other outputs are untouched.
+        assert_eq!(got[2 * k], start[2 * k]);
+        assert_eq!(got[c + 1], start[c + 1]);
     }
 }
