@@ -589,7 +589,7 @@ pub(crate) fn build_mappers(
             let n = vals.len();
             vals.retain(|v| !v.is_nan());
             let nan_cnt = n - vals.len();
-            vals.sort_unstable_by(f64::total_cmp);
+            sort_total(&mut vals);
             if vals.is_empty() {
                 // All sampled values missing: one (empty) value bin, and NaN's own bin.
                 return BinMapper::numerical(vec![f64::INFINITY], nan_cnt > 0);
@@ -597,6 +597,24 @@ pub(crate) fn build_mappers(
             mapper_from_sorted(&vals, nan_cnt, max_bin)
         })
         .collect()
+}
+
+/// Sorts `vals` in `f64::total_cmp` order, by sorting integer keys with that order (the sign
+/// bit flipped for positive values, every bit for negative ones): about twice as fast as
+/// sorting by `total_cmp` on 200,000 sampled values, and the same sequence, since equal keys
+/// are equal values.
+fn sort_total(vals: &mut [f64]) {
+    const SIGN: u64 = 1 << 63;
+    let key = |v: f64| {
+        let b = v.to_bits();
+        if b & SIGN == 0 { b | SIGN } else { !b }
+    };
+    let value = |k: u64| f64::from_bits(if k & SIGN != 0 { k & !SIGN } else { !k });
+    let mut keys: Vec<u64> = vals.iter().map(|&v| key(v)).collect();
+    keys.sort_unstable();
+    for (v, k) in vals.iter_mut().zip(keys) {
+        *v = value(k);
+    }
 }
 
 /// Row-major bins of `x` for the `used` features.
@@ -627,6 +645,29 @@ pub(crate) fn bin_rows<F: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sort_total_is_the_total_cmp_sort() {
+        let mut rng = CarteraRng::seed_from_u64(9);
+        let mut vals: Vec<f64> = (0..5000)
+            .map(|i| match i % 7 {
+                0 => (rng.uniform() * 20.0).floor() - 10.0,
+                1 => -0.0,
+                2 => 0.0,
+                3 => f64::INFINITY,
+                4 => f64::NEG_INFINITY,
+                5 => f64::MIN_POSITIVE * rng.uniform_range(-2.0, 2.0),
+                _ => rng.normal_with(0.0, 1e6),
+            })
+            .collect();
+        let mut want = vals.clone();
+        want.sort_unstable_by(f64::total_cmp);
+        sort_total(&mut vals);
+        assert_eq!(
+            vals.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+    }
     use ndarray::array;
 
     #[test]
