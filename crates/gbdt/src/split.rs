@@ -314,14 +314,13 @@ impl Scan<'_> {
         Walk::new(self).run(hist, n_value_bins, |t, left| list.push(t, left));
         let n = list.n;
         let mut gains = [0.0f64; MAX_CANDIDATES];
-        let pick = gains_of(
-            &list.g[..n],
-            &list.h[..n],
-            self.leaf,
-            self.p,
-            &mut gains[..n],
-            self.best_gain,
-        );
+        let listed = Listed {
+            g: &list.g[..n],
+            h: &list.h[..n],
+            leaf: self.leaf,
+            p: self.p,
+        };
+        let pick = listed.gains(&mut gains[..n], self.best_gain);
         if let Some(i) = pick {
             self.keep(
                 usize::from(list.t[i]),
@@ -497,7 +496,7 @@ fn estimated_rows(h: f64, factor: f64) -> i64 {
     (h * factor + 0.5) as i64
 }
 
-/// Whether [`gains_of`] runs a vector build here (AVX2, or AVX-512 where present). Without one,
+/// Whether [`Listed::gains`] runs a vector build here (AVX2, or AVX-512 where present). Without one,
 /// the gains loop is the scalar arithmetic of the fused scan plus the listing's cost, so the
 /// scan considers thresholds one at a time instead.
 fn vector_gains() -> bool {
@@ -511,76 +510,60 @@ fn vector_gains() -> bool {
     }
 }
 
-/// `out[i]` = the gain of the split with left sums `(g[i], h[i])`, and the first `i` of the
-/// largest gain above `floor` ([`first_largest`]): an AVX-512 or AVX2 build where the CPU has
-/// it (the same operations on eight or four thresholds at a time, so the same bits).
-fn gains_of(
-    g: &[f64],
-    h: &[f64],
+/// A feature's listed thresholds: the left side's gradient and hessian sums of each, with
+/// the leaf they split and the parameters.
+struct Listed<'a> {
+    g: &'a [f64],
+    h: &'a [f64],
     leaf: LeafSums,
-    p: &SplitParams,
-    out: &mut [f64],
-    floor: f64,
-) -> Option<usize> {
+    p: &'a SplitParams,
+}
+
+impl Listed<'_> {
+    /// `out[i]` = the gain of the split with left sums `(g[i], h[i])`, and the first `i` of
+    /// the largest gain above `floor` ([`first_largest`]): an AVX-512 or AVX2 build where the
+    /// CPU has it (the same operations on eight or four thresholds at a time, so the same
+    /// bits).
+    fn gains(&self, out: &mut [f64], floor: f64) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if cartera_core::dots::has_avx512() {
+                // SAFETY: the CPU has AVX-512F (checked just above), all the build needs.
+                #[allow(unsafe_code)]
+                return unsafe { self.gains_avx512(out, floor) };
+            }
+            if cartera_core::dots::has_avx2_fma() {
+                // SAFETY: the CPU has AVX2 (checked just above), all the build needs.
+                #[allow(unsafe_code)]
+                return unsafe { self.gains_avx2(out, floor) };
+            }
+        }
+        self.gains_with(out, floor)
+    }
+
+    /// [`Self::gains_with`] compiled for AVX-512F.
     #[cfg(target_arch = "x86_64")]
-    {
-        if cartera_core::dots::has_avx512() {
-            // SAFETY: the CPU has AVX-512F (checked just above), all `gains_avx512` needs.
-            #[allow(unsafe_code)]
-            return unsafe { gains_avx512(g, h, leaf, p, out, floor) };
-        }
-        if cartera_core::dots::has_avx2_fma() {
-            // SAFETY: the CPU has AVX2 (checked just above), all `gains_avx2` needs.
-            #[allow(unsafe_code)]
-            return unsafe { gains_avx2(g, h, leaf, p, out, floor) };
-        }
+    #[target_feature(enable = "avx512f")]
+    fn gains_avx512(&self, out: &mut [f64], floor: f64) -> Option<usize> {
+        self.gains_with(out, floor)
     }
-    gains_with(g, h, leaf, p, out, floor)
-}
 
-/// [`gains_with`] compiled for AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn gains_avx512(
-    g: &[f64],
-    h: &[f64],
-    leaf: LeafSums,
-    p: &SplitParams,
-    out: &mut [f64],
-    floor: f64,
-) -> Option<usize> {
-    gains_with(g, h, leaf, p, out, floor)
-}
-
-/// [`gains_with`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn gains_avx2(
-    g: &[f64],
-    h: &[f64],
-    leaf: LeafSums,
-    p: &SplitParams,
-    out: &mut [f64],
-    floor: f64,
-) -> Option<usize> {
-    gains_with(g, h, leaf, p, out, floor)
-}
-
-/// The gains loop (each threshold independent of the others, so the compiler vectorises it),
-/// then the pick.
-#[inline(always)]
-fn gains_with(
-    g: &[f64],
-    h: &[f64],
-    leaf: LeafSums,
-    p: &SplitParams,
-    out: &mut [f64],
-    floor: f64,
-) -> Option<usize> {
-    for ((o, &g), &h) in out.iter_mut().zip(g).zip(h) {
-        *o = split_gain(leaf, p, [g, h]);
+    /// [`Self::gains_with`] compiled for AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn gains_avx2(&self, out: &mut [f64], floor: f64) -> Option<usize> {
+        self.gains_with(out, floor)
     }
-    first_largest(out, floor)
+
+    /// The gains loop (each threshold independent of the others, so the compiler vectorises
+    /// it), then the pick.
+    #[inline(always)]
+    fn gains_with(&self, out: &mut [f64], floor: f64) -> Option<usize> {
+        for ((o, &g), &h) in out.iter_mut().zip(self.g).zip(self.h) {
+            *o = split_gain(self.leaf, self.p, [g, h]);
+        }
+        first_largest(out, floor)
+    }
 }
 
 /// The first `i` whose `gains[i]` is the largest gain and above `floor` (NaN never), which a
@@ -832,10 +815,16 @@ mod tests {
                 &want.iter().map(|&b| f64::from_bits(b)).collect::<Vec<_>>(),
                 floor,
             );
+            let listed = Listed {
+                g: &g,
+                h: &h,
+                leaf,
+                p: &p,
+            };
             let mut out = vec![0.0; n];
-            assert_eq!(gains_with(&g, &h, leaf, &p, &mut out, floor), pick);
+            assert_eq!(listed.gains_with(&mut out, floor), pick);
             assert_eq!(bits(&out), want);
-            assert_eq!(gains_of(&g, &h, leaf, &p, &mut out, floor), pick);
+            assert_eq!(listed.gains(&mut out, floor), pick);
             assert_eq!(bits(&out), want);
             #[cfg(target_arch = "x86_64")]
             {
@@ -843,7 +832,7 @@ mod tests {
                     out.fill(0.0);
                     // SAFETY: the CPU has AVX2 (checked just above).
                     #[allow(unsafe_code)]
-                    let got = unsafe { gains_avx2(&g, &h, leaf, &p, &mut out, floor) };
+                    let got = unsafe { listed.gains_avx2(&mut out, floor) };
                     assert_eq!(got, pick);
                     assert_eq!(bits(&out), want);
                 }
@@ -851,7 +840,7 @@ mod tests {
                     out.fill(0.0);
                     // SAFETY: the CPU has AVX-512F (checked just above).
                     #[allow(unsafe_code)]
-                    let got = unsafe { gains_avx512(&g, &h, leaf, &p, &mut out, floor) };
+                    let got = unsafe { listed.gains_avx512(&mut out, floor) };
                     assert_eq!(got, pick);
                     assert_eq!(bits(&out), want);
                 }
