@@ -145,8 +145,8 @@ pub(crate) struct Learner<'a, E: Entry> {
     /// The groups whose histograms those leaves need: the groups of the searched features
     /// (scratch).
     need: Vec<bool>,
-    /// The gradient pairs of the leaf being built, in its row order (the first `rows` of
-    /// the leaf; sized for the whole table once, so no gather writes zeros first).
+    /// The gradient pairs of the leaf being built, in its row order, at the front: as long as
+    /// the table from the start, so that a gather never writes zeros first.
     ordered: Vec<E>,
     partition: DataPartition,
 }
