@@ -15,7 +15,6 @@ pub(crate) struct DataPartition {
     indices: Vec<u32>,
     begin: Vec<usize>,
     count: Vec<usize>,
-    goes_left: Vec<bool>,
     /// Destination of a split before it is copied back into the leaf's range.
     tmp: Vec<u32>,
 }
@@ -27,7 +26,6 @@ impl DataPartition {
             indices: Vec::with_capacity(n_rows),
             begin: Vec::with_capacity(max_leaves),
             count: Vec::with_capacity(max_leaves),
-            goes_left: vec![false; n_rows],
             tmp: vec![0; n_rows],
         }
     }
@@ -63,34 +61,46 @@ impl DataPartition {
     /// Split `leaf`: rows for which `left(row)` holds stay in `leaf`, the others form a new
     /// leaf (index `n_leaves()` before the call). Returns `(left rows, right rows)`.
     ///
-    /// Blocks of `BLOCK` rows decide their sides and count their left rows in parallel; the
-    /// prefix sums of those counts give every block its own destination ranges, so the
-    /// scatter is parallel too and the result is the serial stable partition.
+    /// Two parallel passes over blocks of `BLOCK` rows. First each block partitions its rows
+    /// into its own part of the scratch: left rows from the front in order, right rows from
+    /// the back, so in reverse order. The prefix sums of the blocks' left counts then give
+    /// every block its destinations in the leaf's range, where the second pass copies its left
+    /// rows, and its right rows back into order: the serial stable partition, whatever the
+    /// number of threads. (Deciding the sides into a mask, scattering by it, then copying the
+    /// scatter back took three passes.)
     pub fn split<P>(&mut self, leaf: usize, left: P) -> (usize, usize)
     where
         P: Fn(u32) -> bool + Sync,
     {
         let (b, c) = (self.begin[leaf], self.count[leaf]);
         let range = &mut self.indices[b..b + c];
-        let mask = &mut self.goes_left[..c];
-        let counts: Vec<usize> = mask
+        // As long as the table from the start; every slot of `tmp[..c]` is written before it
+        // is read, so it needs no clearing per split.
+        let tmp = &mut self.tmp[..c];
+        let counts: Vec<usize> = tmp
             .par_chunks_mut(BLOCK)
             .zip(range.par_chunks(BLOCK))
-            .map(|(m, rows)| {
-                let mut n = 0;
-                for (m, &r) in m.iter_mut().zip(rows) {
-                    *m = left(r);
-                    n += usize::from(*m);
+            .map(|(t, rows)| {
+                // Branch-free on the side: every row is written to both sides' next slot and
+                // only its own side's cursor moves (a branch on a split that sends rows either
+                // way is mispredicted about every other row). Before row `j`, `il + ir = j`,
+                // so both slots lie in the block, and a slot written for the other side is a
+                // free one, filled later by its own row.
+                let n = rows.len();
+                let (mut il, mut ir) = (0usize, 0usize);
+                for &row in rows {
+                    let go = usize::from(left(row));
+                    t[il] = row;
+                    t[n - 1 - ir] = row;
+                    il += go;
+                    ir += 1 - go;
                 }
-                n
+                il
             })
             .collect();
         let n_left: usize = counts.iter().sum();
-        // Carve the destination into one (left part, right part) pair per block. `tmp` is
-        // as long as the table from the start: every slot of `tmp[..c]` is written below, so
-        // it needs no clearing per split.
-        let tmp = &mut self.tmp[..c];
-        let (mut left_dst, mut right_dst) = tmp.split_at_mut(n_left);
+        // Carve the leaf's range into one (left part, right part) pair per block.
+        let (mut left_dst, mut right_dst) = range.split_at_mut(n_left);
         let mut dst = Vec::with_capacity(counts.len());
         for (i, &nl) in counts.iter().enumerate() {
             let len = BLOCK.min(c - i * BLOCK);
@@ -101,32 +111,14 @@ impl DataPartition {
             dst.push((l, r));
         }
         dst.into_par_iter()
-            .zip(mask.par_chunks(BLOCK).zip(range.par_chunks(BLOCK)))
-            .for_each(|((l, r), (m, rows))| {
-                // Branch-free on the side: every row is written to both sides' next slot and
-                // only the side it belongs to advances (a branch on a split that sends rows
-                // either way is mispredicted about every other row). Once a side is full, its
-                // writes are skipped; that check almost never fails, so it predicts well.
-                let (mut il, mut ir) = (0usize, 0usize);
-                for (&m, &row) in m.iter().zip(rows) {
-                    let go = usize::from(m);
-                    if let Some(slot) = l.get_mut(il) {
-                        *slot = row;
-                    }
-                    if let Some(slot) = r.get_mut(ir) {
-                        *slot = row;
-                    }
-                    il += go;
-                    ir += 1 - go;
+            .zip(tmp.par_chunks(BLOCK))
+            .for_each(|((l, r), t)| {
+                let (front, back) = t.split_at(l.len());
+                l.copy_from_slice(front);
+                for (d, &s) in r.iter_mut().zip(back.iter().rev()) {
+                    *d = s;
                 }
-                debug_assert_eq!((il, ir), (l.len(), r.len()));
             });
-        // Back into the leaf's range, block by block in parallel (one thread copying a
-        // large leaf left the other idle).
-        range
-            .par_chunks_mut(BLOCK)
-            .zip(self.tmp[..c].par_chunks(BLOCK))
-            .for_each(|(dst, src)| dst.copy_from_slice(src));
         self.count[leaf] = n_left;
         self.begin.push(b + n_left);
         self.count.push(c - n_left);
