@@ -348,33 +348,47 @@ impl Plan {
 /// four-group pass with at most two needed builds those one at a time (same sums, bit for bit).
 /// The histograms of the other groups are left as they were or built (when they share a pass
 /// with needed ones): the caller does not read them.
+///
+/// With `parent` (the histograms of `leaf`'s parent), each pass then subtracts its needed
+/// groups from the parent's ([`subtract_into`]), turning them into the sibling's while the
+/// child's are still in cache: the subtraction of a whole split, on one thread between two
+/// parallel steps, had left the other thread idle.
 pub(crate) fn build<E: Entry>(
     groups: &FeatureGroups,
     plan: &Plan,
     leaf: LeafRows<'_, E>,
     out: &mut [Hist<E>],
     need: &[bool],
+    parent: Option<&mut [Hist<E>]>,
 ) {
-    // Each pass's histograms, cut from `out` in group order, then handed out in the plan's
-    // order (costliest first).
+    // Each pass's histograms (and its part of the parent's), cut from `out` in group order,
+    // then handed out in the plan's order (costliest first).
+    type Cut<'h, E> = Option<(
+        PassKind,
+        usize,
+        &'h mut [Hist<E>],
+        Option<&'h mut [Hist<E>]>,
+    )>;
     let mut rest = out;
-    type Cut<'h, E> = Option<(PassKind, usize, &'h mut [Hist<E>])>;
-    let mut cut: Vec<Cut<'_, E>> = plan
-        .passes
-        .iter()
-        .map(|&(kind, g0, len)| {
-            let (hs, tail) = std::mem::take(&mut rest).split_at_mut(len);
-            rest = tail;
-            Some((kind, g0, hs))
-        })
-        .collect();
+    let mut rest_parent = parent;
+    let mut cut: Vec<Cut<'_, E>> = Vec::with_capacity(plan.passes.len());
+    for &(kind, g0, len) in &plan.passes {
+        let (hs, tail) = std::mem::take(&mut rest).split_at_mut(len);
+        rest = tail;
+        let ps = rest_parent.take().map(|p| {
+            let (ps, tail) = p.split_at_mut(len);
+            rest_parent = Some(tail);
+            ps
+        });
+        cut.push(Some((kind, g0, hs, ps)));
+    }
     let work: Vec<_> = plan
         .order
         .iter()
         .filter_map(|&i| cut[i].take())
-        .filter(|(_, g0, hs)| need[*g0..*g0 + hs.len()].contains(&true))
+        .filter(|(_, g0, hs, _)| need[*g0..*g0 + hs.len()].contains(&true))
         .collect();
-    work.into_par_iter().for_each(|(kind, g0, hs)| {
+    work.into_par_iter().for_each(|(kind, g0, hs, ps)| {
         let needed = need[g0..g0 + hs.len()].iter().filter(|&&n| n).count();
         match kind {
             // One group alone streams every gradient pair as four do, at about half the cost
@@ -388,6 +402,15 @@ pub(crate) fn build<E: Entry>(
                     }
                 }
             }
+        }
+        if let Some(ps) = ps {
+            let groups_here = g0..g0 + hs.len();
+            subtract_into(
+                ps,
+                hs,
+                &groups.group_bins[groups_here.clone()],
+                &need[groups_here],
+            );
         }
     });
 }
@@ -446,7 +469,7 @@ mod tests {
                 [false; 7],
             ] {
                 let mut got = vec![[[-1.0; 2]; 256]; nu];
-                build(&groups, &Plan::new(&groups), leaf, &mut got, &need);
+                build(&groups, &Plan::new(&groups), leaf, &mut got, &need, None);
                 for (g, h) in got.iter().enumerate() {
                     let mut want = [[0.0; 2]; 256];
                     accumulate(groups.col(g), leaf, false, &mut want);
@@ -477,6 +500,58 @@ mod tests {
     /// five exclusive one-hot columns set on 40 % of the rows (they bundle into one narrow
     /// group skipping bin 0), and a 100-bin feature off its bin 0 on 10 % of the rows (a wide
     /// group skipping bin 0); columns are given feature by feature.
+    #[test]
+    fn subtraction_in_the_passes_is_the_subtraction_after_them() {
+        // A parent's histograms, a child built with and without `parent`: the parent left
+        // behind must be the parent minus the child on the needed groups, the same bits as
+        // `subtract_into` after the build, and untouched elsewhere.
+        let n = 9_001;
+        let data = mixed_data(n);
+        let groups = FeatureGroups::build(&data, true);
+        let plan = Plan::new(&groups);
+        let ng = groups.n_groups();
+        let gh: Vec<[f64; 2]> = (0..n)
+            .map(|i| {
+                [
+                    ((i * 7919) % 113) as f64 * 0.01 - 0.5,
+                    0.25 + (i % 3) as f64,
+                ]
+            })
+            .collect();
+        let mut parent = new_hist::<[f64; 2]>(ng);
+        build(
+            &groups,
+            &plan,
+            LeafRows::All(&gh),
+            &mut parent,
+            &vec![true; ng],
+            None,
+        );
+        let some: Vec<u32> = (0..n as u32).filter(|r| r % 4 == 1).collect();
+        let ordered: Vec<[f64; 2]> = some.iter().map(|&r| gh[r as usize]).collect();
+        let leaf = LeafRows::Some {
+            rows: &some,
+            ordered: &ordered,
+        };
+        let need: Vec<bool> = (0..ng).map(|g| g % 3 != 1).collect();
+        let (mut child_a, mut child_b) = (new_hist(ng), new_hist(ng));
+        let mut after = parent.clone();
+        build(&groups, &plan, leaf, &mut child_a, &need, None);
+        subtract_into(&mut after, &child_a, &groups.group_bins, &need);
+        let mut fused = parent.clone();
+        build(&groups, &plan, leaf, &mut child_b, &need, Some(&mut fused));
+        let bits = |h: &[Hist<[f64; 2]>]| {
+            h.iter()
+                .flat_map(|g| g.iter().flat_map(|e| e.map(f64::to_bits)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&fused), bits(&after));
+        for g in (0..ng).filter(|&g| !need[g]) {
+            assert_eq!(bits(&fused[g..g + 1]), bits(&parent[g..g + 1]), "group {g}");
+        }
+        assert!(need.iter().any(|&n| n) && fused != parent);
+    }
+
     fn mixed_data(n: usize) -> BinnedData {
         let n_bins = [3usize, 200, 40, 2, 2, 2, 2, 2, 100];
         let nu = n_bins.len();
@@ -551,7 +626,7 @@ mod tests {
                 }
             };
             let mut got = new_hist(5);
-            build(&groups, &plan, leaf, &mut got, &[true; 5]);
+            build(&groups, &plan, leaf, &mut got, &[true; 5], None);
             for (g, h) in got.iter().enumerate() {
                 // Four wide groups or many narrow ones at a time: each entry is the plain sum
                 // in the leaf's row order, bit for bit.
@@ -598,6 +673,7 @@ mod tests {
                 leaf,
                 &mut got,
                 &vec![true; groups.n_groups()],
+                None,
             );
             for (g, h) in got.iter().enumerate() {
                 let mut want = [(0i64, 0i64); 256];

@@ -317,8 +317,16 @@ impl<'a, E: Entry> Learner<'a, E> {
     }
 
     /// Build the histograms of the groups of `self.need` on the rows of partition leaf `leaf`
-    /// into `hists[slot]`.
-    fn build_hist(&mut self, gh: &[E], leaf: usize, slot: usize, all_rows: bool) {
+    /// into `hists[slot]`; with `parent` (a slot before `slot`), subtract them from that
+    /// slot's as they are built.
+    fn build_hist(
+        &mut self,
+        gh: &[E],
+        leaf: usize,
+        slot: usize,
+        all_rows: bool,
+        parent: Option<usize>,
+    ) {
         let rows = self.partition.rows(leaf);
         let leaf_rows = if all_rows {
             LeafRows::All(gh)
@@ -329,12 +337,14 @@ impl<'a, E: Entry> Learner<'a, E> {
                 ordered: &self.ordered[..rows.len()],
             }
         };
+        let (head, tail) = self.hists.split_at_mut(slot);
         histogram::build(
             self.groups,
             self.plan,
             leaf_rows,
-            &mut self.hists[slot],
+            &mut tail[0],
             &self.need,
+            parent.map(|p| &mut head[p][..]),
         );
     }
 
@@ -363,7 +373,7 @@ impl<'a, E: Entry> Learner<'a, E> {
         self.search.copy_from_slice(features);
         self.need_searched_groups();
         if nu > 0 {
-            self.build_hist(gh, 0, 0, rows.is_none());
+            self.build_hist(gh, 0, 0, rows.is_none(), None);
         }
         let p = self.params.split;
         let root_sums = LeafSums {
@@ -520,24 +530,15 @@ impl<'a, E: Entry> Learner<'a, E> {
                     *s = f && p;
                 }
                 self.need_searched_groups();
-                // Build the smaller child into the new leaf's buffer, subtract it from the
-                // parent's (kept in `leaf`'s buffer), then swap if the smaller one was left.
-                // Groups not needed hold stale sums in either buffer: no descendant reads them,
-                // since a feature not searched here is not searched below.
+                // Build the smaller child into the new leaf's buffer, subtracting it from the
+                // parent's (kept in `leaf`'s buffer) pass by pass, then swap if the smaller one
+                // was left. Groups not needed hold stale sums in either buffer: no descendant
+                // reads them, since a feature not searched here is not searched below.
                 let small_is_left = n_left < n_right;
                 let small = if small_is_left { leaf } else { new_leaf };
-                self.build_hist(gh, small, new_leaf, false);
-                let (head, tail) = self.hists.split_at_mut(new_leaf);
-                let parent_hist = &mut head[leaf];
-                let child_hist = &mut tail[0];
-                histogram::subtract_into(
-                    parent_hist,
-                    child_hist,
-                    &self.groups.group_bins,
-                    &self.need,
-                );
+                self.build_hist(gh, small, new_leaf, false, Some(leaf));
                 if small_is_left {
-                    std::mem::swap(parent_hist, child_hist);
+                    self.hists.swap(leaf, new_leaf);
                 }
                 let [l, r] = self.find_best([
                     split_left.then_some((leaf, left.sums)),
