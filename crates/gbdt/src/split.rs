@@ -559,8 +559,12 @@ impl Listed<'_> {
     /// it), then the pick.
     #[inline(always)]
     fn gains_with(&self, out: &mut [f64], floor: f64) -> Option<usize> {
+        // The parameters copied first: read through `self` inside the loop, the compiler could
+        // not tell that the writes to `out` leave them alone, and neither vectorised the loop
+        // nor kept them in registers (16 % more instructions in a whole small fit).
+        let (leaf, p) = (self.leaf, *self.p);
         for ((o, &g), &h) in out.iter_mut().zip(self.g).zip(self.h) {
-            *o = split_gain(self.leaf, self.p, [g, h]);
+            *o = split_gain(leaf, &p, [g, h]);
         }
         first_largest(out, floor)
     }
