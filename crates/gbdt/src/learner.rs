@@ -151,6 +151,17 @@ pub(crate) struct Learner<'a, E: Entry> {
     partition: DataPartition,
 }
 
+/// The rows a histogram build reads ([`Learner::build_hist`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    /// Every row of the table, in order.
+    All,
+    /// The leaf's rows, whose pairs are to be gathered first.
+    Gather,
+    /// The leaf's rows, whose pairs the partition gathered already.
+    Gathered,
+}
+
 /// Rows per parallel block of [`gather`]: below two blocks the leaf is gathered on the
 /// calling thread (a fork-join costs about as much as gathering a few thousand pairs).
 const GATHER_BLOCK: usize = 16_384;
@@ -324,17 +335,20 @@ impl<'a, E: Entry> Learner<'a, E> {
         gh: &[E],
         leaf: usize,
         slot: usize,
-        all_rows: bool,
+        rows: Rows,
         parent: Option<usize>,
     ) {
-        let rows = self.partition.rows(leaf);
-        let leaf_rows = if all_rows {
-            LeafRows::All(gh)
-        } else {
-            gather(gh, rows, &mut self.ordered[..rows.len()]);
-            LeafRows::Some {
-                rows,
-                ordered: &self.ordered[..rows.len()],
+        let leaf_rows = match rows {
+            Rows::All => LeafRows::All(gh),
+            Rows::Gather | Rows::Gathered => {
+                let of_leaf = self.partition.rows(leaf);
+                if rows == Rows::Gather {
+                    gather(gh, of_leaf, &mut self.ordered[..of_leaf.len()]);
+                }
+                LeafRows::Some {
+                    rows: of_leaf,
+                    ordered: &self.ordered[..of_leaf.len()],
+                }
             }
         };
         let (head, tail) = self.hists.split_at_mut(slot);
@@ -373,7 +387,12 @@ impl<'a, E: Entry> Learner<'a, E> {
         self.search.copy_from_slice(features);
         self.need_searched_groups();
         if nu > 0 {
-            self.build_hist(gh, 0, 0, rows.is_none(), None);
+            let all = if rows.is_none() {
+                Rows::All
+            } else {
+                Rows::Gather
+            };
+            self.build_hist(gh, 0, 0, all, None);
         }
         let p = self.params.split;
         let root_sums = LeafSums {
@@ -485,9 +504,15 @@ impl<'a, E: Entry> Learner<'a, E> {
                 *l = bs.goes_left(slot.feature_bin(gb) as u8);
             }
             let col = self.groups.col(slot.group);
-            let (n_left, n_right) = self
-                .partition
-                .split(leaf, |r| goes_left[col[r as usize] as usize]);
+            // After the tree's last split no leaf is split again: its children's histograms
+            // and searches would go unused (LightGBM skips them too). Otherwise the partition
+            // also gathers the smaller child's pairs for its histogram.
+            let more = leaves.len() + 1 < self.params.num_leaves;
+            let (n_left, n_right) = self.partition.split_gathering(
+                leaf,
+                |r| goes_left[col[r as usize] as usize],
+                more.then_some((gh, &mut self.ordered[..])),
+            );
             let depth = state.depth + 1;
             let left = LeafState {
                 sums: LeafSums {
@@ -514,9 +539,6 @@ impl<'a, E: Entry> Learner<'a, E> {
             leaves[leaf] = left;
             leaves.push(right);
 
-            // After the tree's last split no leaf is split again: its children's histograms
-            // and searches would go unused (LightGBM skips them too).
-            let more = leaves.len() < self.params.num_leaves;
             let split_left = more && self.can_split(&left);
             let split_right = more && self.can_split(&right);
             if split_left || split_right {
@@ -536,7 +558,7 @@ impl<'a, E: Entry> Learner<'a, E> {
                 // reads them, since a feature not searched here is not searched below.
                 let small_is_left = n_left < n_right;
                 let small = if small_is_left { leaf } else { new_leaf };
-                self.build_hist(gh, small, new_leaf, false, Some(leaf));
+                self.build_hist(gh, small, new_leaf, Rows::Gathered, Some(leaf));
                 if small_is_left {
                     self.hists.swap(leaf, new_leaf);
                 }

@@ -58,6 +58,15 @@ impl DataPartition {
         self.begin.len()
     }
 
+    /// [`split_gathering`](Self::split_gathering) without gathering.
+    #[cfg(test)]
+    pub fn split<P>(&mut self, leaf: usize, left: P) -> (usize, usize)
+    where
+        P: Fn(u32) -> bool + Sync,
+    {
+        self.split_gathering::<u32, P>(leaf, left, None)
+    }
+
     /// Split `leaf`: rows for which `left(row)` holds stay in `leaf`, the others form a new
     /// leaf (index `n_leaves()` before the call). Returns `(left rows, right rows)`.
     ///
@@ -68,8 +77,19 @@ impl DataPartition {
     /// rows, and its right rows back into order: the serial stable partition, whatever the
     /// number of threads. (Deciding the sides into a mask, scattering by it, then copying the
     /// scatter back took three passes.)
-    pub fn split<P>(&mut self, leaf: usize, left: P) -> (usize, usize)
+    ///
+    /// With `gather = (gh, ordered)` the second pass also writes `ordered[i] = gh[row]` for
+    /// the `i`-th row of the smaller child (the right one on a tie) as it puts the row in
+    /// place: the pairs its histogram reads in its row order, gathered in this parallel pass
+    /// rather than in a pass of their own (on one thread for a leaf under 32,768 rows).
+    pub fn split_gathering<E, P>(
+        &mut self,
+        leaf: usize,
+        left: P,
+        gather: Option<(&[E], &mut [E])>,
+    ) -> (usize, usize)
     where
+        E: Copy + Send + Sync,
         P: Fn(u32) -> bool + Sync,
     {
         let (b, c) = (self.begin[leaf], self.count[leaf]);
@@ -99,7 +119,13 @@ impl DataPartition {
             })
             .collect();
         let n_left: usize = counts.iter().sum();
-        // Carve the leaf's range into one (left part, right part) pair per block.
+        let small_left = n_left < c - n_left;
+        let (gh, mut ordered, gathering) = match gather {
+            Some((gh, o)) => (gh, &mut o[..n_left.min(c - n_left)], true),
+            None => (&[][..], &mut [][..], false),
+        };
+        // Carve the leaf's range into one (left part, right part) pair per block, and the
+        // smaller child's pairs into the blocks' shares of it.
         let (mut left_dst, mut right_dst) = range.split_at_mut(n_left);
         let mut dst = Vec::with_capacity(counts.len());
         for (i, &nl) in counts.iter().enumerate() {
@@ -108,15 +134,28 @@ impl DataPartition {
             let (r, rrest) = std::mem::take(&mut right_dst).split_at_mut(len - nl);
             left_dst = lrest;
             right_dst = rrest;
-            dst.push((l, r));
+            let share = if !gathering {
+                0
+            } else if small_left {
+                nl
+            } else {
+                len - nl
+            };
+            let (o, orest) = std::mem::take(&mut ordered).split_at_mut(share);
+            ordered = orest;
+            dst.push((l, r, o));
         }
         dst.into_par_iter()
             .zip(tmp.par_chunks(BLOCK))
-            .for_each(|((l, r), t)| {
+            .for_each(|((l, r, o), t)| {
                 let (front, back) = t.split_at(l.len());
                 l.copy_from_slice(front);
                 for (d, &s) in r.iter_mut().zip(back.iter().rev()) {
                     *d = s;
+                }
+                let small: &[u32] = if small_left { l } else { r };
+                for (o, &row) in o.iter_mut().zip(small) {
+                    *o = gh[row as usize];
                 }
             });
         self.count[leaf] = n_left;
@@ -153,6 +192,22 @@ mod tests {
         assert_eq!((l, r), (want_left.len(), want_right.len()));
         assert_eq!(p.rows(0), &want_left[..]);
         assert_eq!(p.rows(1), &want_right[..]);
+        // Gathering: the smaller child's pairs in its row order, left or right.
+        let gh: Vec<u64> = (0..n as u64).map(|r| r * 10 + 7).collect();
+        for keep_left in [true, false] {
+            let mut p = DataPartition::new(n, 2);
+            p.reset(n, None);
+            let mut ordered = vec![0u64; n];
+            let (l, r) = p.split_gathering(
+                0,
+                |r| keep(r) == keep_left,
+                Some((&gh[..], &mut ordered[..])),
+            );
+            let small = if l < r { 0 } else { 1 };
+            let want: Vec<u64> = p.rows(small).iter().map(|&r| gh[r as usize]).collect();
+            assert_eq!(&ordered[..want.len()], &want[..], "keep_left {keep_left}");
+            assert!(!want.is_empty());
+        }
         p.reset(10, Some(&[2, 4, 8]));
         assert_eq!(p.rows(0), &[2, 4, 8]);
     }
