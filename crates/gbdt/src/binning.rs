@@ -761,9 +761,14 @@ impl ValueSearch {
     /// [`value_bin`] of `v` (not NaN): the number of bounds below `v`, at most the last bin.
     #[inline(always)]
     fn bin(&self, v: f64) -> usize {
-        let below = |b: &[f64; SEARCH_BLOCK]| b.iter().map(|&u| usize::from(u < v)).sum::<usize>();
-        // Blocks are sorted: those wholly below `v` come first, then the block holding the
-        // first bound `>= v`; `min` keeps a value above every bound in the last block.
+        self.locate(|b| b.iter().map(|&u| usize::from(u < v)).sum())
+    }
+
+    /// The bin from `below(block)`, the number of a block's bounds below the value: blocks are
+    /// sorted, so those wholly below it come first, then the block holding the first bound
+    /// `>=` it; `min` keeps a value above every bound in the last block.
+    #[inline(always)]
+    fn locate(&self, below: impl Fn(&[f64; SEARCH_BLOCK]) -> usize) -> usize {
         let j = below(&self.top).min(SEARCH_BLOCK - 1);
         (j * SEARCH_BLOCK + below(&self.all[j])).min(self.last)
     }
@@ -794,14 +799,14 @@ impl ValueSearch {
             ];
             (m[0].count_ones() + m[1].count_ones()) as usize
         };
-        let j = below(&self.top).min(SEARCH_BLOCK - 1);
-        (j * SEARCH_BLOCK + below(&self.all[j])).min(self.last)
+        self.locate(below)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::array;
 
     #[test]
     fn two_level_search_is_the_binary_search() {
@@ -884,7 +889,6 @@ mod tests {
             want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
     }
-    use ndarray::array;
 
     #[test]
     fn few_values_get_one_bin_each() {

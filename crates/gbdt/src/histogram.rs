@@ -496,10 +496,6 @@ mod tests {
         }
     }
 
-    /// `n` rows of: a 3-bin dense feature, a wide dense one (200 bins) and a 40-bin dense one,
-    /// five exclusive one-hot columns set on 40 % of the rows (they bundle into one narrow
-    /// group skipping bin 0), and a 100-bin feature off its bin 0 on 10 % of the rows (a wide
-    /// group skipping bin 0); columns are given feature by feature.
     #[test]
     fn subtraction_in_the_passes_is_the_subtraction_after_them() {
         // A parent's histograms, a child built with and without `parent`: the parent left
@@ -552,6 +548,10 @@ mod tests {
         assert!(need.iter().any(|&n| n) && fused != parent);
     }
 
+    /// `n` rows of: a 3-bin dense feature, a wide dense one (200 bins) and a 40-bin dense one,
+    /// five exclusive one-hot columns set on 40 % of the rows (they bundle into one narrow
+    /// group skipping bin 0), and a 100-bin feature off its bin 0 on 10 % of the rows (a wide
+    /// group skipping bin 0); columns are given feature by feature.
     fn mixed_data(n: usize) -> BinnedData {
         let n_bins = [3usize, 200, 40, 2, 2, 2, 2, 2, 100];
         let nu = n_bins.len();

@@ -207,7 +207,7 @@ impl BinaryBlock<'_> {
 /// underflow `0` or a subnormal, NaN stays NaN. Results below the smallest normal `f64` (x <
 /// −708) may lose bits; the gradients only ever add 1 to them.
 #[inline(always)]
-pub(crate) fn exp_fused(x: f64) -> f64 {
+fn exp_fused(x: f64) -> f64 {
     const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
     const LOG2_E: f64 = std::f64::consts::LOG2_E;
     // ln 2 in two parts: the first with its low 32 bits zero (fdlibm's `ln2_hi`).

@@ -15,7 +15,7 @@ pub(crate) struct DataPartition {
     indices: Vec<u32>,
     begin: Vec<usize>,
     count: Vec<usize>,
-    /// Destination of a split before it is copied back into the leaf's range.
+    /// Where each block of a split partitions its rows before they are copied into place.
     tmp: Vec<u32>,
 }
 

@@ -496,9 +496,9 @@ fn estimated_rows(h: f64, factor: f64) -> i64 {
     (h * factor + 0.5) as i64
 }
 
-/// Whether [`Listed::gains`] runs a vector build here (AVX2, or AVX-512 where present). Without one,
-/// the gains loop is the scalar arithmetic of the fused scan plus the listing's cost, so the
-/// scan considers thresholds one at a time instead.
+/// Whether [`Listed::gains`] runs a vector build here (AVX2, or AVX-512 where present).
+/// Without one, the gains loop is the scalar arithmetic of the fused scan plus the listing's
+/// cost, so the scan considers thresholds one at a time instead.
 fn vector_gains() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
