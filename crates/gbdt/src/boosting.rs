@@ -9,7 +9,7 @@ use crate::binning::{BinnedData, MAX_CATEGORY, bin_rows, bin_training, scan_inpu
 use crate::learner::{GrowParams, GrownTree, Layout, Learner};
 use crate::metric::evaluate;
 use crate::model::{EvalRecord, GbdtModel};
-use crate::objective::Loss;
+use crate::objective::{GradPair, Loss};
 use crate::params::{GbdtParams, Metric};
 use crate::partition::DataPartition;
 use crate::quantize::{self, Offsets, Quantized};
@@ -390,7 +390,7 @@ fn boost(
                 .collect(),
         )
     };
-    let mut gh = vec![vec![[0.0f64; 2]; n]; k];
+    let mut gh: Vec<Vec<GradPair>> = vec![vec![[0.0; 2]; n]; k];
     let bagging = params.bagging_freq > 0 && params.bagging_fraction < 1.0;
     let mut bag: Option<Vec<u32>> = None;
     let mut features = vec![vec![true; nu]; k];
@@ -539,7 +539,7 @@ impl Growers<'_> {
     fn grow(
         &mut self,
         params: &GbdtParams,
-        gh: &[Vec<[f64; 2]>],
+        gh: &[Vec<GradPair>],
         round: usize,
         classes: std::ops::Range<usize>,
         bag: Option<&[u32]>,

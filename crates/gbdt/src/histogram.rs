@@ -14,11 +14,19 @@
 use rayon::prelude::*;
 
 use crate::bundle::FeatureGroups;
+use crate::objective::GradPair;
 
-/// One histogram entry: a row's gradient pair, and the sum of the pairs of the rows in a bin.
+/// One histogram entry: the sum of the gradient pairs of the rows in a bin.
 pub(crate) trait Entry: Copy + Send + Sync + PartialEq + std::fmt::Debug {
+    /// One row's gradient pair, as the histogram passes read it (possibly narrower than the
+    /// sums, see [`GradPair`]).
+    type Pair: Copy + Send + Sync + PartialEq + std::fmt::Debug;
     /// The empty sum.
     const ZERO: Self;
+    /// A zero pair (buffer filler).
+    const ZERO_PAIR: Self::Pair;
+    /// `self += g` for a row's pair `g`.
+    fn add_pair(&mut self, g: &Self::Pair);
     /// `self += g`.
     fn add(&mut self, g: &Self);
     /// `self -= g`.
@@ -30,9 +38,17 @@ pub(crate) trait Entry: Copy + Send + Sync + PartialEq + std::fmt::Debug {
     fn as_pairs(h: &[Self]) -> Option<&[[f64; 2]]>;
 }
 
-/// Gradient and hessian in `f64` (the default training).
+/// Gradient and hessian sums in `f64` (the default training) of `f32` row pairs (each
+/// converts exactly, so the sums are those of the pairs widened first).
 impl Entry for [f64; 2] {
+    type Pair = GradPair;
     const ZERO: Self = [0.0; 2];
+    const ZERO_PAIR: GradPair = [0.0; 2];
+    #[inline(always)]
+    fn add_pair(&mut self, g: &GradPair) {
+        self[0] += f64::from(g[0]);
+        self[1] += f64::from(g[1]);
+    }
     #[inline(always)]
     fn add(&mut self, g: &Self) {
         self[0] += g[0];
@@ -56,7 +72,13 @@ impl Entry for [f64; 2] {
 /// A quantized pair packed in one integer (see [`crate::quantize`]): one integer add sums
 /// both, exactly and in any order.
 impl Entry for i64 {
+    type Pair = i64;
     const ZERO: Self = 0;
+    const ZERO_PAIR: i64 = 0;
+    #[inline(always)]
+    fn add_pair(&mut self, g: &i64) {
+        *self = self.wrapping_add(*g);
+    }
     #[inline(always)]
     fn add(&mut self, g: &Self) {
         *self = self.wrapping_add(*g);
@@ -90,11 +112,14 @@ pub(crate) fn new_hist<E: Entry>(n_groups: usize) -> Vec<Hist<E>> {
 
 /// The rows of a histogram build with their gradient pairs.
 #[derive(Clone, Copy)]
-pub(crate) enum LeafRows<'a, E> {
+pub(crate) enum LeafRows<'a, E: Entry> {
     /// Every row in order: `gh[r]` is row `r`'s pair.
-    All(&'a [E]),
+    All(&'a [E::Pair]),
     /// `rows[i]` with its pair at `ordered[i]`.
-    Some { rows: &'a [u32], ordered: &'a [E] },
+    Some {
+        rows: &'a [u32],
+        ordered: &'a [E::Pair],
+    },
 }
 
 fn accumulate<E: Entry>(col: &[u8], leaf: LeafRows<'_, E>, skip_zero: bool, h: &mut Hist<E>) {
@@ -104,13 +129,13 @@ fn accumulate<E: Entry>(col: &[u8], leaf: LeafRows<'_, E>, skip_zero: bool, h: &
     match (leaf, skip_zero) {
         (LeafRows::All(gh), false) => {
             for (&b, g) in col.iter().zip(gh) {
-                h[b as usize].add(g);
+                h[b as usize].add_pair(g);
             }
         }
         (LeafRows::All(gh), true) => {
             for (&b, g) in col.iter().zip(gh) {
                 if b != 0 {
-                    h[b as usize].add(g);
+                    h[b as usize].add_pair(g);
                 }
             }
         }
@@ -118,7 +143,7 @@ fn accumulate<E: Entry>(col: &[u8], leaf: LeafRows<'_, E>, skip_zero: bool, h: &
             for (i, (&r, g)) in rows.iter().zip(ordered).enumerate() {
                 #[cfg(target_arch = "x86_64")]
                 request_ahead(rows, i, &[col]);
-                h[col[r as usize] as usize].add(g);
+                h[col[r as usize] as usize].add_pair(g);
             }
         }
         (LeafRows::Some { rows, ordered }, true) => {
@@ -127,7 +152,7 @@ fn accumulate<E: Entry>(col: &[u8], leaf: LeafRows<'_, E>, skip_zero: bool, h: &
                 request_ahead(rows, i, &[col]);
                 let b = col[r as usize];
                 if b != 0 {
-                    h[b as usize].add(g);
+                    h[b as usize].add_pair(g);
                 }
             }
         }
@@ -179,10 +204,10 @@ fn accumulate4<E: Entry>(
     match leaf {
         LeafRows::All(gh) => {
             for (r, g) in gh.iter().enumerate() {
-                h0[c0[r] as usize].add(g);
-                h1[c1[r] as usize].add(g);
-                h2[c2[r] as usize].add(g);
-                h3[c3[r] as usize].add(g);
+                h0[c0[r] as usize].add_pair(g);
+                h1[c1[r] as usize].add_pair(g);
+                h2[c2[r] as usize].add_pair(g);
+                h3[c3[r] as usize].add_pair(g);
             }
         }
         LeafRows::Some { rows, ordered } => {
@@ -190,10 +215,10 @@ fn accumulate4<E: Entry>(
                 #[cfg(target_arch = "x86_64")]
                 request_ahead(rows, i, &[c0, c1, c2, c3]);
                 let r = r as usize;
-                h0[c0[r] as usize].add(g);
-                h1[c1[r] as usize].add(g);
-                h2[c2[r] as usize].add(g);
-                h3[c3[r] as usize].add(g);
+                h0[c0[r] as usize].add_pair(g);
+                h1[c1[r] as usize].add_pair(g);
+                h2[c2[r] as usize].add_pair(g);
+                h3[c3[r] as usize].add_pair(g);
             }
         }
     }
@@ -233,7 +258,7 @@ fn accumulate_narrow<E: Entry>(
         LeafRows::All(gh) => {
             for (r, g) in gh.iter().enumerate() {
                 for (p, col) in parts.iter_mut().zip(&cols) {
-                    p[col[r] as usize & MASK].add(g);
+                    p[col[r] as usize & MASK].add_pair(g);
                 }
             }
         }
@@ -242,7 +267,7 @@ fn accumulate_narrow<E: Entry>(
                 #[cfg(target_arch = "x86_64")]
                 request_ahead(rows, i, &cols[..len]);
                 for (p, col) in parts.iter_mut().zip(&cols) {
-                    p[col[r as usize] as usize & MASK].add(g);
+                    p[col[r as usize] as usize & MASK].add_pair(g);
                 }
             }
         }
@@ -448,9 +473,9 @@ mod tests {
         let data = BinnedData::from_bins(bins, &[200; 7]);
         let groups = FeatureGroups::build(&data, true);
         assert_eq!(groups.n_groups(), nu);
-        let gh: Vec<[f64; 2]> = (0..n).map(|i| [(i % 11) as f64 - 5.0, 0.5]).collect();
+        let gh: Vec<GradPair> = (0..n).map(|i| [(i % 11) as f32 - 5.0, 0.5]).collect();
         let rows: Vec<u32> = (0..n as u32).filter(|r| r % 4 != 1).collect();
-        let ordered: Vec<[f64; 2]> = rows.iter().map(|&r| gh[r as usize]).collect();
+        let ordered: Vec<GradPair> = rows.iter().map(|&r| gh[r as usize]).collect();
         for leaf in [
             LeafRows::All(&gh),
             LeafRows::Some {
@@ -506,11 +531,11 @@ mod tests {
         let groups = FeatureGroups::build(&data, true);
         let plan = Plan::new(&groups);
         let ng = groups.n_groups();
-        let gh: Vec<[f64; 2]> = (0..n)
+        let gh: Vec<GradPair> = (0..n)
             .map(|i| {
                 [
-                    ((i * 7919) % 113) as f64 * 0.01 - 0.5,
-                    0.25 + (i % 3) as f64,
+                    ((i * 7919) % 113) as f32 * 0.01 - 0.5,
+                    0.25 + (i % 3) as f32,
                 ]
             })
             .collect();
@@ -524,7 +549,7 @@ mod tests {
             None,
         );
         let some: Vec<u32> = (0..n as u32).filter(|r| r % 4 == 1).collect();
-        let ordered: Vec<[f64; 2]> = some.iter().map(|&r| gh[r as usize]).collect();
+        let ordered: Vec<GradPair> = some.iter().map(|&r| gh[r as usize]).collect();
         let leaf = LeafRows::Some {
             rows: &some,
             ordered: &ordered,
@@ -604,11 +629,11 @@ mod tests {
         );
         assert_eq!(plan.order, [1, 0, 2], "the costliest pass first");
 
-        let gh: Vec<[f64; 2]> = (0..n)
+        let gh: Vec<GradPair> = (0..n)
             .map(|i| {
                 [
-                    ((i * 37) % 101) as f64 / 7.0 - 7.0,
-                    0.25 + (i % 5) as f64 / 8.0,
+                    ((i * 37) % 101) as f32 / 7.0 - 7.0,
+                    0.25 + (i % 5) as f32 / 8.0,
                 ]
             })
             .collect();
@@ -616,8 +641,8 @@ mod tests {
         let most: Vec<u32> = (0..n as u32).filter(|r| r % 5 != 2).collect();
         let few: Vec<u32> = (0..n as u32).filter(|r| r % 13 == 4).collect();
         for (rows, all_rows) in [(&all, true), (&most, false), (&few, false)] {
-            let ordered: Vec<[f64; 2]> = rows.iter().map(|&r| gh[r as usize]).collect();
-            let leaf = if all_rows {
+            let ordered: Vec<GradPair> = rows.iter().map(|&r| gh[r as usize]).collect();
+            let leaf: LeafRows<'_, [f64; 2]> = if all_rows {
                 LeafRows::All(&gh)
             } else {
                 LeafRows::Some {
@@ -635,7 +660,7 @@ mod tests {
                 for &r in rows.iter() {
                     let b = groups.col(g)[r as usize] as usize;
                     if !(skip && b == 0) {
-                        want[b].add(&gh[r as usize]);
+                        want[b].add_pair(&gh[r as usize]);
                     }
                 }
                 assert_eq!(h, &want, "group {g}, {} rows", rows.len());
@@ -698,9 +723,9 @@ mod tests {
     fn ordered_rows_match_a_direct_sum() {
         let n = 5000usize;
         let col: Vec<u8> = (0..n).map(|i| ((i * 7919) % 13) as u8).collect();
-        let gh: Vec<[f64; 2]> = (0..n).map(|i| [(i % 7) as f64 - 3.0, 1.0]).collect();
+        let gh: Vec<GradPair> = (0..n).map(|i| [(i % 7) as f32 - 3.0, 1.0]).collect();
         let rows: Vec<u32> = (0..n as u32).filter(|r| r % 3 != 0).collect();
-        let ordered: Vec<[f64; 2]> = rows.iter().map(|&r| gh[r as usize]).collect();
+        let ordered: Vec<GradPair> = rows.iter().map(|&r| gh[r as usize]).collect();
         for skip in [false, true] {
             let mut h = [[0.0; 2]; 256];
             accumulate(
@@ -716,7 +741,7 @@ mod tests {
             for &r in &rows {
                 let b = col[r as usize] as usize;
                 if !(skip && b == 0) {
-                    want[b].add(&gh[r as usize]);
+                    want[b].add_pair(&gh[r as usize]);
                 }
             }
             assert_eq!(h, want);

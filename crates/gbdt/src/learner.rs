@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use crate::binning::BinnedData;
 use crate::bundle::FeatureGroups;
 use crate::histogram::{self, Entry, FeatureHist, Hist, LeafRows};
+use crate::objective::GradPair;
 use crate::partition::DataPartition;
 use crate::split::{
     CatParams, LeafSums, SplitInfo, SplitParams, best_categorical, best_for_feature, better,
@@ -126,7 +127,7 @@ impl Layout {
 
 /// The reusable state of tree growth: histograms pool and partition, over a shared
 /// [`Layout`]. A multiclass fit keeps up to one per thread, so a round's trees can grow side
-/// by side. `E` is a row's gradient pair: `[f64; 2]`, or a packed quantized pair (`i64`, see
+/// by side. `E` is a histogram entry: `[f64; 2]` sums of `f32` pairs, or packed quantized sums (`i64`, see
 /// [`crate::quantize`]).
 pub(crate) struct Learner<'a, E: Entry> {
     data: &'a BinnedData,
@@ -147,7 +148,7 @@ pub(crate) struct Learner<'a, E: Entry> {
     need: Vec<bool>,
     /// The gradient pairs of the leaf being built, in its row order, at the front: as long as
     /// the table from the start, so that a gather never writes zeros first.
-    ordered: Vec<E>,
+    ordered: Vec<E::Pair>,
     partition: DataPartition,
 }
 
@@ -169,8 +170,8 @@ const GATHER_BLOCK: usize = 16_384;
 /// `out[i] = gh[rows[i]]`, in parallel blocks for a large leaf. Each pair is copied, so the
 /// result does not depend on the blocks; the random reads of `gh` (a table of several MB)
 /// are what takes the time, and two threads issue twice as many.
-fn gather<E: Entry>(gh: &[E], rows: &[u32], out: &mut [E]) {
-    let copy = |out: &mut [E], rows: &[u32]| {
+fn gather<P: Copy + Send + Sync>(gh: &[P], rows: &[u32], out: &mut [P]) {
+    let copy = |out: &mut [P], rows: &[u32]| {
         for (o, &r) in out.iter_mut().zip(rows) {
             *o = gh[r as usize];
         }
@@ -192,10 +193,10 @@ const SUM_BLOCK: usize = 16_384;
 /// parallel, then the block sums in block order, so the association is fixed by the rows
 /// alone, whatever the thread count. (One thread summing a 300,000-row root took about 3 ns
 /// per row, 4 % of a fit.)
-fn sum_of_rows<E: Entry>(gh: &[E], rows: &[u32]) -> E {
+fn sum_of_rows<E: Entry>(gh: &[E::Pair], rows: &[u32]) -> E {
     let sum = |rows: &[u32]| {
         rows.iter().fold(E::ZERO, |mut s, &r| {
-            s.add(&gh[r as usize]);
+            s.add_pair(&gh[r as usize]);
             s
         })
     };
@@ -223,7 +224,7 @@ impl<'a, E: Entry> Learner<'a, E> {
             splittable: vec![vec![false; data.n_used()]; params.num_leaves],
             search: vec![false; data.n_used()],
             need: vec![false; ng],
-            ordered: vec![E::ZERO; data.n_rows],
+            ordered: vec![E::ZERO_PAIR; data.n_rows],
             partition: DataPartition::new(data.n_rows, params.num_leaves),
         }
     }
@@ -336,7 +337,7 @@ impl<'a, E: Entry> Learner<'a, E> {
     /// slot's as they are built.
     fn build_hist(
         &mut self,
-        gh: &[E],
+        gh: &[E::Pair],
         leaf: usize,
         slot: usize,
         rows: Rows,
@@ -369,16 +370,16 @@ impl<'a, E: Entry> Learner<'a, E> {
     /// Grow one tree on gradients `gh` (one pair per training row; `scale`: the gradient and
     /// hessian of one step of a quantized pair, ignored by `f64` pairs) over `rows` (all rows
     /// when `None`), searching only the used features with `features[j]`. With `renew` (the
-    /// rows' `f64` pairs), each leaf's value is taken from the sums of its rows' pairs rather
+    /// rows' full-precision pairs), each leaf's value is taken from the sums of its rows' pairs rather
     /// than from the sums of `gh`, with `lambda_l1` and `lambda_l2` only (LightGBM's
     /// `quant_train_renew_leaf`).
     pub fn grow(
         &mut self,
-        gh: &[E],
+        gh: &[E::Pair],
         scale: [f64; 2],
         rows: Option<&[u32]>,
         features: &[bool],
-        renew: Option<&[[f64; 2]]>,
+        renew: Option<&[GradPair]>,
     ) -> GrownTree {
         let data = self.data;
         let nu = data.n_used();
@@ -386,7 +387,7 @@ impl<'a, E: Entry> Learner<'a, E> {
         self.partition.reset(data.n_rows, rows);
         let root_rows = self.partition.rows(0);
         let root_count = root_rows.len();
-        let [g, h] = sum_of_rows(gh, root_rows).pair(scale);
+        let [g, h] = sum_of_rows::<E>(gh, root_rows).pair(scale);
         // The root searches every feature of the tree.
         self.search.copy_from_slice(features);
         self.need_searched_groups();
@@ -581,8 +582,8 @@ impl<'a, E: Entry> Learner<'a, E> {
             (0..leaves.len())
                 .into_par_iter()
                 .map(|l| {
-                    part.rows(l).iter().fold([0.0; 2], |mut a, &r| {
-                        a.add(&pairs[r as usize]);
+                    part.rows(l).iter().fold([0.0f64; 2], |mut a, &r| {
+                        a.add_pair(&pairs[r as usize]);
                         a
                     })
                 })

@@ -15,9 +15,15 @@ const EPS: f64 = 1e-15;
 /// Split gains that differ only by rounding (a split of a leaf whose rows all have the same
 /// gradient ratio has a gain of a few ulps) then come out as LightGBM's, and so do the trees.
 #[inline]
-fn score_t(v: f64) -> f64 {
-    v as f32 as f64
+fn score_t(v: f64) -> f32 {
+    v as f32
 }
+
+/// One row's gradient and hessian, as stored between computing them and summing them: two
+/// [`score_t`] values. Kept in `f32` rather than widened to `f64` on the way in: every
+/// histogram pass streams the pairs, and half the bytes is half the traffic; each `f32`
+/// converts to `f64` exactly, so the `f64` sums are the same bits.
+pub(crate) type GradPair = [f32; 2];
 
 /// The training loss with its per-row weights.
 #[derive(Debug, Clone, Copy)]
@@ -64,7 +70,7 @@ impl Loss {
 
     /// Gradients and hessians of every output for raw scores `score` (row-major, `n x k`):
     /// `gh[c][row]` for output `c`.
-    pub fn gradients(&self, score: &[f64], y: &[f64], w: Option<&[f64]>, gh: &mut [Vec<[f64; 2]>]) {
+    pub fn gradients(&self, score: &[f64], y: &[f64], w: Option<&[f64]>, gh: &mut [Vec<GradPair>]) {
         let k = self.k();
         match self.objective {
             Objective::Binary { sigmoid } => {
@@ -100,7 +106,7 @@ impl Loss {
                 let factor = k as f64 / (k as f64 - 1.0);
                 // One softmax per row serves all k outputs (k + 1 exponentials per output
                 // otherwise): hand each block of rows its slice of every output.
-                let mut blocks: Vec<Vec<&mut [[f64; 2]]>> = Vec::new();
+                let mut blocks: Vec<Vec<&mut [GradPair]>> = Vec::new();
                 for g in gh.iter_mut() {
                     for (b, chunk) in g.chunks_mut(BLOCK).enumerate() {
                         if b == blocks.len() {
@@ -148,7 +154,7 @@ impl BinaryBlock<'_> {
     /// Writes the block's pairs into `out`: a build for AVX2 and FMA where the CPU has them
     /// (four rows per instruction), else the same operations one row at a time (the same
     /// bits: [`exp_fused`] uses fused multiply-adds only, which are exact either way).
-    fn gradients(&self, out: &mut [[f64; 2]]) {
+    fn gradients(&self, out: &mut [GradPair]) {
         #[cfg(target_arch = "x86_64")]
         if cartera_core::dots::has_avx2_fma() {
             // SAFETY: the CPU has AVX2 and FMA (checked just above), all the build needs.
@@ -163,7 +169,7 @@ impl BinaryBlock<'_> {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn gradients_avx2(&self, out: &mut [[f64; 2]]) {
+    fn gradients_avx2(&self, out: &mut [GradPair]) {
         self.gradients_with(out);
     }
 
@@ -171,9 +177,9 @@ impl BinaryBlock<'_> {
     /// library `exp`, one call per row, and a mispredicted branch on every other label took
     /// about 13 ns per row, a tenth of a fit).
     #[inline(always)]
-    fn gradients_with(&self, out: &mut [[f64; 2]]) {
+    fn gradients_with(&self, out: &mut [GradPair]) {
         let (sigmoid, spw) = (self.sigmoid, self.spw);
-        let one_row = |o: &mut [f64; 2], score: f64, y: f64, w: f64| {
+        let one_row = |o: &mut GradPair, score: f64, y: f64, w: f64| {
             let pos = y > 0.5;
             let label = if pos { 1.0 } else { -1.0 };
             let lw = if pos { spw } else { 1.0 } * w;
@@ -298,10 +304,9 @@ mod tests {
         loss.gradients(&score, &y, None, &mut gh);
         for r in 0..2 {
             let p = sigmoid(score[r], 1.0);
-            assert!((gh[0][r][0] - (p - y[r])).abs() < 1e-7);
-            assert!((gh[0][r][1] - p * (1.0 - p)).abs() < 1e-7);
-            // Stored as LightGBM's `float` gradients.
-            assert_eq!(gh[0][r].map(|v| v as f32 as f64), gh[0][r]);
+            // Stored as LightGBM's `float` gradients: within an `f32` rounding.
+            assert!((f64::from(gh[0][r][0]) - (p - y[r])).abs() < 1e-7);
+            assert!((f64::from(gh[0][r][1]) - p * (1.0 - p)).abs() < 1e-7);
         }
         let init = loss.init_scores(&[1.0, 0.0, 0.0, 0.0], None);
         assert!((init[0] - (1.0f64 / 3.0).ln()).abs() < 1e-12);
@@ -351,7 +356,7 @@ mod tests {
     }
 
     /// The binary gradients as first written: the library `exp` and a branch on the label.
-    fn reference_binary(score: f64, y: f64, w: f64, sigmoid: f64, spw: f64) -> [f64; 2] {
+    fn reference_binary(score: f64, y: f64, w: f64, sigmoid: f64, spw: f64) -> GradPair {
         let (label, lw) = if y > 0.5 { (1.0, spw) } else { (-1.0, 1.0) };
         let lw = lw * w;
         let response = -label * sigmoid / (1.0 + (label * sigmoid * score).exp());
@@ -384,10 +389,10 @@ mod tests {
             for r in 0..n {
                 let wr = if weighted { w[r] } else { 1.0 };
                 let want = reference_binary(score[r], y[r], wr, sigmoid, spw);
-                assert_eq!(fast[r].map(f64::to_bits), want.map(f64::to_bits), "row {r}");
+                assert_eq!(fast[r].map(f32::to_bits), want.map(f32::to_bits), "row {r}");
                 assert_eq!(
-                    plain[r].map(f64::to_bits),
-                    want.map(f64::to_bits),
+                    plain[r].map(f32::to_bits),
+                    want.map(f32::to_bits),
                     "row {r}"
                 );
             }
@@ -404,8 +409,8 @@ mod tests {
         assert!((init[1] - 0.5f64.ln()).abs() < 1e-12);
         let mut gh = vec![vec![[0.0; 2]; 1]; 3];
         loss.gradients(&[0.0, 0.0, 0.0], &[2.0], None, &mut gh);
-        assert!((gh[2][0][0] - (1.0 / 3.0 - 1.0)).abs() < 1e-7);
-        assert!((gh[0][0][1] - 1.5 * (2.0 / 9.0)).abs() < 1e-7);
+        assert!((f64::from(gh[2][0][0]) - (1.0 / 3.0 - 1.0)).abs() < 1e-7);
+        assert!((f64::from(gh[0][0][1]) - 1.5 * (2.0 / 9.0)).abs() < 1e-7);
         // Several blocks, weights: every gradient and hessian has the bits of the per-output
         // formula.
         let (n, k) = (2 * BLOCK + 37, 4);
@@ -426,7 +431,7 @@ mod tests {
                 let p = softmax_one(&score[r * k..(r + 1) * k], c);
                 let t = if y[r] as usize == c { 1.0 } else { 0.0 };
                 let want = [(p - t) * w[r], factor * p * (1.0 - p) * w[r]].map(score_t);
-                assert_eq!(ghc[r].map(f64::to_bits), want.map(f64::to_bits), "{c} {r}");
+                assert_eq!(ghc[r].map(f32::to_bits), want.map(f32::to_bits), "{c} {r}");
             }
         }
         let loss = Loss {

@@ -19,6 +19,8 @@
 use cartera_core::rng::splitmix64;
 use rayon::prelude::*;
 
+use crate::objective::GradPair;
+
 /// Rows per parallel block of the quantization pass.
 const BLOCK: usize = 16_384;
 
@@ -62,7 +64,7 @@ impl Quantized {
     /// `offsets` (the fit's table and this tree's starting row) values round stochastically,
     /// else to nearest (ties to even). A constant hessian (L2 regression without weights) is
     /// kept as one step of its own value, exactly.
-    pub fn fill(&mut self, gh: &[[f64; 2]], bins: usize, offsets: Option<(&Offsets, usize)>) {
+    pub fn fill(&mut self, gh: &[GradPair], bins: usize, offsets: Option<(&Offsets, usize)>) {
         let (max_g, min_h, max_h) = gh.par_chunks(BLOCK).map(extremes).reduce(
             || (0.0, f64::INFINITY, 0.0),
             |a, b| (a.0.max(b.0), a.1.min(b.1), a.2.max(b.2)),
@@ -115,7 +117,7 @@ struct Steps {
 
 /// Packs rows `gh` into `out`, rounding with the offsets `offs` (one per row) or to nearest.
 /// Through an AVX2 build where the CPU has it (the same arithmetic, four rows at a time).
-fn pack_rows(out: &mut [i64], gh: &[[f64; 2]], offs: Option<&[u32]>, k: &Steps) {
+fn pack_rows(out: &mut [i64], gh: &[GradPair], offs: Option<&[u32]>, k: &Steps) {
     #[cfg(target_arch = "x86_64")]
     if cartera_core::dots::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 (checked just above), all `pack_rows_avx2` needs.
@@ -131,7 +133,7 @@ fn pack_rows(out: &mut [i64], gh: &[[f64; 2]], offs: Option<&[u32]>, k: &Steps) 
 /// [`pack_rows_with`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn pack_rows_avx2(out: &mut [i64], gh: &[[f64; 2]], offs: Option<&[u32]>, k: &Steps) {
+fn pack_rows_avx2(out: &mut [i64], gh: &[GradPair], offs: Option<&[u32]>, k: &Steps) {
     pack_rows_with(out, gh, offs, k);
 }
 
@@ -140,8 +142,9 @@ fn pack_rows_avx2(out: &mut [i64], gh: &[[f64; 2]], offs: Option<&[u32]>, k: &St
 /// of a sum with `1.5 * 2^52` (see [`floor_plus`]); the sign goes back with integer bit
 /// operations, no branch.
 #[inline(always)]
-fn pack_rows_with(out: &mut [i64], gh: &[[f64; 2]], offs: Option<&[u32]>, k: &Steps) {
-    let one = |o: &mut i64, p: &[f64; 2], (ug, uh): (f64, f64)| {
+fn pack_rows_with(out: &mut [i64], gh: &[GradPair], offs: Option<&[u32]>, k: &Steps) {
+    let one = |o: &mut i64, p: &GradPair, (ug, uh): (f64, f64)| {
+        let p = p.map(f64::from);
         let qg = floor_plus((p[0].abs() * k.inv[0]).min(k.max[0]), ug);
         let neg = (p[0].to_bits() >> 63) as i64;
         let qg = (qg ^ -neg) + neg;
@@ -223,21 +226,23 @@ fn floor_plus(x: f64, u: f64) -> i64 {
 
 /// `(max |g|, min h, max h)` of `gh`, in 8 independent lanes (one chain of compares would wait
 /// on itself at every row); max and min do not depend on the order.
-fn extremes(gh: &[[f64; 2]]) -> (f64, f64, f64) {
+fn extremes(gh: &[GradPair]) -> (f64, f64, f64) {
     const L: usize = 8;
     let (mut g, mut lo, mut hi) = ([0.0f64; L], [f64::INFINITY; L], [0.0f64; L]);
     let mut chunks = gh.chunks_exact(L);
     for c in chunks.by_ref() {
         for l in 0..L {
-            g[l] = g[l].max(c[l][0].abs());
-            lo[l] = lo[l].min(c[l][1]);
-            hi[l] = hi[l].max(c[l][1]);
+            let [pg, ph] = c[l].map(f64::from);
+            g[l] = g[l].max(pg.abs());
+            lo[l] = lo[l].min(ph);
+            hi[l] = hi[l].max(ph);
         }
     }
     for (l, p) in chunks.remainder().iter().enumerate() {
-        g[l] = g[l].max(p[0].abs());
-        lo[l] = lo[l].min(p[1]);
-        hi[l] = hi[l].max(p[1]);
+        let [pg, ph] = p.map(f64::from);
+        g[l] = g[l].max(pg.abs());
+        lo[l] = lo[l].min(ph);
+        hi[l] = hi[l].max(ph);
     }
     (
         g.into_iter().fold(0.0, f64::max),
@@ -272,9 +277,9 @@ mod tests {
         // (which set the scale). Rounding to nearest sends the small ones to 0, so its sums
         // are far off; stochastic rounding keeps them within a few steps per thousand rows.
         let n = 200_000;
-        let gh: Vec<[f64; 2]> = (0..n)
+        let gh: Vec<GradPair> = (0..n)
             .map(|i| {
-                let t = (i as f64 * 0.618_034).fract();
+                let t = (i as f32 * 0.618_034).fract();
                 if i % 10 == 0 {
                     [-1.0 + 0.5 * t, 0.25]
                 } else {
@@ -282,7 +287,9 @@ mod tests {
                 }
             })
             .collect();
-        let (tg, th) = gh.iter().fold((0.0, 0.0), |(g, h), p| (g + p[0], h + p[1]));
+        let (tg, th) = gh.iter().fold((0.0, 0.0), |(g, h), p| {
+            (g + f64::from(p[0]), h + f64::from(p[1]))
+        });
         let sums = |q: &Quantized| {
             q.packed.iter().fold((0.0, 0.0), |(g, h), &v| {
                 let (a, b) = unpack(v);
@@ -320,8 +327,9 @@ mod tests {
         for (p, &v) in gh.iter().zip(&nearest.packed) {
             let (a, b) = unpack(v);
             let (sg, sh) = (nearest.scale[0], nearest.scale[1]);
-            assert!((a as f64 * sg - p[0]).abs() <= 0.5 * sg * (1.0 + 1e-12));
-            assert!((b as f64 * sh - p[1]).abs() <= 0.5 * sh * (1.0 + 1e-12));
+            let [pg, ph] = p.map(f64::from);
+            assert!((a as f64 * sg - pg).abs() <= 0.5 * sg * (1.0 + 1e-12));
+            assert!((b as f64 * sh - ph).abs() <= 0.5 * sh * (1.0 + 1e-12));
         }
         // Same seed and tree, same integers; another tree, others.
         let mut again = Quantized::new(n);
