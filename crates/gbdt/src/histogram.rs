@@ -5,7 +5,8 @@
 //! is one pass over its `u8` column for the leaf's rows, with the leaf's gradient pairs
 //! gathered once into row order ("ordered gradients") so the inner loop reads them
 //! sequentially and the 4 KB histograms stay in L1. Wide groups go four at a time, so each
-//! gradient pair is read once for four histograms; narrow groups (few bins, where consecutive
+//! gradient pair is read once for four histograms, from a copy of their bins interleaved four
+//! to a row (one cache line per scattered row instead of four); narrow groups (few bins, where consecutive
 //! rows keep adding into the same entry) up to eight at a time ([`accumulate_narrow`]). Every
 //! entry is summed in the leaf's row order by one thread, so the bits never depend on the
 //! number of threads (nor on how groups share a pass). The learner builds the smaller child of a
@@ -180,14 +181,30 @@ fn request_ahead(rows: &[u32], i: usize, cols: &[&[u8]]) {
 /// pairs, stay in L1; eight quantized histograms would fit too, but measured no faster).
 const COL_CHUNK: usize = 4;
 
-/// Col-wise build of `COL_CHUNK` wide groups from `g0` in one pass: each row's gradient pair
-/// is read once for all of them.
-fn accumulate4<E: Entry>(
-    groups: &FeatureGroups,
-    g0: usize,
-    leaf: LeafRows<'_, E>,
-    out: &mut [Hist<E>],
-) {
+/// The bins of the `COL_CHUNK` groups of a wide pass side by side, one `u32` per row (group
+/// `g0 + i` in byte `i`, by value, whatever the platform's byte order): a leaf's rows are
+/// scattered over the table, and one load (one cache line) per row brings all four bins where
+/// four columns took four lines. Built once per fit ([`Plan::new`]), `n_rows` x 4 bytes per
+/// wide pass.
+fn interleave(cols: [&[u8]; COL_CHUNK]) -> Vec<u32> {
+    let [c0, c1, c2, c3] = cols;
+    c0.iter()
+        .zip(c1)
+        .zip(c2)
+        .zip(c3)
+        .map(|(((&a, &b), &c), &d)| u32::from_le_bytes([a, b, c, d]))
+        .collect()
+}
+
+/// Group `i`'s bin in an interleaved row ([`interleave`]).
+#[inline(always)]
+fn quad_bin(q: u32, i: u32) -> usize {
+    ((q >> (8 * i)) & 0xff) as usize
+}
+
+/// Col-wise build of the `COL_CHUNK` wide groups of a pass from their interleaved bins
+/// `quad` in one pass: each row's gradient pair and bins are read once for all four.
+fn accumulate4<E: Entry>(quad: &[u32], leaf: LeafRows<'_, E>, out: &mut [Hist<E>]) {
     // `build` passes exactly COL_CHUNK histograms.
     let [h0, h1, h2, h3] = out else {
         return;
@@ -195,30 +212,25 @@ fn accumulate4<E: Entry>(
     for h in [&mut *h0, &mut *h1, &mut *h2, &mut *h3] {
         *h = [E::ZERO; 256];
     }
-    let (c0, c1, c2, c3) = (
-        groups.col(g0),
-        groups.col(g0 + 1),
-        groups.col(g0 + 2),
-        groups.col(g0 + 3),
-    );
+    let mut add = |q: u32, g: &E::Pair| {
+        h0[quad_bin(q, 0)].add_pair(g);
+        h1[quad_bin(q, 1)].add_pair(g);
+        h2[quad_bin(q, 2)].add_pair(g);
+        h3[quad_bin(q, 3)].add_pair(g);
+    };
     match leaf {
         LeafRows::All(gh) => {
-            for (r, g) in gh.iter().enumerate() {
-                h0[c0[r] as usize].add_pair(g);
-                h1[c1[r] as usize].add_pair(g);
-                h2[c2[r] as usize].add_pair(g);
-                h3[c3[r] as usize].add_pair(g);
+            for (&q, g) in quad.iter().zip(gh) {
+                add(q, g);
             }
         }
         LeafRows::Some { rows, ordered } => {
             for (i, (&r, g)) in rows.iter().zip(ordered).enumerate() {
                 #[cfg(target_arch = "x86_64")]
-                request_ahead(rows, i, &[c0, c1, c2, c3]);
-                let r = r as usize;
-                h0[c0[r] as usize].add_pair(g);
-                h1[c1[r] as usize].add_pair(g);
-                h2[c2[r] as usize].add_pair(g);
-                h3[c3[r] as usize].add_pair(g);
+                if let Some(&ahead) = rows.get(i + PREFETCH_ROWS) {
+                    cartera_core::dots::prefetch_rows(quad, ahead as usize, 1);
+                }
+                add(quad[r as usize], g);
             }
         }
     }
@@ -322,6 +334,9 @@ enum PassKind {
 pub(crate) struct Plan {
     passes: Vec<(PassKind, usize, usize)>,
     order: Vec<usize>,
+    /// Per pass, its groups' interleaved bins when it is a wide pass ([`interleave`]), else
+    /// empty.
+    quads: Vec<Vec<u32>>,
 }
 
 impl Plan {
@@ -364,7 +379,18 @@ impl Plan {
         };
         let mut order: Vec<usize> = (0..passes.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(cost(i)));
-        Plan { passes, order }
+        let quads = passes
+            .par_iter()
+            .map(|&(kind, g0, _)| match kind {
+                PassKind::Wide => interleave(std::array::from_fn(|i| groups.col(g0 + i))),
+                PassKind::Narrow | PassKind::Single => Vec::new(),
+            })
+            .collect();
+        Plan {
+            passes,
+            order,
+            quads,
+        }
     }
 }
 
@@ -391,13 +417,14 @@ pub(crate) fn build<E: Entry>(
     type Cut<'h, E> = Option<(
         PassKind,
         usize,
+        &'h [u32],
         &'h mut [Hist<E>],
         Option<&'h mut [Hist<E>]>,
     )>;
     let mut rest = out;
     let mut rest_parent = parent;
     let mut cut: Vec<Cut<'_, E>> = Vec::with_capacity(plan.passes.len());
-    for &(kind, g0, len) in &plan.passes {
+    for (&(kind, g0, len), quad) in plan.passes.iter().zip(&plan.quads) {
         let (hs, tail) = std::mem::take(&mut rest).split_at_mut(len);
         rest = tail;
         let ps = rest_parent.take().map(|p| {
@@ -405,20 +432,20 @@ pub(crate) fn build<E: Entry>(
             rest_parent = Some(tail);
             ps
         });
-        cut.push(Some((kind, g0, hs, ps)));
+        cut.push(Some((kind, g0, quad, hs, ps)));
     }
     let work: Vec<_> = plan
         .order
         .iter()
         .filter_map(|&i| cut[i].take())
-        .filter(|(_, g0, hs, _)| need[*g0..*g0 + hs.len()].contains(&true))
+        .filter(|(_, g0, _, hs, _)| need[*g0..*g0 + hs.len()].contains(&true))
         .collect();
-    work.into_par_iter().for_each(|(kind, g0, hs, ps)| {
+    work.into_par_iter().for_each(|(kind, g0, quad, hs, ps)| {
         let needed = need[g0..g0 + hs.len()].iter().filter(|&&n| n).count();
         match kind {
             // One group alone streams every gradient pair as four do, at about half the cost
             // of the four (see `Plan::new`): below three needed groups, build them alone.
-            PassKind::Wide if needed > 2 => accumulate4(groups, g0, leaf, hs),
+            PassKind::Wide if needed > 2 => accumulate4(quad, leaf, hs),
             PassKind::Narrow => accumulate_narrow(groups, g0, leaf, hs),
             PassKind::Wide | PassKind::Single => {
                 for (i, h) in hs.iter_mut().enumerate() {
