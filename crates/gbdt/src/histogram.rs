@@ -6,11 +6,12 @@
 //! gathered once into row order ("ordered gradients") so the inner loop reads them
 //! sequentially and the 4 KB histograms stay in L1. Wide groups go four at a time, so each
 //! gradient pair is read once for four histograms, from a copy of their bins interleaved four
-//! to a row (one cache line per scattered row instead of four); narrow groups (few bins, where consecutive
-//! rows keep adding into the same entry) up to eight at a time ([`accumulate_narrow`]). Every
-//! entry is summed in the leaf's row order by one thread, so the bits never depend on the
-//! number of threads (nor on how groups share a pass). The learner builds the smaller child of a
-//! split and derives the larger one by subtraction from the parent ([`subtract_into`]).
+//! to a row (one cache line per scattered row instead of four); narrow groups (few bins, where
+//! consecutive rows keep adding into the same entry) up to eight at a time
+//! ([`accumulate_narrow`]). Every entry is summed in the leaf's row order by one thread, so
+//! the bits never depend on the number of threads (nor on how groups share a pass). The
+//! learner builds the smaller child of a split and derives the larger one by subtraction from
+//! the parent ([`subtract_into`]).
 
 use rayon::prelude::*;
 
@@ -78,7 +79,7 @@ impl Entry for i64 {
     const ZERO_PAIR: i64 = 0;
     #[inline(always)]
     fn add_pair(&mut self, g: &i64) {
-        *self = self.wrapping_add(*g);
+        self.add(g);
     }
     #[inline(always)]
     fn add(&mut self, g: &Self) {

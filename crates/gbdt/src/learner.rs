@@ -127,8 +127,8 @@ impl Layout {
 
 /// The reusable state of tree growth: histograms pool and partition, over a shared
 /// [`Layout`]. A multiclass fit keeps up to one per thread, so a round's trees can grow side
-/// by side. `E` is a histogram entry: `[f64; 2]` sums of `f32` pairs, or packed quantized sums (`i64`, see
-/// [`crate::quantize`]).
+/// by side. `E` is a histogram entry: `f64` sums of `f32` gradient pairs, or packed quantized
+/// sums (`i64`, see [`crate::quantize`]).
 pub(crate) struct Learner<'a, E: Entry> {
     data: &'a BinnedData,
     params: GrowParams,
@@ -368,10 +368,10 @@ impl<'a, E: Entry> Learner<'a, E> {
     }
 
     /// Grow one tree on gradients `gh` (one pair per training row; `scale`: the gradient and
-    /// hessian of one step of a quantized pair, ignored by `f64` pairs) over `rows` (all rows
+    /// hessian of one step of a quantized pair, ignored by `f64` sums) over `rows` (all rows
     /// when `None`), searching only the used features with `features[j]`. With `renew` (the
-    /// rows' full-precision pairs), each leaf's value is taken from the sums of its rows' pairs rather
-    /// than from the sums of `gh`, with `lambda_l1` and `lambda_l2` only (LightGBM's
+    /// rows' unquantized pairs), each leaf's value is taken from the sums of its rows' pairs
+    /// rather than from the sums of `gh`, with `lambda_l1` and `lambda_l2` only (LightGBM's
     /// `quant_train_renew_leaf`).
     pub fn grow(
         &mut self,
