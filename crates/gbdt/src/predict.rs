@@ -4,7 +4,8 @@
 //! Two layouts. When every split is numerical with NaN routed by a learned direction or read
 //! as 0 (every cartera-trained model without categorical features), [`LaneForest`] walks
 //! [`LANES`] rows through a tree in lock step without branches: about 2.3x faster than one row
-//! at a time on 200 trees of 31 leaves, where the CPU mispredicted about every other split.
+//! at a time on 200 trees of 31 leaves, where the CPU mispredicted about every other split;
+//! a block of rows without NaN takes steps without the missing-value test.
 //! Otherwise (categorical or zero-as-missing splits of imported LightGBM models) every tree's
 //! nodes sit in one array of 24-byte nodes walked one row at a time with
 //! [`Tree::goes_left`](crate::tree::Tree::goes_left)'s rule. Tests compare both layouts with
@@ -132,17 +133,23 @@ impl LaneForest {
     /// never guesses a direction (a per-row walk mispredicts about every other split), and the
     /// rows' walks are independent, so their loads overlap. The only branch is the end of the
     /// walk, when every row has reached a leaf: the group takes as many steps as its deepest
-    /// row (rounded up to even).
+    /// row (rounded up to even). With `NAN` false (the caller found no NaN in the rows) the
+    /// steps leave out the test for a missing value, a sixth of a step's instructions.
     #[inline(always)]
-    fn walk(&self, (root, leaf0): (u32, u32), rows: &[f64], d: usize) -> [u32; LANES] {
+    fn walk<const NAN: bool>(
+        &self,
+        (root, leaf0): (u32, u32),
+        rows: &[f64],
+        d: usize,
+    ) -> [u32; LANES] {
         let m = rows.len() / d;
         let mut at = [root; LANES];
         loop {
             // Two steps per test of the end: a row on a leaf stays there, so an extra step is
             // harmless, and half the tests means half the loop branches (12 % faster on 200
             // trees of 31 leaves; three steps gained nothing more).
-            self.step(&mut at, leaf0, rows, d, m);
-            if self.step(&mut at, leaf0, rows, d, m) {
+            self.step::<NAN>(&mut at, leaf0, rows, d, m);
+            if self.step::<NAN>(&mut at, leaf0, rows, d, m) {
                 return at;
             }
         }
@@ -151,13 +158,20 @@ impl LaneForest {
     /// One step of [`walk`](Self::walk) for the first `m` lanes; whether they all stand on a
     /// leaf afterwards.
     #[inline(always)]
-    fn step(&self, at: &mut [u32; LANES], leaf0: u32, rows: &[f64], d: usize, m: usize) -> bool {
+    fn step<const NAN: bool>(
+        &self,
+        at: &mut [u32; LANES],
+        leaf0: u32,
+        rows: &[f64],
+        d: usize,
+        m: usize,
+    ) -> bool {
         let mut done = true;
         for (j, p) in at.iter_mut().enumerate().take(m) {
             let n = &self.nodes[*p as usize];
             let x = rows[j * d + n.feature as usize];
             // `|` and `&` on bools, not `||`/`&&`: no branch.
-            let right = (x > n.threshold) | (x.is_nan() & n.nan_right);
+            let right = (x > n.threshold) | (NAN & x.is_nan() & n.nan_right);
             *p = n.child[usize::from(right)];
             done &= *p >= leaf0;
         }
@@ -285,10 +299,15 @@ impl FlatForest {
                     o.copy_from_slice(&self.init);
                 }
                 if let Some(lanes) = &self.lanes {
+                    let nan = buf.iter().any(|v| v.is_nan());
                     for (t, &tree) in lanes.roots.iter().enumerate() {
                         let c = t % k;
                         for (g, group) in buf.chunks(LANES * d).enumerate() {
-                            let at = lanes.walk(tree, group, d);
+                            let at = if nan {
+                                lanes.walk::<true>(tree, group, d)
+                            } else {
+                                lanes.walk::<false>(tree, group, d)
+                            };
                             for (j, &p) in at.iter().enumerate().take(group.len() / d) {
                                 out[(g * LANES + j) * k + c] += lanes.nodes[p as usize].threshold;
                             }
@@ -322,9 +341,14 @@ impl FlatForest {
                 let mut buf = Vec::with_capacity(rows * d);
                 Self::load(&x, b * ROW_BLOCK, rows, &mut buf);
                 if let Some(lanes) = &self.lanes {
+                    let nan = buf.iter().any(|v| v.is_nan());
                     for (t, &tree) in lanes.roots.iter().enumerate() {
                         for (g, group) in buf.chunks(LANES * d).enumerate() {
-                            let at = lanes.walk(tree, group, d);
+                            let at = if nan {
+                                lanes.walk::<true>(tree, group, d)
+                            } else {
+                                lanes.walk::<false>(tree, group, d)
+                            };
                             for (j, &p) in at.iter().enumerate().take(group.len() / d) {
                                 out[(g * LANES + j) * nt + t] = p - tree.1;
                             }
@@ -401,6 +425,21 @@ mod tests {
         let raw = fast.predict_raw(rows.view());
         let mut one = [0.0];
         for (i, row) in rows.rows().into_iter().enumerate() {
+            e.predict_raw_row(&row.to_vec(), &mut one);
+            assert_eq!(raw[i], one[0], "row {i}");
+        }
+        // Blocks without NaN take the walk that does not test for it: NaN only in the second
+        // block here, the model's splits still sending NaN either way.
+        let mut some_nan = rows.mapv(|v| if v.is_nan() { 0.25 } else { v });
+        some_nan[[ROW_BLOCK + 3, 2]] = f64::NAN;
+        assert!(
+            e.trees
+                .iter()
+                .any(|t| t.decision.iter().any(|d| !d.default_left))
+        );
+        let raw = fast.predict_raw(some_nan.view());
+        assert_eq!(raw, general.predict_raw(some_nan.view()));
+        for (i, row) in some_nan.rows().into_iter().enumerate() {
             e.predict_raw_row(&row.to_vec(), &mut one);
             assert_eq!(raw[i], one[0], "row {i}");
         }
