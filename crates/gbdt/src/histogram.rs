@@ -166,11 +166,11 @@ fn accumulate<E: Entry>(col: &[u8], leaf: LeafRows<'_, E>, skip_zero: bool, h: &
 #[cfg(target_arch = "x86_64")]
 const PREFETCH_ROWS: usize = 32;
 
-/// Requests the bins in `cols` of the leaf row `PREFETCH_ROWS` after the `i`-th (none past
-/// the leaf's end).
+/// Requests the bins in `cols` (columns, or interleaved rows of bins) of the leaf row
+/// `PREFETCH_ROWS` after the `i`-th (none past the leaf's end).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn request_ahead(rows: &[u32], i: usize, cols: &[&[u8]]) {
+fn request_ahead<T>(rows: &[u32], i: usize, cols: &[&[T]]) {
     if let Some(&ahead) = rows.get(i + PREFETCH_ROWS) {
         for col in cols {
             cartera_core::dots::prefetch_rows(col, ahead as usize, 1);
@@ -228,9 +228,7 @@ fn accumulate4<E: Entry>(quad: &[u32], leaf: LeafRows<'_, E>, out: &mut [Hist<E>
         LeafRows::Some { rows, ordered } => {
             for (i, (&r, g)) in rows.iter().zip(ordered).enumerate() {
                 #[cfg(target_arch = "x86_64")]
-                if let Some(&ahead) = rows.get(i + PREFETCH_ROWS) {
-                    cartera_core::dots::prefetch_rows(quad, ahead as usize, 1);
-                }
+                request_ahead(rows, i, &[quad]);
                 add(quad[r as usize], g);
             }
         }
@@ -555,9 +553,7 @@ mod tests {
         // behind must be the parent minus the child on the needed groups, the same bits as
         // `subtract_into` after the build, and untouched elsewhere.
         let n = 9_001;
-        let data = mixed_data(n);
-        let groups = FeatureGroups::build(&data, true);
-        let plan = Plan::new(&groups);
+        let (groups, plan) = mixed_groups(n);
         let ng = groups.n_groups();
         let gh: Vec<GradPair> = (0..n)
             .map(|i| {
@@ -601,6 +597,13 @@ mod tests {
         assert!(need.iter().any(|&n| n) && fused != parent);
     }
 
+    /// The groups of [`mixed_data`]`(n)` and their plan.
+    fn mixed_groups(n: usize) -> (FeatureGroups, Plan) {
+        let groups = FeatureGroups::build(&mixed_data(n), true);
+        let plan = Plan::new(&groups);
+        (groups, plan)
+    }
+
     /// `n` rows of: a 3-bin dense feature, a wide dense one (200 bins) and a 40-bin dense one,
     /// five exclusive one-hot columns set on 40 % of the rows (they bundle into one narrow
     /// group skipping bin 0), and a 100-bin feature off its bin 0 on 10 % of the rows (a wide
@@ -632,8 +635,7 @@ mod tests {
     #[test]
     fn every_path_sums_each_entry_in_row_order() {
         let n = 20_037;
-        let data = mixed_data(n);
-        let groups = FeatureGroups::build(&data, true);
+        let (groups, plan) = mixed_groups(n);
         // Groups by kind: the wide feature, then the narrow ones (the 3-bin and 40-bin
         // features, the one-hot bundle), then the wide sparse feature (bundled with the
         // constant column, which fits anywhere).
@@ -646,7 +648,6 @@ mod tests {
             .collect();
         assert_eq!(narrow, [false, true, true, true, false]);
         assert_eq!(groups.skip_zero, [false, false, false, true, true]);
-        let plan = Plan::new(&groups);
         assert_eq!(
             plan.passes,
             [
@@ -701,9 +702,7 @@ mod tests {
         // Packed integer pairs through the same passes (wide, narrow, single, bin 0 skipped):
         // each entry is the exact integer sum of its rows, whatever the pass.
         let n = 20_037;
-        let data = mixed_data(n);
-        let groups = FeatureGroups::build(&data, true);
-        let plan = Plan::new(&groups);
+        let (groups, plan) = mixed_groups(n);
         let gh: Vec<i64> = (0..n)
             .map(|i| ((((i * 37) % 5) as i64 - 2) << 32) + (i % 5) as i64)
             .collect();

@@ -155,6 +155,17 @@ impl LaneForest {
         }
     }
 
+    /// [`walk`](Self::walk) with the missing-value test only when `nan` (the rows' block
+    /// holds a NaN).
+    #[inline(always)]
+    fn walk_block(&self, tree: (u32, u32), rows: &[f64], d: usize, nan: bool) -> [u32; LANES] {
+        if nan {
+            self.walk::<true>(tree, rows, d)
+        } else {
+            self.walk::<false>(tree, rows, d)
+        }
+    }
+
     /// One step of [`walk`](Self::walk) for the first `m` lanes; whether they all stand on a
     /// leaf afterwards.
     #[inline(always)]
@@ -303,11 +314,7 @@ impl FlatForest {
                     for (t, &tree) in lanes.roots.iter().enumerate() {
                         let c = t % k;
                         for (g, group) in buf.chunks(LANES * d).enumerate() {
-                            let at = if nan {
-                                lanes.walk::<true>(tree, group, d)
-                            } else {
-                                lanes.walk::<false>(tree, group, d)
-                            };
+                            let at = lanes.walk_block(tree, group, d, nan);
                             for (j, &p) in at.iter().enumerate().take(group.len() / d) {
                                 out[(g * LANES + j) * k + c] += lanes.nodes[p as usize].threshold;
                             }
@@ -344,11 +351,7 @@ impl FlatForest {
                     let nan = buf.iter().any(|v| v.is_nan());
                     for (t, &tree) in lanes.roots.iter().enumerate() {
                         for (g, group) in buf.chunks(LANES * d).enumerate() {
-                            let at = if nan {
-                                lanes.walk::<true>(tree, group, d)
-                            } else {
-                                lanes.walk::<false>(tree, group, d)
-                            };
+                            let at = lanes.walk_block(tree, group, d, nan);
                             for (j, &p) in at.iter().enumerate().take(group.len() / d) {
                                 out[(g * LANES + j) * nt + t] = p - tree.1;
                             }
