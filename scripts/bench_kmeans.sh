@@ -13,8 +13,10 @@
 #    `cartera kmeans --k 8 --n-init 10 --seed 0` (Lloyd) vs scikit-learn
 #    KMeans(n_clusters=8, n_init=10, random_state=0, algorithm=lloyd|elkan) vs linfa-clustering
 #    (n_runs 10, max 300 iterations, tolerance 1e-4).
-# 2. f32, same files: `--precision f32` vs cartera f64 (comparison 1, same rounds; bar 1.6x) and
-#    vs scikit-learn KMeans (same parameters) fitted on a float32 array.
+# 2. f32, same files: `--precision f32` vs cartera f64 (comparison 1, same rounds, run right
+#    after it; bar 1.6x) and vs scikit-learn KMeans (same parameters) fitted on a float32 array.
+#    `cargo run --release -p cartera-kmeans --example precision_ratio` times the two in
+#    alternating pairs inside one process.
 # 3. Mini-batch, same files, k=8: `--algorithm minibatch --n-init 3 --batch-size 1024` vs
 #    MiniBatchKMeans(n_clusters=8, n_init=3, random_state=0, batch_size=1024, max_iter=100,
 #    tol=0.0, max_no_improvement=10, init_size=None (= 3 x 1024), reassignment_ratio=0.01,
@@ -74,13 +76,14 @@ run() { # name command... -> appends the command's JSON, with "peak_rss_kib", to
 for _ in $(seq "$rounds"); do
   for sd in 2 5; do
     f="$tmp/blobs_sd$sd.csv"
-    # 1. f64
+    # 1. f64, and cartera's f32 fit right after its f64 one (2.): the f32 bar compares the
+    # two, and the VM's speed can drift within the minute the peers' runs take
     run "cartera_sd$sd" "$bin" kmeans "$f" --columns "$cols" --k 8 --n-init 10 --seed 0 --json -
+    run "cartera_f32_sd$sd" "$bin" kmeans "$f" --columns "$cols" --k 8 --n-init 10 --seed 0 --precision f32 --json -
     run "sklearn_lloyd_sd$sd" python3 scripts/peers.py kmeans "$f" 8 10 0 lloyd
     run "sklearn_elkan_sd$sd" python3 scripts/peers.py kmeans "$f" 8 10 0 elkan
     run "linfa_sd$sd" "$linfa" kmeans "$f" 8 10 0
-    # 2. f32
-    run "cartera_f32_sd$sd" "$bin" kmeans "$f" --columns "$cols" --k 8 --n-init 10 --seed 0 --precision f32 --json -
+    # 2. f32 peers
     run "sklearn_lloyd_f32_sd$sd" python3 scripts/peers.py kmeans "$f" 8 10 0 lloyd --dtype float32
     run "sklearn_elkan_f32_sd$sd" python3 scripts/peers.py kmeans "$f" 8 10 0 elkan --dtype float32
     # 3. mini-batch
